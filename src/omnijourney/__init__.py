@@ -1,0 +1,97 @@
+"""omnijourney: one model of the customer across channels.
+
+Core types and tables are imported eagerly (they need only numpy, attrs and cattrs); the
+capability packages (``journeys``, ``identity``, ``attribution``, ``pricing``, ``synth``)
+load on first use, so ``import omnijourney`` stays fast and never imports pandas, pyarrow,
+matplotlib or pyspark.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from omnijourney._version import __version__
+from omnijourney.errors import (
+    ConfigError,
+    ConvergenceError,
+    DataError,
+    OmnijourneyError,
+    OmnijourneyWarning,
+    SchemaError,
+)
+from omnijourney.io import from_dict, from_json, to_dict, to_json
+from omnijourney.model import (
+    DEFAULT_CHANNELS,
+    Channel,
+    ChannelKind,
+    Customer,
+    Direction,
+    EndReason,
+    FrozenMap,
+    Initiator,
+    Journey,
+    Touchpoint,
+    channel_catalog,
+)
+from omnijourney.tables import ColumnSpec, Quarantined, Rejects, Table, TouchpointTable, concat
+
+_SUBMODULES = {
+    "journeys",
+    "identity",
+    "attribution",
+    "pricing",
+    "synth",
+    "metrics",
+    "plot",
+    "spark",
+    "io",
+    "time",
+}
+# Public names that live in lazily imported subpackages.
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "Channel",
+    "ChannelKind",
+    "ColumnSpec",
+    "ConfigError",
+    "ConvergenceError",
+    "Customer",
+    "DataError",
+    "Direction",
+    "EndReason",
+    "FrozenMap",
+    "Initiator",
+    "Journey",
+    "OmnijourneyError",
+    "OmnijourneyWarning",
+    "Quarantined",
+    "Rejects",
+    "SchemaError",
+    "Table",
+    "Touchpoint",
+    "TouchpointTable",
+    "__version__",
+    "channel_catalog",
+    "concat",
+    "from_dict",
+    "from_json",
+    "to_dict",
+    "to_json",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"omnijourney.{name}")
+    if name in _LAZY:
+        module = importlib.import_module(f"omnijourney.{_LAZY[name]}")
+        return getattr(module, name)
+    msg = f"module 'omnijourney' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | _SUBMODULES | set(_LAZY))

@@ -1,0 +1,196 @@
+"""One cattrs converter that (un)structures every omnijourney record, result and table.
+
+Times become ISO 8601 strings, durations integer microseconds, enums their values, numpy
+scalars Python numbers and numpy arrays ``{"dtype": ..., "data": [...]}``; the round trip
+``from_json(to_json(x), type(x)) == x`` is exact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from functools import lru_cache
+from typing import Any, TypeVar, Union
+
+import cattrs
+import numpy as np
+
+from omnijourney.errors import ConfigError
+from omnijourney.model import Channel, CustomerId, FrozenMap
+
+__all__ = ["from_dict", "from_json", "make_converter", "to_dict", "to_json"]
+
+T = TypeVar("T")
+
+
+def _unstructure_datetime(value: _dt.datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.timezone.utc)
+    return value.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _structure_datetime(value: Any, _: Any) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value
+    if not isinstance(value, str):
+        msg = f"expected an ISO 8601 time string, got {value!r}"
+        raise ConfigError(msg)
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    parsed = _dt.datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed.astimezone(_dt.timezone.utc)
+
+
+def _unstructure_array(arr: np.ndarray) -> dict[str, Any]:
+    if arr.dtype.kind == "M":
+        data: list[Any] = arr.astype("datetime64[us]").astype(np.int64).tolist()
+        return {"dtype": "datetime64[us]", "data": data}
+    if arr.dtype.kind == "m":
+        return {
+            "dtype": "timedelta64[us]",
+            "data": arr.astype("timedelta64[us]").astype(np.int64).tolist(),
+        }
+    if arr.dtype.kind == "O":
+        return {
+            "dtype": "object",
+            "data": [v.item() if isinstance(v, np.generic) else v for v in arr.tolist()],
+        }
+    if arr.dtype.kind == "U":
+        return {"dtype": "object", "data": arr.tolist()}
+    return {"dtype": arr.dtype.str, "data": arr.tolist(), "shape": list(arr.shape)}
+
+
+def _structure_array(value: Any, _: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    dtype = value["dtype"]
+    if dtype in ("datetime64[us]", "timedelta64[us]"):
+        return np.asarray(value["data"], dtype=np.int64).view(dtype)
+    if dtype == "object":
+        out = np.empty(len(value["data"]), dtype=object)
+        out[:] = value["data"]
+        return out
+    arr = np.asarray(value["data"], dtype=np.dtype(dtype))
+    shape = value.get("shape")
+    return arr.reshape(shape) if shape is not None else arr
+
+
+def _structure_id(value: Any, _: Any) -> CustomerId:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        msg = f"an identifier must be a string or an integer, got {value!r}"
+        raise ConfigError(msg)
+    return value
+
+
+def _unstructure_table(table: Any) -> dict[str, Any]:
+    columns = {}
+    for name, kind in table.kinds.items():
+        col: dict[str, Any] = {"kind": kind, "data": _unstructure_array(table.raw(name))}
+        if kind == "category":
+            col["labels"] = _unstructure_array(table.labels(name))
+        columns[name] = col
+    out: dict[str, Any] = {"type": type(table).__name__, "columns": columns}
+    channels = table._meta.get("channels")
+    if channels:
+        out["channels"] = [
+            {"name": c.name, "kind": c.kind.value, "initiator": c.initiator.value} for c in channels
+        ]
+    if table.sorted_by:
+        out["sorted_by"] = list(table.sorted_by)
+    return out
+
+
+def _structure_table(value: Any, cls: type) -> Any:
+    from omnijourney.tables import ColumnSpec, Table
+
+    if isinstance(value, Table):
+        return value
+    schema = {s.name: s for s in getattr(cls, "schema", ())}
+    data, labels, specs = {}, {}, {}
+    for name, col in value["columns"].items():
+        data[name] = _structure_array(col["data"], None)
+        spec = schema.get(name)
+        specs[name] = (
+            spec if spec is not None and spec.kind == col["kind"] else ColumnSpec(name, col["kind"])
+        )
+        if "labels" in col:
+            labels[name] = _structure_array(col["labels"], None)
+    meta = {}
+    if value.get("channels"):
+        meta["channels"] = tuple(Channel(**c) for c in value["channels"])
+    new = object.__new__(cls)
+    Table.__init__(new, data, labels, specs, meta=meta, sorted_by=tuple(value.get("sorted_by", ())))
+    return new
+
+
+def make_converter() -> cattrs.Converter:
+    """A new converter configured for every omnijourney type (extend it for your own types)."""
+    from omnijourney.tables import Table
+
+    conv = cattrs.Converter()
+    conv.register_unstructure_hook(_dt.datetime, _unstructure_datetime)
+    conv.register_structure_hook(_dt.datetime, _structure_datetime)
+    conv.register_unstructure_hook(_dt.timedelta, lambda d: d // _dt.timedelta(microseconds=1))
+    conv.register_structure_hook(_dt.timedelta, lambda v, _: _dt.timedelta(microseconds=int(v)))
+    conv.register_unstructure_hook(
+        np.datetime64, lambda v: int(v.astype("datetime64[us]").astype(np.int64))
+    )
+    conv.register_structure_hook(np.datetime64, lambda v, _: np.datetime64(int(v), "us"))
+    conv.register_unstructure_hook(
+        np.timedelta64, lambda v: int(v.astype("timedelta64[us]").astype(np.int64))
+    )
+    conv.register_structure_hook(np.timedelta64, lambda v, _: np.timedelta64(int(v), "us"))
+    conv.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, np.generic), lambda v: v.item()
+    )
+    conv.register_unstructure_hook(np.ndarray, _unstructure_array)
+    conv.register_structure_hook(np.ndarray, _structure_array)
+    conv.register_unstructure_hook(FrozenMap, dict)
+    conv.register_structure_hook(FrozenMap, lambda v, _: FrozenMap(v))
+    conv.register_structure_hook(Union[str, int], _structure_id)  # type: ignore[arg-type]
+    conv.register_structure_hook(
+        Union[str, int, None], lambda v, _: None if v is None else _structure_id(v, _)
+    )  # type: ignore[arg-type]
+    conv.register_unstructure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, Table), _unstructure_table
+    )
+    conv.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, Table), _structure_table
+    )
+    return conv
+
+
+@lru_cache(maxsize=1)
+def _converter() -> cattrs.Converter:
+    return make_converter()
+
+
+def to_dict(obj: Any) -> Any:
+    """Unstructure a record, result or table into JSON-ready Python values."""
+    return _converter().unstructure(obj)
+
+
+def from_dict(data: Any, cls: type[T]) -> T:
+    """Structure JSON-ready values back into ``cls``."""
+    return _converter().structure(data, cls)
+
+
+def to_json(obj: Any, *, indent: int | None = None) -> str:
+    """Serialize a record, result or table to JSON text.
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> tp = oj.Touchpoint(customer="C1", time="2024-05-01T10:00:00Z", channel="web",
+    ...                    event="purchase", value=42.5, currency="EUR")
+    >>> text = oj.to_json(tp)
+    >>> oj.from_json(text, oj.Touchpoint) == tp
+    True
+    """
+    return json.dumps(to_dict(obj), indent=indent, ensure_ascii=False)
+
+
+def from_json(text: str | bytes, cls: type[T]) -> T:
+    """Read JSON text produced by :func:`to_json` back into ``cls``."""
+    return from_dict(json.loads(text), cls)
