@@ -245,7 +245,10 @@ def factorize_arrow(arrow_array: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
     dictionary = arrow_array.dictionary
     if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
         return factorize(arrow_array.to_numpy(zero_copy_only=False))
-    idx = arrow_array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    indices = arrow_array.indices
+    idx = indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if indices.null_count:
+        idx[indices.is_null().to_numpy(zero_copy_only=False)] = -1
     words = dictionary.to_pylist()
     codes_d, labels, _, _ = factorize(np.array([*words, None], dtype=object))
     # codes_d maps each dictionary entry (plus a trailing null) to its sorted label position

@@ -820,6 +820,12 @@ def build_table(
                 )
                 raise SchemaError(msg, table=cls.table_name, column=spec.name)
             continue
+        if not src.has(given) and given == spec.name and spec.required:
+            msg = (
+                f"{cls.table_name}: required column {spec.name!r} not found; pass "
+                f"{spec.name}='<your column>' (available: {src.names})"
+            )
+            raise SchemaError(msg, table=cls.table_name, column=spec.name)
         if not src.has(given):
             msg = (
                 f"{cls.table_name}: column {given!r} (for {spec.name!r}) not found; "
@@ -857,7 +863,7 @@ def build_table(
     new = object.__new__(cls)
     Table.__init__(new, out, labels, out_specs, meta=meta)
     if not problems:
-        return new
+        return new if errors == "raise" else Quarantined(new, Rejects.from_problems([], src.raw), src.n)
     if errors == "raise":
         raise_problems(problems, cls.table_name, src.raw)
     bad = np.zeros(src.n, dtype=bool)

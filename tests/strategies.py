@@ -1,0 +1,40 @@
+"""Hypothesis strategies shared by the test modules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from hypothesis import strategies as st
+
+CHANNELS = ("web", "app", "store", "call_centre", "email", "sms", "social", "chat")
+EVENTS = ("product_view", "add_to_cart", "purchase", "quote_request", "call", "email_open")
+BASE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+
+ids = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs")), min_size=1, max_size=6)
+unicode_ids = st.one_of(st.sampled_from(["ana", "Zoé", "Łukasz", "東京", "c-1", "C1"]), ids)
+
+
+@st.composite
+def touchpoint_columns(draw, min_rows: int = 0, max_rows: int = 40, with_value: bool = True):
+    """Columns of a touchpoint table with frequent ties on customer and time."""
+    n = draw(st.integers(min_rows, max_rows))
+    customers = draw(st.lists(unicode_ids, min_size=1, max_size=5, unique=True))
+    minutes = st.integers(0, 60 * 24 * 3)
+    cols = {
+        "customer": [draw(st.sampled_from(customers)) for _ in range(n)],
+        # few distinct minutes so that ties on time are common
+        "time": [
+            BASE + dt.timedelta(minutes=draw(st.one_of(st.sampled_from([0, 1, 30, 31, 1440]), minutes)))
+            for _ in range(n)
+        ],
+        "channel": [draw(st.sampled_from(CHANNELS)) for _ in range(n)],
+        "event": [draw(st.sampled_from(EVENTS)) for _ in range(n)],
+    }
+    if with_value:
+        cols["value"] = [draw(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False))) for _ in range(n)]
+    return cols
+
+
+def permuted(cols: dict[str, list], perm: np.ndarray) -> dict[str, list]:
+    return {k: [v[i] for i in perm] for k, v in cols.items()}
