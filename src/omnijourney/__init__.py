@@ -49,7 +49,13 @@ _SUBMODULES = {
     "time",
 }
 # Public names that live in lazily imported subpackages.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "sessionize": "journeys",
+    "sessionize_batches": "journeys",
+    "JourneyRules": "journeys",
+    "JourneyTable": "journeys",
+    "StageMap": "journeys",
+}
 
 __all__ = [
     "DEFAULT_CHANNELS",
@@ -65,11 +71,14 @@ __all__ = [
     "FrozenMap",
     "Initiator",
     "Journey",
+    "JourneyRules",
+    "JourneyTable",
     "OmnijourneyError",
     "OmnijourneyWarning",
     "Quarantined",
     "Rejects",
     "SchemaError",
+    "StageMap",
     "Table",
     "Touchpoint",
     "TouchpointTable",
@@ -78,6 +87,8 @@ __all__ = [
     "concat",
     "from_dict",
     "from_json",
+    "sessionize",
+    "sessionize_batches",
     "to_dict",
     "to_json",
 ]

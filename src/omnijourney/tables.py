@@ -202,6 +202,7 @@ class Table:
         return out
 
     def column_values_at(self, name: str, i: int) -> Any:
+        """The decoded value of column ``name`` at row ``i`` (None for nulls)."""
         spec = self._specs[name]
         v = self._data[name][i]
         if spec.kind in ("category", "enum"):
@@ -316,12 +317,22 @@ class Table:
     def _tiebreak_columns(self, by: Sequence[str]) -> list[str]:
         return [c for c in self._data if c not in by]
 
-    def sort_order(self, by: Sequence[str]) -> np.ndarray:
-        """Row permutation that sorts by ``by``, ties broken by every other column.
+    def sort_order(
+        self, by: Sequence[str], *, tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> np.ndarray:
+        """Row permutation that sorts by ``by``, ties broken by ``tiebreak`` then every column.
 
         The order is canonical: it depends only on the rows' values, never on their input
         order, because category codes follow the sorted labels. Rows equal on every column are
         interchangeable.
+
+        Parameters
+        ----------
+        by : sequence of str
+            Key columns.
+        tiebreak : sequence of str or ndarray
+            Extra keys (column names or arrays aligned with the rows) that decide ties on
+            ``by`` before the remaining columns do.
         """
         for name in by:
             self._check_column(name)
@@ -329,13 +340,19 @@ class Table:
         if n == 0:
             return np.zeros(0, dtype=np.int64)
         primary = [self._sort_key(name) for name in by]
-        key = _pack(primary) if primary else None
+        if primary and tuple(self._sorted[: len(by)]) == tuple(by):
+            order = np.arange(n)  # already sorted on the keys: only ties may need work
+            key = _pack(primary)
+        else:
+            key = _pack(primary) if primary else None
+            if key is not None:
+                order = np.argsort(key)
+            else:
+                order = np.lexsort(tuple(reversed(primary))) if primary else np.arange(n)
         if key is not None:
-            order = np.argsort(key)
             ks = key[order]
             tie = ks[1:] == ks[:-1]
         else:
-            order = np.lexsort(tuple(reversed(primary))) if primary else np.arange(n)
             tie = np.ones(max(n - 1, 0), dtype=bool)
             for k in primary:
                 sk = k[order]
@@ -346,7 +363,12 @@ class Table:
             in_tie[:-1] |= tie
             pos = np.flatnonzero(in_tie)
             rows = order[pos]
-            keys = [self._sort_key(c)[rows] for c in (*by, *self._tiebreak_columns(by))]
+            named = [t for t in tiebreak if isinstance(t, str)]
+            rest = [c for c in self._tiebreak_columns(by) if c not in named]
+            keys = [self._sort_key(c)[rows] for c in by]
+            for t in tiebreak:
+                keys.append(self._sort_key(t)[rows] if isinstance(t, str) else np.asarray(t)[rows])
+            keys.extend(self._sort_key(c)[rows] for c in rest)
             order[pos] = rows[np.lexsort(tuple(reversed(keys)))]
         return order
 
@@ -409,6 +431,33 @@ class Table:
         pq.write_table(self.to_arrow(), os.fspath(path))
 
     # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def _from_parts(
+        cls: type[T],
+        data: Mapping[str, np.ndarray],
+        labels: Mapping[str, np.ndarray] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        specs: Mapping[str, ColumnSpec] | None = None,
+    ) -> T:
+        """Wrap arrays that are already in stored form (codes into sorted labels).
+
+        For library code that builds columns itself; labels must be sorted and unique.
+        """
+        schema = {s.name: s for s in cls.schema}
+        labels = dict(labels or {})
+        all_specs: dict[str, ColumnSpec] = {}
+        for name, arr in data.items():
+            if specs is not None and name in specs:
+                all_specs[name] = specs[name]
+            elif name in schema:
+                all_specs[name] = schema[name]
+            else:
+                all_specs[name] = _infer_spec(name, arr, name in labels)
+        new = object.__new__(cls)
+        Table.__init__(new, data, labels, all_specs, meta=meta)
+        return new
 
     @classmethod
     def from_columns(
@@ -646,8 +695,8 @@ def convert_column(
     else:  # pragma: no cover - ColumnSpec validates kinds
         raise ConfigError(f"unknown column kind {kind!r}")
     if not spec.nullable and null is not None and null.any():
-        what = "id" if kind == "category" else "value"
-        problems.append(Problem(spec.name, source, null, f"is missing (a {what} is required)"))
+        what = "an id" if kind == "category" else "a value"
+        problems.append(Problem(spec.name, source, null, f"is missing ({what} is required)"))
     return arr, labels, problems
 
 
@@ -715,6 +764,7 @@ class Rejects(Table):
 
     @classmethod
     def from_problems(cls, problems: list[Problem], raw_of: Any) -> Rejects:
+        """Build the rejects of a conversion from its problems (one row per row and problem)."""
         rows: list[np.ndarray] = []
         cols: list[str] = []
         vals: list[str] = []
@@ -762,6 +812,7 @@ class Quarantined:
 
     @property
     def n_kept(self) -> int:
+        """Rows kept."""
         return len(self.kept)
 
     @property
@@ -863,7 +914,11 @@ def build_table(
     new = object.__new__(cls)
     Table.__init__(new, out, labels, out_specs, meta=meta)
     if not problems:
-        return new if errors == "raise" else Quarantined(new, Rejects.from_problems([], src.raw), src.n)
+        return (
+            new
+            if errors == "raise"
+            else Quarantined(new, Rejects.from_problems([], src.raw), src.n)
+        )
     if errors == "raise":
         raise_problems(problems, cls.table_name, src.raw)
     bad = np.zeros(src.n, dtype=bool)
@@ -899,7 +954,9 @@ def concat(tables: Iterable[T]) -> T:
         for name in first.columns:
             if t._specs[name].kind != first._specs[name].kind:
                 kinds = (first._specs[name].kind, t._specs[name].kind)
-                msg = f"concat: column {name!r} is {kinds[0]} in one table and {kinds[1]} in another"
+                msg = (
+                    f"concat: column {name!r} is {kinds[0]} in one table and {kinds[1]} in another"
+                )
                 raise SchemaError(msg, table=first.table_name, column=name)
     data: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
@@ -942,6 +999,8 @@ class TouchpointTable(Table):
 
     Columns (library names; the user's names are given to :meth:`from_columns`):
 
+    ========================  ========  =======================================================
+    column                    kind      meaning
     ========================  ========  =======================================================
     customer                  category  who (required, no nulls)
     time                      time      when, ``datetime64[us]`` UTC (required, no nulls)
@@ -1265,9 +1324,11 @@ campaign, sequence : str, optional
         """
         return super().sort(self.SORT_KEY if by is None else by)
 
-    def sort_order(self, by: Sequence[str] | None = None) -> np.ndarray:  # type: ignore[override]
-        """The permutation :meth:`sort` applies."""
-        return super().sort_order(self.SORT_KEY if by is None else by)
+    def sort_order(  # type: ignore[override]
+        self, by: Sequence[str] | None = None, *, tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> np.ndarray:
+        """The permutation :meth:`sort` applies (see :meth:`Table.sort_order`)."""
+        return super().sort_order(self.SORT_KEY if by is None else by, tiebreak=tiebreak)
 
     @property
     def is_sorted(self) -> bool:

@@ -124,6 +124,20 @@ def _structure_table(value: Any, cls: type) -> Any:
     return new
 
 
+def _is_set_type(t: Any) -> bool:
+    origin = getattr(t, "__origin__", t)
+    return origin in (set, frozenset)
+
+
+def _unstructure_set(values: Any) -> list[Any]:
+    """Sets as sorted lists, so that the JSON text is the same for equal sets."""
+    items = list(values)
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=repr)
+
+
 def make_converter() -> cattrs.Converter:
     """A new converter configured for every omnijourney type (extend it for your own types)."""
     from omnijourney.tables import Table
@@ -146,6 +160,7 @@ def make_converter() -> cattrs.Converter:
     )
     conv.register_unstructure_hook(np.ndarray, _unstructure_array)
     conv.register_structure_hook(np.ndarray, _structure_array)
+    conv.register_unstructure_hook_func(_is_set_type, _unstructure_set)
     conv.register_unstructure_hook(FrozenMap, dict)
     conv.register_structure_hook(FrozenMap, lambda v, _: FrozenMap(v))
     conv.register_structure_hook(Union[str, int], _structure_id)  # type: ignore[arg-type]

@@ -1,0 +1,585 @@
+"""Vectorized generation of synthetic touchpoints and of their true journeys, breaks and follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+import numpy as np
+
+from omnijourney._columns import code_dtype
+from omnijourney.model import Direction
+from omnijourney.synth import _templates as tpl
+from omnijourney.tables import Table, TouchpointTable
+
+_US = 1_000_000
+_DAY_US = 86_400 * _US
+_VISIT_TIMEOUT_US = 30 * 60 * _US
+_SOURCES = ("ads", "contact_centre", "crm", "ecommerce", "till")
+_SOURCE_OF_CHANNEL = {
+    "app": "ecommerce", "web": "ecommerce", "store": "till", "call_centre": "contact_centre",
+    "chat": "contact_centre", "email": "crm", "sms": "crm", "social": "ads",
+}  # fmt: skip
+# Which source-record system knows the customer on each channel (for identity linking).
+_RECORD_SOURCE_OF_CHANNEL = {
+    "app": "web", "web": "web", "store": "loyalty", "call_centre": "call_centre",
+    "chat": "call_centre", "email": "web", "sms": "loyalty", "social": None,
+}  # fmt: skip
+_REF_PREFIX = {"cart": "K", "order": "O", "quote": "Q", "reservation": "R"}
+_REF_COLUMN = {
+    "cart": "cart_id",
+    "order": "order_id",
+    "quote": "quote_id",
+    "reservation": "reservation_id",
+}
+
+
+@attrs.frozen
+class TouchpointTruth:
+    """What really happened, aligned with the generated touchpoint rows.
+
+    Attributes
+    ----------
+    journey_id, visit_id : ndarray of int64
+        True journey and visit of each touchpoint (journeys end at conversions, see
+        :mod:`omnijourney.synth`).
+    journeys : Table
+        One row per true journey: ``journey_id``, ``customer``, ``template``, ``converted``.
+    breaks : Table
+        One row per true cross-channel break: ``kind``, ``customer``, ``from_row``, ``to_row``,
+        ``from_channel``, ``to_channel``, ``delay`` (seconds).
+    followups : Table
+        One row per follow-up expectation: ``rule``, ``customer``, ``trigger_row``,
+        ``response_row`` (-1 when missing), ``status`` (``on_time``, ``late``, ``missing``).
+    active_from, active_until : ndarray of datetime64[us]
+        Per customer, when they became active and when they stopped (the period end for
+        customers who did not lapse).
+    """
+
+    journey_id: np.ndarray
+    visit_id: np.ndarray
+    journeys: Table
+    breaks: Table
+    followups: Table
+    active_from: np.ndarray | None = None
+    active_until: np.ndarray | None = None
+
+
+def _template_arrays() -> dict[str, np.ndarray]:
+    n = len(tpl.TEMPLATES)
+    m = max(len(t.steps) for t in tpl.TEMPLATES)
+    events = {e: i for i, e in enumerate(tpl.event_labels())}
+    out = {
+        "len": np.array([len(t.steps) for t in tpl.TEMPLATES]),
+        "browse": np.array([t.browse for t in tpl.TEMPLATES]),
+        "channel": np.zeros((n, m), dtype=np.int64),
+        "event": np.zeros((n, m), dtype=np.int64),
+        "gap": np.zeros((n, m), dtype=np.int64),
+        "conversion": np.zeros((n, m), dtype=bool),
+        "outbound": np.zeros((n, m), dtype=bool),
+        "value": np.zeros((n, m), dtype=np.int64),
+        "followup": np.zeros((n, m), dtype=np.int64),
+        "refs": np.zeros((n, m, len(tpl.REFS)), dtype=bool),
+        "has_followup": np.zeros(n, dtype=bool),
+    }
+    followups = list(tpl.FOLLOWUPS)
+    for i, t in enumerate(tpl.TEMPLATES):
+        for q, s in enumerate(t.steps):
+            out["channel"][i, q] = s.channel
+            out["event"][i, q] = events[s.event]
+            out["gap"][i, q] = tpl.GAP[s.gap]
+            out["conversion"][i, q] = s.conversion
+            out["outbound"][i, q] = s.outbound
+            out["value"][i, q] = {None: 0, "basket": 1, "quote": 2}[s.value]
+            out["followup"][i, q] = 0 if s.followup is None else followups.index(s.followup) + 1
+            for r in s.refs:
+                out["refs"][i, q, tpl.REFS.index(r)] = True
+        out["has_followup"][i] = any(s.followup for s in t.steps)
+    return out
+
+
+_T = _template_arrays()
+
+
+def _choose(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """One categorical draw per element of ``rows`` from the probability rows ``probs[rows]``."""
+    cum = np.cumsum(probs, axis=1)
+    cum[:, -1] = 1.0
+    u = rng.random(rows.size)
+    out = np.zeros(rows.size, dtype=np.int64)
+    for k in range(cum.shape[1] - 1):  # a handful of categories: count thresholds passed
+        out += u >= cum[rows, k]
+    return out
+
+
+def _loguniform(rng: np.random.Generator, kinds: np.ndarray) -> np.ndarray:
+    bounds = np.log(np.array([tpl.GAPS[k] for k in tpl.GAP_KINDS], dtype=np.float32))
+    lo = bounds[kinds, 0]
+    width = bounds[kinds, 1] - lo
+    # float32 keeps sub-second precision on gaps of up to a few days, at half the memory
+    seconds = np.exp(lo + width * rng.random(kinds.size, dtype=np.float32))
+    return (seconds.astype(np.float64) * _US).astype(np.int64)
+
+
+def _channels(
+    rng: np.random.Generator,
+    ep: np.ndarray,
+    pos: np.ndarray,
+    flat: np.ndarray,
+    has_open: np.ndarray,
+    ep_seg: np.ndarray,
+    digital: np.ndarray,
+) -> np.ndarray:
+    """Channel of every step: campaign channel, browsing channel or the template's."""
+    channel = np.empty(ep.size, dtype=np.int8)
+    is_open = has_open[ep] & (pos == 0)
+    is_tail = flat >= 0
+    i_open = np.flatnonzero(is_open)
+    channel[i_open] = tpl.OPENER_CHANNELS[_choose(rng, tpl.OPENER_MIX, ep_seg[ep[i_open]])]
+    i_browse = np.flatnonzero(~is_open & ~is_tail)
+    b = tpl.BROWSE_CHANNELS[_choose(rng, tpl.BROWSE_MIX, ep_seg[ep[i_browse]])]
+    channel[i_browse] = np.where(b == tpl.DIGITAL, digital[ep[i_browse]], b)
+    i_tail = np.flatnonzero(is_tail)
+    c = _T["channel"].ravel()[flat[i_tail]]
+    channel[i_tail] = np.where(c == tpl.DIGITAL, digital[ep[i_tail]], c)
+    return channel
+
+
+def _segmented_cumsum(values: np.ndarray, first: np.ndarray, group: np.ndarray) -> np.ndarray:
+    cs = np.cumsum(values)
+    return cs - cs[first][group] + values[first][group]
+
+
+def _expected_lengths(scale: np.ndarray) -> np.ndarray:
+    tail = (tpl.TEMPLATE_MIX * _T["len"]).sum(axis=1)
+    browse = (tpl.TEMPLATE_MIX * _T["browse"]).sum(axis=1) * tpl.BROWSE_MEAN * scale
+    return tpl.OPENER_P + browse + tail
+
+
+def make_touchpoints(
+    customer_ids: np.ndarray,
+    segments: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    start: np.datetime64,
+    days: int,
+    touchpoints_per_customer: float = 25.0,
+    record_ids: Mapping[str, np.ndarray] | None = None,
+    n_stores: int | None = None,
+    joined: np.ndarray | None = None,
+) -> tuple[TouchpointTable, TouchpointTruth]:
+    """Generate touchpoints for customers of the given segments over ``days`` from ``start``.
+
+    Parameters
+    ----------
+    customer_ids : ndarray of str
+        Sorted customer ids (their positions are the category codes).
+    segments : ndarray of int
+        Index into :data:`~omnijourney.synth._templates.SEGMENTS` per customer.
+    touchpoints_per_customer : float
+        Expected number of touchpoints per customer over the period.
+    record_ids : mapping of source -> ndarray, optional
+        Per customer, the record id each source system knows them by (None when unknown);
+        adds a ``record_id`` column to the touchpoints.
+    joined : ndarray of datetime64, optional
+        When each customer became a customer; no touchpoint precedes it. By default a share
+        :data:`~omnijourney.synth._templates.JOIN_SHARE` joins during the period.
+
+    Returns
+    -------
+    TouchpointTable, TouchpointTruth
+        Touchpoints in canonical (customer, time) order and the truth aligned with them.
+    """
+    n = len(customer_ids)
+    ids = np.asarray(customer_ids, dtype=object)
+    if n > 1 and not all(a < b for a, b in zip(ids[:-1].tolist(), ids[1:].tolist())):
+        msg = "customer_ids must be unique and sorted"
+        raise ValueError(msg)
+    seg = np.asarray(segments, dtype=np.int64)
+    period = days * _DAY_US
+    start_us = int(np.datetime64(start, "us").astype(np.int64))
+
+    # -- episodes per customer ------------------------------------------------------------
+    scale = np.ones(len(tpl.SEGMENTS))
+    max_episodes = 0.45 * days / 17.0  # leave room between episodes
+    per_episode = _expected_lengths(scale)
+    wanted = touchpoints_per_customer / per_episode
+    crowded = wanted > max_episodes
+    if crowded.any():
+        browse_unit = (tpl.TEMPLATE_MIX * _T["browse"]).sum(axis=1) * tpl.BROWSE_MEAN
+        fixed = per_episode - browse_unit
+        scale = np.where(
+            crowded, (touchpoints_per_customer / max_episodes - fixed) / browse_unit, 1
+        )
+        per_episode = _expected_lengths(scale)
+        wanted = touchpoints_per_customer / per_episode
+    activity = rng.gamma(2.0, 0.5, n)
+    if joined is None:
+        join = np.where(rng.random(n) < tpl.JOIN_SHARE, rng.uniform(0, 0.8, n) * period, 0)
+    else:
+        since = np.asarray(joined).astype("datetime64[us]").astype(np.int64) - start_us
+        join = np.clip(since, 0, int(0.9 * period))
+    join = join.astype(np.int64)
+    churn = np.where(
+        rng.random(n) < tpl.CHURN_SHARE, join + rng.uniform(0.15, 1.0, n) * (period - join), period
+    ).astype(np.int64)
+    span = churn - join
+    lam = wanted[seg] * activity * span / span.mean()
+    n_ep = 1 + rng.poisson(np.maximum(lam - 1, 0))
+    E = int(n_ep.sum())
+    ep_cust = np.repeat(np.arange(n), n_ep)
+    ep_seg = seg[ep_cust]
+
+    # -- what each episode is ---------------------------------------------------------------
+    t_ep = _choose(rng, tpl.TEMPLATE_MIX, ep_seg)
+    has_open = rng.random(E) < tpl.OPENER_P[ep_seg]
+    browse_mean = tpl.BROWSE_MEAN[ep_seg] * scale[ep_seg]
+    n_browse = np.where(
+        _T["browse"][t_ep], rng.geometric(1.0 / np.maximum(browse_mean, 1.0)), 0
+    ).astype(np.int64)
+    n_browse[t_ep == tpl.TPL["browse"]] = np.maximum(n_browse[t_ep == tpl.TPL["browse"]], 1)
+    digital = np.where(rng.random(E) < tpl.APP_SHARE[ep_seg], tpl.CH["app"], tpl.CH["web"])
+    status = _choose(rng, np.array([tpl.FOLLOWUP_STATUS]), np.zeros(E, dtype=np.int64))
+    status = np.where(_T["has_followup"][t_ep], status, 0)  # 0 on time, 1 late, 2 missing
+    length = has_open + n_browse + _T["len"][t_ep]
+    kept_len = length - (status == 2)  # a missing follow-up is the last step
+
+    # -- steps: structure and times (all rows, so that episode durations are known) ---------
+    N = int(length.sum())
+    first = np.cumsum(length) - length
+    ep = np.repeat(np.arange(E, dtype=np.int32), length)
+    pos = (np.arange(N, dtype=np.int32) - first[ep]).astype(np.int32)
+    prefix = (has_open.astype(np.int32) + n_browse.astype(np.int32))[ep]
+    q = pos - prefix  # position among the template's fixed steps (< 0 before them)
+    m = _T["channel"].shape[1]
+    flat = np.where(q >= 0, t_ep[ep] * m + q, -1)  # index into the template step arrays
+    i_tail = np.flatnonzero(flat >= 0)
+    channel = _channels(rng, ep, pos, flat, has_open, ep_seg, digital)
+    gap_kind = np.where(
+        rng.random(N) < tpl.SAME_VISIT_P, tpl.GAP["visit"], tpl.GAP["next_visit"]
+    ).astype(np.int8)
+    # moving between a store and another channel takes a while
+    store = channel == tpl.CH["store"]
+    moved = np.zeros(N, dtype=bool)
+    moved[1:] = (store[1:] != store[:-1]) & (ep[1:] == ep[:-1])
+    gap_kind[moved] = tpl.GAP["next_visit"]
+    gap_kind[i_tail] = _T["gap"].ravel()[flat[i_tail]]
+    rule = _T["followup"].ravel()[flat[i_tail]]  # 0: no follow-up, else rule number + 1
+    late = (rule > 0) & (status[ep[i_tail]] == 1)
+    late_gaps = np.array([0] + [tpl.GAP[tpl.FOLLOWUP_LATE_GAP[r]] for r in tpl.FOLLOWUPS])
+    gap_kind[i_tail[late]] = late_gaps[rule[late]]
+    gap = _loguniform(rng, gap_kind)
+    gap[first] = 0
+    offset = _segmented_cumsum(gap, first, ep)
+    del gap, gap_kind
+    duration = offset[first + kept_len - 1]
+
+    # -- place episodes in each customer's active span, at least EPISODE_GAP apart -------------
+    ep_first = np.cumsum(n_ep) - n_ep
+    need = _segmented_cumsum(duration + tpl.EPISODE_GAP_US, ep_first, ep_cust) - tpl.EPISODE_GAP_US
+    fits = need <= span[ep_cust]
+    fits[ep_first] = True  # a customer's first episode always happens (clipped to the period)
+    kept_ep = np.flatnonzero(fits)
+    total_need = np.zeros(n, dtype=np.int64)
+    np.maximum.at(total_need, ep_cust[kept_ep], need[kept_ep])
+    free = np.maximum(span - total_need, 0)
+    u = rng.random(E)
+    # episodes are contiguous per customer, so the sorted draws land on them in order
+    rank_u = u[np.argsort(ep_cust + u, kind="stable")]
+    before = need - duration  # time used by earlier episodes and gaps
+    ep_start = join[ep_cust] + (rank_u * free[ep_cust]).astype(np.int64) + before
+    ep_start = np.minimum(ep_start, np.maximum(churn[ep_cust] - duration, join[ep_cust]))
+
+    # -- keep the rows that happen, then describe them ------------------------------------------
+    rows = np.flatnonzero(fits[ep] & (pos < kept_len[ep]))
+    time_us = start_us + ep_start[ep[rows]] + offset[rows]
+    del offset
+    ep, pos, flat = ep[rows], pos[rows], flat[rows]
+    q = q[rows]
+    n_rows = rows.size
+    is_open = has_open[ep] & (pos == 0)
+    is_tail = flat >= 0
+    i_tail = np.flatnonzero(is_tail)
+    f_tail = flat[i_tail]
+
+    channel = channel[rows]
+    i_open = np.flatnonzero(is_open)
+
+    events = {e: i for i, e in enumerate(tpl.event_labels())}
+    by_channel = np.full(len(tpl.CHANNELS), -1, dtype=np.int8)
+    for ch, ev in tpl.BROWSE_EVENT.items():
+        by_channel[ch] = events[ev]
+    for ch, ev in tpl.OPENER_EVENT.items():  # opener channels never host browsing
+        by_channel[ch] = events[ev]
+    event = by_channel[channel]
+    event[i_tail] = _T["event"].ravel()[f_tail]
+
+    conversion = np.zeros(n_rows, dtype=bool)
+    conversion[i_tail] = _T["conversion"].ravel()[f_tail]
+    vkind = np.zeros(n_rows, dtype=np.int8)
+    vkind[i_tail] = _T["value"].ravel()[f_tail]
+    value = np.full(n_rows, np.nan)
+    # one basket amount per episode: the cart, the reservation and the purchase share it
+    mu_sigma = tpl.BASKET[ep_seg]
+    basket_amount = np.round(np.exp(mu_sigma[:, 0] + mu_sigma[:, 1] * rng.standard_normal(E)), 2)
+    basket = np.flatnonzero(vkind == 1)
+    value[basket] = basket_amount[ep[basket]]
+    quote_amount = np.round(np.exp(tpl.QUOTE[0] + tpl.QUOTE[1] * rng.standard_normal(E)), 2)
+    quote = np.flatnonzero((event == events["quote_request"]) | (vkind == 2))
+    value[quote] = quote_amount[ep[quote]]
+
+    data: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
+    labels["customer"] = ids
+    data["customer"] = ep_cust[ep].astype(code_dtype(n))
+    data["time"] = time_us.view("datetime64[us]")
+    data["channel"] = channel
+    labels["channel"] = np.array(tpl.CHANNELS, dtype=object)
+    data["event"] = event
+    labels["event"] = np.array(tpl.event_labels(), dtype=object)
+    data["value"] = value
+    data["currency"] = np.where(np.isnan(value), -1, 0).astype(np.int8)
+    labels["currency"] = np.array(["EUR"], dtype=object)
+    assert [d.value for d in Direction] == ["inbound", "outbound"]
+    direction = np.zeros(n_rows, dtype=np.int8)
+    direction[i_tail] = _T["outbound"].ravel()[f_tail]
+    data["direction"] = direction
+    src_of = np.array([_SOURCES.index(_SOURCE_OF_CHANNEL[c]) for c in tpl.CHANNELS], np.int8)
+    data["source"] = src_of[channel]
+    labels["source"] = np.array(_SOURCES, dtype=object)
+    ref_codes: dict[str, np.ndarray] = {}
+    refs_flat = _T["refs"].reshape(-1, len(tpl.REFS))
+    for r_i, ref in enumerate(tpl.REFS):
+        uses = i_tail[refs_flat[f_tail, r_i]]
+        ep_u = ep[uses]  # rows are in episode order: number the distinct episodes in turn
+        new = np.ones(ep_u.size, dtype=bool)
+        new[1:] = ep_u[1:] != ep_u[:-1]
+        codes = np.full(n_rows, -1, dtype=np.int32)
+        codes[uses] = np.cumsum(new, dtype=np.int32) - 1
+        eps = np.flatnonzero(new)
+        prefix_ = _REF_PREFIX[ref]
+        labels[_REF_COLUMN[ref]] = np.array(
+            [f"{prefix_}{i:09d}" for i in range(eps.size)], dtype=object
+        )
+        data[_REF_COLUMN[ref]] = codes.astype(code_dtype(eps.size))
+        ref_codes[ref] = codes
+    # campaigns: the opener click carries "<channel>-<YYYY-MM>"
+    month = time_us[i_open].view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
+    m0 = int(month.min()) if month.size else 0
+    m1 = int(month.max()) if month.size else 0
+    opener_chs = sorted(tpl.OPENER_EVENT, key=lambda c: tpl.CHANNELS[c])
+    names = []
+    code_of = np.full((len(tpl.CHANNELS), m1 - m0 + 1), -1, dtype=np.int64)
+    for ch in opener_chs:
+        for mo in range(m0, m1 + 1):
+            code_of[ch, mo - m0] = len(names)
+            names.append(f"{tpl.CHANNELS[ch]}-{np.datetime64(mo, 'M')}")
+    campaign = np.full(n_rows, -1, dtype=code_dtype(len(names)))
+    campaign[i_open] = code_of[channel[i_open], month - m0]
+    labels["campaign"] = np.array(names, dtype=object)
+    data["campaign"] = campaign
+    # stores: each customer has a home store; store touchpoints happen there 85% of the time
+    n_stores = n_stores or int(np.clip(n // 2000, 3, 60))
+    home = rng.zipf(1.6, n) % n_stores
+    i_store = np.flatnonzero(channel == tpl.CH["store"])
+    at_home = rng.random(i_store.size) < 0.85
+    store = np.full(n_rows, -1, dtype=code_dtype(n_stores))
+    store[i_store] = np.where(
+        at_home, home[ep_cust[ep[i_store]]], rng.integers(0, n_stores, i_store.size)
+    )
+    data["store"] = store
+    labels["store"] = np.array([f"S{i + 1:03d}" for i in range(n_stores)], dtype=object)
+    if record_ids is not None:
+        data["record_id"], labels["record_id"] = _record_codes(record_ids, ep_cust[ep], channel)
+
+    table = TouchpointTable._from_parts(data, labels)
+    table = table._replace(table._data, ("customer", "time"))
+    truth = _truth(table, ep, t_ep, status, conversion, channel, q, ref_codes)
+    active = (start_us + join).view("datetime64[us]"), (start_us + churn).view("datetime64[us]")
+    truth = attrs.evolve(truth, active_from=active[0], active_until=active[1])
+    return table, truth
+
+
+def _record_codes(
+    record_ids: Mapping[str, np.ndarray], customer: np.ndarray, channel: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    sources = sorted(record_ids)
+    all_ids = sorted({r for s in sources for r in record_ids[s].tolist() if r is not None})
+    lookup = {r: i for i, r in enumerate(all_ids)}
+    n_customers = len(record_ids[sources[0]])
+    matrix = np.full((len(sources) + 1, n_customers), -1, dtype=np.int64)
+    for i, s in enumerate(sources):
+        matrix[i] = [lookup.get(r, -1) if r is not None else -1 for r in record_ids[s].tolist()]
+    src_of = np.array(
+        [
+            sources.index(_RECORD_SOURCE_OF_CHANNEL[c])
+            if _RECORD_SOURCE_OF_CHANNEL[c] in sources
+            else len(sources)
+            for c in tpl.CHANNELS
+        ]
+    )
+    codes = matrix[src_of[channel], customer]
+    return codes.astype(code_dtype(len(all_ids))), np.array(all_ids, dtype=object)
+
+
+def _channel_mask(channels: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(len(tpl.CHANNELS), dtype=bool)
+    mask[list(channels)] = True
+    return mask
+
+
+def _coded(table: Table, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return table.raw(column)[rows], table.labels(column)
+
+
+def _truth(
+    table: TouchpointTable,
+    ep: np.ndarray,
+    t_ep: np.ndarray,
+    status: np.ndarray,
+    conversion: np.ndarray,
+    channel: np.ndarray,
+    q: np.ndarray,
+    ref_codes: dict[str, np.ndarray],
+) -> TouchpointTruth:
+    n = ep.size
+    new_ep = np.ones(n, dtype=bool)
+    new_ep[1:] = ep[1:] != ep[:-1]
+    j_start = new_ep.copy()
+    j_start[1:] |= conversion[:-1]
+    journey_id = np.cumsum(j_start, dtype=np.int64) - 1
+    t = table.raw("time").view(np.int64)
+    single = _channel_mask(tpl.SINGLE_TOUCH)[channel]
+    v_start = j_start.copy()
+    v_start[1:] |= (t[1:] - t[:-1] >= _VISIT_TIMEOUT_US) | single[1:] | single[:-1]
+    v_start[1:] |= channel[1:] != channel[:-1]
+    visit_id = np.cumsum(v_start, dtype=np.int64) - 1
+
+    n_j = int(journey_id[-1]) + 1 if n else 0
+    j_first = np.flatnonzero(j_start)
+    j_conv = np.zeros(n_j, dtype=bool)
+    j_conv[journey_id[conversion]] = True
+    cust_codes, cust_labels = _coded(table, "customer", j_first)
+    journeys = Table._from_parts(
+        {
+            "journey_id": np.arange(n_j, dtype=np.int64),
+            "customer": cust_codes,
+            "template": t_ep[ep[j_first]].astype(code_dtype(len(tpl.TEMPLATES))),
+            "converted": j_conv,
+        },
+        {"customer": cust_labels, "template": np.array(tpl.TEMPLATE_NAMES, dtype=object)},
+    )
+    # template labels must be sorted to be category codes: remap onto sorted names
+    journeys = journeys.with_column("template", journeys["template"])
+
+    # template breaks, located by their step positions (rows of templates that have breaks)
+    te = t_ep[ep]
+    kinds: list[np.ndarray] = []
+    from_rows: list[np.ndarray] = []
+    to_rows: list[np.ndarray] = []
+    with_breaks = [i for i, t_ in enumerate(tpl.TEMPLATES) if t_.breaks]
+    has_breaks = np.zeros(len(tpl.TEMPLATES), dtype=bool)
+    has_breaks[with_breaks] = True
+    cand = np.flatnonzero(has_breaks[te] & (q >= 0))
+    for t_i in with_breaks:
+        sub = cand[te[cand] == t_i]
+        for kind, q_from, q_to in tpl.TEMPLATES[t_i].breaks:
+            a = sub[q[sub] == q_from]
+            b = sub[q[sub] == q_to]
+            a = a[np.isin(ep[a], ep[b])]
+            b = b[np.isin(ep[b], ep[a])]
+            kinds.append(np.full(a.size, kind, dtype=object))
+            from_rows.append(a)
+            to_rows.append(b)
+    # research online, purchase offline / showrooming: by the journey rule
+    digital = _channel_mask(tpl.DIGITAL_CHANNELS)[channel]
+    store = channel == tpl.CH["store"]
+    for kind, closer, earlier in (("ropo", store, digital), ("showrooming", digital, store)):
+        hit = np.flatnonzero(conversion & closer)
+        earlier_rows = np.flatnonzero(earlier)
+        k = np.searchsorted(earlier_rows, hit) - 1
+        prev_hit = np.where(k >= 0, earlier_rows[np.maximum(k, 0)], -1)
+        ok = (prev_hit >= 0) & (journey_id[np.maximum(prev_hit, 0)] == journey_id[hit])
+        hit, prev_hit = hit[ok], prev_hit[ok]
+        linked = np.zeros(hit.size, dtype=bool)
+        for codes in ref_codes.values():
+            code = codes[hit]
+            has = code >= 0
+            first_row = np.full(int(codes.max()) + 2 if codes.size else 1, n, dtype=np.int64)
+            rows_e = np.flatnonzero(earlier & (codes >= 0))
+            np.minimum.at(first_row, codes[rows_e], rows_e)
+            fr = first_row[np.where(has, code, -1)]
+            same = journey_id[np.minimum(fr, max(n - 1, 0))] == journey_id[hit]
+            linked |= has & (fr < hit) & same
+        hit = hit[~linked]
+        kinds.append(np.full(hit.size, kind, dtype=object))
+        from_rows.append(prev_hit[~linked])
+        to_rows.append(hit)
+    fr_all = np.concatenate(from_rows).astype(np.int64)
+    to_all = np.concatenate(to_rows).astype(np.int64)
+    kind_all = np.concatenate(kinds)
+    order = np.lexsort((fr_all, to_all))
+    fr_all, to_all, kind_all = fr_all[order], to_all[order], kind_all[order]
+    b_cust, _ = _coded(table, "customer", to_all)
+    breaks = Table.from_columns(
+        {
+            "kind": kind_all,
+            "from_row": fr_all,
+            "to_row": to_all,
+            "from_channel": np.array(tpl.CHANNELS, dtype=object)[channel[fr_all]],
+            "to_channel": np.array(tpl.CHANNELS, dtype=object)[channel[to_all]],
+            "from_journey": journey_id[fr_all].astype(np.int64),
+            "to_journey": journey_id[to_all].astype(np.int64),
+            "delay": ((t[to_all] - t[fr_all]) / 1e6).astype(np.float64),
+        },
+        kinds={"kind": "category", "from_channel": "category", "to_channel": "category"},
+    )
+    breaks = _with_customer(breaks, b_cust, cust_labels)
+
+    # follow-ups: the trigger is the step before the answering step
+    rule_names = list(tpl.FOLLOWUPS)
+    f_rule, f_trig, f_resp, f_status = [], [], [], []
+    for t_i, template in enumerate(tpl.TEMPLATES):
+        steps = [k for k, st in enumerate(template.steps) if st.followup]
+        if not steps:
+            continue
+        k = steps[0]
+        sub = np.flatnonzero(te == t_i)
+        trig = sub[q[sub] == k - 1]
+        resp = sub[q[sub] == k]
+        resp_of = np.full(int(ep.max()) + 1, -1, dtype=np.int64)
+        resp_of[ep[resp]] = resp
+        f_rule.append(np.full(trig.size, rule_names.index(template.steps[k].followup or "")))
+        f_trig.append(trig)
+        f_resp.append(resp_of[ep[trig]])
+        f_status.append(status[ep[trig]])
+    trig_all = np.concatenate(f_trig).astype(np.int64) if f_trig else np.zeros(0, np.int64)
+    f_cust, _ = _coded(table, "customer", trig_all)
+    followups = Table.from_columns(
+        {
+            "rule": np.array(rule_names, dtype=object)[np.concatenate(f_rule).astype(np.int64)],
+            "trigger_row": trig_all,
+            "response_row": np.concatenate(f_resp).astype(np.int64),
+            "status": np.array(["on_time", "late", "missing"], dtype=object)[
+                np.concatenate(f_status).astype(np.int64)
+            ],
+        },
+        kinds={"rule": "category", "status": "category"},
+    )
+    followups = _with_customer(followups, f_cust, cust_labels)
+    return TouchpointTruth(
+        journey_id=journey_id,
+        visit_id=visit_id,
+        journeys=journeys,
+        breaks=breaks,
+        followups=followups,
+    )
+
+
+def _with_customer(table: Table, codes: np.ndarray, labels: np.ndarray) -> Table:
+    data = {"customer": codes, **{c: table.raw(c) for c in table.columns}}
+    lab = {
+        "customer": labels,
+        **{c: table.labels(c) for c in table.columns if table.kinds[c] == "category"},
+    }
+    return Table._from_parts(data, lab)
