@@ -1,0 +1,56 @@
+"""Journey segmentation: touchpoints -> visits -> journeys, stages, breaks, segments, paths.
+
+The entry point is :func:`sessionize`, which returns a :class:`JourneyTable`.
+"""
+
+from omnijourney.journeys._breaks import (
+    BREAK_KINDS,
+    BreakRules,
+    BreakTable,
+    detect_breaks,
+    quote_conversion,
+)
+from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
+from omnijourney.journeys._rules import (
+    DEFAULT_STAGE_EVENTS,
+    DEFAULT_STAGES,
+    JourneyRules,
+    StageMap,
+)
+from omnijourney.journeys._segments import (
+    APPETENCE_SEGMENTS,
+    AppetenceRules,
+    appetence,
+    appetence_clusters,
+    appetence_transitions,
+    channel_shares,
+    segment_value,
+)
+from omnijourney.journeys._sessionize import sessionize, sessionize_batches
+from omnijourney.journeys._table import JourneyTable, SessionState
+
+__all__ = [
+    "APPETENCE_SEGMENTS",
+    "BREAK_KINDS",
+    "DEFAULT_STAGES",
+    "DEFAULT_STAGE_EVENTS",
+    "AppetenceRules",
+    "BreakRules",
+    "BreakTable",
+    "FollowUpRule",
+    "JourneyRules",
+    "JourneyTable",
+    "SessionState",
+    "StageMap",
+    "appetence",
+    "appetence_clusters",
+    "appetence_transitions",
+    "channel_shares",
+    "check_followups",
+    "detect_breaks",
+    "hot_carts",
+    "quote_conversion",
+    "segment_value",
+    "sessionize",
+    "sessionize_batches",
+]

@@ -1,0 +1,331 @@
+"""Expected follow-ups (a welcome after a sign-up, an answer to a complaint) and hot carts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+
+from omnijourney.errors import ConfigError
+from omnijourney.journeys._breaks import BreakRules, _first, _groups, _Sorted
+from omnijourney.journeys._table import JourneyTable
+from omnijourney.model import Direction
+from omnijourney.tables import Table
+from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64
+
+__all__ = ["FollowUpRule", "check_followups", "hot_carts"]
+
+_STATUS = ("late", "missing", "on_time", "pending")
+
+
+def _names(value: Any) -> frozenset[str]:
+    return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
+
+
+def _opt_names(value: Any) -> frozenset[str] | None:
+    return None if value is None else _names(value)
+
+
+@attrs.frozen(kw_only=True)
+class FollowUpRule:
+    """A follow-up the customer should get after a trigger, and how soon.
+
+    Parameters
+    ----------
+    name : str
+        Name reported in the results (``"welcome_after_signup"``).
+    trigger_events, response_events : collection of str
+        Events that call for a follow-up, and events that are one.
+    within : duration
+        Deadline after the trigger (inclusive).
+    trigger_channels, response_channels : collection of str, optional
+        Restrict triggers and responses to these channels.
+    response_direction : {"inbound", "outbound"}, optional
+        Required direction of the response (e.g. outbound for a call-back).
+    link : str, optional
+        A reference column (``"cart_id"``, ``"order_id"``) the response must share with the
+        trigger.
+    min_value : float, optional
+        Only triggers whose ``value`` is at least this much (high-value carts).
+
+    Notes
+    -----
+    A trigger's response is the customer's first response after it and before their next
+    trigger of the same rule (with the same link id when ``link`` is set): a response can
+    answer only one trigger. Status: ``on_time`` (within the deadline), ``late``,
+    ``missing`` (no response, and the deadline has passed at ``as_of``) or ``pending`` (no
+    response yet, deadline not reached).
+
+    Examples
+    --------
+    >>> FollowUpRule(name="welcome_after_signup", trigger_events=["signup"],
+    ...              response_events=["welcome"], within="2D").within
+    np.timedelta64(172800000000,'us')
+    """
+
+    name: str
+    trigger_events: frozenset[str] = attrs.field(converter=_names)
+    response_events: frozenset[str] = attrs.field(converter=_names)
+    within: np.timedelta64 = attrs.field(converter=lambda v: to_timedelta64(v, name="within"))
+    trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
+    response_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
+    response_direction: Direction | None = attrs.field(
+        default=None, converter=attrs.converters.optional(Direction)
+    )
+    link: str | None = None
+    min_value: float | None = None
+
+
+def _mask(labels: np.ndarray, names: frozenset[str] | None, codes: np.ndarray) -> np.ndarray:
+    if names is None:
+        return np.ones(codes.size, dtype=bool)
+    lookup = np.array([str(x) in names for x in labels.tolist()], dtype=bool)
+    return lookup[codes] if codes.size else np.zeros(0, dtype=bool)
+
+
+def _next_in_group(key_trig: np.ndarray, key_resp: np.ndarray) -> np.ndarray:
+    """For each trigger key, index of the first response key after it (or -1)."""
+    order = np.argsort(key_resp, kind="stable")
+    sorted_resp = key_resp[order]
+    k = np.searchsorted(sorted_resp, key_trig, side="right")
+    return np.where(k < sorted_resp.size, order[np.minimum(k, max(sorted_resp.size - 1, 0))], -1)
+
+
+def _rule_rows(jt: JourneyTable, s: _Sorted, rule: FollowUpRule, as_of_us: int) -> dict[str, Any]:
+    tp = jt.touchpoints
+    ev_labels, ch_labels = tp.labels("event"), tp.labels("channel")
+    trig = _mask(ev_labels, rule.trigger_events, s.ev) & _mask(
+        ch_labels, rule.trigger_channels, s.ch
+    )
+    if rule.min_value is not None:
+        value = tp.raw("value")[s.order] if "value" in tp.columns else np.full(s.n, np.nan)
+        trig &= value >= rule.min_value
+    resp = _mask(ev_labels, rule.response_events, s.ev) & _mask(
+        ch_labels, rule.response_channels, s.ch
+    )
+    if rule.response_direction is not None:
+        if "direction" not in tp.columns:
+            msg = f"rule {rule.name!r} needs a direction column in the touchpoints"
+            raise ConfigError(msg)
+        want = list(Direction).index(rule.response_direction)
+        resp &= tp.raw("direction")[s.order] == want
+    if rule.link is not None:
+        tp._check_column(rule.link)
+        group = tp.raw(rule.link)[s.order].astype(np.int64)
+        trig &= group >= 0
+        resp &= group >= 0
+    else:
+        group = s.c
+    t_rows = np.flatnonzero(trig)
+    r_rows = np.flatnonzero(resp)
+    # rows are in (customer, time) order; group by customer or link id, then by position
+    n = max(s.n, 1)
+    key_t = group[t_rows] * n + t_rows
+    key_r = group[r_rows] * n + r_rows
+    nxt = _next_in_group(key_t, key_r)
+    cand = np.where(nxt >= 0, r_rows[np.maximum(nxt, 0)], -1)
+    valid = (cand >= 0) & (group[np.maximum(cand, 0)] == group[t_rows])
+    if rule.link is not None:
+        valid &= s.c[np.maximum(cand, 0)] == s.c[t_rows]
+    # the response must come before the next trigger of the same group
+    t_order = np.argsort(key_t, kind="stable")
+    next_trig = np.full(t_rows.size, np.iinfo(np.int64).max)
+    same = group[t_rows[t_order][1:]] == group[t_rows[t_order][:-1]]
+    next_trig[t_order[:-1][same]] = t_rows[t_order][1:][same]
+    valid &= cand < next_trig
+    response = np.where(valid, cand, -1)
+    delay = np.where(valid, (s.t[np.maximum(response, 0)] - s.t[t_rows]), -1)
+    limit = int(rule.within.astype(np.int64))
+    status = np.where(
+        valid,
+        np.where(delay <= limit, _STATUS.index("on_time"), _STATUS.index("late")),
+        np.where(
+            as_of_us - s.t[t_rows] > limit, _STATUS.index("missing"), _STATUS.index("pending")
+        ),
+    )
+    return {
+        "trigger": t_rows,
+        "response": response,
+        "delay": np.where(valid, delay / 1e6, np.nan),
+        "status": status,
+    }
+
+
+def check_followups(
+    journeys: JourneyTable, rules: Sequence[FollowUpRule], *, as_of: Any = None
+) -> Table:
+    """Check that each trigger got its follow-up in time.
+
+    Parameters
+    ----------
+    journeys : JourneyTable
+    rules : sequence of FollowUpRule
+    as_of : time, optional
+        When the check is made (default: the latest touchpoint); triggers whose deadline is
+        after it and that have no response yet are ``pending``.
+
+    Returns
+    -------
+    Table
+        One row per trigger: ``rule``, ``customer``, ``trigger_row``, ``response_row`` (-1 if
+        none), ``trigger_time``, ``deadline``, ``delay`` (seconds, NaN if none), ``status``
+        (``on_time``, ``late``, ``missing``, ``pending``) and the trigger's ``journey_id``.
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> tp = oj.TouchpointTable.from_columns({
+    ...     "customer": ["a", "a", "b"],
+    ...     "time": ["2024-05-01T10:00", "2024-05-01T18:00", "2024-05-01T10:00"],
+    ...     "channel": ["web", "email", "web"], "event": ["signup", "welcome", "signup"]})
+    >>> rule = oj.journeys.FollowUpRule(name="welcome", trigger_events=["signup"],
+    ...                                 response_events=["welcome"], within="2D")
+    >>> res = oj.journeys.check_followups(oj.sessionize(tp), [rule], as_of="2024-05-10")
+    >>> res["status"].tolist()
+    ['on_time', 'missing']
+    """
+    if isinstance(rules, FollowUpRule):
+        rules = [rules]
+    names = [r.name for r in rules]
+    if len(set(names)) != len(names):
+        msg = f"follow-up rule names must be distinct, got {names}"
+        raise ConfigError(msg)
+    tp = journeys.touchpoints
+    s = _Sorted(journeys, BreakRules())
+    if as_of is None:
+        as_of_us = int(s.t.max()) if s.n else 0
+    else:
+        as_of_us = int(to_datetime64(as_of, name="as_of").astype(np.int64))
+    parts = [_rule_rows(journeys, s, rule, as_of_us) for rule in rules]
+    rule_idx = (
+        np.concatenate([np.full(p["trigger"].size, i) for i, p in enumerate(parts)])
+        if parts
+        else np.zeros(0, np.int64)
+    )
+    trig = np.concatenate([p["trigger"] for p in parts]) if parts else np.zeros(0, np.int64)
+    resp = np.concatenate([p["response"] for p in parts]) if parts else np.zeros(0, np.int64)
+    delay = np.concatenate([p["delay"] for p in parts]) if parts else np.zeros(0)
+    status = np.concatenate([p["status"] for p in parts]) if parts else np.zeros(0, np.int64)
+    within = np.array([int(r.within.astype(np.int64)) for r in rules], dtype=np.int64)
+    sorted_rules = np.array(sorted(names), dtype=object)
+    rule_code = np.searchsorted(sorted_rules, np.array(names, dtype=object))
+    data = {
+        "rule": rule_code[rule_idx].astype(np.int16) if trig.size else np.zeros(0, np.int16),
+        "customer": tp.raw("customer")[s.order[trig]],
+        "trigger_row": s.order[trig],
+        "response_row": np.where(resp >= 0, s.order[np.maximum(resp, 0)], -1),
+        "trigger_time": s.t[trig].view(TIME_DTYPE),
+        "deadline": (s.t[trig] + within[rule_idx]).view(TIME_DTYPE),
+        "delay": delay,
+        "status": status.astype(np.int8),
+        "journey_id": journeys.sorted_journey[trig],
+    }
+    return Table._from_parts(
+        data,
+        {
+            "rule": sorted_rules,
+            "customer": tp.labels("customer"),
+            "status": np.array(_STATUS, dtype=object),
+        },
+    )
+
+
+def hot_carts(
+    journeys: JourneyTable,
+    *,
+    as_of: Any = None,
+    max_age: Any = "24h",
+    within: Any = "4h",
+    min_value: float | None = None,
+) -> Table:
+    """Carts abandoned online that nobody has followed up yet: the call centre's hand-off list.
+
+    A cart (a ``cart_id``) is hot when it was touched on a digital channel during the last
+    ``max_age`` before ``as_of``, no conversion carries it and no assisted channel (call
+    centre, chat) has touched it.
+
+    Parameters
+    ----------
+    journeys : JourneyTable
+    as_of : time, optional
+        Now (default: the latest touchpoint).
+    max_age : duration
+        Older carts are not hot any more.
+    within : duration
+        Hand-off deadline after the cart's last activity; carts past it are ``overdue``.
+    min_value : float, optional
+        Only carts worth at least this much.
+
+    Returns
+    -------
+    Table
+        ``cart_id``, ``customer``, ``channel``, ``last_activity``, ``cart_value`` (the latest
+        value seen on the cart), ``customer_value`` (the customer's converted value so far),
+        ``deadline``, ``overdue``; ordered by cart value, then customer value, descending.
+    """
+    tp = journeys.touchpoints
+    if "cart_id" not in tp.columns:
+        msg = "hot_carts needs a cart_id column in the touchpoints"
+        raise ConfigError(msg)
+    s = _Sorted(journeys, BreakRules())
+    now = (
+        int(s.t.max())
+        if as_of is None and s.n
+        else int(
+            to_datetime64(as_of if as_of is not None else "1970-01-01", name="as_of").astype(
+                np.int64
+            )
+        )
+    )
+    age = int(to_timedelta64(max_age, name="max_age").astype(np.int64))
+    deadline_us = int(to_timedelta64(within, name="within").astype(np.int64))
+    rows, starts, _ = _groups(s.refs["cart_id"])
+    seen = s.t[rows] <= now
+    converted = _first(rows, s.conv[rows] & seen, starts) >= 0
+    assisted = _first(rows, s.assisted[rows] & seen, starts) >= 0
+    last_online = (
+        np.maximum.reduceat(np.where(s.digital[rows] & seen, rows, -1), starts)
+        if starts.size
+        else np.zeros(0, np.int64)
+    )
+    value = tp.raw("value")[s.order] if "value" in tp.columns else np.full(s.n, np.nan)
+    has_value = ~np.isnan(value[rows]) & seen
+    last_valued = (
+        np.maximum.reduceat(np.where(has_value, rows, -1), starts)
+        if starts.size
+        else np.zeros(0, np.int64)
+    )
+    cart_value = np.where(last_valued >= 0, value[np.maximum(last_valued, 0)], np.nan)
+    hot = (last_online >= 0) & ~converted & ~assisted
+    hot &= (now - s.t[np.maximum(last_online, 0)]) <= age
+    if min_value is not None:
+        hot &= cart_value >= min_value
+    idx = np.flatnonzero(hot)
+    last = last_online[idx]
+    conv_value = np.where(s.conv & (s.t <= now) & ~np.isnan(value), value, 0.0)
+    per_customer = np.bincount(s.c, weights=conv_value, minlength=tp.labels("customer").size)
+    cust = s.c[last]
+    cv = np.where(np.isnan(cart_value[idx]), -np.inf, cart_value[idx])
+    order = np.lexsort((-per_customer[cust], -cv))
+    idx, last, cust = idx[order], last[order], cust[order]
+    cart_codes = s.refs["cart_id"][last]
+    data = {
+        "cart_id": cart_codes.astype(tp.raw("cart_id").dtype),
+        "customer": cust.astype(tp.raw("customer").dtype),
+        "channel": s.ch[last].astype(tp.raw("channel").dtype),
+        "last_activity": s.t[last].view(TIME_DTYPE),
+        "cart_value": cart_value[idx],
+        "customer_value": per_customer[cust],
+        "deadline": (s.t[last] + deadline_us).view(TIME_DTYPE),
+        "overdue": (now - s.t[last]) > deadline_us,
+    }
+    return Table._from_parts(
+        data,
+        {
+            "cart_id": tp.labels("cart_id"),
+            "customer": tp.labels("customer"),
+            "channel": tp.labels("channel"),
+        },
+    )

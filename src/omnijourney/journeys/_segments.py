@@ -1,0 +1,483 @@
+"""Channel appetence: how much each customer uses each channel, and the segments it implies.
+
+A customer's appetence is measured on the channels they choose (digital, physical, assisted);
+messaging and media touchpoints follow the brand's campaigns and are left out by default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import numpy as np
+
+from omnijourney.errors import ConfigError
+from omnijourney.journeys._table import JourneyTable
+from omnijourney.model import ChannelKind
+from omnijourney.tables import Table, TouchpointTable
+
+__all__ = [
+    "APPETENCE_SEGMENTS",
+    "AppetenceRules",
+    "appetence",
+    "appetence_clusters",
+    "appetence_transitions",
+    "channel_shares",
+    "segment_value",
+]
+
+#: Segment labels, in order.
+APPETENCE_SEGMENTS = (
+    "web_autonomous",
+    "store_relational",
+    "assisted",
+    "multichannel",
+    "undetermined",
+)
+_GROUPS = ("digital", "physical", "assisted")
+_GROUP_SEGMENT = {
+    "digital": "web_autonomous",
+    "physical": "store_relational",
+    "assisted": "assisted",
+}
+_KIND_GROUP = {
+    ChannelKind.DIGITAL: "digital",
+    ChannelKind.MARKETPLACE: "digital",
+    ChannelKind.PHYSICAL: "physical",
+    ChannelKind.ASSISTED: "assisted",
+}
+_WEIGHTS = ("touchpoints", "conversions", "value")
+
+
+def _conv_mask(tp: TouchpointTable, events: Any) -> np.ndarray:
+    labels = tp.labels("event").tolist()
+    wanted = set(events)
+    return np.array([e in wanted for e in labels], dtype=bool)[tp.raw("event")]
+
+
+def _source(data: TouchpointTable | JourneyTable) -> tuple[TouchpointTable, frozenset[str]]:
+    if isinstance(data, JourneyTable):
+        return data.touchpoints, data.rules.conversion_events
+    if isinstance(data, TouchpointTable):
+        return data, frozenset(("purchase", "order", "quote_signed"))
+    msg = f"expected a TouchpointTable or a JourneyTable, got {type(data).__name__}"
+    raise ConfigError(msg)
+
+
+def _weights(tp: TouchpointTable, weight: str, conv_events: Any, rows: np.ndarray) -> np.ndarray:
+    if weight not in _WEIGHTS:
+        msg = f"weight must be one of {_WEIGHTS}, got {weight!r}"
+        raise ConfigError(msg)
+    if weight == "touchpoints":
+        return np.ones(rows.size)
+    conv = _conv_mask(tp, conv_events)[rows]
+    if weight == "conversions":
+        return conv.astype(np.float64)
+    value = tp.raw("value")[rows] if "value" in tp.columns else np.zeros(rows.size)
+    return np.where(conv & ~np.isnan(value), value, 0.0)
+
+
+def channel_shares(
+    data: TouchpointTable | JourneyTable,
+    *,
+    weight: str = "touchpoints",
+    conversion_events: Any = None,
+) -> Table:
+    """Per customer, the weight of each channel: counts and shares.
+
+    Parameters
+    ----------
+    data : TouchpointTable or JourneyTable
+    weight : {"touchpoints", "conversions", "value"}
+        What is counted on each channel: touchpoints, conversions, or converted value.
+    conversion_events : collection of str, optional
+        Conversion events (default: the journey rules', or purchase/order/quote_signed).
+
+    Returns
+    -------
+    Table
+        ``customer``, then for each channel ``<channel>`` (total weight) and
+        ``<channel>_share``, and ``total``.
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> tp = oj.TouchpointTable.from_columns({
+    ...     "customer": ["a", "a", "a", "b"], "time": ["2024-01-01"] * 4,
+    ...     "channel": ["web", "web", "store", "store"], "event": ["view"] * 4})
+    >>> s = channel_shares(tp)
+    >>> s["web_share"].tolist(), s["store_share"].tolist()
+    ([0.666..., 0.0], [0.333..., 1.0])
+    """
+    tp, conv_events = _source(data)
+    if conversion_events is not None:
+        conv_events = frozenset(conversion_events)
+    rows = np.arange(len(tp))
+    w = _weights(tp, weight, conv_events, rows)
+    n_c = tp.labels("customer").size
+    ch_labels = tp.labels("channel")
+    k = ch_labels.size
+    cust = tp.raw("customer").astype(np.int64)
+    flat = np.bincount(cust * k + tp.raw("channel").astype(np.int64), weights=w, minlength=n_c * k)
+    matrix = flat.reshape(n_c, k)
+    present = np.bincount(cust, minlength=n_c) > 0
+    matrix = matrix[present]
+    total = matrix.sum(axis=1)
+    shares = np.divide(matrix, total[:, None], out=np.zeros_like(matrix), where=total[:, None] > 0)
+    data_cols: dict[str, np.ndarray] = {"customer": np.flatnonzero(present)}
+    for j, name in enumerate(ch_labels.tolist()):
+        data_cols[str(name)] = matrix[:, j]
+    for j, name in enumerate(ch_labels.tolist()):
+        data_cols[f"{name}_share"] = shares[:, j]
+    data_cols["total"] = total
+    codes = data_cols["customer"].astype(tp.raw("customer").dtype)
+    data_cols["customer"] = codes
+    return Table._from_parts(data_cols, {"customer": tp.labels("customer")})
+
+
+@attrs.frozen(kw_only=True)
+class AppetenceRules:
+    """A transparent rule that labels customers by the channels they choose.
+
+    Channels are grouped by kind: digital (web, app, marketplace), physical (stores) and
+    assisted (call centre, chat, sales reps). A customer is labelled with the group whose
+    share reaches ``dominance``, or that is the only group reaching ``min_share``
+    (``web_autonomous``, ``store_relational``, ``assisted``); ``multichannel`` when two or
+    more groups reach ``min_share`` and none dominates; ``undetermined`` with fewer than
+    ``min_touchpoints`` counted touchpoints.
+
+    Parameters
+    ----------
+    dominance : float, default 0.8
+    min_share : float, default 0.15
+    min_touchpoints : int, default 3
+    weight : {"touchpoints", "conversions", "value"}, default "touchpoints"
+        What the shares count.
+    kinds : collection of ChannelKind
+        Channel kinds that count (messaging and media follow campaigns and are left out).
+    """
+
+    dominance: float = attrs.field(default=0.8)
+    min_share: float = attrs.field(default=0.15)
+    min_touchpoints: int = attrs.field(default=3)
+    weight: str = attrs.field(default="touchpoints")
+    kinds: frozenset[ChannelKind] = attrs.field(
+        default=(
+            ChannelKind.DIGITAL,
+            ChannelKind.MARKETPLACE,
+            ChannelKind.PHYSICAL,
+            ChannelKind.ASSISTED,
+        ),
+        converter=lambda v: frozenset(ChannelKind(k) for k in v),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.min_share <= self.dominance <= 1:
+            msg = (
+                "AppetenceRules needs 0 < min_share <= dominance <= 1, got "
+                f"min_share={self.min_share!r}, dominance={self.dominance!r}"
+            )
+            raise ConfigError(msg)
+        if self.min_touchpoints < 1:
+            msg = f"min_touchpoints must be at least 1, got {self.min_touchpoints!r}"
+            raise ConfigError(msg)
+        if self.weight not in _WEIGHTS:
+            msg = f"weight must be one of {_WEIGHTS}, got {self.weight!r}"
+            raise ConfigError(msg)
+
+
+def _group_matrix(
+    tp: TouchpointTable, rules: AppetenceRules, conv_events: Any, rows: np.ndarray, n_c: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n_customers x 3) weights per channel group, and the counted touchpoints."""
+    del rows
+    return _group_matrix_keyed(tp, rules, conv_events, tp.raw("customer").astype(np.int64), n_c)
+
+
+def _label(m: np.ndarray, counted: np.ndarray, rules: AppetenceRules) -> np.ndarray:
+    total = m.sum(axis=1)
+    shares = np.divide(m, total[:, None], out=np.zeros_like(m), where=total[:, None] > 0)
+    top = shares.argmax(axis=1)
+    top_share = shares.max(axis=1)
+    n_sig = (shares >= rules.min_share).sum(axis=1)
+    label = np.where(
+        (top_share >= rules.dominance) | (n_sig <= 1),
+        top,  # 0, 1, 2: the three single-group segments
+        APPETENCE_SEGMENTS.index("multichannel"),
+    )
+    undetermined = (counted < rules.min_touchpoints) | (total <= 0)
+    return np.where(undetermined, APPETENCE_SEGMENTS.index("undetermined"), label)
+
+
+def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None = None) -> Table:
+    """Label each customer web-autonomous, store-relational, assisted or multichannel.
+
+    Parameters
+    ----------
+    data : TouchpointTable or JourneyTable
+    rules : AppetenceRules, optional
+
+    Returns
+    -------
+    Table
+        ``customer``, ``segment``, ``digital_share``, ``physical_share``, ``assisted_share``,
+        ``n_touchpoints`` (counted), ``n_channels`` (distinct channels used, all kinds).
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> tp = oj.TouchpointTable.from_columns({
+    ...     "customer": ["a"] * 4 + ["b"] * 4,
+    ...     "time": ["2024-01-01"] * 8,
+    ...     "channel": ["web", "app", "web", "web", "store", "web", "store", "call_centre"],
+    ...     "event": ["view"] * 8})
+    >>> appetence(tp)["segment"].tolist()
+    ['web_autonomous', 'multichannel']
+    """
+    rules = AppetenceRules() if rules is None else rules
+    tp, conv_events = _source(data)
+    n_c = tp.labels("customer").size
+    m, counted = _group_matrix(tp, rules, conv_events, np.arange(len(tp)), n_c)
+    cust = tp.raw("customer").astype(np.int64)
+    present = np.flatnonzero(np.bincount(cust, minlength=n_c) > 0)
+    label = _label(m, counted, rules)[present]
+    m = m[present]
+    total = m.sum(axis=1)
+    shares = np.divide(m, total[:, None], out=np.zeros_like(m), where=total[:, None] > 0)
+    k = tp.labels("channel").size
+    used = np.bincount(cust * k + tp.raw("channel"), minlength=n_c * k).reshape(n_c, k) > 0
+    seg_labels = np.array(sorted(APPETENCE_SEGMENTS), dtype=object)
+    seg_code = np.searchsorted(seg_labels, np.array(APPETENCE_SEGMENTS, dtype=object))
+    return Table._from_parts(
+        {
+            "customer": present.astype(tp.raw("customer").dtype),
+            "segment": seg_code[label].astype(np.int8),
+            "digital_share": shares[:, 0],
+            "physical_share": shares[:, 1],
+            "assisted_share": shares[:, 2],
+            "n_touchpoints": counted[present].astype(np.int64),
+            "n_channels": used[present].sum(axis=1).astype(np.int64),
+        },
+        {"customer": tp.labels("customer"), "segment": seg_labels},
+    )
+
+
+def appetence_clusters(
+    data: TouchpointTable | JourneyTable,
+    *,
+    k: int = 4,
+    seed: int = 0,
+    rules: AppetenceRules | None = None,
+) -> tuple[Table, np.ndarray]:
+    """Data-driven segments: k-means on the customers' channel-group shares.
+
+    Parameters
+    ----------
+    k : int
+        Number of clusters.
+    seed : int
+        Seed of the k-means++ initialisation (same seed, same clusters).
+
+    Returns
+    -------
+    Table
+        ``customer``, ``cluster`` (0..k-1, ordered by decreasing size) and ``name`` (the
+        rule-based segment of the cluster's centroid).
+    numpy.ndarray
+        Centroids, shape (k, 3): digital, physical and assisted shares.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    rules = AppetenceRules() if rules is None else rules
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        msg = f"k must be a positive integer, got {k!r}"
+        raise ConfigError(msg)
+    base = appetence(data, rules)
+    x = np.stack([base["digital_share"], base["physical_share"], base["assisted_share"]], axis=1)
+    valid = base.raw("n_touchpoints") >= rules.min_touchpoints
+    if int(valid.sum()) < k:
+        msg = f"k={k} clusters need at least {k} customers with enough touchpoints"
+        raise ConfigError(msg)
+    centroids, assigned = kmeans2(x[valid], k, minit="++", seed=np.random.default_rng(seed))
+    sizes = np.bincount(assigned, minlength=k)
+    rank = np.empty(k, dtype=np.int64)
+    rank[np.argsort(-sizes, kind="stable")] = np.arange(k)
+    cluster = np.full(len(base), -1, dtype=np.int64)
+    cluster[valid] = rank[assigned]
+    centroids = centroids[np.argsort(-sizes, kind="stable")]
+    names = _label(centroids, np.full(k, rules.min_touchpoints), rules)
+    name_of = np.where(cluster >= 0, names[np.maximum(cluster, 0)], len(APPETENCE_SEGMENTS) - 1)
+    out = Table.from_columns(
+        {
+            "customer": base["customer"],
+            "cluster": cluster,
+            "name": np.array(APPETENCE_SEGMENTS, dtype=object)[name_of],
+        },
+        kinds={"customer": "category", "cluster": "int", "name": "category"},
+    )
+    return out, centroids
+
+
+def segment_value(
+    data: TouchpointTable | JourneyTable, segments: Table, *, column: str = "segment"
+) -> Table:
+    """Spend and purchase frequency per segment (multichannel against single-channel).
+
+    Parameters
+    ----------
+    data : TouchpointTable or JourneyTable
+    segments : Table
+        One row per customer with ``customer`` and ``column`` (e.g. :func:`appetence`).
+
+    Returns
+    -------
+    Table
+        Per segment: ``customers``, ``buyers``, ``conversions_per_customer``,
+        ``value_per_customer``, ``median_value``, ``value_per_conversion``.
+    """
+    tp, conv_events = _source(data)
+    segments._check_column("customer")
+    segments._check_column(column)
+    conv = _conv_mask(tp, conv_events)
+    value = tp.raw("value") if "value" in tp.columns else np.zeros(len(tp))
+    cust_labels = tp.labels("customer")
+    seg_cust = segments["customer"]
+    pos = np.searchsorted(cust_labels, seg_cust)
+    pos = np.minimum(pos, max(cust_labels.size - 1, 0))
+    if cust_labels.size == 0 or not np.all(cust_labels[pos] == seg_cust):
+        msg = "segments has customers that the touchpoints do not have"
+        raise ConfigError(msg)
+    n_c = cust_labels.size
+    cust = tp.raw("customer").astype(np.int64)
+    n_conv = np.bincount(cust, weights=conv, minlength=n_c)[pos]
+    spend = np.bincount(cust, weights=np.where(conv & ~np.isnan(value), value, 0), minlength=n_c)[
+        pos
+    ]
+    seg = segments.raw(column).astype(np.int64)
+    labels = segments.labels(column)
+    rows = []
+    for s in np.unique(seg):
+        sel = seg == s
+        rows.append(
+            (
+                labels[s],
+                int(sel.sum()),
+                int((n_conv[sel] > 0).sum()),
+                float(n_conv[sel].mean()),
+                float(spend[sel].mean()),
+                float(np.median(spend[sel])),
+                float(spend[sel].sum() / max(n_conv[sel].sum(), 1)),
+            )
+        )
+    names = (
+        "segment",
+        "customers",
+        "buyers",
+        "conversions_per_customer",
+        "value_per_customer",
+        "median_value",
+        "value_per_conversion",
+    )
+    return Table.from_columns(
+        {n: [r[i] for r in rows] for i, n in enumerate(names)},
+        kinds={"segment": "category", "customers": "int", "buyers": "int"},
+    )
+
+
+def appetence_transitions(
+    data: TouchpointTable | JourneyTable,
+    *,
+    period: str = "Q",
+    rules: AppetenceRules | None = None,
+) -> tuple[Table, Table]:
+    """Segments per period and the transition matrix between consecutive periods.
+
+    Parameters
+    ----------
+    period : {"M", "Q", "Y"}
+        Calendar month, quarter or year (UTC).
+
+    Returns
+    -------
+    per_period : Table
+        ``customer``, ``period`` (e.g. ``"2024-Q2"``), ``segment`` for every customer active
+        in a period.
+    transitions : Table
+        ``from_segment``, ``to_segment``, ``customers`` and ``share`` (of the from-segment)
+        over every pair of consecutive periods in which the customer was active in both.
+    """
+    rules = AppetenceRules() if rules is None else rules
+    if period not in ("M", "Q", "Y"):
+        msg = f"period must be 'M', 'Q' or 'Y', got {period!r}"
+        raise ConfigError(msg)
+    tp, conv_events = _source(data)
+    month = tp.raw("time").astype("datetime64[M]").astype(np.int64)
+    step = {"M": 1, "Q": 3, "Y": 12}[period]
+    pcode = (month + 24_000 * 12) // step  # non-negative before dividing
+    uniq_p, p_inv = np.unique(pcode, return_inverse=True)
+    n_c = tp.labels("customer").size
+    n_p = uniq_p.size
+    cust = tp.raw("customer").astype(np.int64)
+    # one pseudo-customer per (customer, period)
+    key = cust * n_p + p_inv
+    m, counted = _group_matrix_keyed(tp, rules, conv_events, key, n_c * n_p)
+    label = _label(m, counted, rules)
+    active = np.bincount(key, minlength=n_c * n_p) > 0
+    idx = np.flatnonzero(active)
+    c_of, p_of = idx // n_p, idx % n_p
+    names = [_period_name(int(p) * step - 24_000 * 12, period) for p in uniq_p]
+    per = Table.from_columns(
+        {
+            "customer": tp.labels("customer")[c_of],
+            "period": np.array(names, dtype=object)[p_of],
+            "segment": np.array(APPETENCE_SEGMENTS, dtype=object)[label[idx]],
+        },
+        kinds={"customer": "category", "period": "category", "segment": "category"},
+    )
+    nxt = np.flatnonzero((c_of[1:] == c_of[:-1]) & (p_of[1:] == p_of[:-1] + 1))
+    a = label[idx[nxt]]
+    b = label[idx[nxt + 1]]
+    s = len(APPETENCE_SEGMENTS)
+    counts = np.bincount(a * s + b, minlength=s * s).reshape(s, s)
+    rows_total = counts.sum(axis=1)
+    fi, ti = np.nonzero(counts)
+    trans = Table.from_columns(
+        {
+            "from_segment": np.array(APPETENCE_SEGMENTS, dtype=object)[fi],
+            "to_segment": np.array(APPETENCE_SEGMENTS, dtype=object)[ti],
+            "customers": counts[fi, ti].astype(np.int64),
+            "share": counts[fi, ti] / rows_total[fi],
+        },
+        kinds={"from_segment": "category", "to_segment": "category"},
+    )
+    return per, trans
+
+
+def _group_matrix_keyed(
+    tp: TouchpointTable, rules: AppetenceRules, conv_events: Any, key: np.ndarray, n_keys: int
+) -> tuple[np.ndarray, np.ndarray]:
+    group_of_channel = np.array(
+        [
+            _GROUPS.index(_KIND_GROUP[c.kind])
+            if c.kind in rules.kinds and c.kind in _KIND_GROUP
+            else -1
+            for c in tp.channel_catalog
+        ],
+        dtype=np.int64,
+    )
+    g = group_of_channel[tp.raw("channel")]
+    rows = np.flatnonzero(g >= 0)
+    w = _weights(tp, rules.weight, conv_events, rows)
+    m = np.bincount(key[rows] * 3 + g[rows], weights=w, minlength=n_keys * 3).reshape(n_keys, 3)
+    counted = np.bincount(key[rows], minlength=n_keys)
+    return m, counted
+
+
+def _period_name(month_index: int, period: str) -> str:
+    year, month = divmod(month_index, 12)
+    year += 1970
+    if period == "Y":
+        return f"{year}"
+    if period == "Q":
+        return f"{year}-Q{month // 3 + 1}"
+    return f"{year}-{month + 1:02d}"

@@ -1,0 +1,139 @@
+"""Follow-up rules and the hot-cart hand-off list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import omnijourney as oj
+from omnijourney import TouchpointTable, sessionize
+from omnijourney.journeys import FollowUpRule, check_followups, hot_carts
+
+BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
+WELCOME = FollowUpRule(
+    name="welcome", trigger_events=["signup"], response_events=["welcome"], within="2D"
+)
+
+
+def tp(rows):
+    cols = {
+        "customer": [r[0] for r in rows],
+        "time": [BASE + dt.timedelta(hours=r[1]) for r in rows],
+        "channel": [r[2] for r in rows],
+        "event": [r[3] for r in rows],
+    }
+    for name in sorted({k for r in rows if len(r) > 4 for k in r[4]}):
+        cols[name] = [r[4].get(name) if len(r) > 4 else None for r in rows]
+    return TouchpointTable.from_columns(cols)
+
+
+def statuses(rows, rules, as_of=None):
+    res = check_followups(sessionize(tp(rows)), rules, as_of=as_of)
+    return list(zip(res["trigger_row"].tolist(), res["response_row"].tolist(), res["status"]))
+
+
+def test_on_time_late_missing_and_pending():
+    rows = [
+        ("a", 0, "web", "signup"),
+        ("a", 10, "email", "welcome"),  # on time
+        ("b", 0, "web", "signup"),
+        ("b", 60, "email", "welcome"),  # late (60 h > 2 days)
+        ("c", 0, "web", "signup"),  # missing by as_of
+        ("d", 100, "web", "signup"),  # pending at as_of
+    ]
+    got = statuses(rows, [WELCOME], as_of=BASE + dt.timedelta(hours=110))
+    assert got == [(0, 1, "on_time"), (2, 3, "late"), (4, -1, "missing"), (5, -1, "pending")]
+
+
+def test_the_deadline_is_inclusive():
+    rows = [("a", 0, "web", "signup"), ("a", 48, "email", "welcome")]
+    assert statuses(rows, [WELCOME])[0][2] == "on_time"
+
+
+def test_a_response_answers_only_the_trigger_before_it():
+    rows = [
+        ("a", 0, "web", "signup"),
+        ("a", 24 * 30, "web", "signup"),
+        ("a", 24 * 30 + 5, "email", "welcome"),
+    ]
+    got = statuses(rows, [WELCOME], as_of=BASE + dt.timedelta(days=40))
+    assert got == [(0, -1, "missing"), (1, 2, "on_time")]
+
+
+def test_direction_channel_and_link_conditions():
+    callback = FollowUpRule(
+        name="hot_cart_callback",
+        trigger_events=["add_to_cart"],
+        response_events=["call"],
+        response_channels=["call_centre"],
+        response_direction="outbound",
+        link="cart_id",
+        within="4h",
+        min_value=100,
+    )
+    rows = [
+        ("a", 0, "web", "add_to_cart", {"cart_id": "K1", "value": 150.0}),
+        ("a", 1, "call_centre", "call", {"direction": "inbound"}),  # wrong direction
+        ("a", 2, "call_centre", "call", {"direction": "outbound", "cart_id": "K2"}),  # other cart
+        ("a", 3, "call_centre", "call", {"direction": "outbound", "cart_id": "K1"}),
+        ("b", 0, "web", "add_to_cart", {"cart_id": "K3", "value": 20.0}),  # below min_value
+    ]
+    assert statuses(rows, [callback]) == [(0, 3, "on_time")]
+    with pytest.raises(oj.ConfigError, match="distinct"):
+        check_followups(sessionize(tp(rows)), [WELCOME, WELCOME])
+
+
+def test_matches_the_synthetic_worlds_follow_up_truth():
+    world = oj.synth.generate(1500, seed=2, records=False, prices=False)
+    rules = [
+        FollowUpRule(
+            name="welcome_after_signup",
+            trigger_events=["signup"],
+            response_events=["welcome"],
+            within="2D",
+        ),
+        FollowUpRule(
+            name="answer_to_complaint",
+            trigger_events=["complaint"],
+            response_events=["complaint_answer"],
+            within="24h",
+            response_direction="outbound",
+        ),
+    ]
+    res = check_followups(sessionize(world.touchpoints), rules, as_of="2025-02-01")
+    truth = world.truth.followups
+    got = set(
+        zip(res["rule"], res["trigger_row"].tolist(), res["response_row"].tolist(), res["status"])
+    )
+    want = set(
+        zip(
+            truth["rule"],
+            truth["trigger_row"].tolist(),
+            truth["response_row"].tolist(),
+            truth["status"],
+        )
+    )
+    assert got == want and {s for *_, s in got} == {"on_time", "late", "missing"}
+
+
+def test_hot_carts_lists_recent_unrecovered_carts_by_value():
+    rows = [
+        ("a", 0, "web", "purchase", {"value": 500.0}),
+        ("a", 20, "web", "add_to_cart", {"cart_id": "K1", "value": 80.0}),
+        ("b", 21, "app", "add_to_cart", {"cart_id": "K2", "value": 120.0}),
+        ("c", 22, "web", "add_to_cart", {"cart_id": "K3", "value": 80.0}),
+        ("c", 22.5, "web", "purchase", {"cart_id": "K3", "value": 80.0}),  # converted
+        ("d", 22, "web", "add_to_cart", {"cart_id": "K4", "value": 300.0}),
+        ("d", 23, "call_centre", "call", {"cart_id": "K4"}),  # taken over
+        ("e", 1, "web", "add_to_cart", {"cart_id": "K5", "value": 999.0}),  # too old
+    ]
+    jt = sessionize(tp(rows))
+    hot = hot_carts(jt, as_of=BASE + dt.timedelta(hours=24), max_age="12h", within="2h")
+    assert hot["cart_id"].tolist() == ["K2", "K1"]
+    assert hot["customer_value"].tolist() == [0.0, 500.0]
+    assert hot["overdue"].tolist() == [True, True]
+    rich = hot_carts(jt, as_of=BASE + dt.timedelta(hours=24), max_age="12h", min_value=100)
+    assert rich["cart_id"].tolist() == ["K2"]
+    assert np.isclose(rich["cart_value"][0], 120.0)
