@@ -11,7 +11,11 @@ CHANNELS = ("web", "app", "store", "call_centre", "email", "sms", "social", "cha
 EVENTS = ("product_view", "add_to_cart", "purchase", "quote_request", "call", "email_open")
 BASE = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
-ids = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs")), min_size=1, max_size=6)
+ids = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zs")),
+    min_size=1,
+    max_size=6,
+)
 unicode_ids = st.one_of(st.sampled_from(["ana", "Zoé", "Łukasz", "東京", "c-1", "C1"]), ids)
 
 
@@ -25,14 +29,17 @@ def touchpoint_columns(draw, min_rows: int = 0, max_rows: int = 40, with_value: 
         "customer": [draw(st.sampled_from(customers)) for _ in range(n)],
         # few distinct minutes so that ties on time are common
         "time": [
-            BASE + dt.timedelta(minutes=draw(st.one_of(st.sampled_from([0, 1, 30, 31, 1440]), minutes)))
+            BASE
+            + dt.timedelta(minutes=draw(st.one_of(st.sampled_from([0, 1, 30, 31, 1440]), minutes)))
             for _ in range(n)
         ],
         "channel": [draw(st.sampled_from(CHANNELS)) for _ in range(n)],
         "event": [draw(st.sampled_from(EVENTS)) for _ in range(n)],
     }
     if with_value:
-        cols["value"] = [draw(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False))) for _ in range(n)]
+        cols["value"] = [
+            draw(st.one_of(st.none(), st.floats(-1e6, 1e6, allow_nan=False))) for _ in range(n)
+        ]
     return cols
 
 

@@ -44,13 +44,19 @@ def test_unparseable_time_names_column_row_and_value():
 def test_nat_and_missing_times_are_refused():
     with pytest.raises(DataError, match=r"column 'time'.*missing.*row 2"):
         TouchpointTable.from_columns(
-            cols(time=np.array(["2024-01-01", "2024-01-02", "NaT", "2024-01-04"], dtype="datetime64[s]"))
+            cols(
+                time=np.array(
+                    ["2024-01-01", "2024-01-02", "NaT", "2024-01-04"], dtype="datetime64[s]"
+                )
+            )
         )
 
 
 @pytest.mark.parametrize("null", [None, float("nan"), "", "   "])
 def test_null_ids_are_refused_with_the_row(null):
-    with pytest.raises(DataError, match=r"column 'customer' \(input column 'client'\).*missing.*row 2"):
+    with pytest.raises(
+        DataError, match=r"column 'customer' \(input column 'client'\).*missing.*row 2"
+    ):
         data = cols(customer=["a", "b", null, "d"])
         data["client"] = data.pop("customer")
         TouchpointTable.from_columns(data, customer="client")
@@ -62,7 +68,9 @@ def test_mixed_id_types_are_refused():
 
 
 def test_mixed_time_zones_are_refused_even_in_quarantine():
-    bad = cols(time=["2024-01-01T10:00Z", "2024-01-01T10:00", "2024-01-01T10:00+02:00", "2024-01-01"])
+    bad = cols(
+        time=["2024-01-01T10:00Z", "2024-01-01T10:00", "2024-01-01T10:00+02:00", "2024-01-01"]
+    )
     for mode in ("raise", "quarantine"):
         with pytest.raises(DataError, match=r"mixed time-zone-aware and naive.*row 1"):
             TouchpointTable.from_columns(bad, errors=mode)
@@ -115,7 +123,7 @@ def test_quarantine_returns_kept_and_rejects_and_counts_add_up():
     assert rejects["row"].tolist() == [1, 1, 2]
     assert rejects["column"].tolist() == ["customer", "value", "time"]
     assert rejects["value"].tolist() == ["None", "x", "never"]
-    assert rejects["reason"].tolist()[0] == "is missing (a id is required)"
+    assert rejects["reason"].tolist()[0] == "is missing (an id is required)"
     # labels only used by rejected rows are dropped from the kept table
     assert kept.labels("customer").tolist() == ["a", "d"]
     assert "2 kept, 2 rejected" in repr(result)
@@ -134,8 +142,11 @@ def test_quarantine_returns_kept_and_rejects_and_counts_add_up():
 )
 def test_quarantine_accounts_for_every_row(rows):
     data = {
-        "customer": [r[0] for r in rows], "time": [r[1] for r in rows],
-        "channel": ["web"] * len(rows), "event": ["view"] * len(rows), "value": [r[2] for r in rows],
+        "customer": [r[0] for r in rows],
+        "time": [r[1] for r in rows],
+        "channel": ["web"] * len(rows),
+        "event": ["view"] * len(rows),
+        "value": [r[2] for r in rows],
     }
     result = TouchpointTable.from_columns(data, errors="quarantine")
     assert result.n_kept + result.n_rejected == len(rows)

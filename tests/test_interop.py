@@ -8,7 +8,6 @@ from hypothesis import given, settings
 
 import omnijourney as oj
 from omnijourney import TouchpointTable
-
 from strategies import touchpoint_columns
 
 pd = pytest.importorskip("pandas")
@@ -19,8 +18,13 @@ pl = pytest.importorskip("polars")
 @pytest.fixture
 def table(small_columns):
     return TouchpointTable.from_columns(
-        small_columns, customer="client", time="ts", channel="canal", event="what",
-        value="amount", cart_id="basket",
+        small_columns,
+        customer="client",
+        time="ts",
+        channel="canal",
+        event="what",
+        value="amount",
+        cart_id="basket",
     )
 
 
@@ -78,18 +82,32 @@ def test_parquet_round_trip(table, tmp_path):
 def test_from_records_of_touchpoints_and_dicts(table):
     back = TouchpointTable.from_records(list(table))
     assert back.equals(table)
-    as_dicts = [{"customer": "x", "time": "2024-01-01", "channel": "web", "event": "v", "store": "S1"}]
+    as_dicts = [
+        {"customer": "x", "time": "2024-01-01", "channel": "web", "event": "v", "store": "S1"}
+    ]
     t = TouchpointTable.from_records(as_dicts)
     assert t.extra_columns == ("store",) and t[0].attributes == {"store": "S1"}
 
 
 def test_bad_values_inside_a_dataframe_are_reported_with_rows():
-    df = pd.DataFrame({"customer": ["a", None], "time": ["2024-01-01", "2024-01-02"],
-                       "channel": ["web", "web"], "event": ["v", "v"]})
+    df = pd.DataFrame(
+        {
+            "customer": ["a", None],
+            "time": ["2024-01-01", "2024-01-02"],
+            "channel": ["web", "web"],
+            "event": ["v", "v"],
+        }
+    )
     with pytest.raises(oj.DataError, match=r"column 'customer'.*row 1"):
         TouchpointTable.from_columns(df)
-    pdf = pl.DataFrame({"customer": ["a", "b"], "time": ["2024-01-01", "garbage"],
-                        "channel": ["web", "web"], "event": ["v", "v"]})
+    pdf = pl.DataFrame(
+        {
+            "customer": ["a", "b"],
+            "time": ["2024-01-01", "garbage"],
+            "channel": ["web", "web"],
+            "event": ["v", "v"],
+        }
+    )
     with pytest.raises(oj.DataError, match=r"row 1: 'garbage'"):
         TouchpointTable.from_columns(pdf)
 

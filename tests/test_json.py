@@ -10,18 +10,23 @@ from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney import Channel, Customer, Journey, Touchpoint
-
 from strategies import BASE, unicode_ids
 
 json_scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**53), 2**53), st.text(max_size=8),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53), 2**53),
+    st.text(max_size=8),
     st.floats(allow_nan=False, allow_infinity=False),
 )
 times = st.datetimes(
-    min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2100, 1, 1),
+    min_value=dt.datetime(1970, 1, 2),
+    max_value=dt.datetime(2100, 1, 1),
     timezones=st.sampled_from([dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5, minutes=-30))]),
 )
-opt_text = st.one_of(st.none(), st.text(min_size=1, max_size=6).filter(lambda s: s.strip() != s or True))
+opt_text = st.one_of(
+    st.none(), st.text(min_size=1, max_size=6).filter(lambda s: s.strip() != s or True)
+)
 
 
 @st.composite
@@ -62,11 +67,25 @@ def test_channel_and_journey_round_trip():
     ch = Channel("kiosk", kind="physical", initiator="either")
     assert oj.from_json(oj.to_json(ch), Channel) == ch
     t1 = Touchpoint(customer=1, time=BASE, channel="web", event="view")
-    t2 = Touchpoint(customer=1, time=BASE + dt.timedelta(hours=1), channel="store",
-                    event="purchase", value=np.float64(19.99))
-    j = Journey(journey_id=np.int64(3), customer=1, start=t1.time, end=t2.time, n_touchpoints=2,
-                channels=("web", "store"), converted=np.bool_(True), value=19.99,
-                end_reason=oj.EndReason.CONVERSION, touchpoints=(t1, t2))
+    t2 = Touchpoint(
+        customer=1,
+        time=BASE + dt.timedelta(hours=1),
+        channel="store",
+        event="purchase",
+        value=np.float64(19.99),
+    )
+    j = Journey(
+        journey_id=np.int64(3),
+        customer=1,
+        start=t1.time,
+        end=t2.time,
+        n_touchpoints=2,
+        channels=("web", "store"),
+        converted=np.bool_(True),
+        value=19.99,
+        end_reason=oj.EndReason.CONVERSION,
+        touchpoints=(t1, t2),
+    )
     text = oj.to_json(j)
     assert '"end_reason": "conversion"' in text
     assert oj.from_json(text, Journey) == j
@@ -86,8 +105,14 @@ def test_numpy_scalars_and_arrays_unstructure_to_plain_json():
 
 def test_tables_round_trip_with_categories_and_metadata(small_columns):
     tp = oj.TouchpointTable.from_columns(
-        small_columns, customer="client", time="ts", channel="canal", event="what",
-        value="amount", cart_id="basket", channels={"canal_x": "physical"},
+        small_columns,
+        customer="client",
+        time="ts",
+        channel="canal",
+        event="what",
+        value="amount",
+        cart_id="basket",
+        channels={"canal_x": "physical"},
     ).sort()
     back = oj.from_json(oj.to_json(tp), oj.TouchpointTable)
     assert back.equals(tp)

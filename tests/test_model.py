@@ -95,9 +95,17 @@ def test_journey_checks_its_touchpoints():
     t1 = tp(time="2024-05-01T10:00:00Z")
     t2 = tp(time="2024-05-01T10:10:00Z", event="purchase", value=10)
     j = Journey(
-        journey_id=0, customer="C1", start=t1.time, end=t2.time, n_touchpoints=2,
-        channels=("web",), converted=True, value=10.0, stage="purchase",
-        end_reason="conversion", touchpoints=(t1, t2),
+        journey_id=0,
+        customer="C1",
+        start=t1.time,
+        end=t2.time,
+        n_touchpoints=2,
+        channels=("web",),
+        converted=True,
+        value=10.0,
+        stage="purchase",
+        end_reason="conversion",
+        touchpoints=(t1, t2),
     )
     assert j.duration == dt.timedelta(minutes=10)
     assert "converted" in repr(j) and "ended by conversion" in repr(j)

@@ -33,8 +33,10 @@ def test_errors_inherit_the_natural_builtins():
     assert issubclass(oj.DataError, ValueError) and issubclass(oj.SchemaError, ValueError)
     assert issubclass(oj.ConfigError, ValueError)
     assert issubclass(oj.ConvergenceError, RuntimeError)
-    assert all(issubclass(e, oj.OmnijourneyError) for e in
-               (oj.DataError, oj.SchemaError, oj.ConfigError, oj.ConvergenceError))
+    assert all(
+        issubclass(e, oj.OmnijourneyError)
+        for e in (oj.DataError, oj.SchemaError, oj.ConfigError, oj.ConvergenceError)
+    )
 
 
 def test_unknown_attribute_raises_attribute_error():

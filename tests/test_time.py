@@ -138,6 +138,8 @@ def test_unknown_zone_is_a_config_error():
 
 def test_scalar_helpers():
     assert to_datetime64("2024-01-01", tz="Europe/Paris") == us("2023-12-31T23:00")
-    assert as_datetime(us("2024-05-01T12:00")) == dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone.utc)
+    assert as_datetime(us("2024-05-01T12:00")) == dt.datetime(
+        2024, 5, 1, 12, tzinfo=dt.timezone.utc
+    )
     with pytest.raises(ConfigError, match="as_of"):
         to_datetime64("yesterday-ish", name="as_of")
