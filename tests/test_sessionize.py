@@ -424,7 +424,7 @@ def test_same_journeys_for_any_row_order(rows, rules, random):
     assert b.journeys.equals(a.journeys)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(logs(), rule_sets, st.lists(st.integers(0, 60_000), max_size=3))
 def test_batches_give_the_same_journeys_as_one_run(rows, rules, cut_minutes):
     tp = to_table(rows)

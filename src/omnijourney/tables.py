@@ -386,9 +386,8 @@ class Table:
 
     def sort(self: T, by: Sequence[str]) -> T:
         """The rows in canonical order of ``by`` (see :meth:`sort_order`)."""
-        return self._replace(
-            {name: arr[self.sort_order(by)] for name, arr in self._data.items()}, tuple(by)
-        )
+        order = self.sort_order(by)
+        return self._replace({name: arr[order] for name, arr in self._data.items()}, tuple(by))
 
     # ------------------------------------------------------------------ exports
 

@@ -404,7 +404,11 @@ def sessionize_partition(
     event_labels = tp.labels("event")
     conv_of_event = _label_mask(event_labels, rules.conversion_events)
     ev_codes = tp.raw("event")
-    tiebreak: list[Any] = ["sequence"] if "sequence" in tp.columns else []
+    # the known ids first: identical rows of different journeys must not interleave (journey
+    # and visit ids increase with time within a customer, so the order is otherwise unchanged)
+    tiebreak: list[Any] = [journey, visit]
+    if "sequence" in tp.columns:
+        tiebreak.append("sequence")
     tiebreak.append(conv_of_event[ev_codes] if n else np.zeros(0, dtype=bool))
     order = tp.sort_order(tiebreak=tiebreak)
     sj = journey[order]

@@ -225,6 +225,11 @@ def make_touchpoints(
     ).astype(np.int64)
     span = churn - join
     lam = wanted[seg] * activity * span / span.mean()
+    # a customer cannot have more episodes than fit in their span; very active customers
+    # browse longer instead, so that their touchpoints stay proportional to their activity
+    fit = np.maximum(span / (tpl.EPISODE_GAP_US + 4 * _DAY_US), 1.0)
+    boost = np.maximum(lam / fit, 1.0)
+    lam = np.minimum(lam, fit)
     n_ep = 1 + rng.poisson(np.maximum(lam - 1, 0))
     E = int(n_ep.sum())
     ep_cust = np.repeat(np.arange(n), n_ep)
@@ -233,7 +238,7 @@ def make_touchpoints(
     # -- what each episode is ---------------------------------------------------------------
     t_ep = _choose(rng, tpl.TEMPLATE_MIX, ep_seg)
     has_open = rng.random(E) < tpl.OPENER_P[ep_seg]
-    browse_mean = tpl.BROWSE_MEAN[ep_seg] * scale[ep_seg]
+    browse_mean = tpl.BROWSE_MEAN[ep_seg] * scale[ep_seg] * boost[ep_cust]
     n_browse = np.where(
         _T["browse"][t_ep], rng.geometric(1.0 / np.maximum(browse_mean, 1.0)), 0
     ).astype(np.int64)

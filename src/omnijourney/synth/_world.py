@@ -102,8 +102,9 @@ def generate(
     days : int
         Length of the period in days.
     touchpoints_per_customer : float
-        Mean number of touchpoints per customer over the period (about 25 by default;
-        100 gives 10^7 touchpoints for 10^5 customers).
+        Target mean number of touchpoints per customer over the period; the realised mean
+        is within about 5 % of it (25 by default; 105 gives about 10^7 touchpoints for 10^5
+        customers).
     records : bool
         Whether to generate the source-system customer records.
     prices : bool
