@@ -334,42 +334,53 @@ class Table:
             Extra keys (column names or arrays aligned with the rows) that decide ties on
             ``by`` before the remaining columns do.
         """
+        order = self._order_or_none(by, tiebreak)
+        return np.arange(len(self)) if order is None else order
+
+    def _order_or_none(
+        self, by: Sequence[str], tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> np.ndarray | None:
+        """The canonical permutation, or None when the rows are already in canonical order."""
         for name in by:
             self._check_column(name)
         n = len(self)
         if n == 0:
-            return np.zeros(0, dtype=np.int64)
+            return None
         primary = [self._sort_key(name) for name in by]
-        if primary and tuple(self._sorted[: len(by)]) == tuple(by):
-            order = np.arange(n)  # already sorted on the keys: only ties may need work
-            key = _pack(primary)
-        else:
-            key = _pack(primary) if primary else None
-            if key is not None:
-                order = np.argsort(key)
-            else:
-                order = np.lexsort(tuple(reversed(primary))) if primary else np.arange(n)
+        key = _pack(primary) if primary else None
+        order: np.ndarray | None = None
         if key is not None:
-            ks = key[order]
-            tie = ks[1:] == ks[:-1]
+            # data that arrive sorted (the usual case for logs) skip the sort
+            known = tuple(self._sorted[: len(by)]) == tuple(by)
+            if not (known or (key[:-1] <= key[1:]).all()):
+                order = np.argsort(key)
+                key = key[order]
+            tie = key[1:] == key[:-1]
+            del key
         else:
+            if primary:
+                order = np.lexsort(tuple(reversed(primary)))
             tie = np.ones(max(n - 1, 0), dtype=bool)
             for k in primary:
-                sk = k[order]
+                sk = k if order is None else k[order]
                 tie &= sk[1:] == sk[:-1]
         if tie.any():
             in_tie = np.zeros(n, dtype=bool)
             in_tie[1:] |= tie
             in_tie[:-1] |= tie
             pos = np.flatnonzero(in_tie)
-            rows = order[pos]
+            rows = pos if order is None else order[pos]
             named = [t for t in tiebreak if isinstance(t, str)]
             rest = [c for c in self._tiebreak_columns(by) if c not in named]
             keys = [self._sort_key(c)[rows] for c in by]
             for t in tiebreak:
                 keys.append(self._sort_key(t)[rows] if isinstance(t, str) else np.asarray(t)[rows])
             keys.extend(self._sort_key(c)[rows] for c in rest)
-            order[pos] = rows[np.lexsort(tuple(reversed(keys)))]
+            sub = np.lexsort(tuple(reversed(keys)))
+            if order is None and not (sub[:-1] < sub[1:]).all():
+                order = np.arange(n)
+            if order is not None:
+                order[pos] = rows[sub]
         return order
 
     def _sort_key(self, name: str) -> np.ndarray:
@@ -542,21 +553,25 @@ def _float_key(arr: np.ndarray) -> np.ndarray:
 
 
 def _pack(keys: list[np.ndarray]) -> np.ndarray | None:
-    """Pack non-negative-shifted integer keys into one int64 when their ranges fit."""
+    """Pack non-negative-shifted integer keys into one int64 when their ranges fit.
+
+    Works in place on one int64 buffer (plus one temporary per further key), since the keys
+    of a 10^7-row table are tens of megabytes each.
+    """
     if len(keys) > 3:
         return None
-    packed = None
-    total_bits = 0
-    for k in keys:
-        k64 = k.astype(np.int64, copy=False)
-        lo, hi = int(k64.min()), int(k64.max())
-        span = hi - lo + 1
-        bits = max(span - 1, 1).bit_length()
-        total_bits += bits
-        if total_bits > 62:
-            return None
-        shifted = k64 - lo
-        packed = shifted if packed is None else (packed << bits) | shifted
+    ranges = [(int(k.min()), int(k.max())) for k in keys]
+    widths = [max(hi - lo, 1).bit_length() for lo, hi in ranges]
+    if sum(widths) > 62:
+        return None
+    packed = keys[0].astype(np.int64)
+    packed -= ranges[0][0]
+    for k, (lo, _), bits in zip(keys[1:], ranges[1:], widths[1:]):
+        packed <<= bits
+        shifted = k.astype(np.int64)
+        shifted -= lo
+        packed |= shifted
+        del shifted
     return packed
 
 

@@ -37,8 +37,26 @@ def _label_mask(labels: np.ndarray, names: Iterable[str]) -> np.ndarray:
     return np.array([str(x) in wanted for x in labels.tolist()], dtype=bool)
 
 
-def _gap_cut(gap: np.ndarray, limit: np.ndarray | int, inclusive: bool) -> np.ndarray:
-    return gap >= limit if inclusive else gap > limit
+def _mark(reason: np.ndarray, mask: np.ndarray, r: EndReason) -> None:
+    """Record start reason ``r`` where ``mask`` holds and no earlier rule already cut."""
+    np.putmask(reason, mask & (reason < 0), _R[r])
+
+
+def _gap_cut(t: np.ndarray, limit: int, inclusive: bool) -> np.ndarray:
+    """Rows whose gap since the previous row reaches ``limit`` (row 0: False).
+
+    Computed in chunks so that the int64 gaps of a long table never exist all at once.
+    """
+    n = t.size
+    out = np.zeros(n, dtype=bool)
+    step = 1 << 20
+    for lo in range(1, n, step):
+        hi = min(lo + step, n)
+        gap = t[lo:hi] - t[lo - 1 : hi - 1]
+        np.greater_equal(gap, limit, out=out[lo:hi]) if inclusive else np.greater(
+            gap, limit, out=out[lo:hi]
+        )
+    return out
 
 
 def _campaign_change(
@@ -237,47 +255,49 @@ def _sessionize(
     is_conv_in = conv_of_event[ev_codes] if n else np.zeros(0, dtype=bool)
     tiebreak: list[Any] = ["sequence"] if "sequence" in tp.columns else []
     tiebreak.append(is_conv_in)
-    order = tp.sort_order(tiebreak=tiebreak)
+    maybe_order = tp._order_or_none(tp.SORT_KEY, tiebreak)
     del is_conv_in
+    identity = maybe_order is None
+    order = np.arange(0) if maybe_order is None else maybe_order
 
-    c = tp.raw("customer")[order].astype(np.int64)
-    t = tp.raw("time")[order].view(np.int64)
-    ch = tp.raw("channel")[order].astype(np.int64)
-    ev = ev_codes[order].astype(np.int64)
+    if identity:  # already in canonical order: no gathers
+        c, t = tp.raw("customer"), tp.raw("time").view(np.int64)
+        ch, ev = tp.raw("channel"), ev_codes
+    else:
+        c = tp.raw("customer")[order]
+        t = tp.raw("time").view(np.int64)[order]
+        ch = tp.raw("channel")[order]
+        ev = ev_codes[order]
     conv = conv_of_event[ev]
-    idx = np.arange(n)
 
     new_cust = np.ones(n, dtype=bool)
     np.not_equal(c[1:], c[:-1], out=new_cust[1:])
-    gap = np.zeros(n, dtype=np.int64)
-    np.subtract(t[1:], t[:-1], out=gap[1:])
     # start reason per row (lowest code wins); -1 = no journey start
     reason = np.full(n, -1, dtype=np.int8)
 
-    def mark(mask: np.ndarray, r: EndReason) -> None:
-        np.putmask(reason, mask & (reason < 0), _R[r])
-
-    mark(new_cust, EndReason.CUSTOMER_CHANGE)
+    _mark(reason, new_cust, EndReason.CUSTOMER_CHANGE)
     if rules.end_at_conversion:
         after = np.zeros(n, dtype=bool)
         after[1:] = conv[:-1]
-        mark(after, EndReason.CONVERSION)
+        _mark(reason, after, EndReason.CONVERSION)
+        del after
     if rules.journey_timeout is not None:
         jt = int(rules.journey_timeout.astype(np.int64))
-        mark(_gap_cut(gap, jt, rules.timeout_inclusive), EndReason.TIMEOUT)
+        _mark(reason, _gap_cut(t, jt, rules.timeout_inclusive), EndReason.TIMEOUT)
     if rules.start_events:
-        mark(_label_mask(event_labels, rules.start_events)[ev], EndReason.START_EVENT)
+        _mark(reason, _label_mask(event_labels, rules.start_events)[ev], EndReason.START_EVENT)
     if rules.split_on_campaign_change and "campaign" in tp.columns:
-        camp_codes = tp.raw("campaign")[order].astype(np.int64)
-        cust_start = np.maximum.accumulate(np.where(new_cust, idx, 0))
+        camp_codes = tp.raw("campaign") if identity else tp.raw("campaign")[order]
+        camp_codes = camp_codes.astype(np.int64)
+        cust_start = np.maximum.accumulate(np.where(new_cust, np.arange(n), 0))
         seed = _campaign_seed(tp, state, c) if state is not None else None
-        mark(_campaign_change(camp_codes, cust_start, seed), EndReason.CAMPAIGN_CHANGE)
+        _mark(reason, _campaign_change(camp_codes, cust_start, seed), EndReason.CAMPAIGN_CHANGE)
     if rules.split_at_midnight and n:
         local = utc_to_local(t.view(TIME_DTYPE), rules.tz).view(np.int64)
         day = np.floor_divide(local, _DAY_US)
         midnight = np.zeros(n, dtype=bool)
         midnight[1:] = day[1:] != day[:-1]
-        mark(midnight, EndReason.MIDNIGHT)
+        _mark(reason, midnight, EndReason.MIDNIGHT)
     if rules.max_touchpoints is not None or rules.max_duration is not None:
         max_us = None if rules.max_duration is None else int(rules.max_duration.astype(np.int64))
         cuts, by_count = _limit_cuts(t, reason >= 0, rules.max_touchpoints, max_us)
@@ -290,24 +310,31 @@ def _sessionize(
     v_start = j_start.copy()
     v_start[1:] |= (ch[1:] != ch[:-1]) | single[1:] | single[:-1]
     timeouts = rules.visit_timeouts(channel_labels.tolist())
-    v_start |= _gap_cut(gap, timeouts[ch], rules.timeout_inclusive)
-    del gap, single
+    for limit in np.unique(timeouts):  # usually one timeout for every channel
+        on = (timeouts == limit)[ch] if timeouts.size > 1 and np.unique(timeouts).size > 1 else True
+        v_start |= _gap_cut(t, int(limit), rules.timeout_inclusive) & on
+    del single
 
     stage_rank = rules.stages.ranks(event_labels.tolist())
     if rules.stages.strict:
         _check_events(tp, stage_rank)
+    rows = {
+        "c": c,
+        "t": t,
+        "ch": ch,
+        "conv": conv,
+        "stage_rank": stage_rank.astype(np.int8)[ev],
+        "j_start": j_start,
+        "v_start": v_start,
+        "start_reason": reason,
+    }
+    del c, t, ch, ev, conv, j_start, v_start, reason, new_cust
     return JourneyTable._build(
         tp,
         rules,
+        rows,
         order=order,
-        c=c,
-        t=t,
-        ch=ch,
-        conv=conv,
-        stage_rank=stage_rank[ev],
-        j_start=j_start,
-        v_start=v_start,
-        start_reason=reason,
+        identity=identity,
         reason_codes=np.array([_ENUM_CODE[r] for r in _REASONS], dtype=np.int8),
         carried=carried,
         n_input=n_input,
@@ -421,18 +448,22 @@ def sessionize_partition(
     ev = ev_codes[order].astype(np.int64)
     stage_rank = rules.stages.ranks(event_labels.tolist())
     last_state_as_of = None if state is None else int(state.as_of.astype(np.int64))
+    rows = {
+        "c": tp.raw("customer")[order],
+        "t": tp.raw("time").view(np.int64)[order],
+        "ch": tp.raw("channel")[order],
+        "conv": conv_of_event[ev],
+        "stage_rank": stage_rank.astype(np.int8)[ev],
+        "j_start": j_start,
+        "v_start": v_start,
+        "start_reason": np.zeros(n, dtype=np.int8),
+    }
     return JourneyTable._build(
         tp,
         rules,
+        rows,
         order=order,
-        c=tp.raw("customer")[order].astype(np.int64),
-        t=tp.raw("time")[order].view(np.int64),
-        ch=tp.raw("channel")[order].astype(np.int64),
-        conv=conv_of_event[ev],
-        stage_rank=stage_rank[ev],
-        j_start=j_start,
-        v_start=v_start,
-        start_reason=np.zeros(n, dtype=np.int8),
+        identity=False,
         reason_codes=np.array([_ENUM_CODE[r] for r in _REASONS], dtype=np.int8),
         carried=0,
         n_input=n,

@@ -64,12 +64,6 @@ class SessionState:
         )
 
 
-def _reduce_any(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    if values.size == 0:
-        return np.zeros(0, dtype=bool)
-    return np.logical_or.reduceat(values, starts)
-
-
 class JourneyTable:
     """Visits and journeys of a set of touchpoints.
 
@@ -101,10 +95,11 @@ class JourneyTable:
         self.journey_id: np.ndarray
         self.visit_id: np.ndarray
         self.journeys: Table
-        self.order: np.ndarray
+        self._order: np.ndarray | None = None
         self.offsets: np.ndarray
-        self.sorted_journey: np.ndarray
-        self.sorted_visit: np.ndarray
+        self._all_journey: np.ndarray
+        self._all_visit: np.ndarray
+        self._identity = False
         self.rules: JourneyRules
         self.state: SessionState
         self.carried: int = 0
@@ -116,16 +111,10 @@ class JourneyTable:
         cls,
         tp: TouchpointTable,
         rules: JourneyRules,
+        rows: dict[str, np.ndarray],
         *,
         order: np.ndarray,
-        c: np.ndarray,
-        t: np.ndarray,
-        ch: np.ndarray,
-        conv: np.ndarray,
-        stage_rank: np.ndarray,
-        j_start: np.ndarray,
-        v_start: np.ndarray,
-        start_reason: np.ndarray,
+        identity: bool,
         reason_codes: np.ndarray,
         carried: int,
         n_input: int,
@@ -134,47 +123,96 @@ class JourneyTable:
         state: SessionState | None,
         end_reason_override: np.ndarray | None = None,
     ) -> JourneyTable:
-        n = order.size
+        """Assemble the result from per-row arrays in canonical order.
+
+        ``rows`` holds ``c`` (customer codes), ``t`` (int64 times), ``ch`` (channel codes),
+        ``conv``, ``stage_rank``, ``j_start``, ``v_start`` and ``start_reason``; they are
+        released as soon as they are used, to keep peak memory low.
+        """
+        n = len(tp)
+        j_start = rows.pop("j_start")
+        v_start = rows.pop("v_start")
         starts = np.flatnonzero(j_start)
         n_j = starts.size
         ends = np.append(starts[1:], n) if n_j else np.zeros(0, dtype=np.int64)
+        id_type = np.int32 if n < 2**31 - 1 else np.int64
         next_j = state.next_journey_id if state is not None else 0
         next_v = state.next_visit_id if state is not None else 0
 
-        # ids: carried journeys and visits keep theirs, new ones are numbered in order
-        j_of_row = np.cumsum(j_start, dtype=np.int64) - 1
-        v_of_row = np.cumsum(v_start, dtype=np.int64) - 1
+        # ids: journeys and visits are numbered in canonical order; with a carried state,
+        # carried journeys and visits keep their ids and new ones continue the numbering
+        local_visit = np.cumsum(v_start, dtype=id_type)
+        local_visit -= 1
+        n_v = int(local_visit[-1]) + 1 if n else 0
+        v_starts = np.flatnonzero(v_start) if carried else np.zeros(0, np.int64)
+        del v_start
+        n_visits = (
+            (local_visit[ends - 1] - local_visit[starts] + 1).astype(np.int32)
+            if n_j
+            else np.zeros(0, np.int32)
+        )
+        local_journey = np.cumsum(j_start, dtype=id_type)
+        local_journey -= 1
+        del j_start
         j_ids = next_j + np.arange(n_j, dtype=np.int64)
-        v_starts = np.flatnonzero(v_start)
-        v_ids = next_v + np.arange(v_starts.size, dtype=np.int64)
+        v_ids = next_v + np.arange(v_starts.size, dtype=np.int64)  # only with carried rows
         if carried and state is not None:
-            first_rows = order[starts]
+            first_rows = starts if identity else order[starts]
             old = first_rows < carried
             j_ids[old] = state.open_journey_id[first_rows[old]]
             j_ids[~old] = next_j + np.arange(int((~old).sum()), dtype=np.int64)
-            vf = order[v_starts]
+            vf = v_starts if identity else order[v_starts]
             vold = vf < carried
             v_ids[vold] = state.open_visit_id[vf[vold]]
             v_ids[~vold] = next_v + np.arange(int((~vold).sum()), dtype=np.int64)
-        sorted_journey = j_ids[j_of_row] if n else np.zeros(0, dtype=np.int64)
-        sorted_visit = v_ids[v_of_row] if n else np.zeros(0, dtype=np.int64)
+        del v_starts
 
-        # per-journey aggregates
-        cust = c[starts]
-        value = tp.raw("value")[order] if "value" in tp.columns else np.zeros(n)
-        conv_value = np.where(conv & ~np.isnan(value), value, 0.0)
-        converted = _reduce_any(conv, starts)
-        n_conv = np.add.reduceat(conv.astype(np.int64), starts) if n else np.zeros(0, np.int64)
-        total = np.add.reduceat(conv_value, starts) if n else np.zeros(0)
-        n_visits = np.add.reduceat(v_start.astype(np.int64), starts) if n else np.zeros(0, np.int64)
-        rank = np.maximum.reduceat(stage_rank, starts) if n else np.zeros(0, np.int64)
+        # per-journey aggregates: counts from the running sums, sums over the few conversions
+        conv = rows.pop("conv")
+        conv_rows = np.flatnonzero(conv)
+        ends_conv = conv[ends - 1] & rules.end_at_conversion
+        del conv
+        j_of_conv = local_journey[conv_rows]
+        n_conv = np.bincount(j_of_conv, minlength=n_j).astype(np.int32)
+        converted = n_conv > 0
+        if "value" in tp.columns and conv_rows.size:
+            value = tp.raw("value")[conv_rows if identity else order[conv_rows]]
+            total = np.bincount(
+                j_of_conv, weights=np.where(np.isnan(value), 0.0, value), minlength=n_j
+            )
+        else:
+            total = np.zeros(n_j)
+        stage_rank = rows.pop("stage_rank")
+        rank = (
+            np.maximum.reduceat(stage_rank, starts).astype(np.int64) if n else np.zeros(0, np.int64)
+        )
+        del stage_rank
+        cust = rows.pop("c")[starts].astype(np.int64)
+        t = rows.pop("t")
+        start_t, end_t = t[starts], t[ends - 1]
+        del t
+        ch = rows.pop("ch")
+        ch_labels = tp.labels("channel")
+        first_channel, last_channel = ch[starts], ch[ends - 1]
+        channels = None
+        if ch_labels.size <= 63:
+            width = next(w for w in (8, 16, 32, 64) if ch_labels.size <= w - (w == 64))
+            bit_type = np.dtype(f"uint{width}")
+            bits = np.left_shift(bit_type.type(1), ch.astype(bit_type))
+            channels = np.bitwise_or.reduceat(bits, starts) if n else np.zeros(0, bit_type)
+            del bits
+        del ch
+        start_reason = rows.pop("start_reason")
+        nxt = start_reason[starts[1:]] if n_j > 1 else np.zeros(0, np.int8)
+        del start_reason
+
         # returning: the customer converted in an earlier journey (here or in earlier batches)
-        cum = np.cumsum(converted.astype(np.int64))
+        cum = np.cumsum(converted, dtype=np.int32)
         first_of_customer = np.ones(n_j, dtype=bool)
         first_of_customer[1:] = cust[1:] != cust[:-1]
-        base = np.maximum.accumulate(np.where(first_of_customer, np.arange(n_j), 0))
-        before = cum - converted - (cum[base] - converted[base])
-        returning = before > 0
+        base = np.maximum.accumulate(np.where(first_of_customer, np.arange(n_j, dtype=np.int32), 0))
+        returning = (cum - converted) > (cum[base] - converted[base])
+        del cum, base, first_of_customer
         if state is not None and state.converted_customers.size:
             labels = tp.labels("customer")
             known = np.isin(labels, state.converted_customers)
@@ -186,17 +224,15 @@ class JourneyTable:
         # end reasons: the next journey's start reason, or the customer's last journey status
         end_reason = np.empty(n_j, dtype=np.int8)
         if n_j:
-            nxt = start_reason[starts[1:]] if n_j > 1 else np.zeros(0, np.int8)
             end_reason[:-1] = reason_codes[nxt]
             last = np.ones(n_j, dtype=bool)
             last[:-1] = cust[1:] != cust[:-1]
-            ends_conv = conv[ends - 1] & rules.end_at_conversion
             if closed:
                 status = np.full(n_j, _E[EndReason.CUSTOMER_CHANGE], dtype=np.int8)
             else:
                 status = np.full(n_j, _E[EndReason.END_OF_DATA], dtype=np.int8)
                 if rules.journey_timeout is not None and as_of_us is not None:
-                    idle = as_of_us - t[ends - 1]
+                    idle = as_of_us - end_t
                     limit = int(rules.journey_timeout.astype(np.int64))
                     timed = idle >= limit if rules.timeout_inclusive else idle > limit
                     status[timed] = _E[EndReason.TIMEOUT]
@@ -209,27 +245,29 @@ class JourneyTable:
         sorted_names = np.array(sorted(stages.stages), dtype=object)
         stage_code = np.searchsorted(sorted_names, stage_names)
         stage = np.where(rank >= 0, stage_code[np.maximum(rank, 0)], -1)
-        ch_labels = tp.labels("channel")
         data: dict[str, np.ndarray] = {
             "journey_id": j_ids,
             "customer": cust.astype(tp.raw("customer").dtype),
-            "start": t[starts].view(TIME_DTYPE),
-            "end": t[ends - 1].view(TIME_DTYPE),
-            "n_touchpoints": (ends - starts).astype(np.int64),
-            "n_visits": n_visits.astype(np.int64),
-            "first_channel": ch[starts].astype(code_dtype(ch_labels.size)),
-            "last_channel": ch[ends - 1].astype(code_dtype(ch_labels.size)),
+            "start": start_t.view(TIME_DTYPE),
+            "end": end_t.view(TIME_DTYPE),
+            "n_touchpoints": (ends - starts).astype(np.int32),
+            "n_visits": n_visits,
+            "first_channel": first_channel.astype(code_dtype(ch_labels.size)),
+            "last_channel": last_channel.astype(code_dtype(ch_labels.size)),
         }
-        if ch_labels.size <= 63:
-            bits = np.left_shift(np.int64(1), ch)
-            data["channels"] = np.bitwise_or.reduceat(bits, starts) if n else np.zeros(0, np.int64)
+        if channels is not None:  # bit k set when the journey used channel label k
+            data["channels"] = (
+                channels.astype(channels.dtype.str.replace("u", "i"))
+                if (ch_labels.size < 8 * channels.dtype.itemsize)
+                else channels.astype(np.int64)
+            )
         data.update(
             {
                 "converted": converted,
-                "n_conversions": n_conv.astype(np.int64),
+                "n_conversions": n_conv,
                 "value": total.astype(np.float64),
                 "stage": stage.astype(np.int8),
-                "stage_rank": rank.astype(np.int64),
+                "stage_rank": rank.astype(np.int8),
                 "returning": returning,
                 "end_reason": end_reason,
             }
@@ -248,26 +286,79 @@ class JourneyTable:
             specs={"end_reason": ColumnSpec("end_reason", "enum", enum=EndReason)},
         )
 
+        # ids per row, in the input's row order
+        if carried and state is not None:
+            sorted_journey = j_ids.astype(id_type)[local_journey]
+            sorted_visit = v_ids.astype(id_type)[local_visit]
+        else:
+            sorted_journey, sorted_visit = local_journey, local_visit
+            if next_j:
+                sorted_journey += next_j
+            if next_v:
+                sorted_visit += next_v
+        del local_journey, local_visit
+        if identity:
+            jid, vid = sorted_journey, sorted_visit
+        else:
+            jid = np.empty(n, dtype=id_type)
+            jid[order] = sorted_journey
+            del sorted_journey
+            vid = np.empty(n, dtype=id_type)
+            vid[order] = sorted_visit
+            del sorted_visit
+
         out = cls()
         out.touchpoints = tp
         out.rules = rules
-        out.order = order
+        out._order = None if identity else order
         out.offsets = np.append(starts, n).astype(np.int64)  # [0] when there are no journeys
-        out.sorted_journey = sorted_journey
-        out.sorted_visit = sorted_visit
         out.carried = carried
-        jid = np.empty(n, dtype=np.int64)
-        vid = np.empty(n, dtype=np.int64)
-        jid[order] = sorted_journey
-        vid[order] = sorted_visit
+        out._all_journey = jid
+        out._all_visit = vid
+        out._identity = identity
         out.journey_id = jid[carried:]
         out.visit_id = vid[carried:]
         out.journeys = journeys
         out.state = out._next_state(
-            state, as_of_us, closed, end_reason, starts, ends, converted, cust, j_ids, v_ids
+            state,
+            as_of_us,
+            closed,
+            end_reason,
+            starts,
+            ends,
+            converted,
+            cust,
+            j_ids,
+            int(v_ids.max()) + 1 if v_ids.size else next_v + n_v,
         )
         assert out.journey_id.size == n_input
         return out
+
+    @property
+    def order(self) -> np.ndarray:
+        """Rows of ``touchpoints`` in canonical (customer, time) order."""
+        if self._order is None:
+            return np.arange(len(self.touchpoints))
+        return self._order
+
+    def _take_order(self, positions: np.ndarray) -> np.ndarray:
+        """Rows of ``touchpoints`` at the given canonical positions."""
+        return positions if self._order is None else self._order[positions]
+
+    def rows_of(self, i: int) -> np.ndarray:
+        """Rows of ``touchpoints`` of the i-th journey of ``journeys``, in time order."""
+        lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+        return np.arange(lo, hi) if self._order is None else self._order[lo:hi]
+
+    @property
+    def sorted_journey(self) -> np.ndarray:
+        """Journey id of each touchpoint in canonical order (``journey_id`` of ``order``)."""
+        return self._all_journey if self._identity else self._all_journey[self.order]
+
+    @property
+    def sorted_visit(self) -> np.ndarray:
+        """Visit id of each touchpoint in canonical order."""
+        return self._all_visit if self._identity else self._all_visit[self.order]
 
     def _next_state(
         self,
@@ -280,24 +371,20 @@ class JourneyTable:
         converted: np.ndarray,
         cust: np.ndarray,
         j_ids: np.ndarray,
-        v_ids: np.ndarray,
+        next_visit: int,
     ) -> SessionState:
         tp = self.touchpoints
         is_open = end_reason == _E[EndReason.END_OF_DATA]
-        sel = (
-            np.concatenate([np.arange(s, e) for s, e in zip(starts[is_open], ends[is_open])])
-            if is_open.any()
-            else np.zeros(0, dtype=np.int64)
-        )
-        rows = self.order[sel]
-        open_rows = tp.take(np.sort(rows))
-        pos = np.empty(len(tp), dtype=np.int64)
-        pos[self.order] = np.arange(len(tp))
-        sorted_pos = pos[np.sort(rows)]
+        lengths = (ends - starts)[is_open]
+        first = starts[is_open]
+        # sorted positions of the open journeys' rows, then the same rows in table order
+        sel = np.repeat(first - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        rows = np.sort(self._take_order(sel))
+        open_rows = tp.take(rows)
         labels = tp.labels("customer")
         conv_customers = np.unique(cust[converted]) if converted.size else np.zeros(0, np.int64)
         converted_labels = labels[conv_customers]
-        last_campaign = _last_campaign(tp, self.order)
+        last_campaign = _last_campaign(tp, self._order)
         if prev_state is not None:
             converted_labels = np.union1d(prev_state.converted_customers, converted_labels)
             last_campaign = _update_campaigns(prev_state.last_campaign, last_campaign)
@@ -308,15 +395,14 @@ class JourneyTable:
             rules=self.rules,
             as_of=as_of,
             open_rows=open_rows.compact() if len(open_rows) else open_rows,
-            open_journey_id=self.sorted_journey[sorted_pos],
-            open_visit_id=self.sorted_visit[sorted_pos],
+            open_journey_id=self._all_journey[rows].astype(np.int64),
+            open_visit_id=self._all_visit[rows].astype(np.int64),
             next_journey_id=max(
                 int(j_ids.max()) + 1 if j_ids.size else 0,
                 prev_state.next_journey_id if prev_state is not None else 0,
             ),
             next_visit_id=max(
-                int(v_ids.max()) + 1 if v_ids.size else 0,
-                prev_state.next_visit_id if prev_state is not None else 0,
+                next_visit, prev_state.next_visit_id if prev_state is not None else 0
             ),
             converted_customers=np.asarray(converted_labels, dtype=object),
             last_campaign=last_campaign,
@@ -338,7 +424,7 @@ class JourneyTable:
             msg = f"journey {i} is out of range for {n} journeys"
             raise IndexError(msg)
         i = i % n
-        rows = self.order[self.offsets[i] : self.offsets[i + 1]]
+        rows = self.rows_of(i)
         tps = tuple(self.touchpoints[int(r)] for r in rows)
         return self._journey(i, tps)
 
@@ -381,7 +467,7 @@ class JourneyTable:
 
     def channels_of(self, i: int) -> tuple[str, ...]:
         """Channel labels used by the i-th journey, in order of first use."""
-        rows = self.order[self.offsets[i] : self.offsets[i + 1]]
+        rows = self.rows_of(i)
         codes = self.touchpoints.raw("channel")[rows]
         _, first = np.unique(codes, return_index=True)
         return tuple(self.touchpoints.labels("channel")[codes[np.sort(first)]].tolist())
@@ -440,14 +526,14 @@ class JourneyTable:
         return sessionize_partition(tp, last.rules, journey, visit, final_reason, state=last.state)
 
 
-def _last_campaign(tp: TouchpointTable, order: np.ndarray) -> Table:
+def _last_campaign(tp: TouchpointTable, order: np.ndarray | None) -> Table:
     if "campaign" not in tp.columns or len(tp) == 0:
         return Table.from_columns(
             {"customer": np.zeros(0, dtype=object), "campaign": np.zeros(0, dtype=object)},
             kinds={"customer": "category", "campaign": "category"},
         )
-    camp = tp.raw("campaign")[order]
-    cust = tp.raw("customer")[order]
+    camp = tp.raw("campaign") if order is None else tp.raw("campaign")[order]
+    cust = tp.raw("customer") if order is None else tp.raw("customer")[order]
     has = np.flatnonzero(camp >= 0)
     if has.size == 0:
         return Table.from_columns(
