@@ -252,14 +252,19 @@ class Table:
         return self[: max(n, 0)]
 
     def select(self: T, names: Sequence[str]) -> Table:
-        """A plain :class:`Table` with only the named columns."""
+        """Only the named columns: a table of the same type when every required column is
+        kept, else a plain :class:`Table`."""
         for name in names:
             self._check_column(name)
-        return Table(
-            {n: self._data[n] for n in names},
-            {n: self._labels[n] for n in names if n in self._labels},
-            {n: self._specs[n] for n in names},
-        )
+        data = {n: self._data[n] for n in names}
+        labels = {n: self._labels[n] for n in names if n in self._labels}
+        specs = {n: self._specs[n] for n in names}
+        required = {s.name for s in self.schema if s.required}
+        if type(self) is not Table and required <= set(names):
+            new = object.__new__(type(self))
+            Table.__init__(new, data, labels, specs, meta=self._meta, sorted_by=self._sorted)
+            return new
+        return Table(data, labels, specs)
 
     def with_column(self, name: str, values: Any, *, kind: str | None = None) -> Table:
         """A plain :class:`Table` with one column added or replaced (decoded values accepted)."""

@@ -1,0 +1,142 @@
+"""Sessionization of the synthetic world against the pandas recipe and retentioneering.
+
+Data: the touchpoints of ``oj.synth.generate(n // 100 customers, touchpoints_per_customer=105)``
+(about ``n`` rows), shuffled (logs do not arrive sorted by customer), as a pandas DataFrame
+with categorical channel and event columns. Generation is setup, not timed.
+
+Cases, each from the same DataFrame:
+
+- ``sessionize``: omnijourney ``TouchpointTable.from_columns(df)`` + ``oj.sessionize``
+  (visits and journeys, per-journey table); pandas: the idiomatic recipe (sort, per-customer
+  time difference with ``groupby().diff()``, boundary flags, ``cumsum``) for visits (30 min)
+  and journeys (14 days, ended by a purchase); retentioneering: ``Eventstream(df)`` +
+  ``split_sessions(timeout="30m")`` (visits only).
+- ``sessionize_table``: ``oj.sessionize`` alone, on a TouchpointTable already built (the
+  usual case inside a pipeline), shuffled or already in time order per customer
+  (``sessionize_sorted``).
+- ``breaks_segments_funnel``: on sessionized journeys, ``detect_breaks`` + ``appetence`` +
+  ``check_followups`` (no peer does these).
+"""
+
+from __future__ import annotations
+
+from _case import OMNIJOURNEY, Case
+
+SIZES = (10**6, 10**7)
+
+WORLD = """
+import numpy as np
+import omnijourney as oj
+world = oj.synth.generate(max(n // 100, 10), seed=seed, touchpoints_per_customer=105,
+                          records=False, prices=False)
+tp = world.touchpoints.select(["customer", "time", "channel", "event"])
+del world
+perm = np.random.default_rng(seed).permutation(len(tp))
+"""
+FRAME = """
+import pandas as pd
+df = tp.take(perm).to_pandas()
+del tp
+"""
+RULES = "rules = oj.JourneyRules(visit_timeout='30min', journey_timeout='14D')\n"
+
+MEASURE = {
+    OMNIJOURNEY: """
+table = oj.TouchpointTable.from_columns(df)
+jt = oj.sessionize(table, rules)
+""",
+    "pandas": """
+d = df.sort_values(["customer", "time"], kind="stable")
+gap = d.groupby("customer", observed=True)["time"].diff()
+first = gap.isna()
+visit = first | (gap >= pd.Timedelta("30min")) | d["channel"].ne(d["channel"].shift())
+after_purchase = d["event"].eq("purchase").shift(fill_value=False)
+journey = first | (gap >= pd.Timedelta("14D")) | (after_purchase & ~first)
+d["visit_id"] = visit.cumsum() - 1
+d["journey_id"] = journey.cumsum() - 1
+""",
+    "retentioneering": """
+es = Eventstream(df.rename(columns={"customer": "user_id", "time": "timestamp"})[
+    ["user_id", "event", "timestamp"]])
+out = es.split_sessions(timeout="30m")
+""",
+}
+REPORT = {
+    OMNIJOURNEY: "{'journeys': len(jt), 'visits': int(jt.visit_id.max()) + 1}",
+    "pandas": "{'journeys': int(d['journey_id'].max()) + 1, 'visits': int(d['visit_id'].max()) + 1}",
+    "retentioneering": "{}",
+}
+IMPORTS = {
+    OMNIJOURNEY: "",
+    "pandas": "",
+    "retentioneering": (
+        "import os\nos.environ['RETENTIONEERING_NO_TRACK'] = '1'\n"
+        "from retentioneering.eventstream import Eventstream\n"
+    ),
+}
+
+
+def _cases(n: int) -> list[Case]:
+    out = []
+    for tool, measure in MEASURE.items():
+        needs = ("pandas",) if tool != "retentioneering" else ("pandas", "retentioneering")
+        out.append(
+            Case(
+                case="sessionize",
+                tool=tool,
+                size=n,
+                unit="touchpoints",
+                setup=WORLD + FRAME + RULES + IMPORTS[tool],
+                measure=measure,
+                report=REPORT[tool],
+                requires=needs,
+                pip=" ".join(needs),
+                repeat=1 if n >= 10**7 else None,
+            )
+        )
+    out.append(
+        Case(
+            case="sessionize_table",
+            tool=OMNIJOURNEY,
+            size=n,
+            unit="touchpoints",
+            setup=WORLD + "tp = tp.take(perm)\n" + RULES,
+            measure="jt = oj.sessionize(tp, rules)",
+            report="{'journeys': len(jt), 'bytes_per_row': tp.nbytes / len(tp)}",
+        )
+    )
+    out.append(
+        Case(
+            case="sessionize_sorted",
+            tool=OMNIJOURNEY,
+            size=n,
+            unit="touchpoints",
+            setup=WORLD + RULES,
+            measure="jt = oj.sessionize(tp, rules)",
+            report="{'journeys': len(jt)}",
+        )
+    )
+    out.append(
+        Case(
+            case="breaks_segments_followups",
+            tool=OMNIJOURNEY,
+            size=n,
+            unit="touchpoints",
+            setup=WORLD.replace(".select([\"customer\", \"time\", \"channel\", \"event\"])", "")
+            + RULES
+            + "jt = oj.sessionize(tp, rules)\n"
+            + "from omnijourney.journeys import FollowUpRule\n"
+            + "rule = FollowUpRule(name='welcome', trigger_events=['signup'], "
+            + "response_events=['welcome'], within='2D')\n",
+            measure=(
+                "b = oj.journeys.detect_breaks(jt)\n"
+                "s = oj.journeys.appetence(jt)\n"
+                "f = oj.journeys.check_followups(jt, [rule])\n"
+            ),
+            report="{'breaks': len(b), 'customers': len(s), 'triggers': len(f)}",
+        )
+    )
+    return out
+
+
+CASES = [case for n in SIZES for case in _cases(n)]
