@@ -28,6 +28,7 @@ from omnijourney.journeys._segments import (
 )
 from omnijourney.journeys._sessionize import sessionize, sessionize_batches
 from omnijourney.journeys._table import JourneyTable, SessionState
+from omnijourney.journeys._timeline import format_timeline, timeline
 
 __all__ = [
     "APPETENCE_SEGMENTS",
@@ -48,9 +49,11 @@ __all__ = [
     "channel_shares",
     "check_followups",
     "detect_breaks",
+    "format_timeline",
     "hot_carts",
     "quote_conversion",
     "segment_value",
     "sessionize",
     "sessionize_batches",
+    "timeline",
 ]
