@@ -3,6 +3,7 @@
 The entry point is :func:`sessionize`, which returns a :class:`JourneyTable`.
 """
 
+from omnijourney.journeys._bgnbd import BGNBD, fit_bgnbd
 from omnijourney.journeys._breaks import (
     BREAK_KINDS,
     BreakRules,
@@ -11,6 +12,12 @@ from omnijourney.journeys._breaks import (
     quote_conversion,
 )
 from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
+from omnijourney.journeys._lifecycle import (
+    LIFECYCLE_STATUSES,
+    InactivityRules,
+    lifecycle_status,
+    rfm,
+)
 from omnijourney.journeys._rules import (
     DEFAULT_STAGE_EVENTS,
     DEFAULT_STAGES,
@@ -32,13 +39,16 @@ from omnijourney.journeys._timeline import format_timeline, timeline
 
 __all__ = [
     "APPETENCE_SEGMENTS",
+    "BGNBD",
     "BREAK_KINDS",
     "DEFAULT_STAGES",
     "DEFAULT_STAGE_EVENTS",
+    "LIFECYCLE_STATUSES",
     "AppetenceRules",
     "BreakRules",
     "BreakTable",
     "FollowUpRule",
+    "InactivityRules",
     "JourneyRules",
     "JourneyTable",
     "SessionState",
@@ -49,9 +59,12 @@ __all__ = [
     "channel_shares",
     "check_followups",
     "detect_breaks",
+    "fit_bgnbd",
     "format_timeline",
     "hot_carts",
+    "lifecycle_status",
     "quote_conversion",
+    "rfm",
     "segment_value",
     "sessionize",
     "sessionize_batches",
