@@ -50,6 +50,9 @@ _SUBMODULES = {
 }
 # Public names that live in lazily imported subpackages.
 _LAZY: dict[str, str] = {
+    "CustomerRecordTable": "identity",
+    "ResolutionRules": "identity",
+    "resolve": "identity",
     "sessionize": "journeys",
     "sessionize_batches": "journeys",
     "JourneyRules": "journeys",
@@ -58,7 +61,10 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
+    "CustomerRecordTable",
     "DEFAULT_CHANNELS",
+    "ResolutionRules",
+    "resolve",
     "Channel",
     "ChannelKind",
     "ColumnSpec",

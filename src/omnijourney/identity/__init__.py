@@ -1,0 +1,56 @@
+"""Identity merging: which records, across systems, are the same person, the same household.
+
+normalize -> block -> compare -> score (Fellegi-Sunter, EM) -> cluster with guards ->
+golden records, with explanations, incremental updates and data-quality reports. The entry
+points are :meth:`CustomerRecordTable.from_columns` and :func:`resolve`.
+"""
+
+from omnijourney.identity._blocking import (
+    BlockingRule,
+    CandidatePairs,
+    block_pairs,
+    pair_completeness,
+)
+from omnijourney.identity._cluster import cluster_links, components
+from omnijourney.identity._compare import Comparison, compare_pairs, jaro_winkler
+from omnijourney.identity._fellegi_sunter import (
+    FellegiSunterModel,
+    fit_fellegi_sunter,
+    u_by_sampling,
+)
+from omnijourney.identity._normalize import NormalizedField, NormalizeRules
+from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
+from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
+from omnijourney.identity._rules import (
+    DEFAULT_BLOCKING,
+    DEFAULT_COMPARISONS,
+    Overrides,
+    ResolutionRules,
+)
+
+__all__ = [
+    "DEFAULT_BLOCKING",
+    "DEFAULT_COMPARISONS",
+    "LINK_LEVELS",
+    "BlockingRule",
+    "CandidatePairs",
+    "Comparison",
+    "CustomerRecordTable",
+    "FellegiSunterModel",
+    "NormalizeRules",
+    "NormalizedField",
+    "NormalizedRecords",
+    "Overrides",
+    "Resolution",
+    "ResolutionRules",
+    "block_pairs",
+    "cluster_links",
+    "compare_pairs",
+    "components",
+    "fit_fellegi_sunter",
+    "jaro_winkler",
+    "normalize_records",
+    "pair_completeness",
+    "resolve",
+    "u_by_sampling",
+]

@@ -1,0 +1,200 @@
+"""Clustering of accepted links: connected components, then guards against over-merging.
+
+Components come from ``scipy.sparse.csgraph.connected_components`` (O(n + m)). A component
+that breaks a guard (too many records, two different values of a field that a person has
+only once, two records of a source without duplicates, a cannot-link pair) is rebuilt by a
+constrained Kruskal pass: its links are added strongest first, and a link that would join two
+parts whose union breaks a guard is dropped. Must-link pairs are added first, unconditionally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from omnijourney.errors import ConfigError
+
+__all__ = ["cluster_links", "components"]
+
+
+def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Component label of each of ``n`` nodes (labels numbered by their smallest node).
+
+    Examples
+    --------
+    >>> components(5, np.array([0, 3]), np.array([2, 4])).tolist()
+    [0, 1, 0, 2, 2]
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    # renumber by smallest member so that labels do not depend on scipy's traversal order
+    first = np.full(labels.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(n))
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[labels]
+
+
+def _violations(
+    labels: np.ndarray,
+    max_size: int | None,
+    conflict_codes: Sequence[np.ndarray],
+    cannot: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """Components that break a guard (boolean per component label)."""
+    n_comp = int(labels.max()) + 1 if labels.size else 0
+    bad = np.zeros(n_comp, dtype=bool)
+    if max_size is not None:
+        bad |= np.bincount(labels, minlength=n_comp) > max_size
+    for codes in conflict_codes:
+        has = codes >= 0
+        if not has.any():
+            continue
+        pairs = np.unique(np.stack([labels[has], codes[has].astype(np.int64)], axis=1), axis=0)
+        distinct = np.bincount(pairs[:, 0], minlength=n_comp)
+        bad |= distinct > 1
+    a, b = cannot
+    if a.size:
+        bad[labels[a][labels[a] == labels[b]]] = True
+    return bad
+
+
+def cluster_links(
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    *,
+    max_size: int | None = None,
+    conflict_codes: Sequence[np.ndarray] = (),
+    must_link: tuple[np.ndarray, np.ndarray] | None = None,
+    cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster ``n`` nodes from weighted links, under guards and user overrides.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes (records).
+    left, right, weight : numpy.ndarray
+        Accepted links and their strength (match weight).
+    max_size : int, optional
+        Largest cluster allowed.
+    conflict_codes : sequence of numpy.ndarray of int
+        Per node, a code (-1 = none) of a value a cluster may hold only once (date of birth,
+        loyalty card of one programme, a source without duplicates...).
+    must_link, cannot_link : (left, right), optional
+        User overrides: must-link pairs always end up together (even against the guards),
+        cannot-link pairs never.
+
+    Returns
+    -------
+    labels : numpy.ndarray of int64
+        Cluster of each node, numbered by smallest member.
+    kept : numpy.ndarray of bool
+        Which links were kept (False for the links dropped by the guards).
+
+    Raises
+    ------
+    ConfigError
+        A cannot-link pair is joined by must-link pairs.
+
+    Examples
+    --------
+    Two records with different dates of birth are kept apart; the weaker link goes:
+
+    >>> labels, kept = cluster_links(3, np.array([0, 1]), np.array([1, 2]),
+    ...                              np.array([5.0, 9.0]),
+    ...                              conflict_codes=[np.array([0, -1, 1])])
+    >>> labels.tolist(), kept.tolist()
+    ([0, 1, 1], [False, True])
+    """
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    must = must_link if must_link is not None else empty
+    cannot = cannot_link if cannot_link is not None else empty
+    ml, mr = (np.asarray(x, dtype=np.int64) for x in must)
+    cl, cr = (np.asarray(x, dtype=np.int64) for x in cannot)
+    all_l = np.concatenate([left, ml]).astype(np.int64)
+    all_r = np.concatenate([right, mr]).astype(np.int64)
+    labels = components(n, all_l, all_r)
+    kept = np.ones(left.size, dtype=bool)
+    bad = _violations(labels, max_size, conflict_codes, (cl, cr))
+    if not bad.any():
+        return labels, kept
+    nodes = np.flatnonzero(bad[labels])
+    in_bad = np.zeros(n, dtype=bool)
+    in_bad[nodes] = True
+    edges = np.flatnonzero(in_bad[left])
+    must_edges = np.flatnonzero(in_bad[ml]) if ml.size else np.zeros(0, np.int64)
+    # strongest links first; ties broken by node numbers so the result is deterministic
+    order = edges[np.lexsort((right[edges], left[edges], -weight[edges]))]
+    parent = {int(v): int(v) for v in nodes.tolist()}
+    size = dict.fromkeys(parent, 1)
+    values: dict[int, list[set[int]]] = {
+        v: [({int(c[v])} if c[v] >= 0 else set()) for c in conflict_codes] for v in parent
+    }
+    forbid: dict[int, set[int]] = {v: set() for v in parent}
+    for a, b in zip(cl.tolist(), cr.tolist()):
+        if a in forbid and b in forbid:
+            forbid[a].add(b)
+            forbid[b].add(a)
+    members: dict[int, set[int]] = {v: {v} for v in parent}
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(ra: int, rb: int) -> None:
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+        for k in range(len(conflict_codes)):
+            values[ra][k] |= values[rb][k]
+        forbid[ra] |= forbid[rb]
+        members[ra] |= members[rb]
+
+    for e in must_edges.tolist():
+        ra, rb = find(int(ml[e])), find(int(mr[e]))
+        if ra == rb:
+            continue
+        if forbid[ra] & members[rb]:
+            msg = (
+                f"must-link ({int(ml[e])}, {int(mr[e])}) joins records that a cannot-link pair "
+                "keeps apart"
+            )
+            raise ConfigError(msg)
+        union(ra, rb)
+    dropped = np.zeros(left.size, dtype=bool)
+    for e in order.tolist():
+        ra, rb = find(int(left[e])), find(int(right[e]))
+        if ra == rb:
+            continue
+        ok = max_size is None or size[ra] + size[rb] <= max_size
+        ok = ok and not (forbid[ra] & members[rb])
+        if ok:
+            for k in range(len(conflict_codes)):
+                if values[ra][k] and values[rb][k] and values[ra][k] != values[rb][k]:
+                    ok = False
+                    break
+                if len(values[ra][k] | values[rb][k]) > 1:
+                    ok = False
+                    break
+        if ok:
+            union(ra, rb)
+        else:
+            dropped[e] = True
+    kept &= ~dropped
+    keep_l = np.concatenate([left[kept], ml]).astype(np.int64)
+    keep_r = np.concatenate([right[kept], mr]).astype(np.int64)
+    return components(n, keep_l, keep_r), kept

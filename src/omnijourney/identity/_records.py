@@ -1,0 +1,532 @@
+"""Customer records from every source system, and their normalized identifiers.
+
+:class:`CustomerRecordTable` holds one row per source record under the library's column
+names; :func:`normalize_records` turns its raw values into comparable keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, overload
+
+import attrs
+import numpy as np
+
+from omnijourney import _columns as C
+from omnijourney._columns import ColumnSpec, code_dtype
+from omnijourney.errors import DataError
+from omnijourney.identity import _normalize as N
+from omnijourney.tables import Quarantined, Rejects, Table, build_table, concat
+
+__all__ = [
+    "IDENTIFIER_FIELDS",
+    "CustomerRecordTable",
+    "NormalizedRecords",
+    "normalize_records",
+]
+
+#: Fields that can identify a customer (a record with none of them valid is flagged).
+IDENTIFIER_FIELDS = ("email", "phone", "account_id", "loyalty_id", "card_id", "last_name")
+
+_TEXT_FIELDS = (
+    "first_name", "last_name", "email", "phone", "street_number", "address", "address_2",
+    "postcode", "city", "region", "country", "date_of_birth", "loyalty_id", "account_id",
+    "card_id",
+)  # fmt: skip
+
+
+class CustomerRecordTable(Table):
+    """One row per customer record of a source system (CRM, web, loyalty, till, call centre).
+
+    Columns (library names; the user's names are given to :meth:`from_columns`):
+
+    ====================  ========  ================================================
+    column                kind      meaning
+    ====================  ========  ================================================
+    source                category  system of record (``"records"`` when not given)
+    record_id             category  id of the record in its source (row number when
+                                    not given); unique within a source
+    first_name            category  given name(s)
+    last_name             category  family name
+    email, phone          category  as typed in the source
+    street_number         category  house number, when held apart from the street
+    address, address_2    category  address lines
+    postcode, city        category
+    region, country       category
+    date_of_birth         category  as written (ISO, ``DD/MM/YYYY``, ``YYYYMMDD``...)
+    loyalty_id            category  loyalty card / programme member id
+    account_id            category  e-commerce account id
+    card_id               category  payment or other card id
+    created, updated      time      when the record was created / last updated (UTC)
+    consent_email         bool      opt-in to emails
+    consent_sms           bool      opt-in to SMS
+    ====================  ========  ================================================
+
+    plus any ``extra`` columns. Raw values are kept as typed; :func:`normalize_records`
+    derives the comparable keys.
+
+    Examples
+    --------
+    >>> recs = CustomerRecordTable.from_columns(
+    ...     {"sys": ["crm", "web"], "id": ["C1", "W9"], "prenom": ["Zoé", "zoe"],
+    ...      "mail": ["zoe@x.fr", " ZOE@X.FR"]},
+    ...     source="sys", record_id="id", first_name="prenom", email="mail")
+    >>> len(recs), recs.identifier_columns
+    (2, ('first_name', 'email'))
+    """
+
+    table_name = "CustomerRecordTable"
+    schema = (
+        ColumnSpec("source", "category", nullable=False, doc="system of record"),
+        ColumnSpec("record_id", "category", nullable=False, doc="record id in its source"),
+        *(ColumnSpec(name, "category") for name in _TEXT_FIELDS),
+        ColumnSpec("created", "time", doc="creation time"),
+        ColumnSpec("updated", "time", doc="last update time"),
+        ColumnSpec("consent_email", "bool", doc="email opt-in"),
+        ColumnSpec("consent_sms", "bool", doc="SMS opt-in"),
+    )
+
+    @overload
+    @classmethod
+    def from_columns(
+        cls,
+        data: Any,
+        *,
+        errors: Literal["raise"] = ...,
+        extra: Mapping[str, str] | Sequence[str] | None = ...,
+        tz: str | None = ...,
+        **columns: str | None,
+    ) -> CustomerRecordTable: ...
+
+    @overload
+    @classmethod
+    def from_columns(
+        cls,
+        data: Any,
+        *,
+        errors: Literal["quarantine"],
+        extra: Mapping[str, str] | Sequence[str] | None = ...,
+        tz: str | None = ...,
+        **columns: str | None,
+    ) -> Quarantined: ...
+
+    @classmethod
+    def from_columns(  # type: ignore[override]
+        cls,
+        data: Any,
+        *,
+        errors: Literal["raise", "quarantine"] = "raise",
+        extra: Mapping[str, str] | Sequence[str] | None = None,
+        tz: str | None = None,
+        **columns: str | None,
+    ) -> CustomerRecordTable | Quarantined:
+        """Build a record table from the user's columns, under the user's names.
+
+        Parameters
+        ----------
+        data : mapping or DataFrame
+            Column name -> values, any DataFrame narwhals accepts, or an omnijourney table.
+        errors : {"raise", "quarantine"}
+            What to do with bad rows (unreadable times, non-text ids, duplicate record ids):
+            raise a :class:`~omnijourney.DataError` naming column, rows and values, or
+            return a :class:`~omnijourney.Quarantined` with the kept table and the rejects.
+        extra : mapping or sequence of str, optional
+            Other columns to keep (truth labels, segments...).
+        tz : str, optional
+            Zone of naive ``created`` / ``updated`` times.
+        **columns : str
+            Library column -> the user's column (``first_name="prenom"``): ``source``,
+            ``record_id``, ``first_name``, ``last_name``, ``email``, ``phone``,
+            ``street_number``, ``address``, ``address_2``, ``postcode``, ``city``,
+            ``region``, ``country``, ``date_of_birth``, ``loyalty_id``, ``account_id``,
+            ``card_id``, ``created``, ``updated``, ``consent_email``, ``consent_sms``. Any
+            subset may be given; a column named like the library's is picked up unasked.
+
+        Raises
+        ------
+        ConfigError
+            An unknown keyword.
+        SchemaError
+            A named column is missing from ``data``.
+        DataError
+            Bad values (see ``errors``), or one ``record_id`` used twice in a source.
+        """
+        known = {s.name for s in cls.schema}
+        unknown = sorted(set(columns) - known)
+        if unknown:
+            from omnijourney.errors import ConfigError
+
+            msg = (
+                f"{cls.table_name}.from_columns: unknown keyword(s) {unknown}; the columns are "
+                f"{sorted(known)}"
+            )
+            raise ConfigError(msg)
+        if isinstance(data, Table):
+            fast = _from_table(cls, data, columns, extra)
+            if fast is not None:
+                return (
+                    fast
+                    if errors == "raise"
+                    else Quarantined(fast, Rejects.from_problems([], lambda _: None), len(fast))
+                )
+        src = C.Source(data)
+        prepared: dict[str, Any] = {name: src.raw(name) for name in src.names}
+        dob = columns.get("date_of_birth") or (
+            "date_of_birth" if src.has("date_of_birth") else None
+        )
+        if dob is not None and src.has(dob):
+            prepared[dob] = _dates_as_text(prepared[dob])
+        mapping = {s.name: columns.get(s.name) for s in cls.schema}
+        result = build_table(cls, prepared, mapping, extra=extra, tz=tz, errors="quarantine")
+        assert isinstance(result, Quarantined)
+        kept, rejects = result.kept, result.rejects
+        if len(rejects) and errors == "raise":
+            build_table(cls, prepared, mapping, extra=extra, tz=tz, errors="raise")
+        assert isinstance(kept, CustomerRecordTable)
+        kept_rows = np.setdiff1d(np.arange(src.n), rejects.rows)
+        kept = _fill_keys(kept, kept_rows)
+        dup = kept.duplicate_mask()
+        if dup.any():
+            rows = kept_rows[dup]
+            values = [f"{s}/{r}" for s, r in zip(kept["source"][dup], kept["record_id"][dup])]
+            if errors == "raise":
+                raise DataError(
+                    "is used by more than one record of the same source",
+                    table=cls.table_name,
+                    column="record_id",
+                    source_column=mapping.get("record_id") or "record_id",
+                    rows=rows,
+                    values=values,
+                    hint="Record ids must be unique within a source; pass errors='quarantine' "
+                    "to keep the first record of each id",
+                )
+            extra_rejects = Rejects.from_problems(
+                [
+                    C.Problem(
+                        "record_id",
+                        "_dup",
+                        np.isin(np.arange(src.n), rows),
+                        "duplicate record id in its source",
+                    )
+                ],
+                lambda _: np.array(_spread(values, rows, src.n), dtype=object),
+            )
+            rejects = concat([rejects, extra_rejects]) if len(rejects) else extra_rejects
+            kept = kept.filter(~dup).compact()
+        if errors == "raise":
+            return kept
+        return Quarantined(kept, rejects, src.n)
+
+    def duplicate_mask(self) -> np.ndarray:
+        """Rows whose (source, record_id) appeared on an earlier row."""
+        key = self.raw("source").astype(np.int64) * (len(self.labels("record_id")) + 1)
+        key = key + self.raw("record_id").astype(np.int64)
+        _, first = np.unique(key, return_index=True)
+        dup = np.ones(len(self), dtype=bool)
+        dup[first] = False
+        return dup
+
+    @property
+    def identifier_columns(self) -> tuple[str, ...]:
+        """The identifying columns present (names, contacts, address, date of birth, ids)."""
+        return tuple(c for c in _TEXT_FIELDS if c in self.columns)
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        """Columns that are not part of the standard schema."""
+        std = {s.name for s in self.schema}
+        return tuple(c for c in self.columns if c not in std)
+
+    def canonical_order(self) -> np.ndarray:
+        """Rows sorted by (source, record_id): the same order for any input row order."""
+        return np.lexsort((self.raw("record_id"), self.raw("source")))
+
+
+def _from_table(
+    cls: type[CustomerRecordTable],
+    table: Table,
+    columns: Mapping[str, str | None],
+    extra: Mapping[str, str] | Sequence[str] | None,
+) -> CustomerRecordTable | None:
+    """Reuse the codes of a table whose columns already have the right kinds (no re-encoding).
+
+    Returns None when a column needs converting; the general path then handles it.
+    """
+    chosen: list[tuple[str, str]] = []
+    for spec in cls.schema:
+        given = columns.get(spec.name) or (spec.name if spec.name in table.columns else None)
+        if given is None:
+            continue
+        if given not in table.columns or table.kinds[given] != spec.kind:
+            return None
+        if not spec.nullable and (table.raw(given) < 0).any():
+            return None
+        text = table.labels(given).dtype.kind in "OU" if spec.kind == "category" else True
+        if spec.name == "date_of_birth" and not text:
+            return None
+        chosen.append((spec.name, given))
+    if extra is not None:
+        pairs = list(extra.items()) if isinstance(extra, Mapping) else [(e, e) for e in extra]
+        for name, given in pairs:
+            if given not in table.columns or name in {s.name for s in cls.schema}:
+                return None
+            chosen.append((name, given))
+    data = {name: table.raw(given) for name, given in chosen}
+    labels = {
+        name: table.labels(given) for name, given in chosen if table.kinds[given] == "category"
+    }
+    specs = {name: ColumnSpec(name, table.kinds[given]) for name, given in chosen}
+    schema = {s.name: s for s in cls.schema}
+    specs.update({name: schema[name] for name in specs if name in schema})
+    out = cls._from_parts(data, labels, specs=specs)
+    out = _fill_keys(out, np.arange(len(out)))
+    return None if out.duplicate_mask().any() else out
+
+
+def _spread(values: list[str], rows: np.ndarray, n: int) -> list[Any]:
+    out: list[Any] = [None] * n
+    for r, v in zip(rows.tolist(), values):
+        out[r] = v
+    return out
+
+
+def _dates_as_text(values: Any) -> Any:
+    """Datetime columns of dates of birth as ISO text (the table keeps dates as written)."""
+    s = C.series_of(values) if not isinstance(values, (list, tuple, np.ndarray)) else None
+    if s is not None:
+        import narwhals as nw
+
+        if s.dtype == nw.Datetime or s.dtype == nw.Date:
+            arr = np.asarray(s.cast(nw.Datetime("us")).to_numpy()).astype("datetime64[D]")
+            out = np.where(np.isnat(arr), None, arr.astype(str).astype(object))
+            return out
+        return values
+    arr = np.asarray(values) if not isinstance(values, (list, tuple)) else None
+    if arr is not None and arr.dtype.kind == "M":
+        days = arr.astype("datetime64[D]")
+        return np.where(np.isnat(days), None, days.astype(str).astype(object))
+    return values
+
+
+def _fill_keys(table: CustomerRecordTable, input_rows: np.ndarray) -> CustomerRecordTable:
+    """Add ``source`` ("records") and ``record_id`` (input row number) when not given."""
+    data = {name: table.raw(name) for name in table.columns}
+    labels = {name: table.labels(name) for name in table.columns if table.kinds[name] == "category"}
+    n = len(table)
+    if "source" not in data:
+        data = {"source": np.zeros(n, dtype=np.int8), **data}
+        labels["source"] = np.array(["records"], dtype=object)
+    if "record_id" not in data:
+        rest = {k: v for k, v in data.items() if k != "source"}
+        ids = input_rows.astype(np.int64)
+        data = {"source": data["source"], "record_id": np.arange(n, dtype=np.int64), **rest}
+        labels["record_id"] = ids
+        data["record_id"] = np.arange(n).astype(code_dtype(n))
+    if tuple(data) == table.columns:
+        return table
+    return CustomerRecordTable._from_parts(data, labels)
+
+
+# --------------------------------------------------------------------------- normalized view
+
+
+@attrs.frozen(eq=False)
+class NormalizedRecords:
+    """Comparable keys of a record table, one :class:`NormalizedField` per field.
+
+    Attributes
+    ----------
+    fields : dict of str to NormalizedField
+        ``first_name``, ``last_name``, ``email``, ``email_user`` (local part), ``phone``
+        (E.164), ``house_number``, ``street``, ``address`` (number and street), ``postcode``,
+        ``city``, ``date_of_birth`` (ISO), ``loyalty_id``, ``account_id``, ``card_id``, for
+        the columns the table has.
+    dob_days : numpy.ndarray of int64
+        Date of birth as days since 1970-01-01 (``-2**62`` when not valid).
+    rules : NormalizeRules
+    """
+
+    fields: dict[str, N.NormalizedField]
+    dob_days: np.ndarray
+    rules: N.NormalizeRules
+
+    def __len__(self) -> int:
+        return int(self.dob_days.size)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.fields
+
+    def __getitem__(self, name: str) -> N.NormalizedField:
+        return self.fields[name]
+
+    def take(self, rows: np.ndarray) -> NormalizedRecords:
+        """The same fields for a subset (or permutation) of rows; labels are shared."""
+        fields = {
+            k: N.NormalizedField(f.name, f.codes[rows], f.labels, f.status[rows])
+            for k, f in self.fields.items()
+        }
+        return NormalizedRecords(fields, self.dob_days[rows], self.rules)
+
+    def has_identifier(self) -> np.ndarray:
+        """Records with at least one valid identifying field (see :data:`IDENTIFIER_FIELDS`)."""
+        out = np.zeros(len(self), dtype=bool)
+        for name in (*IDENTIFIER_FIELDS, "address"):
+            if name in self.fields:
+                out |= self.fields[name].codes >= 0
+        return out
+
+    def to_table(self) -> Table:
+        """The normalized values as a :class:`~omnijourney.Table` (None when not valid)."""
+        cols = {name: f.values() for name, f in self.fields.items()}
+        return Table.from_columns(cols, kinds=dict.fromkeys(cols, "category"))
+
+
+_NORMALIZERS = {
+    "first_name": N.normalize_names,
+    "email": N.normalize_emails,
+    "phone": N.normalize_phones,
+    "address": N.normalize_addresses,
+    "address_2": N.normalize_addresses,
+    "postcode": N.normalize_postcodes,
+    "city": N.normalize_cities,
+    "date_of_birth": N.normalize_dates,
+    "loyalty_id": N.normalize_ids,
+    "account_id": N.normalize_ids,
+    "card_id": N.normalize_ids,
+    "street_number": N.normalize_ids,
+}
+
+
+def derive_field(field: N.NormalizedField, fn: Any, name: str) -> N.NormalizedField:
+    """A field computed from another field's normalized labels (``fn(label) -> str | None``)."""
+    derived = [fn(v) for v in field.labels.tolist()]
+    keep = np.array([d is not None for d in derived], dtype=bool)
+    labels, to_new = N.number_values([d or "" for d in derived], keep)
+    to_new = np.append(to_new, -1)
+    codes = to_new[np.where(field.codes >= 0, field.codes, len(derived)).astype(np.int64)]
+    return N.NormalizedField(name, codes.astype(code_dtype(labels.size)), labels, field.status)
+
+
+def _combine(
+    a: N.NormalizedField | None, b: N.NormalizedField | None, name: str, sep: str = " "
+) -> N.NormalizedField | None:
+    """Concatenation of two fields' values (None when either is missing)."""
+    if a is None or b is None:
+        return None
+    ok = (a.codes >= 0) & (b.codes >= 0)
+    ia, ib = a.codes[ok].astype(np.int64), b.codes[ok].astype(np.int64)
+    pair = ia * (b.labels.size + 1) + ib
+    uniq, inverse = np.unique(pair, return_inverse=True)
+    texts = [
+        f"{a.labels[p // (b.labels.size + 1)]}{sep}{b.labels[p % (b.labels.size + 1)]}"
+        for p in uniq.tolist()
+    ]
+    order = np.argsort(np.array(texts, dtype=object), kind="stable")
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[order] = np.arange(len(texts))
+    labels = np.empty(len(texts), dtype=object)
+    labels[:] = [texts[i] for i in order.tolist()]
+    codes = np.full(a.codes.size, -1, dtype=np.int64)
+    codes[ok] = rank[inverse.reshape(-1)]
+    status = np.where(ok, N.VALID, np.maximum(a.status, b.status)).astype(np.int8)
+    return N.NormalizedField(name, codes.astype(code_dtype(len(texts))), labels, status)
+
+
+def normalize_records(
+    records: CustomerRecordTable, rules: N.NormalizeRules | None = None
+) -> NormalizedRecords:
+    """Normalize every identifying column of ``records`` (distinct values once each).
+
+    Parameters
+    ----------
+    records : CustomerRecordTable
+    rules : NormalizeRules, optional
+        Country, provider rules, date order and placeholder lists (defaults: France).
+
+    Returns
+    -------
+    NormalizedRecords
+
+    Examples
+    --------
+    >>> recs = CustomerRecordTable.from_columns(
+    ...     {"phone": ["06 12 34 56 78", "+33612345678", "0000000000"],
+    ...      "email": ["A.B@gmail.com", "ab@gmail.com", None]})
+    >>> norm = normalize_records(recs)
+    >>> norm["phone"].values().tolist(), norm["phone"].status.tolist()
+    (['+33612345678', '+33612345678', None], [1, 1, 3])
+    >>> norm["email"].values().tolist()
+    ['ab@gmail.com', 'ab@gmail.com', None]
+    """
+    rules = N.NormalizeRules() if rules is None else rules
+    fields: dict[str, N.NormalizedField] = {}
+    cols = set(records.columns)
+    for name in cols & set(_NORMALIZERS):
+        fn = _NORMALIZERS[name]
+        fields[name] = N.map_labels(
+            records.raw(name), records.labels(name), lambda v, fn=fn: fn(v, rules), name
+        )
+    if "last_name" in cols:
+        fields["last_name"] = N.map_labels(
+            records.raw("last_name"),
+            records.labels("last_name"),
+            lambda v: N.normalize_names(v, rules, particles=True),
+            "last_name",
+        )
+    if "email" in fields:
+        fields["email_user"] = derive_field(
+            fields["email"], lambda e: e.rpartition("@")[0], "email_user"
+        )
+    if "address" in fields:
+        numbers, streets = N.split_address(fields["address"].labels)
+        addr = fields["address"]
+        number_of = dict(zip(addr.labels.tolist(), numbers))
+        street_of = dict(zip(addr.labels.tolist(), streets))
+        parsed_number = derive_field(addr, number_of.get, "house_number")
+        street = derive_field(addr, street_of.get, "street")
+        number = fields.pop("street_number", None)
+        if number is not None:
+            # a separate house-number column wins over a number parsed from the address
+            number_text = derive_field(number, lambda s: s.lstrip("0") or s, "house_number")
+            use = number_text.codes >= 0
+            merged = _merge_fields(number_text, parsed_number, use, "house_number")
+        else:
+            merged = parsed_number
+        fields["house_number"] = merged
+        fields["street"] = street
+        full = _combine(merged, street, "address")
+        if full is not None:
+            # records without a number keep the street alone as their address key
+            fields["address"] = _merge_fields(full, street, full.codes >= 0, "address")
+        else:
+            fields["address"] = street
+    # the place a household lives: address and postcode (or city) in one key, so that the
+    # comparisons do not count the same agreement three times
+    place = fields.get("postcode") or fields.get("city")
+    if "address" in fields and place is not None:
+        loc = _combine(fields["address"], place, "location", sep=" | ")
+        if loc is not None:
+            fields["location"] = _merge_fields(loc, fields["address"], loc.codes >= 0, "location")
+    if "email" in fields:
+        fields["email_domain"] = derive_field(
+            fields["email"], lambda e: e.rpartition("@")[2], "email_domain"
+        )
+    dob = fields.get("date_of_birth")
+    dob_days = np.full(len(records), -(2**62), dtype=np.int64)
+    if dob is not None and dob.labels.size:
+        days = dob.labels.astype("datetime64[D]").astype(np.int64)
+        ok = dob.codes >= 0
+        dob_days[ok] = days[dob.codes[ok]]
+    return NormalizedRecords(fields, dob_days, rules)
+
+
+def _merge_fields(
+    first: N.NormalizedField, second: N.NormalizedField, use_first: np.ndarray, name: str
+) -> N.NormalizedField:
+    """Per record, ``first`` where ``use_first`` else ``second``, on one sorted dictionary."""
+    union = C.union_labels([first.labels, second.labels], name, "NormalizedRecords")
+    a = C.remap(first.codes, first.labels, union).astype(np.int64)
+    b = C.remap(second.codes, second.labels, union).astype(np.int64)
+    codes = np.where(use_first, a, b).astype(code_dtype(union.size))
+    status = np.where(use_first, first.status, second.status).astype(np.int8)
+    return N.NormalizedField(name, codes, union, status)

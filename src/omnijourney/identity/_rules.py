@@ -1,0 +1,193 @@
+"""The configuration of a resolution: comparisons, blocking, thresholds, guards, overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from omnijourney.errors import ConfigError
+from omnijourney.identity._blocking import BlockingRule
+from omnijourney.identity._compare import Comparison
+from omnijourney.identity._normalize import NormalizeRules
+
+__all__ = [
+    "DEFAULT_BLOCKING",
+    "DEFAULT_COMPARISONS",
+    "KEY_FIELDS",
+    "Overrides",
+    "ResolutionRules",
+]
+
+#: Identifier fields whose shared values are checked for household use.
+KEY_FIELDS = ("email", "phone", "account_id", "loyalty_id", "card_id")
+
+#: Comparisons of customer records (those whose field a table lacks are left out).
+DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(name="first_name", field="first_name", kind="string", thresholds=(0.92, 0.8),
+               swap_field="last_name", tf_adjust=True, role="person"),
+    Comparison(name="last_name", field="last_name", kind="string", thresholds=(0.92, 0.8),
+               swap_field="first_name", tf_adjust=True, role="household"),
+    Comparison(name="date_of_birth", field="date_of_birth", kind="date", role="person"),
+    Comparison(name="email", field="email", kind="key", secondary="email_user"),
+    Comparison(name="phone", field="phone", kind="key"),
+    Comparison(name="account_id", field="account_id", kind="key"),
+    Comparison(name="loyalty_id", field="loyalty_id", kind="key"),
+    Comparison(name="card_id", field="card_id", kind="key"),
+    Comparison(name="address", field="location", kind="string", thresholds=(0.9,),
+               tf_adjust=True, role="household"),
+)  # fmt: skip
+
+#: Blocking rules of customer records (rules on missing fields find nothing).
+DEFAULT_BLOCKING: tuple[BlockingRule, ...] = (
+    BlockingRule(("email",)),
+    BlockingRule(("phone",)),
+    BlockingRule(("account_id",)),
+    BlockingRule(("loyalty_id",)),
+    BlockingRule(("card_id",)),
+    BlockingRule(("last_name", "address", "postcode")),
+    BlockingRule(("first_name", "last_name", "postcode")),
+    BlockingRule(("first_name", "last_name", "date_of_birth")),
+    BlockingRule(("email_user",), max_block_size=20),
+    BlockingRule(("address", "postcode"), max_block_size=50),
+)
+
+
+def _as_pairs(value: Any) -> tuple[tuple[tuple[str, str], tuple[str, str]], ...]:
+    out = []
+    for pair in value or ():
+        a, b = pair
+        out.append(((str(a[0]), str(a[1])), (str(b[0]), str(b[1]))))
+    return tuple(out)
+
+
+@attrs.frozen(kw_only=True)
+class Overrides:
+    """Decisions of a person that the matching must respect, by (source, record id).
+
+    Parameters
+    ----------
+    must_link : tuple of ((source, record_id), (source, record_id))
+        Pairs of records that are the same person, whatever the evidence.
+    cannot_link : tuple of ((source, record_id), (source, record_id))
+        Pairs that are never the same person (an undone merge).
+
+    Examples
+    --------
+    >>> o = Overrides(cannot_link=[(("web", "W1"), ("crm", "C7"))])
+    >>> o.cannot_link
+    ((('web', 'W1'), ('crm', 'C7')),)
+    """
+
+    must_link: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
+        default=(), converter=_as_pairs
+    )
+    cannot_link: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
+        default=(), converter=_as_pairs
+    )
+
+    def __add__(self, other: Overrides) -> Overrides:
+        return Overrides(
+            must_link=self.must_link + other.must_link,
+            cannot_link=self.cannot_link + other.cannot_link,
+        )
+
+
+def _probability(name: str) -> Any:
+    def check(_: Any, __: Any, value: float) -> None:
+        if not 0.0 < value < 1.0:
+            msg = f"ResolutionRules.{name} must be a probability in (0, 1), got {value!r}"
+            raise ConfigError(msg)
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class ResolutionRules:
+    """Everything a resolution is configured with; defaults suit customer records.
+
+    Parameters
+    ----------
+    normalize : NormalizeRules
+        Country, email provider rules, date order and placeholder values.
+    comparisons : tuple of Comparison
+        Comparison levels (:data:`DEFAULT_COMPARISONS`); those on fields the records lack are
+        dropped.
+    blocking : tuple of BlockingRule
+        Candidate pairs (:data:`DEFAULT_BLOCKING`).
+    households : bool
+        Two levels: persons inside households. Records are first linked into households by a
+        Fellegi-Sunter model of the comparisons whose role is ``household`` or ``both``
+        (surname, address, identifiers); a second model, fitted by EM on those links with the
+        comparisons whose role is ``person`` or ``both`` (first name, date of birth, personal
+        contacts, account ids), decides which of them are the same person. With ``False`` a single model
+        links persons directly (records without families, such as FEBRL) and
+        ``household_id`` equals ``person_id``.
+    link_threshold : float
+        Probability from which a pair is linked (household level, or persons when
+        ``households`` is false).
+    person_threshold : float
+        Probability from which a household link is also a person link.
+    person_key_max_records : int
+        An identifier value (email, phone, id) held by more records is household evidence,
+        not person evidence (a family mailbox, a landline).
+    key_max_records : int
+        An identifier value held by more records is no evidence at all (a store's phone, a
+        default email); such values are reported by the quality report.
+    shared_key_conflicts : bool
+        Also treat as household evidence an identifier value carried by two records whose first
+        names or dates of birth clearly differ.
+    link_only : bool
+        Link records across sources only (two files known to hold no duplicates each);
+        pairs inside a source are not compared.
+    max_person_records, max_household_persons : int or None
+        Cluster size guards: records in a person, persons in a household.
+    conflicting_fields : tuple of str
+        Normalized fields a person holds only once: a person cluster holding two values is
+        split along its weakest links (default: date of birth).
+    unique_sources : tuple of str
+        Sources that have no duplicates: a person holds at most one of their records.
+    u_sample_size : int
+        Random pairs drawn to estimate u.
+    max_iter, tol : int, float
+        EM stopping rules.
+    seed : int
+        Seed of the random sampling (the result is the same for any row order).
+
+    Examples
+    --------
+    >>> rules = ResolutionRules(households=False, link_threshold=0.9)
+    >>> rules.households, len(rules.comparisons) > 0
+    (False, True)
+    """
+
+    normalize: NormalizeRules = attrs.field(factory=NormalizeRules)
+    comparisons: tuple[Comparison, ...] = attrs.field(default=DEFAULT_COMPARISONS, converter=tuple)
+    blocking: tuple[BlockingRule, ...] = attrs.field(default=DEFAULT_BLOCKING, converter=tuple)
+    households: bool = True
+    link_threshold: float = attrs.field(default=0.5, validator=_probability("link_threshold"))
+    person_threshold: float = attrs.field(default=0.5, validator=_probability("person_threshold"))
+    person_key_max_records: int = attrs.field(default=20, validator=attrs.validators.ge(2))
+    key_max_records: int = attrs.field(default=60, validator=attrs.validators.ge(2))
+    shared_key_conflicts: bool = True
+    link_only: bool = False
+    max_person_records: int | None = 50
+    max_household_persons: int | None = 20
+    conflicting_fields: tuple[str, ...] = attrs.field(default=("date_of_birth",), converter=tuple)
+    unique_sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    u_sample_size: int = attrs.field(default=200_000, validator=attrs.validators.ge(100))
+    max_iter: int = attrs.field(default=100, validator=attrs.validators.ge(1))
+    tol: float = 1e-6
+    seed: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        names = [c.name for c in self.comparisons]
+        if len(set(names)) != len(names):
+            msg = f"ResolutionRules: comparison names must be distinct, got {names}"
+            raise ConfigError(msg)
+        if self.key_max_records < self.person_key_max_records:
+            msg = (
+                "ResolutionRules: key_max_records must be at least person_key_max_records, "
+                f"got {self.key_max_records} < {self.person_key_max_records}"
+            )
+            raise ConfigError(msg)
