@@ -11,13 +11,23 @@ from omnijourney.journeys._breaks import (
     detect_breaks,
     quote_conversion,
 )
+from omnijourney.journeys._export import to_event_log, to_ocel
 from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
+from omnijourney.journeys._funnels import (
+    Sankey,
+    TransitionMatrix,
+    channel_transitions,
+    funnel,
+    sankey,
+    step_matrix,
+)
 from omnijourney.journeys._lifecycle import (
     LIFECYCLE_STATUSES,
     InactivityRules,
     lifecycle_status,
     rfm,
 )
+from omnijourney.journeys._paths import DirectlyFollows, directly_follows, variants
 from omnijourney.journeys._rules import (
     DEFAULT_STAGE_EVENTS,
     DEFAULT_STAGES,
@@ -47,26 +57,37 @@ __all__ = [
     "AppetenceRules",
     "BreakRules",
     "BreakTable",
+    "DirectlyFollows",
     "FollowUpRule",
     "InactivityRules",
     "JourneyRules",
     "JourneyTable",
+    "Sankey",
     "SessionState",
     "StageMap",
+    "TransitionMatrix",
     "appetence",
     "appetence_clusters",
     "appetence_transitions",
     "channel_shares",
+    "channel_transitions",
     "check_followups",
     "detect_breaks",
+    "directly_follows",
     "fit_bgnbd",
     "format_timeline",
+    "funnel",
     "hot_carts",
     "lifecycle_status",
     "quote_conversion",
     "rfm",
+    "sankey",
     "segment_value",
     "sessionize",
     "sessionize_batches",
+    "step_matrix",
     "timeline",
+    "to_event_log",
+    "to_ocel",
+    "variants",
 ]

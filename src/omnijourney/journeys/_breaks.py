@@ -169,13 +169,12 @@ class _Sorted:
 
     def __init__(self, jt: JourneyTable, rules: BreakRules) -> None:
         tp = jt.touchpoints
-        o = jt.order
-        self.order = o
-        self.n = o.size
-        self.c = tp.raw("customer")[o].astype(np.int64)
-        self.t = tp.raw("time")[o].view(np.int64)
-        self.ch = tp.raw("channel")[o].astype(np.int64)
-        self.ev = tp.raw("event")[o].astype(np.int64)
+        self.order = jt.order
+        self.n = self.order.size
+        self.c = jt.in_order("customer").astype(np.int64)
+        self.t = jt.in_order("time").view(np.int64)
+        self.ch = jt.in_order("channel").astype(np.int64)
+        self.ev = jt.in_order("event").astype(np.int64)
         self.journey = jt.sorted_journey
         ev_labels = tp.labels("event").tolist()
         conv = np.array([e in jt.rules.conversion_events for e in ev_labels], dtype=bool)
@@ -184,11 +183,11 @@ class _Sorted:
         self.physical = _channel_kinds(jt, rules.physical_kinds)[self.ch]
         self.assisted = _channel_kinds(jt, rules.assisted_kinds)[self.ch]
         if "direction" in tp.columns:
-            self.inbound = tp.raw("direction")[o] != 1  # null or inbound
+            self.inbound = jt.in_order("direction") != 1  # null or inbound
         else:
             self.inbound = np.ones(self.n, dtype=bool)
         self.refs = {
-            col: tp.raw(col)[o].astype(np.int64)
+            col: jt.in_order(col).astype(np.int64)
             for col in ("quote_id", "order_id", "reservation_id", "cart_id")
             if col in tp.columns
         }

@@ -341,6 +341,14 @@ class JourneyTable:
             return np.arange(len(self.touchpoints))
         return self._order
 
+    def in_order(self, column: str) -> np.ndarray:
+        """A column of ``touchpoints`` (stored form: codes for categories) in canonical order.
+
+        No copy when the touchpoints were already in canonical order.
+        """
+        arr = self.touchpoints.raw(column)
+        return arr if self._order is None else arr[self._order]
+
     def _take_order(self, positions: np.ndarray) -> np.ndarray:
         """Rows of ``touchpoints`` at the given canonical positions."""
         return positions if self._order is None else self._order[positions]
