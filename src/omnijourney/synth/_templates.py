@@ -340,8 +340,9 @@ APP_SHARE = np.array([0.45, 0.15, 0.35, 0.15])
 #: Log-normal basket value parameters per segment (mu, sigma) in EUR.
 BASKET = np.array([[3.9, 0.7], [4.2, 0.6], [4.4, 0.7], [4.0, 0.6]])
 QUOTE = (7.0, 0.5)
-#: Share of the customers who stop buying during the period, and who join during it.
-CHURN_SHARE = 0.15
+#: Share of the customers who join during the period.
+#: Beta distribution of a customer's probability of dropping out after a converting episode.
+DROPOUT_BETA = (0.7, 4.0)
 JOIN_SHARE = 0.20
 
 

@@ -145,6 +145,18 @@ def _channels(
     return channel
 
 
+def _expected_kept(lam: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """E[min(1 + Poisson(lam - 1), G)] with G the episode of the first dropout (prob. ``d``)."""
+    from scipy.special import gammaincc
+
+    mu = np.maximum(lam - 1.0, 1e-12)
+    k_max = int(min(2 * np.ceil(mu.max(initial=1.0)) + 20, 400))
+    k = np.arange(1, k_max + 1)[:, None]
+    at_least = np.where(k == 1, 1.0, 1.0 - gammaincc(k - 1, mu[None, :]))  # P(N >= k)
+    survive = (1.0 - d[None, :]) ** (k - 1)
+    return np.maximum((at_least * survive).sum(axis=0), 1e-9)
+
+
 def _segmented_cumsum(values: np.ndarray, first: np.ndarray, group: np.ndarray) -> np.ndarray:
     cs = np.cumsum(values)
     return cs - cs[first][group] + values[first][group]
@@ -220,16 +232,29 @@ def make_touchpoints(
         since = np.asarray(joined).astype("datetime64[us]").astype(np.int64) - start_us
         join = np.clip(since, 0, int(0.9 * period))
     join = join.astype(np.int64)
-    churn = np.where(
-        rng.random(n) < tpl.CHURN_SHARE, join + rng.uniform(0.15, 1.0, n) * (period - join), period
-    ).astype(np.int64)
+    churn = np.full(n, period, dtype=np.int64)
     span = churn - join
     lam = wanted[seg] * activity * span / span.mean()
+    # customers drop out after a converting episode with their own probability (as in the
+    # BG/NBD model); plan more episodes so that the expected kept number meets the target
+    p_drop = rng.beta(tpl.DROPOUT_BETA[0], tpl.DROPOUT_BETA[1], n)
+    converting = _T["conversion"].any(axis=1)
+    d = p_drop * (tpl.TEMPLATE_MIX @ converting)[seg]
     # a customer cannot have more episodes than fit in their span; very active customers
     # browse longer instead, so that their touchpoints stay proportional to their activity
     fit = np.maximum(span / (tpl.EPISODE_GAP_US + 4 * _DAY_US), 1.0)
     boost = np.maximum(lam / fit, 1.0)
-    lam = np.minimum(lam, fit)
+    target = np.minimum(lam, fit)
+    lam = np.minimum(target * target / _expected_kept(target, d), fit)
+    # what dropouts still remove on average is made up by longer browsing
+    kept = _expected_kept(lam, d)
+    for g in range(len(tpl.SEGMENTS)):
+        sel = seg == g
+        if not sel.any():
+            continue
+        short = (target[sel] * boost[sel]).sum() / max((kept[sel] * boost[sel]).sum(), 1e-9)
+        unit = (tpl.TEMPLATE_MIX[g] * _T["browse"]).sum() * tpl.BROWSE_MEAN[g] * scale[g]
+        scale[g] *= (short * per_episode[g] - (per_episode[g] - unit)) / max(unit, 1e-9)
     n_ep = 1 + rng.poisson(np.maximum(lam - 1, 0))
     E = int(n_ep.sum())
     ep_cust = np.repeat(np.arange(n), n_ep)
@@ -237,6 +262,10 @@ def make_touchpoints(
 
     # -- what each episode is ---------------------------------------------------------------
     t_ep = _choose(rng, tpl.TEMPLATE_MIX, ep_seg)
+    drops = converting[t_ep] & (rng.random(E) < p_drop[ep_cust])
+    ep_first_ = np.cumsum(n_ep) - n_ep
+    dropped_before = _segmented_cumsum(drops.astype(np.int64), ep_first_, ep_cust) - drops
+    alive_ep = dropped_before == 0
     has_open = rng.random(E) < tpl.OPENER_P[ep_seg]
     browse_mean = tpl.BROWSE_MEAN[ep_seg] * scale[ep_seg] * boost[ep_cust]
     n_browse = np.where(
@@ -296,6 +325,11 @@ def make_touchpoints(
     ep_start = np.minimum(ep_start, np.maximum(churn[ep_cust] - duration, join[ep_cust]))
 
     # -- keep the rows that happen, then describe them ------------------------------------------
+    # episodes after a dropout do not happen: the customer falls silent (placement above
+    # used every planned episode, so the silence lasts until the end of the period)
+    fits &= alive_ep
+    gone = np.flatnonzero(fits & drops)  # at most one per customer: nothing follows it
+    churn[ep_cust[gone]] = ep_start[gone] + duration[gone]
     rows = np.flatnonzero(fits[ep] & (pos < kept_len[ep]))
     time_us = start_us + ep_start[ep[rows]] + offset[rows]
     del offset
