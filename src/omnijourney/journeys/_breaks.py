@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._columns import code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.model import ChannelKind
@@ -192,6 +193,13 @@ class _Sorted:
             if col in tp.columns
         }
         self.ev_labels = ev_labels
+        self._groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def groups(self, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rows carrying an id of reference column ``col``, grouped by id (computed once)."""
+        if col not in self._groups:
+            self._groups[col] = _groups(self.refs[col])
+        return self._groups[col]
 
 
 def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -222,7 +230,7 @@ def _last(rows: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
 def _linked_breaks(s: _Sorted) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]]:
     out = []
     for col, codes in s.refs.items():
-        rows, starts, group_of = _groups(codes)
+        rows, starts, group_of = s.groups(col)
         if rows.size == 0:
             continue
         if col == "quote_id":
@@ -256,16 +264,19 @@ def _unlinked(s: _Sorted, closer: np.ndarray, earlier: np.ndarray) -> tuple[np.n
     ok = (prev >= 0) & (s.journey[np.maximum(prev, 0)] == s.journey[hit])
     hit, prev = hit[ok], prev[ok]
     linked = np.zeros(hit.size, dtype=bool)
-    for codes in s.refs.values():
-        if codes.size == 0:
+    for col, codes in s.refs.items():
+        rows, starts, _ = s.groups(col)
+        if rows.size == 0:
             continue
-        first_row = np.full(int(codes.max()) + 2, _BIG, dtype=np.int64)
-        with_id = np.flatnonzero(earlier & (codes >= 0))
-        np.minimum.at(first_row, codes[with_id], with_id)
+        # per id, its first row on an "earlier" channel; a hit carrying the id finds its group
+        first_earlier = _first(rows, earlier[rows], starts)
+        group_codes = codes[rows[starts]]
         code = codes[hit]
-        fr = first_row[np.where(code >= 0, code, -1)]
-        same = (fr < hit) & (s.journey[np.minimum(fr, s.n - 1)] == s.journey[hit])
-        linked |= (code >= 0) & same
+        has = code >= 0
+        g = np.minimum(np.searchsorted(group_codes, code), group_codes.size - 1)
+        fr = np.where(has, first_earlier[g], -1)
+        same = (fr >= 0) & (fr < hit) & (s.journey[np.maximum(fr, 0)] == s.journey[hit])
+        linked |= has & same
     return prev[~linked], hit[~linked]
 
 
@@ -353,22 +364,34 @@ def _assemble(
     )
     fr = np.concatenate([p[1] for p in parts]).astype(np.int64)
     to = np.concatenate([p[2] for p in parts]).astype(np.int64)
-    ref_text: list[Any] = []
-    for _kind, a, _, codes, col in parts:
-        if codes is None or col is None:
-            ref_text.extend([None] * a.size)
+    # the linking ids, as codes into the sorted union of the ids actually used
+    used: list[tuple[np.ndarray, np.ndarray]] = []  # per part: used codes, their labels as text
+    for _kind, _a, _b, codes, col in parts:
+        if codes is not None and col is not None and codes.size:
+            u = np.unique(codes)
+            text = np.empty(u.size, dtype=object)
+            text[:] = [str(v) for v in tp.labels(col)[u].tolist()]
+            used.append((u, text))
         else:
-            ref_text.extend(tp.labels(col)[codes].tolist())
+            used.append((np.zeros(0, np.int64), np.zeros(0, dtype=object)))
+    texts = [t for _, t in used if t.size]
+    union = np.unique(np.concatenate(texts)) if texts else np.zeros(0, dtype=object)
+    ref_parts = []
+    for (u, text), (_kind, a, _b, codes, _col) in zip(used, parts):
+        if u.size and codes is not None:
+            ref_parts.append(np.searchsorted(union, text)[np.searchsorted(u, codes)])
+        else:
+            ref_parts.append(np.full(a.size, -1, dtype=np.int64))
+    ref_codes = np.concatenate(ref_parts).astype(np.int64)
     order = np.lexsort((kind, fr, to))
-    kind, fr, to = kind[order], fr[order], to[order]
-    ref = np.empty(order.size, dtype=object)
-    ref[:] = [ref_text[i] for i in order]
+    kind, fr, to, ref_codes = kind[order], fr[order], to[order], ref_codes[order]
     labels = np.array(BREAK_KINDS, dtype=object)
-    used = np.unique(kind)
+    present = np.unique(kind)
+    kind_labels = np.sort(labels[present]) if kind.size else np.zeros(0, dtype=object)
+    recode = np.zeros(len(BREAK_KINDS), dtype=np.int8)
+    recode[present] = np.searchsorted(kind_labels, labels[present])
     data = {
-        "kind": np.searchsorted(labels[used], labels[kind]).astype(np.int8)
-        if kind.size
-        else np.zeros(0, np.int8),
+        "kind": recode[kind],
         "customer": tp.raw("customer")[s.order[to]],
         "from_row": s.order[fr],
         "to_row": s.order[to],
@@ -380,9 +403,7 @@ def _assemble(
         "from_journey": s.journey[fr],
         "to_journey": s.journey[to],
     }
-    kind_labels = np.sort(labels[used]) if kind.size else np.zeros(0, dtype=object)
-    if kind.size:
-        data["kind"] = np.searchsorted(kind_labels, labels[kind]).astype(np.int8)
+    data["reference"] = ref_codes.astype(code_dtype(union.size))
     table = BreakTable._from_parts(
         data,
         {
@@ -390,14 +411,10 @@ def _assemble(
             "customer": tp.labels("customer"),
             "from_channel": tp.labels("channel"),
             "to_channel": tp.labels("channel"),
+            "reference": union,
         },
     )
-    out = table.with_column("reference", ref, kind="category")
-    new = BreakTable._from_parts(
-        {c: out.raw(c) for c in out.columns},
-        {c: out.labels(c) for c in out.columns if out.kinds[c] == "category"},
-    )
-    return new
+    return table
 
 
 def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
