@@ -50,6 +50,7 @@ _SUBMODULES = {
 }
 # Public names that live in lazily imported subpackages.
 _LAZY: dict[str, str] = {
+    "PathTable": "attribution",
     "CustomerRecordTable": "identity",
     "ResolutionRules": "identity",
     "resolve": "identity",
@@ -61,16 +62,14 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "CustomerRecordTable",
     "DEFAULT_CHANNELS",
-    "ResolutionRules",
-    "resolve",
     "Channel",
     "ChannelKind",
     "ColumnSpec",
     "ConfigError",
     "ConvergenceError",
     "Customer",
+    "CustomerRecordTable",
     "DataError",
     "Direction",
     "EndReason",
@@ -81,8 +80,10 @@ __all__ = [
     "JourneyTable",
     "OmnijourneyError",
     "OmnijourneyWarning",
+    "PathTable",
     "Quarantined",
     "Rejects",
+    "ResolutionRules",
     "SchemaError",
     "StageMap",
     "Table",
@@ -93,6 +94,7 @@ __all__ = [
     "concat",
     "from_dict",
     "from_json",
+    "resolve",
     "sessionize",
     "sessionize_batches",
     "to_dict",

@@ -1,0 +1,868 @@
+"""Path tables: aggregated channel sequences with their conversions, value and null counts.
+
+A path table is the input of every attribution model. Paths are stored flat, as integer codes
+into the sorted channel labels with offsets, so that models never loop over paths in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+
+from omnijourney.attribution._encode import (
+    ARRAY_EQ,
+    canonical_groups,
+    parse_ascii,
+    parse_python,
+    positions,
+    sorted_codes,
+)
+from omnijourney.errors import ConfigError, DataError
+
+__all__ = ["PathTable"]
+
+_TABLE = "PathTable"
+EmptyPaths = Literal["error", "remove"]
+
+
+def _counts(values: Any, n: int, column: str, *, default: float | None) -> np.ndarray:
+    """Validate one count column: numbers, finite, non-negative, ``n`` long."""
+    if values is None:
+        if default is None:
+            msg = f"{_TABLE}: column {column!r} is required"
+            raise ConfigError(msg)
+        return np.full(n, default, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raw = np.asarray(values, dtype=object).ravel()
+        bad = []
+        for i, v in enumerate(raw.tolist()):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                bad.append(i)
+        raise DataError(
+            "is not a number",
+            table=_TABLE,
+            column=column,
+            rows=bad,
+            values=[raw[i] for i in bad[:5]],
+        ) from None
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        msg = f"{_TABLE}: column {column!r} has {arr.size} values for {n} paths"
+        raise DataError(msg, table=_TABLE, column=column)
+    bad_mask = ~np.isfinite(arr) | (arr < 0)
+    if bad_mask.any():
+        rows = np.flatnonzero(bad_mask)
+        raise DataError(
+            "must be a finite, non-negative number",
+            table=_TABLE,
+            column=column,
+            rows=rows.tolist(),
+            values=arr[rows[:5]].tolist(),
+        )
+    return arr
+
+
+def _channel_set(names: Iterable[Any] | None, labels: np.ndarray, what: str) -> np.ndarray:
+    """Codes of the named channels; unknown names raise a DataError naming them."""
+    if names is None:
+        return np.zeros(0, dtype=np.int64)
+    items = [names] if isinstance(names, str) else list(names)
+    lookup = {str(v): i for i, v in enumerate(labels.tolist())}
+    unknown = [x for x in items if str(x) not in lookup]
+    if unknown:
+        raise DataError(
+            f"names channels that are not in the path table (channels are {labels.tolist()})",
+            table=_TABLE,
+            column=what,
+            rows=[items.index(u) for u in unknown],
+            values=unknown,
+        )
+    return np.array(sorted({lookup[str(x)] for x in items}), dtype=np.int64)
+
+
+@attrs.frozen(repr=False)
+class PathTable:
+    """Paths of channels with their conversions, conversion value and non-converting count.
+
+    Each row is a path (a sequence of channels, oldest first) and the number of journeys that
+    followed it and converted (``conversions``), their value, and the number that did not
+    convert (``nulls``). Rows may repeat a path; :meth:`aggregate` merges them. Build tables
+    with :meth:`from_strings`, :meth:`from_sequences`, :meth:`from_codes`,
+    :meth:`from_journeys` or :meth:`from_touchpoints`.
+
+    Attributes
+    ----------
+    channels : ndarray of object
+        Sorted distinct channel labels; ``codes`` index into them.
+    codes : ndarray of int32
+        Channel codes of every step, path after path.
+    offsets : ndarray of int64
+        ``codes[offsets[i]:offsets[i + 1]]`` is path ``i`` (length ``n_paths + 1``).
+    conversions, value, nulls : ndarray of float64
+        Per path: conversions, their total value, and non-converting journeys.
+    times : ndarray of float64 or None
+        Per step, the seconds from that touch to the end of its journey (the conversion for
+        converting journeys); only tables with one journey per row carry times.
+
+    Examples
+    --------
+    >>> from omnijourney.attribution import PathTable
+    >>> pt = PathTable.from_strings(["email > web > store", "web", "web > web"],
+    ...                             conversions=[2, 1, 0], value=[80.0, 20.0, 0.0],
+    ...                             nulls=[1, 5, 3])
+    >>> pt.n_paths, pt.channels.tolist(), pt.total_conversions
+    (3, ['email', 'store', 'web'], 3.0)
+    >>> pt.collapse_repeats().paths().tolist()
+    ['email > web > store', 'web', 'web']
+    >>> agg = pt.collapse_repeats().aggregate()  # canonical order: by length, then channels
+    >>> agg.paths().tolist(), agg.nulls.tolist()
+    (['web', 'email > web > store'], [8.0, 1.0])
+    """
+
+    channels: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    codes: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    offsets: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    conversions: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    value: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    nulls: np.ndarray = attrs.field(eq=ARRAY_EQ)
+    times: np.ndarray | None = attrs.field(eq=ARRAY_EQ, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        n = self.offsets.size - 1
+        if self.offsets.ndim != 1 or n < 0 or self.offsets[0] != 0:
+            msg = f"{_TABLE}: offsets must start at 0 and hold n_paths + 1 values"
+            raise ConfigError(msg)
+        if int(self.offsets[-1]) != self.codes.size:
+            msg = f"{_TABLE}: offsets end at {int(self.offsets[-1])} for {self.codes.size} steps"
+            raise ConfigError(msg)
+        lengths = np.diff(self.offsets)
+        if (lengths <= 0).any():
+            rows = np.flatnonzero(lengths <= 0)
+            raise DataError(
+                "is an empty path (a path needs at least one channel)",
+                table=_TABLE,
+                column="path",
+                rows=rows.tolist(),
+                values=[""] * min(rows.size, 5),
+            )
+        if self.codes.size and (self.codes.min() < 0 or self.codes.max() >= self.channels.size):
+            msg = f"{_TABLE}: channel codes must index the {self.channels.size} channel labels"
+            raise ConfigError(msg)
+        for name in ("conversions", "value", "nulls"):
+            _counts(getattr(self, name), n, name, default=None)
+        if self.times is not None and self.times.shape != self.codes.shape:
+            msg = f"{_TABLE}: times must hold one value per step ({self.codes.size})"
+            raise ConfigError(msg)
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_codes(
+        cls,
+        codes: Any,
+        offsets: Any,
+        channels: Sequence[Any],
+        conversions: Any,
+        value: Any = None,
+        nulls: Any = None,
+        *,
+        times: Any = None,
+        collapse_repeats: bool = False,
+        drop: Iterable[str] | None = None,
+        keep: Iterable[str] | None = None,
+        max_length: int | None = None,
+    ) -> PathTable:
+        """A path table from integer-encoded paths (the fastest constructor).
+
+        Parameters
+        ----------
+        codes : array of int
+            Channel code of every step, path after path; codes index ``channels``.
+        offsets : array of int
+            ``codes[offsets[i]:offsets[i + 1]]`` is path ``i``; ``offsets[0] == 0``.
+        channels : sequence of str
+            Channel names (need not be sorted; they are sorted and the codes remapped).
+        conversions, value, nulls : array of float
+            Per path; ``value`` and ``nulls`` default to zeros.
+        times : array of float, optional
+            Seconds from each step to the end of its journey.
+        collapse_repeats, drop, keep, max_length
+            Path options, see :meth:`transform`.
+        """
+        labels = np.empty(len(channels), dtype=object)
+        labels[:] = [str(c) for c in channels]
+        if np.unique(labels).size != labels.size:
+            msg = f"{_TABLE}: channel names must be distinct, got {labels.tolist()}"
+            raise ConfigError(msg)
+        order = np.argsort(labels)
+        rank = np.empty(order.size, dtype=np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
+        c = np.asarray(codes)
+        if c.dtype.kind not in "iu":
+            msg = f"{_TABLE}: codes must be integers, got dtype {c.dtype}"
+            raise ConfigError(msg)
+        if c.size and (c.min() < 0 or c.max() >= labels.size):
+            bad = np.flatnonzero((c < 0) | (c >= labels.size))
+            raise DataError(
+                f"is not a code of the {labels.size} channels",
+                table=_TABLE,
+                column="codes",
+                rows=bad.tolist(),
+                values=c[bad[:5]].tolist(),
+            )
+        off = np.asarray(offsets, dtype=np.int64)
+        n = off.size - 1
+        table = cls(
+            channels=labels[order],
+            codes=(
+                c.astype(np.int32, copy=False)  # labels already sorted: codes stay as given
+                if np.array_equal(order, np.arange(order.size))
+                else rank[c]
+            ),
+            offsets=off,
+            conversions=_counts(conversions, n, "conversions", default=None),
+            value=_counts(value, n, "value", default=0.0),
+            nulls=_counts(nulls, n, "nulls", default=0.0),
+            times=None if times is None else np.asarray(times, dtype=np.float64),
+        )
+        return table.transform(
+            collapse_repeats=collapse_repeats, drop=drop, keep=keep, max_length=max_length
+        )
+
+    @classmethod
+    def from_sequences(
+        cls,
+        sequences: Iterable[Sequence[Any]],
+        conversions: Any,
+        value: Any = None,
+        nulls: Any = None,
+        *,
+        times: Iterable[Sequence[float]] | None = None,
+        collapse_repeats: bool = False,
+        drop: Iterable[str] | None = None,
+        keep: Iterable[str] | None = None,
+        max_length: int | None = None,
+    ) -> PathTable:
+        """A path table from lists of channel names (one list per path).
+
+        ``times``, when given, holds for each path the seconds from each touch to the end of
+        the journey (so that :func:`~omnijourney.attribution.time_decay` can weigh touches).
+
+        Examples
+        --------
+        >>> pt = PathTable.from_sequences([["web", "store"], ["sms"]], conversions=[1, 0],
+        ...                               nulls=[0, 2], times=[[3600.0, 0.0], [0.0]])
+        >>> pt.paths().tolist(), pt.times.tolist()
+        (['web > store', 'sms'], [3600.0, 0.0, 0.0])
+        """
+        seqs = [list(s) for s in sequences]
+        lengths = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+        flat = [str(x).strip() for s in seqs for x in s]
+        bad = [i for i, s in enumerate(seqs) if any(not str(x).strip() for x in s)]
+        if bad:
+            raise DataError(
+                "holds an empty channel name",
+                table=_TABLE,
+                column="path",
+                rows=bad,
+                values=[seqs[i] for i in bad[:5]],
+            )
+        codes, labels = sorted_codes(flat)
+        offsets = np.zeros(len(seqs) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        t = None
+        if times is not None:
+            tl = [list(x) for x in times]
+            if len(tl) != len(seqs) or any(len(a) != len(b) for a, b in zip(tl, seqs)):
+                msg = f"{_TABLE}: times must have one value per touch of every path"
+                raise ConfigError(msg)
+            t = np.array([float(v) for x in tl for v in x], dtype=np.float64)
+        return cls.from_codes(
+            codes,
+            offsets,
+            labels.tolist(),
+            conversions,
+            value,
+            nulls,
+            times=t,
+            collapse_repeats=collapse_repeats,
+            drop=drop,
+            keep=keep,
+            max_length=max_length,
+        )
+
+    @classmethod
+    def from_strings(
+        cls,
+        paths: Iterable[str],
+        conversions: Any,
+        value: Any = None,
+        nulls: Any = None,
+        *,
+        sep: str = ">",
+        collapse_repeats: bool = False,
+        drop: Iterable[str] | None = None,
+        keep: Iterable[str] | None = None,
+        max_length: int | None = None,
+    ) -> PathTable:
+        """A path table from ``"a > b > c"`` strings with counts, as other tools export them.
+
+        Channel names are stripped of surrounding white space. Rows are kept as given
+        (repeated paths stay separate rows until :meth:`aggregate`).
+
+        Parameters
+        ----------
+        paths : iterable of str
+            One path per row, channels separated by ``sep``.
+        conversions : array of float
+            Conversions of each path.
+        value : array of float, optional
+            Total conversion value of each path (default 0).
+        nulls : array of float, optional
+            Journeys of each path that did not convert (default 0).
+        sep : str
+            Separator between channels (``">"`` by default; ``" > "`` works too).
+        collapse_repeats, drop, keep, max_length
+            Path options, see :meth:`transform`.
+
+        Raises
+        ------
+        DataError
+            An empty path or an empty channel name (``"a > > b"``), a negative, infinite or
+            non-numeric count; the message names the column, the rows and the values.
+
+        Examples
+        --------
+        >>> pt = PathTable.from_strings(["a>b", "b"], conversions=[1, 2], nulls=[3, 0])
+        >>> pt.paths(sep=" > ").tolist(), pt.total_nulls
+        (['a > b', 'b'], 3.0)
+        """
+        if not isinstance(sep, str) or not sep.strip():
+            msg = f"sep must be a non-blank string, got {sep!r}"
+            raise ConfigError(msg)
+        texts = paths.tolist() if isinstance(paths, np.ndarray) else list(paths)
+        if not all(map(str.__instancecheck__, texts)):
+            not_str = [i for i, p in enumerate(texts) if not isinstance(p, str)]
+            raise DataError(
+                "is not a string",
+                table=_TABLE,
+                column="path",
+                rows=not_str,
+                values=[texts[i] for i in not_str[:5]],
+            )
+        fast = parse_ascii(texts, sep)
+        codes, labels, offsets = fast if fast is not None else parse_python(texts, sep)
+        n = len(texts)
+        table = cls(
+            channels=labels,
+            codes=codes,
+            offsets=offsets,
+            conversions=_counts(conversions, n, "conversions", default=None),
+            value=_counts(value, n, "value", default=0.0),
+            nulls=_counts(nulls, n, "nulls", default=0.0),
+        )
+        return table.transform(
+            collapse_repeats=collapse_repeats, drop=drop, keep=keep, max_length=max_length
+        )
+
+    @classmethod
+    def from_journeys(
+        cls,
+        journeys: Any,
+        *,
+        where: Any = None,
+        times: bool = False,
+        aggregate: bool | None = None,
+        collapse_repeats: bool = True,
+        drop: Iterable[str] | None = None,
+        keep: Iterable[str] | None = None,
+        max_length: int | None = None,
+    ) -> PathTable:
+        """The paths of sessionized journeys, converting and non-converting.
+
+        The path of a journey is the channel of each of its touchpoints in canonical
+        (customer, time) order, the converting touchpoint included (so the channel where the
+        sale happened closes the path). A converting journey counts one conversion with the
+        journey's ``value``; a journey without conversion counts one null.
+
+        Parameters
+        ----------
+        journeys : JourneyTable
+            The result of :func:`~omnijourney.sessionize`.
+        where : array of bool, optional
+            Which journeys (rows of ``journeys.journeys``) to keep: a segment, a period...
+        times : bool
+            Keep the seconds from each touch to the end of its journey (needed by
+            :func:`~omnijourney.attribution.time_decay`); rows are then journeys, not
+            aggregated.
+        aggregate : bool, optional
+            Merge journeys with the same path into one row (default: yes, unless ``times``).
+        collapse_repeats : bool
+            Consecutive touches on the same channel form one step (default true: a web session
+            of ten page views is one web step). With ``times``, a step keeps the time of its
+            last touch.
+        drop, keep, max_length
+            Path options, see :meth:`transform`.
+
+        Examples
+        --------
+        >>> import omnijourney as oj
+        >>> tp = oj.TouchpointTable.from_columns({
+        ...     "customer": ["a", "a", "a", "b"],
+        ...     "time": ["2024-05-01T10:00", "2024-05-01T10:10", "2024-05-03", "2024-05-01"],
+        ...     "channel": ["email", "web", "store", "web"],
+        ...     "event": ["email_click", "product_view", "purchase", "product_view"],
+        ...     "value": [None, None, 90.0, None]})
+        >>> pt = PathTable.from_journeys(oj.sessionize(tp))
+        >>> pt.paths().tolist(), pt.conversions.tolist(), pt.value.tolist(), pt.nulls.tolist()
+        (['web', 'email > web > store'], [0.0, 1.0], [0.0, 90.0], [1.0, 0.0])
+        """
+        from omnijourney.journeys import JourneyTable
+
+        if not isinstance(journeys, JourneyTable):
+            msg = f"journeys must be a JourneyTable (from oj.sessionize), got {type(journeys).__name__}"
+            raise ConfigError(msg)
+        jt = journeys
+        table = jt.journeys
+        n_j = len(table)
+        keep_rows = np.ones(n_j, dtype=bool) if where is None else np.asarray(where, dtype=bool)
+        if keep_rows.shape != (n_j,):
+            msg = f"where must be a boolean array of {n_j} values (one per journey)"
+            raise ConfigError(msg)
+        lengths = np.diff(jt.offsets)[keep_rows]
+        sel = np.repeat(keep_rows, np.diff(jt.offsets))
+        rows = jt.order[sel]
+        tp = jt.touchpoints
+        codes = tp.raw("channel")[rows].astype(np.int32)
+        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        converted = table.raw("converted")[keep_rows]
+        t = None
+        if times:
+            touch = tp.raw("time")[rows].view(np.int64)
+            end = np.repeat(table.raw("end").view(np.int64)[keep_rows], lengths)
+            t = (end - touch) / 1e6
+        labels = tp.labels("channel")
+        out = cls(
+            channels=np.asarray(labels, dtype=object),
+            codes=codes,
+            offsets=offsets,
+            conversions=converted.astype(np.float64),
+            value=np.where(converted, table.raw("value")[keep_rows], 0.0).astype(np.float64),
+            nulls=(~converted).astype(np.float64),
+            times=t,
+        )
+        if collapse_repeats:
+            out = out.collapse_repeats()
+        out = out.transform(drop=drop, keep=keep, max_length=max_length)
+        if aggregate if aggregate is not None else not times:
+            out = out.aggregate()
+        return out.compact()
+
+    @classmethod
+    def from_touchpoints(
+        cls,
+        touchpoints: Any,
+        rules: Any = None,
+        *,
+        as_of: Any = None,
+        **options: Any,
+    ) -> PathTable:
+        """Sessionize touchpoints with ``rules``, then :meth:`from_journeys` (same options).
+
+        Examples
+        --------
+        >>> import omnijourney as oj
+        >>> world = oj.synth.generate(n_customers=50, seed=3, records=False, prices=False)
+        >>> pt = PathTable.from_touchpoints(world.touchpoints)
+        >>> pt.total_conversions > 0
+        True
+        """
+        from omnijourney.journeys import sessionize
+
+        return cls.from_journeys(sessionize(touchpoints, rules, as_of=as_of), **options)
+
+    # ------------------------------------------------------------------ basic facts
+
+    def __len__(self) -> int:
+        return self.n_paths
+
+    @property
+    def n_paths(self) -> int:
+        """Number of rows."""
+        return int(self.offsets.size - 1)
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channel labels."""
+        return int(self.channels.size)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of steps of each path."""
+        return np.diff(self.offsets)
+
+    @property
+    def total_conversions(self) -> float:
+        """Sum of conversions."""
+        return float(self.conversions.sum())
+
+    @property
+    def total_value(self) -> float:
+        """Sum of conversion value."""
+        return float(self.value.sum())
+
+    @property
+    def total_nulls(self) -> float:
+        """Sum of non-converting journeys."""
+        return float(self.nulls.sum())
+
+    def path_index(self) -> np.ndarray:
+        """Row of each step."""
+        return np.repeat(np.arange(self.n_paths, dtype=np.int64), self.lengths)
+
+    def paths(self, sep: str = " > ") -> np.ndarray:
+        """Each path as a string of channel names joined by ``sep``.
+
+        Raises
+        ------
+        DataError
+            A channel name contains ``sep`` (the string could not be read back).
+        """
+        inside = [c for c in self.channels.tolist() if sep.strip() and sep.strip() in c]
+        if inside:
+            raise DataError(
+                f"contains the separator {sep.strip()!r}; choose another sep",
+                table=_TABLE,
+                column="channel",
+                rows=[self.channels.tolist().index(c) for c in inside],
+                values=inside,
+            )
+        names = self.channels[self.codes].tolist()
+        off = self.offsets.tolist()
+        out = np.empty(self.n_paths, dtype=object)
+        out[:] = [sep.join(names[a:b]) for a, b in zip(off[:-1], off[1:])]
+        return out
+
+    def to_table(self) -> Any:
+        """An omnijourney :class:`~omnijourney.Table`: path (``"a > b"``), length and counts."""
+        from omnijourney.tables import Table
+
+        text = self.paths()
+        labels, codes = np.unique(text.astype(str), return_inverse=True)
+        return Table._from_parts(
+            {
+                "path": codes.astype(np.int64),
+                "length": self.lengths.astype(np.int64),
+                "conversions": self.conversions,
+                "value": self.value,
+                "nulls": self.nulls,
+            },
+            {"path": labels.astype(object)},
+        )
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (needs the ``pandas`` extra)."""
+        return self.to_table().to_pandas(categorical=False)
+
+    def summary(self) -> str:
+        """A few readable lines: rows, channels, totals and path lengths."""
+        lengths = self.lengths
+        mean = float(lengths.mean()) if lengths.size else 0.0
+        return "\n".join(
+            [
+                f"PathTable: {self.n_paths:,} paths over {self.n_channels} channels "
+                f"({', '.join(map(str, self.channels.tolist()[:12]))}"
+                f"{', ...' if self.n_channels > 12 else ''})",
+                f"  conversions {self.total_conversions:,.6g}, value {self.total_value:,.2f}, "
+                f"nulls {self.total_nulls:,.6g}",
+                f"  steps {self.codes.size:,}, mean length {mean:.2f}, longest "
+                f"{int(lengths.max()) if lengths.size else 0}"
+                + (", with times" if self.times is not None else ""),
+            ]
+        )
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    # ------------------------------------------------------------------ derived tables
+
+    def _with(self, **changes: Any) -> PathTable:
+        return attrs.evolve(self, **changes)
+
+    def take(self, rows: Any) -> PathTable:
+        """The rows at ``rows`` (indices or a boolean mask), in that order."""
+        idx = np.asarray(rows)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        idx = idx.astype(np.int64)
+        lengths = self.lengths[idx]
+        offsets = np.zeros(idx.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        steps = np.repeat(self.offsets[:-1][idx], lengths) + positions(lengths)
+        return self._with(
+            codes=self.codes[steps],
+            offsets=offsets,
+            conversions=self.conversions[idx],
+            value=self.value[idx],
+            nulls=self.nulls[idx],
+            times=None if self.times is None else self.times[steps],
+        )
+
+    def with_counts(self, conversions: Any, value: Any = None, nulls: Any = None) -> PathTable:
+        """The same paths with other counts (``value`` and ``nulls`` default to the current)."""
+        n = self.n_paths
+        return self._with(
+            conversions=_counts(conversions, n, "conversions", default=None),
+            value=self.value if value is None else _counts(value, n, "value", default=None),
+            nulls=self.nulls if nulls is None else _counts(nulls, n, "nulls", default=None),
+        )
+
+    def _keep_steps(self, keep: np.ndarray, empty: EmptyPaths, why: str) -> PathTable:
+        new_len = np.bincount(self.path_index()[keep], minlength=self.n_paths)
+        if empty != "remove" and (new_len == 0).any():
+            rows = np.flatnonzero(new_len == 0)
+            raise DataError(
+                f"would be empty after {why}; pass empty='remove' to drop such paths",
+                table=_TABLE,
+                column="path",
+                rows=rows.tolist(),
+                values=self.take(rows[:5]).paths().tolist(),
+            )
+        return _raw(self, keep, new_len)
+
+    def collapse_repeats(self) -> PathTable:
+        """Merge consecutive touches on the same channel into one step (``a > a > b`` -> ``a > b``).
+
+        With times, the merged step keeps the time of its last touch (the most recent).
+        """
+        if self.codes.size == 0:
+            return self
+        keep = np.ones(self.codes.size, dtype=bool)
+        keep[:-1] = self.codes[1:] != self.codes[:-1]
+        keep[self.offsets[1:] - 1] = True  # the last step of a path is always kept
+        return self._keep_steps(keep, "error", "collapsing repeats")
+
+    def drop_channels(self, names: Iterable[str], *, empty: EmptyPaths = "error") -> PathTable:
+        """Remove the touches of the named channels (e.g. ``["direct"]``) from every path.
+
+        ``empty="remove"`` removes the paths left without any touch, with their counts: the
+        result then attributes fewer conversions. By default such paths raise a
+        :class:`~omnijourney.DataError`.
+        """
+        drop = _channel_set(names, self.channels, "drop")
+        keep = ~np.isin(self.codes, drop)
+        return self._keep_steps(keep, empty, "dropping channels").compact()
+
+    def keep_channels(self, names: Iterable[str], *, empty: EmptyPaths = "error") -> PathTable:
+        """Keep only the touches of the named channels (see :meth:`drop_channels`)."""
+        kept = _channel_set(names, self.channels, "keep")
+        return self._keep_steps(np.isin(self.codes, kept), empty, "keeping channels").compact()
+
+    def truncate(self, max_length: int) -> PathTable:
+        """Keep the last ``max_length`` steps of every path (the touches nearest the outcome)."""
+        if not isinstance(max_length, (int, np.integer)) or max_length < 1:
+            msg = f"max_length must be a positive integer, got {max_length!r}"
+            raise ConfigError(msg)
+        lengths = self.lengths
+        pos = positions(lengths)
+        keep = pos >= np.repeat(lengths - max_length, lengths)
+        return self._keep_steps(keep, "error", "truncating")
+
+    def transform(
+        self,
+        *,
+        collapse_repeats: bool = False,
+        drop: Iterable[str] | None = None,
+        keep: Iterable[str] | None = None,
+        max_length: int | None = None,
+        empty: EmptyPaths = "error",
+    ) -> PathTable:
+        """Apply the path options, in this order: keep/drop channels, collapse, truncate.
+
+        Parameters
+        ----------
+        collapse_repeats : bool
+            Merge consecutive touches on one channel (:meth:`collapse_repeats`).
+        drop, keep : iterable of str, optional
+            Channels to remove, or the only channels to keep.
+        max_length : int, optional
+            Keep the last ``max_length`` steps of each path (:meth:`truncate`).
+        empty : {"error", "remove"}
+            What to do with paths left empty by ``drop``/``keep``.
+        """
+        out = self
+        if keep is not None:
+            out = out.keep_channels(keep, empty=empty)
+        if drop is not None:
+            out = out.drop_channels(drop, empty=empty)
+        if collapse_repeats:
+            out = out.collapse_repeats()
+        if max_length is not None:
+            out = out.truncate(max_length)
+        return out
+
+    def compact(self) -> PathTable:
+        """Drop channel labels that no path uses."""
+        used = np.zeros(self.n_channels, dtype=bool)
+        used[self.codes] = True
+        if used.all():
+            return self
+        rank = (np.cumsum(used) - 1).astype(np.int32)
+        return self._with(channels=self.channels[used], codes=rank[self.codes])
+
+    def with_channels(self, channels: Sequence[str]) -> PathTable:
+        """The same paths coded against a larger sorted label set ``channels``."""
+        target = np.asarray(sorted(str(c) for c in channels), dtype=object)
+        pos = np.searchsorted(target, self.channels)
+        if self.channels.size and (
+            pos.max(initial=0) >= target.size
+            or (target[np.minimum(pos, target.size - 1)] != self.channels).any()
+        ):
+            msg = "with_channels: the new channels must include every channel of the table"
+            raise ConfigError(msg)
+        return self._with(channels=target, codes=pos.astype(np.int32)[self.codes])
+
+    # ------------------------------------------------------------------ aggregation
+
+    def aggregate(self) -> PathTable:
+        """One row per distinct path, counts summed, rows in canonical order.
+
+        The order is by length, then channel by channel in label order, so equal inputs in
+        any row order give equal tables. Tables with times are returned unchanged in content
+        but sorted (their rows are journeys: merging would lose the times).
+        """
+        order, group, n_groups = canonical_groups(self.codes, self.offsets, self.n_channels)
+        if self.times is not None:
+            return self.take(order)
+        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if order.size else order
+        rep = order[first]
+        sums = {
+            name: np.bincount(group, weights=getattr(self, name)[order], minlength=n_groups)
+            for name in ("conversions", "value", "nulls")
+        }
+        return self.take(rep)._with(**sums)
+
+    def equals(self, other: object) -> bool:
+        """Same paths (decoded) with the same counts, whatever the row order or duplicates."""
+        if not isinstance(other, PathTable):
+            return False
+        a, b = self.compact().aggregate(), other.compact().aggregate()
+        if a.channels.tolist() != b.channels.tolist():
+            return False
+        return bool(
+            np.array_equal(a.offsets, b.offsets)
+            and np.array_equal(a.codes, b.codes)
+            and np.allclose(a.conversions, b.conversions, rtol=1e-12, atol=0)
+            and np.allclose(a.value, b.value, rtol=1e-12, atol=0)
+            and np.allclose(a.nulls, b.nulls, rtol=1e-12, atol=0)
+        )
+
+    @staticmethod
+    def concat(tables: Sequence[PathTable], *, aggregate: bool = True) -> PathTable:
+        """The rows of several tables as one table over the union of their channels.
+
+        Attributing the result equals attributing the concatenated input: counts of equal
+        paths are summed (``aggregate=True``).
+        """
+        parts = list(tables)
+        if not parts:
+            msg = "concat needs at least one PathTable"
+            raise ConfigError(msg)
+        if any(not isinstance(p, PathTable) for p in parts):
+            msg = "concat takes PathTable objects only"
+            raise ConfigError(msg)
+        labels = sorted({str(c) for p in parts for c in p.channels.tolist()})
+        coded = [p.with_channels(labels) for p in parts]
+        lengths = np.concatenate([p.lengths for p in coded])
+        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        with_times = all(p.times is not None for p in coded)
+        out = PathTable(
+            channels=np.asarray(labels, dtype=object),
+            codes=np.concatenate([p.codes for p in coded]).astype(np.int32),
+            offsets=offsets,
+            conversions=np.concatenate([p.conversions for p in coded]),
+            value=np.concatenate([p.value for p in coded]),
+            nulls=np.concatenate([p.nulls for p in coded]),
+            times=np.concatenate([p.times for p in coded]) if with_times else None,
+        )
+        return out.aggregate() if aggregate else out
+
+    def __add__(self, other: object) -> PathTable:
+        if not isinstance(other, PathTable):
+            return NotImplemented
+        return PathTable.concat([self, other])
+
+    # ------------------------------------------------------------------ helpers for models
+
+    def channel_sets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct channels of each path: flat codes (sorted within a path), offsets, sizes."""
+        pid = self.path_index()
+        key = np.sort(pid * max(self.n_channels, 1) + self.codes)
+        uniq = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+        upid = uniq // max(self.n_channels, 1)
+        ucode = (uniq % max(self.n_channels, 1)).astype(np.int64)
+        sizes = np.bincount(upid, minlength=self.n_paths)
+        offsets = np.zeros(self.n_paths + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        return ucode, offsets, sizes
+
+    def channel_index(self, names: Iterable[str] | None, what: str) -> np.ndarray:
+        """Codes of named channels (unknown names raise a DataError naming ``what``)."""
+        return _channel_set(names, self.channels, what)
+
+    def require_conversions(self, model: str) -> None:
+        """Raise a DataError when there is nothing to attribute."""
+        if self.n_paths == 0:
+            msg = f"{model}: the path table is empty; there is nothing to attribute"
+            raise DataError(msg, table=_TABLE)
+        if self.total_conversions <= 0:
+            raise DataError(
+                f"{model}: no path converts (all {self.total_nulls:,.6g} journeys are nulls); "
+                "there is nothing to attribute",
+                table=_TABLE,
+                column="conversions",
+            )
+
+
+def _raw(table: PathTable, keep: np.ndarray, new_len: np.ndarray) -> PathTable:
+    """``table`` restricted to the kept steps, without the rows left empty."""
+    nonempty = new_len > 0
+    offsets = np.zeros(int(nonempty.sum()) + 1, dtype=np.int64)
+    np.cumsum(new_len[nonempty], out=offsets[1:])
+    return attrs.evolve(
+        table,
+        codes=table.codes[keep],
+        offsets=offsets,
+        conversions=table.conversions[nonempty],
+        value=table.value[nonempty],
+        nulls=table.nulls[nonempty],
+        times=None if table.times is None else table.times[keep],
+    )
+
+
+def as_path_table(paths: Any, func: str) -> PathTable:
+    """Accept a PathTable, or a JourneyTable (converted with default options)."""
+    if isinstance(paths, PathTable):
+        return paths
+    from omnijourney.journeys import JourneyTable
+
+    if isinstance(paths, JourneyTable):
+        return PathTable.from_journeys(paths)
+    if isinstance(paths, Mapping):
+        msg = (
+            f"{func}: paths must be a PathTable; build one with PathTable.from_strings("
+            "paths, conversions, value, nulls)"
+        )
+        raise ConfigError(msg)
+    msg = f"{func}: paths must be a PathTable or a JourneyTable, got {type(paths).__name__}"
+    raise ConfigError(msg)
