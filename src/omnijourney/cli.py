@@ -59,6 +59,21 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _pairwise(found: Any, truth: Any) -> tuple[float, float]:
+    """Pairwise precision and recall of a partition against the true one."""
+    import numpy as np
+
+    _, f = np.unique(np.asarray(found), return_inverse=True)
+    _, t = np.unique(np.asarray(truth), return_inverse=True)
+    both = np.unique(f.astype(np.int64) * (t.max() + 1) + t, return_counts=True)[1]
+
+    def pairs(counts: Any) -> float:
+        return float((counts * (counts - 1) // 2).sum())
+
+    agree = pairs(both)
+    return agree / max(pairs(np.bincount(f)), 1.0), agree / max(pairs(np.bincount(t)), 1.0)
+
+
 def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> int:
     """Generate a synthetic world and print a short tour of what omnijourney finds in it."""
     import numpy as np
@@ -67,61 +82,136 @@ def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> in
 
     out = out if out is not None else sys.stdout
     progress = _Progress()
-    say: Callable[[str], None] = lambda text="": print(text, file=out)  # noqa: E731
+    say: Callable[..., None] = lambda text="": print(text, file=out)  # noqa: E731
     say(f"omnijourney {__version__} demo: a synthetic omnichannel retailer (seed {seed})")
     say()
     with progress.step("generating the world"):
         world = oj.synth.generate(n_customers=customers, seed=seed)
     say(world.summary())
-    say()
     tp = world.touchpoints
-    say(f"Touchpoints: {len(tp):,} rows in {tp.nbytes / len(tp):.0f} bytes a row")
-    channel = tp.raw("channel")
-    labels = tp.labels("channel")
-    counts = np.bincount(channel, minlength=labels.size)
-    per_customer = np.zeros((labels.size,), dtype=np.int64)
-    cust = tp.raw("customer").astype(np.int64)
-    for c in range(labels.size):
-        per_customer[c] = np.unique(cust[channel == c]).size
-    rows = [
-        (labels[c], int(counts[c]), f"{100 * counts[c] / len(tp):.1f}%", int(per_customer[c]))
-        for c in np.argsort(-counts)
-    ]
-    say(_table(rows, ("channel", "touchpoints", "share", "customers")))
     say()
-    offsets = tp.customer_offsets()
-    sizes = np.diff(offsets)
-    k = int(np.argmax(np.where(sizes <= 12, sizes, 0)))
-    who = tp.labels("customer")[tp.raw("customer")[offsets[k]]]
-    say(f"One customer's touchpoints across channels ({who}):")
-    for row in tp[offsets[k] : offsets[k + 1]]:
-        ref = next(
-            (
-                f"{name}={getattr(row, name)}"
-                for name in ("order_id", "quote_id", "cart_id", "reservation_id")
-                if getattr(row, name)
-            ),
-            "",
+
+    # -- journeys ---------------------------------------------------------------------------
+    say("1. Journeys: touchpoints -> visits -> journeys (30 min visits, 14-day journeys)")
+    with progress.step("sessionizing"):
+        journeys = oj.sessionize(tp)
+    for line in journeys.summary().splitlines():
+        say(f"   {line}")
+    true_journeys = len(set(zip(journeys.journey_id.tolist(), world.truth.journey_id.tolist())))
+    say(
+        f"   the world's {len(world.truth.journeys):,} true journeys recovered exactly: "
+        f"{'yes' if true_journeys == len(journeys) == len(world.truth.journeys) else 'no'}"
+    )
+    say()
+    with progress.step("finding breaks"):
+        breaks = oj.journeys.detect_breaks(journeys)
+    found = set(
+        zip(breaks["kind"].tolist(), breaks["from_row"].tolist(), breaks["to_row"].tolist())
+    )
+    truth = world.truth.breaks
+    expected = set(
+        zip(truth["kind"].tolist(), truth["from_row"].tolist(), truth["to_row"].tolist())
+    )
+    say("2. Where journeys crossed channels (break points)")
+    counts = breaks.counts()
+    say(_table(sorted(counts.items(), key=lambda kv: -kv[1]), ("break", "count")))
+    say(
+        f"   all {len(expected):,} true breaks found, no false ones: "
+        f"{'yes' if found == expected else 'no'}"
+    )
+    say()
+    segments = oj.journeys.appetence(journeys)
+    value = oj.journeys.segment_value(journeys, segments)
+    say("3. Channel appetence: who buys where, and what they are worth")
+    say(
+        _table(
+            [
+                (
+                    value["segment"][i],
+                    int(value["customers"][i]),
+                    float(value["conversions_per_customer"][i]),
+                    float(value["value_per_customer"][i]),
+                )
+                for i in range(len(value))
+            ],
+            ("segment", "customers", "purchases/customer", "value/customer (EUR)"),
         )
-        value = f"{row.value:,.2f} EUR" if row.value is not None else ""
-        say(f"  {row.time:%Y-%m-%d %H:%M}  {row.channel:<11} {row.event:<16} {value:>12}  {ref}")
+    )
     say()
+
+    # -- identities -------------------------------------------------------------------------
     if world.records is not None:
+        say("4. One customer across systems (identity resolution)")
+        with progress.step("resolving identities"):
+            records = oj.identity.CustomerRecordTable.from_columns(world.records)
+            resolution = oj.identity.resolve(records)
         rec = world.records
-        persons = np.unique(rec.raw("true_person_id")).size
+        pp, pr = _pairwise(resolution.person_id, rec["true_person_id"])
+        hp, hr = _pairwise(resolution.household_id, rec["true_household_id"])
         say(
-            f"Customer records: {len(rec):,} records in {len(rec.labels('source'))} systems "
-            f"for {persons:,} real persons ({len(rec) / persons:.2f} records a person)"
+            f"   {len(rec):,} records in {len(rec.labels('source'))} systems -> "
+            f"{resolution.n_persons:,} persons in {resolution.n_households:,} households "
+            f"(truth: {np.unique(rec.raw('true_person_id')).size:,} persons, "
+            f"{np.unique(rec.raw('true_household_id')).size:,} households)"
         )
-    if world.prices is not None:
-        v = world.prices.violations
-        kinds = v.labels("rule")
-        vc = np.bincount(v.raw("rule"), minlength=kinds.size)
-        say(f"Prices: {len(world.prices.prices):,} price intervals; injected inconsistencies:")
-        say(_table([(kinds[i], int(vc[i])) for i in np.argsort(-vc)], ("rule", "count")))
+        say(
+            f"   pairwise precision / recall: persons {pp:.3f} / {pr:.3f}, "
+            f"households {hp:.3f} / {hr:.3f}"
+        )
+        say()
+
+    # -- attribution ------------------------------------------------------------------------
+    say("5. Which channels inform, incite and decide (Markov credit and roles)")
+    with progress.step("attributing"):
+        paths = oj.attribution.PathTable.from_journeys(journeys)
+        credit = oj.attribution.markov(paths)
+        roles = oj.attribution.channel_roles(journeys)
+    role_of = dict(zip(roles.channels, roles.roles))
+    order = np.argsort(-credit.conversions)
+    say(
+        _table(
+            [
+                (
+                    ch,
+                    float(credit.conversions[i]),
+                    f"{100 * credit.share[i]:.1f}%",
+                    role_of.get(ch, ""),
+                    oj.synth.CHANNEL_ROLES.get(ch, ""),
+                )
+                for i, ch in ((i, credit.channels[i]) for i in order)
+            ],
+            ("channel", "credited conversions", "share", "role found", "true role"),
+        )
+    )
     say()
-    say("Next: see the tutorials in the documentation for journeys, identities, attribution")
-    say("and price audits on this same world.")
+
+    # -- prices -----------------------------------------------------------------------------
+    if world.prices is not None:
+        p = world.prices
+        say("6. Prices and promotions across channels (EU 30-day prior-price rule included)")
+        with progress.step("auditing prices"):
+            audit = oj.pricing.audit(
+                p.prices,
+                p.promotions,
+                p.stock,
+                catalog=p.catalog,
+                as_of=world.start + np.timedelta64(world.days, "D"),
+            )
+        found_rules = {k: v for k, v in audit.counts().items() if v}
+        truth_rules = dict(zip(*np.unique(p.violations["rule"].astype(str), return_counts=True)))
+        say(
+            _table(
+                [
+                    (rule, n, int(truth_rules.get(rule, 0)))
+                    for rule, n in sorted(found_rules.items(), key=lambda kv: -kv[1])
+                ],
+                ("rule", "findings", "injected"),
+            )
+        )
+        if len(audit.findings):
+            say(f"   e.g. {audit.explain(0)}")
+        say()
+    say("Next: the tutorials in the documentation walk through each step on this same world.")
     return 0
 
 
