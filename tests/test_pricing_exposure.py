@@ -144,25 +144,70 @@ def test_touchpoints_need_an_sku_column(result):
         exposure(result, {"customer": ["c1"]})
 
 
-def test_exposure_on_the_synthetic_world_with_skus_added():
-    world = oj.synth.generate(300, seed=4, records=False)
+def test_a_difference_of_exactly_the_tolerance_is_allowed():
+    """|100.01 - 100.00| is 0.0100000000000051 in floating point: still one cent."""
+    prices = PriceTable.from_columns(
+        {
+            "sku": ["A1", "A1", "B2", "B2", "C3", "C3"],
+            "channel": ["web", "store"] * 3,
+            "price": [100.0, 100.01, 0.02, 0.03, 100.0, 100.02],
+            "valid_from": ["2024-05-01"] * 6,
+        }
+    )
+    result = audit(prices, as_of="2024-06-01")
+    rows = []
+    for i, sku in enumerate(["A1", "B2", "C3"]):
+        rows.append((f"c{i}", "2024-05-03T10:00", "web", "product_view", sku))
+        rows.append((f"c{i}", "2024-05-04T10:00", "store", "purchase", sku))
+    m = exposure(result, touchpoints(rows, extra=("sku",)), prices).mismatches
+    assert m["sku"].tolist() == ["C3"]
+    assert m["difference"][0] == pytest.approx(0.02)
+
+
+def truth_keys(table, *names):
+    return sorted(zip(*(table[n].tolist() for n in names)))
+
+
+@pytest.mark.parametrize(("n", "seed"), [(2_000, 7), (5_000, 3)])
+def test_exposure_finds_exactly_the_synthetic_worlds_exposures(n, seed):
+    """The world's touchpoints carry sku, location, price and quantity; the default window
+    recovers its truth: every (touchpoint, violation) and every purchase paid at another
+    price than the one seen on another channel, and nothing else."""
+    world = oj.synth.generate(n, seed=seed, records=False)
     w = world.prices
     result = audit(
         w.prices,
         w.promotions,
+        w.stock,
         catalog=w.catalog,
         start=world.start,
         as_of=world.start + np.timedelta64(world.days, "D"),
     )
-    # give every touchpoint a sku picked among the skus with findings
-    tp = world.touchpoints
-    skus = np.array(sorted(set(result.findings["sku"].tolist())), dtype=object)
-    rng = np.random.default_rng(0)
-    data = {name: tp[name] for name in ("customer", "time", "channel", "event")}
-    data["sku"] = skus[rng.integers(0, skus.size, len(tp))]
-    with_sku = oj.TouchpointTable.from_columns(data, extra=["sku"])
-    exp = exposure(result, with_sku, w.prices)
-    assert len(exp.exposed) > 0
-    assert set(exp.exposed["rule"].tolist()) <= oj.pricing.EXPOSURE_RULES
-    assert exp.summary()["customers"].sum() > 0
-    assert "Exposure(" in repr(exp)
+    exp = exposure(result, world.touchpoints)
+    truth = world.truth
+    names = ("customer", "sku", "seen_channel", "paid_channel", "seen_row", "paid_row")
+    assert truth_keys(exp.mismatches, *names) == truth_keys(truth.price_mismatches, *names)
+    for col in ("seen_price", "paid_price", "quantity", "difference"):
+        assert np.allclose(exp.mismatches[col], truth.price_mismatches[col]), col
+    assert truth.price_mismatches["injected"].any()
+
+    f = result.findings
+    found = exp.exposed.with_column("start", f["start"][exp.exposed["finding"]])
+    names = ("row", "rule", "sku", "channel", "location", "start")
+    assert truth_keys(found, *names) == truth_keys(truth.exposures, *names)
+    assert set(truth.exposures["rule"]) <= oj.pricing.EXPOSURE_RULES
+
+    # an injected purchase during a misleading reduction: the overstated saving per unit
+    # (announced reference minus true prior price) times the units bought is at stake
+    e = exp.exposed
+    bought = e[(e["rule"] == "prior_price_reference") & e["purchase"]]
+    x = truth.exposures
+    injected = x[x["injected"] & x["purchase"] & (x["rule"] == "prior_price_reference")]
+    assert set(injected["row"]) <= set(bought["row"]) and len(injected) > 0
+    stake = (f["actual"] - f["expected"])[bought["finding"]] * bought["quantity"]
+    assert np.allclose(bought["at_stake"], stake) and (bought["at_stake"] > 0).all()
+
+    # journeys (same-journey pairs only) give the same pairs: views and purchases of an
+    # episode are in one journey with the default rules
+    by_journey = exposure(result, oj.sessionize(world.touchpoints))
+    assert by_journey.mismatches["paid_row"].tolist() == exp.mismatches["paid_row"].tolist()

@@ -150,3 +150,24 @@ def test_splitting_intervals_into_equal_price_pieces_changes_nothing():
         as_of=START + np.timedelta64(365, "D"),
     )
     assert result.findings.equals(reference)
+
+
+@pytest.mark.parametrize(("seed", "fault_rate"), [(3, 0.05), (8, 0.0)])
+def test_opt_in_promotion_rules_fire_only_on_faulty_skus(seed, fault_rate):
+    """Every promotion is applied in its prices (the second one of an overlap too), and a
+    clean promotion is always a reduction against its 30-day prior price."""
+    w = make_prices(200, np.random.default_rng(seed), start=START, days=365, fault_rate=fault_rate)
+    policy = oj.pricing.Policy(
+        rules=oj.pricing.DEFAULT_RULES | {"promo_not_applied", "promo_not_below_prior"}
+    )
+    as_of = START + np.timedelta64(365, "D")
+    result = oj.pricing.audit(
+        w.prices, w.promotions, w.stock, catalog=w.catalog, start=START, as_of=as_of, policy=policy
+    )
+    f = result.findings
+    assert not (f["rule"] == "promo_not_applied").any()
+    not_below = set(f["sku"][f["rule"] == "promo_not_below_prior"].tolist())
+    assert not_below <= set(w.violations["sku"].tolist())
+    assert bool(not_below) == (fault_rate > 0)
+    default = f[np.isin(f["rule"], list(oj.pricing.DEFAULT_RULES))]
+    assert len(default) == len(w.violations)

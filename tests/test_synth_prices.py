@@ -442,6 +442,57 @@ def test_loyalty_prices_stay_out_of_the_prior_price():
     assert loyalty_would_lower > 0
 
 
+def prior_and_highest(w: PriceWorld) -> list[tuple[dict, float, float]]:
+    """Each promotions row with its 30-day prior price (at its promotion's first start) and
+    the highest price its series charged while it ran."""
+    series = price_series(w)
+    promos = records(w.promotions)
+    first_start = defaultdict(lambda: AS_OF)
+    for r in promos:
+        k = (r["sku"], r["channel"], r["location"], r["promo_id"])
+        first_start[k] = min(first_start[k], r["start"])
+    out = []
+    for r in promos:
+        rows = series[(r["sku"], r["channel"], r["location"], "public")]
+        first = first_start[(r["sku"], r["channel"], r["location"], r["promo_id"])]
+        prior = min(
+            x["price"] for x in rows if x["valid_from"] < first and end_of(x) > first - 30 * DAY
+        )
+        during = [x["price"] for x in rows if x["valid_from"] < r["end"] and end_of(x) > r["start"]]
+        out.append((r, prior, max(during)))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 9])
+def test_every_promotion_of_a_clean_world_is_below_its_prior_price(seed):
+    """No reduction is priced at or above the lowest price of the 30 days before it, even
+    right after an earlier, deeper promotion."""
+    w = world(seed, n_skus=200, fault_rate=0.0)
+    rows = prior_and_highest(w)
+    assert all(r["promo_price"] < prior - 0.005 for r, prior, _ in rows)
+
+
+def test_only_faulty_skus_have_promotions_not_below_their_prior_price():
+    w = world(3, n_skus=200, fault_rate=0.05)
+    faulty = {r["sku"] for r in records(w.violations)}
+    not_below = {
+        r["sku"] for r, prior, _ in prior_and_highest(w) if r["promo_price"] >= prior - 0.005
+    }
+    assert not_below and not_below <= faulty
+
+
+@pytest.mark.parametrize("seed", [3, 11])
+def test_every_promotion_is_applied_in_its_series(seed):
+    """Including the second promotion of an overlap: the series never charges more than the
+    announced promotional price while the promotion runs."""
+    w = world(seed, n_skus=200, fault_rate=0.05)
+    rows = prior_and_highest(w)
+    assert all(highest <= r["promo_price"] + 0.005 for r, _, highest in rows)
+    overlaps = {r["detail"] for r in records(w.violations) if r["rule"] == "overlapping_promotions"}
+    second = {ids.split("|")[1] for ids in overlaps}
+    assert second and second <= {r["promo_id"] for r, _, _ in rows}
+
+
 def test_stock_of_a_clean_world_is_shown_exactly_when_positive():
     w = world(3, n_skus=40, fault_rate=0.0)
     qty = w.stock["quantity"]

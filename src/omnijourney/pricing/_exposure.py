@@ -26,6 +26,8 @@ from omnijourney.time import TIME_DTYPE, to_timedelta64
 
 __all__ = ["EXPOSURE_RULES", "Exposure", "exposure"]
 
+_MARGIN = 1e-9  # money compared with a tolerance: rounding noise of float amounts
+
 #: Rules whose findings customers can be exposed to (prices and promotions they could see).
 EXPOSURE_RULES = frozenset(
     {
@@ -171,7 +173,8 @@ def exposure(
     rules : collection of str, optional
         Rules whose findings count (default :data:`EXPOSURE_RULES`).
     tolerance : Tolerance, optional
-        How far a paid price may be from the price seen (default: 1 cent).
+        How far a paid price may be from the price seen (default: 1 cent); a difference of
+        exactly the tolerance is allowed.
     policy : Policy, optional
         For the online locations (default: the audit's policy).
 
@@ -510,7 +513,9 @@ def _mismatches(
     seen = price_of(v)
     paid = price_of(b)
     with np.errstate(invalid="ignore"):
-        diff = np.abs(paid - seen) > tol.limit(seen)
+        # a difference of exactly the tolerance is allowed: |100.01 - 100.00| is above 0.01 in
+        # floating point, so compare with a margin far below a cent
+        diff = np.abs(paid - seen) > tol.limit(seen) + _MARGIN
     b, v, seen, paid = b[diff], v[diff], seen[diff], paid[diff]
     rows_b, rows_v = t.row[b], t.row[v]
     tp = t.tp

@@ -405,7 +405,12 @@ def _overlapping_promotions(
     new_pid = base.p_sku.size + len(faults.new_promos)
     faults.new_promos.append(NewPromo(new_pid, sku, s2, e2, 2, pct, price))
     o0, o1 = max(s, s2), min(e, e2)
+    first_price = float(base.q_price[base.p_first_step[pid]])
     for rank in base.group_ranks.tolist():
+        iv = base.series(sku, rank)
+        faults.series[sku * base.n_ranks + rank] = _with_second_promotion(
+            base, iv, (s, e, first_price), (s2, e2, price)
+        )
         ch, loc = _where(base, rank)
         faults.truth.append(
             Truth(
@@ -421,6 +426,28 @@ def _overlapping_promotions(
             )
         )
     return True
+
+
+def _with_second_promotion(
+    base: _Base, iv: list[Interval], first: tuple[int, int, float], second: tuple[int, int, float]
+) -> list[Interval]:
+    """The series with a second promotion applied over ``first`` (days, days, price): each
+    promotion's price where it runs alone, the lower of the two where both run (two
+    non-stackable promotions give the customer the better one)."""
+    i = _promo_index(iv, int(base.us(first[0])))
+    before, after = iv[i - 1], iv[i + 1]
+    cuts = sorted({first[0], first[1], second[0], second[1]})
+    pieces: list[Interval] = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        prices = [p for s, e, p in (first, second) if s <= a and b <= e]
+        price = min(prices)
+        if pieces and pieces[-1][2] == price:
+            pieces[-1][1] = int(base.us(b))
+        else:
+            pieces.append([int(base.us(a)), int(base.us(b)), price, False])
+    head = [[before[0], pieces[0][0], before[2], True]]
+    tail = [[pieces[-1][1], after[1], after[2], True]]
+    return [*iv[: i - 1], *head, *pieces, *tail, *iv[i + 2 :]]
 
 
 # --------------------------------------------------------------------------- stock faults

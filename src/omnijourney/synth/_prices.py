@@ -27,28 +27,31 @@ price and have no promotional interval. Promotions (0-4 per sku, 2-14 days, 15 %
 ``promotions`` row; they start at least 30 days after a regular price change and 30 days after
 ``start`` (skus launched before ``start``) or 3 days after the launch (skus launched inside the
 period, whose 30-day window then begins before the launch), end at least a day before the next
-change and are at least 7 days apart. ``discount`` is the percentage, the amount off, or for
+change and are at least 7 days apart; a promotion that starts within 30 days of the end of an
+earlier one is deeper than it (its first price is below the earlier one's lowest), so every
+promotional price is below its prior price (no reduction is priced at or above the lowest
+price of the 30 days before it). ``discount`` is the percentage, the amount off, or for
 ``fixed_price`` the amount off the regular price it implies; ``stackable`` is false. Stock is
 non-negative and shown available (and offered for click & collect by the stores that offer it)
 exactly when positive. Each interval is confirmed at most 1 day (online) or 3 days (store)
 before ``min(valid_to, as_of)``.
 
-Injected faults: price_gap, a regular price 4-20 % away from the group's on one group series
-(an online channel or one store) for 1-10 days inside a regular interval; promo_not_mirrored, a
-promotion removed from every store, from web and app, or from one group series (the series
-keeps its regular price); promo_not_below_regular, a promotional price set at or 1-10 % above
-the regular price on one series (``discount`` keeps its nominal value); prior_price_reference, a
-1-3 hour promotional flash price on web or app (an interval without ``promotions`` row) inside
-the 30 days before a promotion whose reference price on that series ignores it;
+Injected faults: price_gap, a regular price 4-20 % away from the group's on one group series (an
+online channel or one store) for 1-10 days inside a regular interval; promo_not_mirrored, a
+promotion removed from every store, from web and app, or from one group series (the series keeps
+its regular price); promo_not_below_regular, a promotional price set at or 1-10 % above the
+regular price on one series (``discount`` keeps its nominal value); prior_price_reference, a 1-3
+hour promotional flash price on web or app (an interval without ``promotions`` row) inside the
+30 days before a promotion whose reference price on that series ignores it;
 prior_price_percentage, ``announced_pct`` computed from the marketplace price or a 10-40 %
 higher "was" price; overlapping_promotions, a second promotion of 2-10 days on every group
-series that overlaps an existing one (it has ``promotions`` rows but no price interval: the
-first promotion's price applies); stale_price, a last confirmation 1 hour to 14 days older than
-the threshold; coverage_hole, a 1-7 day gap in a group or marketplace series; stock faults, 1-4
-days of a zero-stock run shown available or offered for click & collect, and 1-3 days of
-quantities between -5 and -1 (shown unavailable). Price faults avoid the 30-day windows of
-promotions when they can; reference prices and percentages are computed after the faults, so a
-fault never makes another rule fire.
+series that overlaps an existing one, applied in the prices (its price where it runs alone, the
+lower of the two where both run, so that every promotion is applied); stale_price, a last
+confirmation 1 hour to 14 days older than the threshold; coverage_hole, a 1-7 day gap in a group
+or marketplace series; stock faults, 1-4 days of a zero-stock run shown available or offered for
+click & collect, and 1-3 days of quantities between -5 and -1 (shown unavailable). Price faults
+avoid the 30-day windows of promotions when they can; reference prices and percentages are
+computed after the faults, so a fault never makes another rule of :data:`RULES` fire.
 
 Rules (one ``violations`` row each; ``expected``/``actual`` as listed)
 ----------------------------------------------------------------------
@@ -117,6 +120,7 @@ import numpy as np
 from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.synth._price_faults import DAY, NAT, SECOND, Faults, inject_faults
+from omnijourney.synth._templates import store_labels
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE, to_datetime64
 
@@ -362,7 +366,7 @@ def make_prices(
 
     Notes
     -----
-    With 5 stores there are about 46 price intervals, 14 promotion rows and
+    With 5 stores there are about 44 price intervals, 13 promotion rows and
     ``(n_stores + 1) * days`` stock rows per sku (fewer for skus launched inside the period).
     Time and memory are linear in ``n_skus``; the stock rows dominate (10,000 skus: about
     20.6 million stock rows, 3.5 s and 0.55 GiB peak).
@@ -376,19 +380,36 @@ def make_prices(
     >>> set(w.violations["rule"]) <= set(RULES)
     True
     """
+    return price_world(
+        n_skus, rng, start=start, days=days, n_stores=n_stores, fault_rate=fault_rate
+    )[0]
+
+
+def price_world(
+    n_skus: int,
+    rng: np.random.Generator,
+    *,
+    start: np.datetime64,
+    days: int = 365,
+    n_stores: int = 5,
+    fault_rate: float = 0.02,
+) -> tuple[PriceWorld, _Base]:
+    """:func:`make_prices` and the clean baseline it started from (the group timeline of
+    each sku before the faults, for the touchpoints that see these prices)."""
     _check(n_skus, rng, days, n_stores, fault_rate)
     t0 = int(to_datetime64(start, name="start").astype(np.int64))
     base = _baseline(int(n_skus), rng, t0, int(days), int(n_stores))
     faults = inject_faults(base, rng, float(fault_rate))
     prices = _assemble_prices(base, faults, rng)
     promotions = _assemble_promotions(base, faults, prices)
-    return PriceWorld(
+    world = PriceWorld(
         catalog=_catalog_table(base),
         prices=_prices_table(base, prices),
         promotions=promotions,
         stock=_stock_table(base),
         violations=_violations_table(base, faults),
     )
+    return world, base
 
 
 def _check(n_skus: Any, rng: Any, days: Any, n_stores: Any, fault_rate: Any) -> None:
@@ -543,6 +564,17 @@ def _promotions(
     )
     price = np.maximum(np.minimum(price, _cents(r - 0.01)), 0.01)
     disc = np.select([mech == 2, mech == 0], [pct, amount], default=_cents(r - price))
+    # a promotion must be a reduction against its 30-day prior price, which an earlier
+    # promotion ending inside that window lowers: keep only those deeper than it
+    last_step = first_step + p_nsteps - 1
+    kept = _below_recent_promotions(sku, p_start, p_end, price[first_step], price[last_step])
+    step_kept = kept[q_pid]
+    sku, p_start, p_end, p_nsteps, regular = (
+        x[kept] for x in (sku, p_start, p_end, p_nsteps, regular)
+    )
+    q_pid = (np.cumsum(kept) - 1)[q_pid[step_kept]]
+    q_start, q_end, mech, disc, price = (x[step_kept] for x in (q_start, q_end, mech, disc, price))
+    first_step = np.concatenate(([0], np.cumsum(p_nsteps)[:-1])).astype(np.int64)
     p_off = np.searchsorted(sku, np.arange(n + 1)).astype(np.int64)
     return {
         "p_sku": sku.astype(np.int64),
@@ -559,6 +591,23 @@ def _promotions(
         "q_disc": disc.astype(np.float64),
         "q_price": price.astype(np.float64),
     }
+
+
+def _below_recent_promotions(
+    sku: np.ndarray, start: np.ndarray, end: np.ndarray, first: np.ndarray, lowest: np.ndarray
+) -> np.ndarray:
+    """Which promotions (sorted by sku then start) to keep so that each one's first price is
+    below the lowest price of every kept earlier promotion of its sku that ends within the 30
+    days before it starts (art. 6a: the reduction is measured from that prior price)."""
+    kept = np.ones(sku.size, dtype=bool)
+    rank = np.arange(sku.size) - np.searchsorted(sku, sku)
+    for r in range(1, int(rank.max(initial=0)) + 1):
+        cur = np.flatnonzero(rank == r)
+        for back in range(1, r + 1):
+            prev = cur - back
+            recent = kept[prev] & (end[prev] + 30 > start[cur])
+            kept[cur] &= ~(recent & (first[cur] > lowest[prev] - 0.005))
+    return kept
 
 
 def _with_next(sku: np.ndarray, frm: np.ndarray) -> np.ndarray:
@@ -859,7 +908,7 @@ def _promo_labels(n: int) -> np.ndarray:
 
 
 def _location_labels(n_stores: int) -> np.ndarray:
-    return _labels([*(f"S{j:02d}" for j in range(1, n_stores + 1)), "online"])
+    return _labels([*store_labels(n_stores).tolist(), "online"])
 
 
 def _table(columns: dict[str, tuple[str, np.ndarray, np.ndarray | None]]) -> Table:

@@ -346,9 +346,57 @@ DROPOUT_BETA = (0.7, 4.0)
 JOIN_SHARE = 0.20
 
 
+def store_count(n_customers: int) -> int:
+    """Number of stores of a world of ``n_customers``: one per 2,000 customers, between 3 and
+    20 (every store has its own price series and daily stock, so their number is capped)."""
+    return int(np.clip(n_customers // 2000, 3, 20))
+
+
+def store_labels(n_stores: int) -> np.ndarray:
+    """Store names ``"S01"``, ``"S02"``... (sorted, as category labels)."""
+    width = max(2, len(str(n_stores)))
+    out = np.empty(n_stores, dtype=object)
+    out[:] = [f"S{i:0{width}d}" for i in range(1, n_stores + 1)]
+    return out
+
+
 def event_labels() -> tuple[str, ...]:
     """Every event name the generator emits, sorted (category order)."""
     names = set(OPENER_EVENT.values()) | set(BROWSE_EVENT.values())
     for t in TEMPLATES:
         names.update(s.event for s in t.steps)
     return tuple(sorted(names))
+
+
+def step_arrays() -> dict[str, np.ndarray]:
+    """The templates as arrays (template x step): channel, event code, gap kind, flags..."""
+    n = len(TEMPLATES)
+    m = max(len(t.steps) for t in TEMPLATES)
+    events = {e: i for i, e in enumerate(event_labels())}
+    out = {
+        "len": np.array([len(t.steps) for t in TEMPLATES]),
+        "browse": np.array([t.browse for t in TEMPLATES]),
+        "channel": np.zeros((n, m), dtype=np.int64),
+        "event": np.zeros((n, m), dtype=np.int64),
+        "gap": np.zeros((n, m), dtype=np.int64),
+        "conversion": np.zeros((n, m), dtype=bool),
+        "outbound": np.zeros((n, m), dtype=bool),
+        "value": np.zeros((n, m), dtype=np.int64),
+        "followup": np.zeros((n, m), dtype=np.int64),
+        "refs": np.zeros((n, m, len(REFS)), dtype=bool),
+        "has_followup": np.zeros(n, dtype=bool),
+    }
+    followups = list(FOLLOWUPS)
+    for i, t in enumerate(TEMPLATES):
+        for q, s in enumerate(t.steps):
+            out["channel"][i, q] = s.channel
+            out["event"][i, q] = events[s.event]
+            out["gap"][i, q] = GAP[s.gap]
+            out["conversion"][i, q] = s.conversion
+            out["outbound"][i, q] = s.outbound
+            out["value"][i, q] = {None: 0, "basket": 1, "quote": 2}[s.value]
+            out["followup"][i, q] = 0 if s.followup is None else followups.index(s.followup) + 1
+            for r in s.refs:
+                out["refs"][i, q, REFS.index(r)] = True
+        out["has_followup"][i] = any(s.followup for s in t.steps)
+    return out

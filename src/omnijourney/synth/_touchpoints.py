@@ -10,6 +10,7 @@ import numpy as np
 from omnijourney._columns import code_dtype
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
+from omnijourney.synth._products import Episodes
 from omnijourney.tables import Table, TouchpointTable
 
 _US = 1_000_000
@@ -54,6 +55,13 @@ class TouchpointTruth:
     active_from, active_until : ndarray of datetime64[us]
         Per customer, when they became active and when they stopped (the period end for
         customers who did not lapse).
+    exposures : Table or None
+        With prices: one row per (touchpoint, injected price inconsistency) where a
+        touchpoint of the inconsistency's sku happened on its channel and location during
+        its interval (see :mod:`omnijourney.synth._products`).
+    price_mismatches : Table or None
+        With prices: one row per purchase paid at another price than the one seen on
+        another channel in the 7 days before, with its ``cause``.
     """
 
     journey_id: np.ndarray
@@ -63,42 +71,11 @@ class TouchpointTruth:
     followups: Table
     active_from: np.ndarray | None = None
     active_until: np.ndarray | None = None
+    exposures: Table | None = None
+    price_mismatches: Table | None = None
 
 
-def _template_arrays() -> dict[str, np.ndarray]:
-    n = len(tpl.TEMPLATES)
-    m = max(len(t.steps) for t in tpl.TEMPLATES)
-    events = {e: i for i, e in enumerate(tpl.event_labels())}
-    out = {
-        "len": np.array([len(t.steps) for t in tpl.TEMPLATES]),
-        "browse": np.array([t.browse for t in tpl.TEMPLATES]),
-        "channel": np.zeros((n, m), dtype=np.int64),
-        "event": np.zeros((n, m), dtype=np.int64),
-        "gap": np.zeros((n, m), dtype=np.int64),
-        "conversion": np.zeros((n, m), dtype=bool),
-        "outbound": np.zeros((n, m), dtype=bool),
-        "value": np.zeros((n, m), dtype=np.int64),
-        "followup": np.zeros((n, m), dtype=np.int64),
-        "refs": np.zeros((n, m, len(tpl.REFS)), dtype=bool),
-        "has_followup": np.zeros(n, dtype=bool),
-    }
-    followups = list(tpl.FOLLOWUPS)
-    for i, t in enumerate(tpl.TEMPLATES):
-        for q, s in enumerate(t.steps):
-            out["channel"][i, q] = s.channel
-            out["event"][i, q] = events[s.event]
-            out["gap"][i, q] = tpl.GAP[s.gap]
-            out["conversion"][i, q] = s.conversion
-            out["outbound"][i, q] = s.outbound
-            out["value"][i, q] = {None: 0, "basket": 1, "quote": 2}[s.value]
-            out["followup"][i, q] = 0 if s.followup is None else followups.index(s.followup) + 1
-            for r in s.refs:
-                out["refs"][i, q, tpl.REFS.index(r)] = True
-        out["has_followup"][i] = any(s.followup for s in t.steps)
-    return out
-
-
-_T = _template_arrays()
+_T = tpl.step_arrays()
 
 
 def _choose(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -193,6 +170,9 @@ def make_touchpoints(
     record_ids : mapping of source -> ndarray, optional
         Per customer, the record id each source system knows them by (None when unknown);
         adds a ``record_id`` column to the touchpoints.
+    n_stores : int, optional
+        Number of stores ``"S01"``... of the ``store`` column (default: one per 2,000
+        customers, between 3 and 20).
     joined : ndarray of datetime64, optional
         When each customer became a customer; no touchpoint precedes it. By default a share
         :data:`~omnijourney.synth._templates.JOIN_SHARE` joins during the period.
@@ -202,6 +182,26 @@ def make_touchpoints(
     TouchpointTable, TouchpointTruth
         Touchpoints in canonical (customer, time) order and the truth aligned with them.
     """
+    table, truth, _ = touchpoints_and_episodes(
+        customer_ids, segments, rng, start=start, days=days, record_ids=record_ids,
+        touchpoints_per_customer=touchpoints_per_customer, n_stores=n_stores, joined=joined,
+    )  # fmt: skip
+    return table, truth
+
+
+def touchpoints_and_episodes(
+    customer_ids: np.ndarray,
+    segments: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    start: np.datetime64,
+    days: int,
+    touchpoints_per_customer: float = 25.0,
+    record_ids: Mapping[str, np.ndarray] | None = None,
+    n_stores: int | None = None,
+    joined: np.ndarray | None = None,
+) -> tuple[TouchpointTable, TouchpointTruth, Episodes]:
+    """:func:`make_touchpoints`, and the episode structure of the rows (for products)."""
     n = len(customer_ids)
     ids = np.asarray(customer_ids, dtype=object)
     if n > 1 and not all(a < b for a, b in zip(ids[:-1].tolist(), ids[1:].tolist())):
@@ -418,7 +418,7 @@ def make_touchpoints(
     labels["campaign"] = np.array(names, dtype=object)
     data["campaign"] = campaign
     # stores: each customer has a home store; store touchpoints happen there 85% of the time
-    n_stores = n_stores or int(np.clip(n // 2000, 3, 60))
+    n_stores = n_stores or tpl.store_count(n)
     home = rng.zipf(1.6, n) % n_stores
     i_store = np.flatnonzero(channel == tpl.CH["store"])
     at_home = rng.random(i_store.size) < 0.85
@@ -427,7 +427,7 @@ def make_touchpoints(
         at_home, home[ep_cust[ep[i_store]]], rng.integers(0, n_stores, i_store.size)
     )
     data["store"] = store
-    labels["store"] = np.array([f"S{i + 1:03d}" for i in range(n_stores)], dtype=object)
+    labels["store"] = tpl.store_labels(n_stores)
     if record_ids is not None:
         data["record_id"], labels["record_id"] = _record_codes(record_ids, ep_cust[ep], channel)
 
@@ -436,7 +436,7 @@ def make_touchpoints(
     truth = _truth(table, ep, t_ep, status, conversion, channel, q, ref_codes)
     active = (start_us + join).view("datetime64[us]"), (start_us + churn).view("datetime64[us]")
     truth = attrs.evolve(truth, active_from=active[0], active_until=active[1])
-    return table, truth
+    return table, truth, Episodes(ep, t_ep, basket_amount, quote_amount)
 
 
 def _record_codes(

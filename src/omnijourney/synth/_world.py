@@ -8,8 +8,8 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
-from omnijourney.synth._templates import SEGMENTS
-from omnijourney.synth._touchpoints import TouchpointTruth, make_touchpoints
+from omnijourney.synth._templates import SEGMENTS, store_count
+from omnijourney.synth._touchpoints import TouchpointTruth, touchpoints_and_episodes
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import to_datetime64
 
@@ -32,17 +32,33 @@ class World:
         One row per true person: ``customer`` (person id), ``household_id``, ``segment``
         (channel appetence), ``active_from`` and ``active_until``.
     touchpoints : TouchpointTable
-        Touchpoints over eight channels, sorted by customer and time, with ``store`` and
-        ``record_id`` extra columns.
+        Touchpoints over eight channels, sorted by customer and time, with ``store`` (the
+        store of store touchpoints, ``"S01"``...) and ``record_id`` extra columns. With
+        prices, also ``sku`` (the product of the touchpoint's episode, on product views,
+        carts, reservations, orders, purchases, quotes, pickups and the store visits of
+        episodes with a basket), ``location`` (``"online"`` on web, app and call centre, the
+        store in store), ``price`` (the public price of the sku there and then, promotional
+        while a promotion runs) and ``quantity`` (on the rows with a value, whose ``value`` is
+        then ``price * quantity``): ready for :func:`omnijourney.pricing.exposure`.
     truth : TouchpointTruth
-        True journeys, visits, breaks and follow-ups, aligned with ``touchpoints``.
+        True journeys, visits, breaks and follow-ups, aligned with ``touchpoints``; with
+        prices, also ``exposures`` (touchpoints that met an injected price inconsistency)
+        and ``price_mismatches`` (purchases paid at another price than the one seen on
+        another channel in the 7 days before, with their cause).
     records : Table or None
         Customer records as they sit in the source systems (web accounts, loyalty cards,
         call-centre CRM, orders), with their noise and their ``true_person_id`` /
         ``true_household_id``.
     prices : PriceWorld or None
-        Price intervals, promotions and stock per SKU and channel, with the injected
-        inconsistencies in ``prices.violations``.
+        Price intervals, promotions and stock per SKU and channel at the same stores as the
+        touchpoints, with the injected inconsistencies in ``prices.violations``.
+
+    Notes
+    -----
+    Without prices, touchpoints have no ``sku``, ``location``, ``price`` or ``quantity``
+    column and their values are the episodes' basket and quote amounts. Adding prices draws
+    from a generator of its own: customers, records and the touchpoints' times, channels,
+    events and journeys are the same for a seed with or without prices.
     """
 
     seed: int
@@ -71,6 +87,12 @@ class World:
             lines.append(
                 f"  prices: {len(p.prices):,} intervals, {len(p.promotions):,} promotion rows, "
                 f"{len(p.violations):,} injected inconsistencies"
+            )
+        if self.truth.price_mismatches is not None and self.truth.exposures is not None:
+            lines.append(
+                f"  products: {int((tp.raw('sku') >= 0).sum()):,} touchpoints with a sku, "
+                f"{len(self.truth.exposures):,} exposures to an inconsistency, "
+                f"{len(self.truth.price_mismatches):,} purchases paid at another price than seen"
             )
         return "\n".join(lines)
 
@@ -108,13 +130,21 @@ def generate(
     records : bool
         Whether to generate the source-system customer records.
     prices : bool
-        Whether to generate prices, promotions and stock.
+        Whether to generate prices, promotions and stock (the period must then be 90 days
+        or more), and link the touchpoints to them (``sku``, ``location``, ``price`` and
+        ``quantity`` columns, values that are prices times quantities, exposure truth).
+        Without prices the touchpoints have none of these columns and generate faster.
     n_skus : int, optional
         Number of SKUs (default: about one per 20 customers, between 50 and 2,000).
 
     Returns
     -------
     World
+
+    Notes
+    -----
+    Stores follow the number of customers (one per 2,000, between 3 and 20), the same
+    ``"S01"``... on touchpoints and in the price world.
 
     Examples
     --------
@@ -123,6 +153,12 @@ def generate(
     >>> world.touchpoints.n_customers
     200
     >>> world.touchpoints.is_sorted
+    True
+    >>> priced = oj.synth.generate(n_customers=200, seed=1, records=False)
+    >>> tp = priced.touchpoints
+    >>> bool(np.allclose(tp["value"], np.round(tp["price"] * tp["quantity"], 2), equal_nan=True))
+    True
+    >>> set(tp["location"][tp["channel"] == "store"]) <= set(priced.prices.prices["location"])
     True
     """
     if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
@@ -138,7 +174,17 @@ def generate(
 
     rng = np.random.default_rng(seed)
     t0 = to_datetime64(start, name="start")
-    pop_rng, rec_rng, tp_rng, price_rng = rng.spawn(4)
+    # one child generator per part: adding a part never changes what the others draw
+    pop_rng, rec_rng, tp_rng, price_rng, product_rng = rng.spawn(5)
+    n_stores = store_count(int(n_customers))
+    price_world = base = None
+    if prices:
+        from omnijourney.synth._prices import price_world as make_price_world
+
+        skus = n_skus if n_skus is not None else int(np.clip(n_customers // 20, 50, 2_000))
+        price_world, base = make_price_world(
+            skus, price_rng, start=t0, days=int(days), n_stores=n_stores
+        )
     pop = make_population(int(n_customers), pop_rng, start=t0, days=int(days))
     record_table = None
     primary = None
@@ -146,7 +192,7 @@ def generate(
         from omnijourney.synth._records import make_records
 
         record_table, primary = make_records(pop, rec_rng, start=t0, days=int(days))
-    touchpoints, truth = make_touchpoints(
+    touchpoints, truth, episodes = touchpoints_and_episodes(
         pop.person_id,
         _segment_index(pop.segment),
         tp_rng,
@@ -154,8 +200,15 @@ def generate(
         days=int(days),
         touchpoints_per_customer=touchpoints_per_customer,
         record_ids=primary,
+        n_stores=n_stores,
         joined=pop.customer_since,
     )
+    if price_world is not None and base is not None:
+        from omnijourney.synth._products import attach_products
+
+        touchpoints, truth = attach_products(
+            touchpoints, truth, episodes, price_world, base, product_rng
+        )
     customers = Table.from_columns(
         {
             "customer": pop.person_id,
@@ -166,12 +219,6 @@ def generate(
         },
         kinds={"customer": "category", "household_id": "category", "segment": "category"},
     )
-    price_world = None
-    if prices:
-        from omnijourney.synth._prices import make_prices
-
-        skus = n_skus if n_skus is not None else int(np.clip(n_customers // 20, 50, 2_000))
-        price_world = make_prices(skus, price_rng, start=t0, days=int(days))
     return World(
         seed=seed,
         start=t0,
