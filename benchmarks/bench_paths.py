@@ -4,8 +4,9 @@ The data is a synthetic world of ``n`` touchpoints (``n / 100`` customers with 1
 touchpoints each on average, ``records=False, prices=False``), sessionized with the default
 rules; generation and sessionization are not timed. Steps are labelled by channel.
 
-- omnijourney: ``oj.journeys.variants(jt)`` then ``oj.journeys.directly_follows(jt)``
-  (counts and median / mean / p90 time per edge).
+- omnijourney: ``oj.journeys.variants(jt)`` then
+  ``oj.journeys.directly_follows(jt, statistics=False)`` (edge counts, as pm4py gives);
+  ``variants_dfg_times`` adds the median / mean / p90 time per edge (``statistics=True``).
 - pm4py: ``pm4py.get_variants(log)`` then ``pm4py.discover_dfg(log)`` on the same journeys
   exported by ``oj.journeys.to_event_log(jt, activity="channel")`` (export not timed).
 
@@ -53,7 +54,9 @@ del jt
 """
 )
 MEASURE = {
-    OMNIJOURNEY: "v = oj.journeys.variants(jt)\ng = oj.journeys.directly_follows(jt)\n",
+    OMNIJOURNEY: (
+        "v = oj.journeys.variants(jt)\ng = oj.journeys.directly_follows(jt, statistics=False)\n"
+    ),
     PEER: "v = pm4py.get_variants(log)\ng = pm4py.discover_dfg(log)\n",
 }
 REPORT = {
@@ -83,6 +86,17 @@ CASES = [
     )
     for n in SIZES
     for tool in (OMNIJOURNEY, PEER)
+] + [
+    Case(
+        case="variants_dfg_times",
+        tool=OMNIJOURNEY,
+        size=n,
+        unit="touchpoints",
+        setup=SETUP,
+        measure="v = oj.journeys.variants(jt)\ng = oj.journeys.directly_follows(jt)\n",
+        report=REPORT[OMNIJOURNEY],
+    )
+    for n in SIZES
 ]
 
 

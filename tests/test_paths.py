@@ -789,3 +789,12 @@ def test_same_counts_as_pm4py(world_jt):
     assert inner == {k: int(c) for k, c in dfg.items()}
     assert {nodes[i]: int(g.counts[0, i]) for i in np.flatnonzero(g.counts[0])} == dict(start)
     assert {nodes[i]: int(g.counts[i, -1]) for i in np.flatnonzero(g.counts[:, -1])} == dict(end)
+
+
+def test_directly_follows_counts_alone_equal_the_counts_with_statistics():
+    world = oj.synth.generate(300, seed=5, records=False, prices=False)
+    jt = oj.sessionize(world.touchpoints)
+    full = oj.journeys.directly_follows(jt)
+    counts = oj.journeys.directly_follows(jt, statistics=False)
+    assert np.array_equal(full.counts, counts.counts)
+    assert np.isnan(counts.median_seconds).all()

@@ -499,7 +499,11 @@ class DirectlyFollows:
 
 
 def directly_follows(
-    jt: JourneyTable, *, by: StepBy = "channel", collapse_repeats: bool = False
+    jt: JourneyTable,
+    *,
+    by: StepBy = "channel",
+    collapse_repeats: bool = False,
+    statistics: bool = True,
 ) -> DirectlyFollows:
     """Directly-follows graph: how often each step is immediately followed by each other.
 
@@ -511,6 +515,9 @@ def directly_follows(
     collapse_repeats : bool
         Merge consecutive identical steps first: self-loops disappear, and a transition's
         time runs from the last touchpoint of the merged run to the next step.
+    statistics : bool
+        Compute the time statistics of each edge (one sort of the transitions); False gives
+        the counts only, with NaN times.
 
     Returns
     -------
@@ -539,7 +546,12 @@ def directly_follows(
     s = steps_of(jt, by, collapse_repeats=collapse_repeats)
     n_lab = s.labels.size
     m = n_lab + 2
-    inner, median, p90, mean = edge_statistics(s)
+    if statistics:
+        inner, median, p90, mean = edge_statistics(s)
+    else:
+        key, _ = step_pairs(s)  # pairs crossing journeys fall in the extra last bin
+        inner = np.bincount(key, minlength=n_lab * n_lab + 1)[: n_lab * n_lab]
+        median = p90 = mean = np.full(n_lab * n_lab, np.nan)
     counts = np.zeros((m, m), dtype=np.int64)
     counts[1:-1, 1:-1] = inner.reshape(n_lab, n_lab)
     if s.n_segments:
