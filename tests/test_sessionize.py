@@ -486,3 +486,15 @@ def test_recovers_the_synthetic_worlds_true_journeys_and_visits(seed):
     assert same_partition(jt.journey_id, world.truth.journey_id)
     assert same_partition(jt.visit_id, world.truth.visit_id)
     assert jt.journeys["converted"].tolist() == world.truth.journeys["converted"].tolist()
+
+
+def test_a_journey_table_round_trips_through_json():
+    world = oj.synth.generate(150, seed=2, records=False, prices=False)
+    perm = np.random.default_rng(0).permutation(len(world.touchpoints))
+    jt = sessionize(world.touchpoints.take(perm))
+    back = oj.from_json(oj.to_json(jt), oj.JourneyTable)
+    assert back.journeys.equals(jt.journeys) and back.touchpoints.equals(jt.touchpoints)
+    assert np.array_equal(back.journey_id, jt.journey_id)
+    assert np.array_equal(back.visit_id, jt.visit_id)
+    assert back[5] == jt[5] and back.rules == jt.rules
+    assert oj.journeys.detect_breaks(back).equals(oj.journeys.detect_breaks(jt))

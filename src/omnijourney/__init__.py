@@ -42,9 +42,6 @@ _SUBMODULES = {
     "attribution",
     "pricing",
     "synth",
-    "metrics",
-    "plot",
-    "spark",
     "io",
     "time",
 }

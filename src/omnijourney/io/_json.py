@@ -89,6 +89,9 @@ def _unstructure_table(table: Any) -> dict[str, Any]:
         col: dict[str, Any] = {"kind": kind, "data": _unstructure_array(table.raw(name))}
         if kind == "category":
             col["labels"] = _unstructure_array(table.labels(name))
+        spec = table._specs[name]
+        if kind == "enum" and spec.enum is not None:
+            col["enum"] = f"{spec.enum.__module__}:{spec.enum.__qualname__}"
         columns[name] = col
     out: dict[str, Any] = {"type": type(table).__name__, "columns": columns}
     channels = table._meta.get("channels")
@@ -111,9 +114,9 @@ def _structure_table(value: Any, cls: type) -> Any:
     for name, col in value["columns"].items():
         data[name] = _structure_array(col["data"], None)
         spec = schema.get(name)
-        specs[name] = (
-            spec if spec is not None and spec.kind == col["kind"] else ColumnSpec(name, col["kind"])
-        )
+        if spec is None or spec.kind != col["kind"]:
+            spec = ColumnSpec(name, col["kind"], enum=_enum_class(col.get("enum")))
+        specs[name] = spec
         if "labels" in col:
             labels[name] = _structure_array(col["labels"], None)
     meta = {}
@@ -122,6 +125,56 @@ def _structure_table(value: Any, cls: type) -> Any:
     new = object.__new__(cls)
     Table.__init__(new, data, labels, specs, meta=meta, sorted_by=tuple(value.get("sorted_by", ())))
     return new
+
+
+def _enum_class(path: str | None) -> Any:
+    """The enum class named ``module:qualname``, from omnijourney modules only."""
+    if path is None:
+        return None
+    module, _, name = path.partition(":")
+    if not module.startswith("omnijourney."):
+        msg = f"refusing to load enum {path!r}: only omnijourney enums are allowed"
+        raise ConfigError(msg)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
+def _unstructure_journeys(jt: Any) -> dict[str, Any]:
+    conv = _converter()
+    return {
+        "touchpoints": _unstructure_table(jt.touchpoints),
+        "journeys": _unstructure_table(jt.journeys),
+        "journey_all": _unstructure_array(jt._all_journey),
+        "visit_all": _unstructure_array(jt._all_visit),
+        "order": None if jt._order is None else _unstructure_array(jt._order),
+        "offsets": _unstructure_array(jt.offsets),
+        "carried": jt.carried,
+        "rules": conv.unstructure(jt.rules),
+        "state": conv.unstructure(jt.state),
+    }
+
+
+def _structure_journeys(value: Any, cls: type) -> Any:
+    from omnijourney.journeys._rules import JourneyRules
+    from omnijourney.journeys._table import SessionState
+    from omnijourney.tables import Table, TouchpointTable
+
+    conv = _converter()
+    out = cls()
+    out.touchpoints = _structure_table(value["touchpoints"], TouchpointTable)
+    out.journeys = _structure_table(value["journeys"], Table)
+    out._all_journey = _structure_array(value["journey_all"], None)
+    out._all_visit = _structure_array(value["visit_all"], None)
+    out._order = None if value["order"] is None else _structure_array(value["order"], None)
+    out._identity = value["order"] is None
+    out.offsets = _structure_array(value["offsets"], None)
+    out.carried = int(value["carried"])
+    out.journey_id = out._all_journey[out.carried :]
+    out.visit_id = out._all_visit[out.carried :]
+    out.rules = conv.structure(value["rules"], JourneyRules)
+    out.state = conv.structure(value["state"], SessionState)
+    return out
 
 
 def _is_set_type(t: Any) -> bool:
@@ -173,6 +226,10 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, Table), _structure_table
     )
+    from omnijourney.journeys._table import JourneyTable
+
+    conv.register_unstructure_hook(JourneyTable, _unstructure_journeys)
+    conv.register_structure_hook(JourneyTable, _structure_journeys)
     return conv
 
 

@@ -22,9 +22,11 @@ DIGITAL_CHANNELS = (CH["web"], CH["app"])
 #: Channels whose touchpoints are visits of their own.
 SINGLE_TOUCH = (CH["store"], CH["call_centre"], CH["chat"], CH["email"], CH["sms"], CH["social"])
 
+#: The channel-appetence segments customers are drawn from (their true segment).
 SEGMENTS: tuple[str, ...] = ("web_autonomous", "store_relational", "multichannel", "assisted")
 
-#: The role each channel plays by construction (openers inform and incite, closers decide).
+#: The role each channel plays by construction: openers inform (campaign clicks start
+#: journeys), assists incite (browsing, carts, chat), closers decide (the sale happens there).
 CHANNEL_ROLES: dict[str, str] = {
     "email": "opener",
     "sms": "opener",
