@@ -23,6 +23,8 @@ from omnijourney.identity import (
     normalize_records,
     resolve,
 )
+from omnijourney.identity import _contacts as K
+from omnijourney.identity import _dates as D
 from omnijourney.identity import _normalize as N
 from omnijourney.identity._golden import Survivorship, golden_records
 from omnijourney.identity._link import link_touchpoints
@@ -63,22 +65,22 @@ def world_resolution(world_records):
     ],
 )
 def test_phones_become_e164_in_the_default_country(raw, expected):
-    values, status = N.normalize_phones([raw], NormalizeRules())
+    values, status = K.normalize_phones([raw], NormalizeRules())
     assert values == [expected]
     assert status.tolist() == [N.VALID]
 
 
 @pytest.mark.parametrize("raw", ["0000000000", "0600000000", "06 00 00 00 00"])
 def test_repeated_digit_phones_are_placeholders(raw):
-    assert N.normalize_phones([raw], NormalizeRules())[1].tolist() == [N.PLACEHOLDER]
+    assert K.normalize_phones([raw], NormalizeRules())[1].tolist() == [N.PLACEHOLDER]
 
 
 def test_vectorized_normalizers_agree_with_the_per_value_reference(world):
     rules = NormalizeRules()
     for column, vec, ref in [
-        ("phone", N.normalize_phones, N.phone_key),
-        ("email", N.normalize_emails, N.email_key),
-        ("date_of_birth", N.normalize_dates, N.date_key),
+        ("phone", K.normalize_phones, K.phone_key),
+        ("email", K.normalize_emails, K.email_key),
+        ("date_of_birth", D.normalize_dates, D.date_key),
         ("loyalty_id", N.normalize_ids, N.id_key),
     ]:
         texts = N.as_text(world.records.labels(column))
@@ -92,20 +94,20 @@ def test_vectorized_normalizers_agree_with_the_per_value_reference(world):
 
 def test_email_provider_rules_are_optional():
     texts = ["Jean.Martin+promo@Gmail.com", "jean.martin@orange.fr"]
-    on, _ = N.normalize_emails(texts, NormalizeRules())
-    off, _ = N.normalize_emails(texts, NormalizeRules(email_provider_rules=False))
+    on, _ = K.normalize_emails(texts, NormalizeRules())
+    off, _ = K.normalize_emails(texts, NormalizeRules(email_provider_rules=False))
     assert on == ["jeanmartin@gmail.com", "jean.martin@orange.fr"]
     assert off == ["jean.martin+promo@gmail.com", "jean.martin@orange.fr"]
 
 
 def test_dates_in_several_formats_and_placeholders():
-    values, status = N.normalize_dates(
+    values, status = D.normalize_dates(
         ["1985-03-02", "02/03/1985", "2/3/85", "19850302", "01/01/1900", "nope"],
         NormalizeRules(),
     )
     assert values[:4] == ["1985-03-02"] * 4
     assert status.tolist() == [1, 1, 1, 1, 3, 2]
-    us, _ = N.normalize_dates(["03/02/1985"], NormalizeRules(date_order="MDY"))
+    us, _ = D.normalize_dates(["03/02/1985"], NormalizeRules(date_order="MDY"))
     assert us == ["1985-03-02"]
 
 
@@ -116,6 +118,25 @@ def test_names_and_addresses_are_folded():
         ["12, Bd Victor-Hugo", "12 boulevard victor hugo"], NormalizeRules()
     )
     assert addr[0] == addr[1] == "12 boulevard victor hugo"
+
+
+def test_addresses_read_by_number_and_street_agree_with_whole_text_folding(world):
+    texts = N.as_text(world.records.labels("address"))
+    texts += ["12 N/A", "12", "12,", "N/A", "12bis rue x", "012 Rue", "12  rue  de la paix",
+              "1,2 rue", "x", "12 ,", "3 Bd. Carnot", "7 Allée des Érables"]  # fmt: skip
+    rules = NormalizeRules()
+    values, status = N.normalize_addresses(texts, rules)
+    ref_values, ref_status = N._address_values(texts, rules)
+    assert values == ref_values
+    assert status.tolist() == ref_status.tolist()
+
+
+def test_swapped_names_share_a_full_name_key():
+    recs = CustomerRecordTable.from_columns(
+        {"first_name": ["Luke", "GAZZOLA", "Luke"], "last_name": ["Gazzola", "luke", None]}
+    )
+    full = normalize_records(recs)["full_name"].values().tolist()
+    assert full == ["gazzola luke", "gazzola luke", None]
 
 
 def test_normalization_maps_each_record_through_its_distinct_value():
@@ -273,6 +294,56 @@ def test_clusters_respect_conflicting_dates_size_and_overrides():
         )
 
 
+def test_weak_links_attach_a_person_but_never_join_two_households():
+    # persons 0-1 and 2-3 are two households; 4 shares their address only
+    left, right = np.array([0, 2, 4, 4]), np.array([1, 3, 0, 2])
+    weight = np.array([9.0, 9.0, 2.0, 1.0])
+    weak = np.array([False, False, True, True])
+    labels, kept = cluster_links(5, left, right, weight, weak=weak)
+    assert labels.tolist() == [0, 0, 1, 1, 0]
+    assert kept.tolist() == [True, True, True, False]
+    labels, _ = cluster_links(5, left, right, weight)
+    assert np.unique(labels).size == 1
+
+
+def test_a_value_no_other_entity_holds_weighs_more_than_a_common_one():
+    from omnijourney.identity import value_u
+
+    # value 0 held by entity 0 only (3 records); value 1 by four entities
+    codes = np.array([0, 0, 0, 1, 1, 1, 1, 1, 2, 3, 4, 5])
+    entity = np.array([0, 0, 1, 2, 3, 4, 5, 5, 6, 7, 8, 9])
+    u = value_u(codes, np.array([0, 3]), np.array([2, 4]), entity)
+    assert u[0] < u[1]
+    # without entities, records are counted: the same order
+    u_rec = value_u(codes, np.array([0, 3]), np.array([2, 4]))
+    assert u_rec[0] < u_rec[1]
+
+
+def test_household_members_with_another_surname_join_by_a_rare_address():
+    recs = CustomerRecordTable.from_columns(
+        {
+            "source": ["crm"] * 6,
+            "record_id": list("abcdef"),
+            "first_name": ["Anne", "Anne", "Marc", "Marc", "Lou", "Paul"],
+            "last_name": ["Roy", "Roy", "Roy", "Roy", "Petit", "Blanc"],
+            "email": ["anne@x.fr", "anne@x.fr", "marc@x.fr", "marc@x.fr", "lou@y.fr", "p@z.fr"],
+            "address": [
+                "3 rue Vauban",
+                None,
+                "3 rue Vauban",
+                "3 rue Vauban",
+                "3 rue Vauban",
+                "8 rue Pasteur",
+            ],
+            "postcode": ["21000"] * 6,
+        }
+    )
+    res = resolve(recs)
+    assert res.n_persons == 4
+    assert res.household_id[0] == res.household_id[2] == res.household_id[4]
+    assert res.household_id[5] != res.household_id[0]
+
+
 # ----------------------------------------------------------------------------- resolve
 
 
@@ -313,7 +384,7 @@ def test_synthetic_world_person_and_household_quality(world_records, world_resol
     person = pairwise_scores(world_resolution.person_id, world_records["true_person_id"])
     household = pairwise_scores(world_resolution.household_id, world_records["true_household_id"])
     assert person.precision >= 0.95 and person.recall >= 0.95
-    assert household.precision >= 0.9 and household.f1 >= 0.8
+    assert household.precision >= 0.95 and household.f1 >= 0.9
     # persons nest inside households
     pairs = np.unique(
         np.stack([world_resolution.person_id, world_resolution.household_id], 1), axis=0
@@ -450,6 +521,12 @@ FEBRL_BLOCKING = tuple(
         ("first_name", "city"),
         ("last_name", "city"),
         ("street", "city"),
+        ("full_name",),
+        ("date_of_birth", "house_number"),
+        ("street", "postcode"),
+        ("date_of_birth", "street"),
+        ("first_name", "house_number"),
+        ("last_name", "house_number"),
     ]
 )
 
@@ -467,5 +544,47 @@ def test_febrl4_pairwise_f1_without_social_security_number():
     res = resolve(recs, rules)
     scores = pairwise_scores(res.person_id, entity)
     # splink reaches 0.9986 on this set; recordlinkage's ECM 0.9946
-    assert scores.f1 >= 0.985
+    assert scores.f1 >= 0.9966
     assert json.loads(oj.to_json(rules))["households"] is False
+
+
+def _febrl3_records():
+    pd = pytest.importorskip("pandas")
+    df = pd.read_csv(DATA / "febrl3.csv", dtype=str)
+    recs = CustomerRecordTable.from_columns(
+        df,
+        record_id="rec_id",
+        first_name="given_name",
+        last_name="surname",
+        street_number="street_number",
+        address="address_1",
+        address_2="address_2",
+        city="suburb",
+        postcode="postcode",
+        region="state",
+        date_of_birth="date_of_birth",
+    )
+    links = pd.read_csv(DATA / "febrl3_true_links.csv", dtype=str)
+    return recs, df["rec_id"].str.extract(r"rec-(\d+)-")[0].to_numpy(), links
+
+
+def test_febrl3_deduplication_clusters_without_social_security_number():
+    recs, entity, links = _febrl3_records()
+    # the oracle's pairs are the pairs of records of one entity
+    assert pairwise_scores(entity, entity).true_pairs == len(links) == 6538
+    rules = ResolutionRules(
+        comparisons=FEBRL_COMPARISONS,
+        blocking=FEBRL_BLOCKING,
+        households=False,
+        conflicting_fields=(),
+        normalize=NormalizeRules(default_country="AU"),
+    )
+    res = resolve(recs, rules)
+    scores = pairwise_scores(res.person_id, entity)
+    # splink: 0.9916 pairwise before clustering, 0.998 after; recordlinkage ECM 0.986
+    assert scores.f1 >= 0.995
+    truth = {tuple(np.flatnonzero(entity == e)) for e in np.unique(entity)}
+    found = {tuple(res.records_of(p)) for p in np.unique(res.person_id)}
+    exact = len(truth & found)
+    cluster_f1 = 2 * exact / (len(truth) + len(found))
+    assert cluster_f1 >= 0.99

@@ -13,12 +13,23 @@ from omnijourney.identity._blocking import (
 )
 from omnijourney.identity._cluster import cluster_links, components
 from omnijourney.identity._compare import Comparison, compare_pairs, jaro_winkler
+from omnijourney.identity._explain import Explanation, explain_pair, explain_person
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
     fit_fellegi_sunter,
     u_by_sampling,
+    value_u,
 )
+from omnijourney.identity._golden import Survivorship, golden_records
+from omnijourney.identity._incremental import ResolutionChanges
+from omnijourney.identity._link import link_touchpoints
 from omnijourney.identity._normalize import NormalizedField, NormalizeRules
+from omnijourney.identity._quality import (
+    PairwiseScores,
+    QualityReport,
+    pairwise_scores,
+    quality_report,
+)
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
 from omnijourney.identity._rules import (
@@ -36,21 +47,33 @@ __all__ = [
     "CandidatePairs",
     "Comparison",
     "CustomerRecordTable",
+    "Explanation",
     "FellegiSunterModel",
     "NormalizeRules",
     "NormalizedField",
     "NormalizedRecords",
     "Overrides",
+    "PairwiseScores",
+    "QualityReport",
     "Resolution",
+    "ResolutionChanges",
     "ResolutionRules",
+    "Survivorship",
     "block_pairs",
     "cluster_links",
     "compare_pairs",
     "components",
+    "explain_pair",
+    "explain_person",
     "fit_fellegi_sunter",
+    "golden_records",
     "jaro_winkler",
+    "link_touchpoints",
     "normalize_records",
     "pair_completeness",
+    "pairwise_scores",
+    "quality_report",
     "resolve",
     "u_by_sampling",
+    "value_u",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from omnijourney.errors import ConfigError
+from omnijourney.identity._arrays import distinct_per
 
 __all__ = ["cluster_links", "components"]
 
@@ -56,13 +57,28 @@ def _violations(
         has = codes >= 0
         if not has.any():
             continue
-        pairs = np.unique(np.stack([labels[has], codes[has].astype(np.int64)], axis=1), axis=0)
-        distinct = np.bincount(pairs[:, 0], minlength=n_comp)
-        bad |= distinct > 1
+        bad |= distinct_per(labels[has], codes[has], n_comp) > 1
     a, b = cannot
     if a.size:
         bad[labels[a][labels[a] == labels[b]]] = True
     return bad
+
+
+def _weak_violations(
+    n: int, labels: np.ndarray, left: np.ndarray, right: np.ndarray, weak: np.ndarray
+) -> np.ndarray:
+    """Components that weak links could make out of two multi-node parts."""
+    n_comp = int(labels.max()) + 1 if labels.size else 0
+    strong = components(n, left[~weak], right[~weak])
+    size = np.bincount(strong, minlength=int(strong.max()) + 1 if n else 0)
+    wl, wr = left[weak], right[weak]
+    joins_two = (size[strong[wl]] > 1) & (size[strong[wr]] > 1) & (strong[wl] != strong[wr])
+    bad = np.zeros(n_comp, dtype=bool)
+    bad[labels[wl[joins_two]]] = True
+    # two weak links in one component can chain parts through a single node
+    across = strong[wl] != strong[wr]
+    per_comp = np.bincount(labels[wl[across]], minlength=n_comp)
+    return bad | (per_comp > 1)
 
 
 def cluster_links(
@@ -75,6 +91,7 @@ def cluster_links(
     conflict_codes: Sequence[np.ndarray] = (),
     must_link: tuple[np.ndarray, np.ndarray] | None = None,
     cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
+    weak: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster ``n`` nodes from weighted links, under guards and user overrides.
 
@@ -92,6 +109,10 @@ def cluster_links(
     must_link, cannot_link : (left, right), optional
         User overrides: must-link pairs always end up together (even against the guards),
         cannot-link pairs never.
+    weak : numpy.ndarray of bool, optional
+        Links that may only attach a single node to a cluster, never join two clusters of
+        several nodes (households: a shared address alone brings a person into a household,
+        but does not make one household of two families living in one building).
 
     Returns
     -------
@@ -125,6 +146,10 @@ def cluster_links(
     labels = components(n, all_l, all_r)
     kept = np.ones(left.size, dtype=bool)
     bad = _violations(labels, max_size, conflict_codes, (cl, cr))
+    weak = np.zeros(left.size, dtype=bool) if weak is None else np.asarray(weak, dtype=bool)
+    if weak.any():
+        never = np.zeros(ml.size, dtype=bool)
+        bad |= _weak_violations(n, labels, all_l, all_r, np.concatenate([weak, never]))
     if not bad.any():
         return labels, kept
     nodes = np.flatnonzero(bad[labels])
@@ -181,6 +206,7 @@ def cluster_links(
         if ra == rb:
             continue
         ok = max_size is None or size[ra] + size[rb] <= max_size
+        ok = ok and not (weak[e] and size[ra] > 1 and size[rb] > 1)
         ok = ok and not (forbid[ra] & members[rb])
         if ok:
             for k in range(len(conflict_codes)):

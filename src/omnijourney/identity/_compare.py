@@ -24,9 +24,9 @@ ROLES = ("both", "person", "household")
 _MAX_LEN = 32
 
 
-def _codepoints(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    arr = np.array([t[:_MAX_LEN] for t in texts], dtype=f"<U{_MAX_LEN}")
-    chars = arr.view(np.uint32).reshape(len(texts), _MAX_LEN)
+def _codepoints(texts: Sequence[str], width: int) -> tuple[np.ndarray, np.ndarray]:
+    arr = np.array([t[:width] for t in texts], dtype=f"<U{width}")
+    chars = arr.view(np.uint32).reshape(len(texts), width)
     return chars, np.count_nonzero(chars, axis=1)
 
 
@@ -43,14 +43,15 @@ def jaro_winkler(a: Sequence[str], b: Sequence[str], *, prefix_scale: float = 0.
     n = len(a)
     if n == 0:
         return np.zeros(0)
-    ca, la = _codepoints(a)
-    cb, lb = _codepoints(b)
+    # as wide as the longest string of the batch (at most 32 characters)
+    width = max(4, min(_MAX_LEN, max(max(map(len, a)), max(map(len, b)))))
+    ca, la = _codepoints(a, width)
+    cb, lb = _codepoints(b, width)
     window = np.maximum(np.maximum(la, lb) // 2 - 1, 0)
-    j = np.arange(_MAX_LEN)[None, :]
-    matched_b = np.zeros((n, _MAX_LEN), dtype=bool)
-    matched_a = np.zeros((n, _MAX_LEN), dtype=bool)
-    width = int(max(la.max(), 1))
-    for i in range(width):
+    j = np.arange(width)[None, :]
+    matched_b = np.zeros((n, width), dtype=bool)
+    matched_a = np.zeros((n, width), dtype=bool)
+    for i in range(int(max(la.max(), 1))):
         lo = (i - window)[:, None]
         hi = np.minimum(i + window + 1, lb)[:, None]
         cand = (cb == ca[:, i : i + 1]) & ~matched_b & (j >= lo) & (j < hi)
@@ -105,6 +106,11 @@ class Comparison:
     tf_adjust : bool
         Term-frequency adjustment of the exact level: agreeing on a rare value weighs more than
         on a common one.
+    disagreement : bool
+        Whether two different values are evidence against a match. With ``False`` the level
+        ``else`` weighs 0 (its m and u are still estimated): only agreement counts. The
+        household model of :func:`~omnijourney.identity.resolve` reads personal identifiers
+        this way, since the members of a household each have their own email and mobile.
     role : {"both", "person", "household"}
         Which model of a two-level resolution reads the comparison: ``person`` fields tell
         the members of a household apart (first name, date of birth), ``household`` fields
@@ -125,6 +131,7 @@ class Comparison:
     swap_field: str | None = None
     secondary: str | None = None
     tf_adjust: bool = False
+    disagreement: bool = True
     role: str = attrs.field(default="both", validator=attrs.validators.in_(ROLES))
 
     def __attrs_post_init__(self) -> None:
@@ -286,10 +293,12 @@ def compare_pairs(
 
 def _cross_equal(f, g, codes_f: np.ndarray, codes_g: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Whether value ``codes_f`` of field ``f`` equals value ``codes_g`` of field ``g``."""
+    position = {v: i for i, v in enumerate(g.labels.tolist())}
+    # code in g of each label of f (-2: absent, never equal to a code)
+    f_in_g = np.fromiter(
+        (position.get(v, -2) for v in f.labels.tolist()), dtype=np.int64, count=f.labels.size
+    )
     ok = (codes_f >= 0) & (codes_g >= 0)
     out = np.zeros(codes_f.size, dtype=bool)
-    if ok.any():
-        vf = f.labels[codes_f[ok]]
-        vg = g.labels[codes_g[ok]]
-        out[ok] = vf == vg
+    out[ok] = f_in_g[codes_f[ok]] == codes_g[ok]
     return out

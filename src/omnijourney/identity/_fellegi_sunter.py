@@ -2,7 +2,9 @@
 
 Match weight of a pair = log2(prior odds) + sum over comparisons of log2(m / u) at the
 pair's level (Fellegi & Sunter 1969), plus, for term-frequency adjusted comparisons agreeing
-exactly, log2(u_exact / tf(value)) (splink's adjustment: a rare shared value counts more).
+exactly, log2(u_exact / u(value)) (splink's adjustment: a rare shared value counts more),
+where u(value) counts the records of *other* entities holding the value (:func:`value_u`).
+EM can train per blocking rule, leaving out the comparisons the rule biases, as splink does.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ __all__ = [
     "sample_pairs",
     "tf_adjustments",
     "u_by_sampling",
+    "value_u",
 ]
 
 _FLOOR = 1e-6
-_TF_FLOOR = 1e-4
+# u of exact agreement on identifiers falls like 1 / records: its floor must stay far below
+_U_FLOOR = 1e-12
 
 
 def _tuples(value: Sequence[Sequence[float]]) -> tuple[tuple[float, ...], ...]:
@@ -66,8 +70,10 @@ class FellegiSunterModel:
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) of each level of each comparison; index 0 (null) is 0."""
         out = []
-        for m, u in zip(self.m, self.u):
-            w = np.log2(np.maximum(m, _FLOOR)) - np.log2(np.maximum(u, _FLOOR))
+        for comp, m, u in zip(self.comparisons, self.m, self.u):
+            w = np.log2(np.maximum(m, _FLOOR)) - np.log2(np.maximum(u, _U_FLOOR))
+            if not comp.disagreement:
+                w[-1] = 0.0
             out.append(np.concatenate(([0.0], w)))
         return out
 
@@ -86,9 +92,12 @@ class FellegiSunterModel:
         return float(np.log2(p / (1 - p)))
 
     def match_weight(self, gamma: np.ndarray, tf: np.ndarray | None = None) -> np.ndarray:
-        """Total match weight of each pair (prior included, term-frequency adjustments added)."""
+        """Total match weight of each pair (prior included, term-frequency adjustments, per
+        pair or per pair and comparison, added)."""
         w = self.partial_weights(gamma).sum(axis=1) + self.prior_weight
-        return w if tf is None else w + tf.sum(axis=1)
+        if tf is None:
+            return w
+        return w + (tf if tf.ndim == 1 else tf.sum(axis=1))
 
     def probability(self, gamma: np.ndarray, tf: np.ndarray | None = None) -> np.ndarray:
         """P(match | comparison levels) of each pair."""
@@ -128,16 +137,87 @@ U_EXACT_PRIOR = {"key": 1e-6, "string": 1e-2, "date": 1e-4, "exact": 2e-2}
 PSEUDO_PAIRS = 10_000.0
 
 
-def _exact_share(codes: np.ndarray, prior: float, mask_values: np.ndarray | None = None) -> float:
-    """P(two random records with valid values agree), optionally on a subset of values."""
-    valid = codes[codes >= 0].astype(np.int64)
-    counts = np.bincount(valid).astype(np.float64) if valid.size else np.zeros(1)
-    if mask_values is not None:
-        counts = counts * mask_values[: counts.size]
+def _exact_share(
+    codes: np.ndarray,
+    prior: float,
+    mask_values: np.ndarray | None = None,
+    entity: np.ndarray | None = None,
+) -> float:
+    """P(two records with valid values agree), optionally on a subset of values.
+
+    With ``entity`` (a cluster label per record), only pairs of records of different
+    entities count: the agreement of an entity's own records (duplicates of a person, the
+    members of a household) is what a match looks like, not what chance produces.
+    """
+    ok = codes >= 0
+    valid = codes[ok].astype(np.int64)
+    if valid.size == 0:
+        return max(prior, _U_FLOOR)
+    counts = np.bincount(valid).astype(np.float64)
+    keep = np.ones(counts.size) if mask_values is None else mask_values[: counts.size]
     total = float(valid.size)
-    pairs = total * (total - 1)
-    agree = float((counts * (counts - 1)).sum())
-    return max((agree + prior * PSEUDO_PAIRS) / (pairs + PSEUDO_PAIRS), _FLOOR)
+    if entity is None:
+        pairs = total * (total - 1)
+        agree = float((keep * counts * (counts - 1)).sum())
+    else:
+        ent = entity[ok].astype(np.int64)
+        _, ent_counts = np.unique(ent, return_counts=True)
+        pairs = total * total - float((ent_counts.astype(np.float64) ** 2).sum())
+        key = valid * (int(ent.max()) + 1) + ent
+        uniq, within = np.unique(key, return_counts=True)
+        value_of = uniq // (int(ent.max()) + 1)
+        inside = np.bincount(
+            value_of, weights=within.astype(np.float64) ** 2, minlength=counts.size
+        )
+        agree = float((keep * (counts * counts - inside)).sum())
+    return max((agree + prior * PSEUDO_PAIRS) / (pairs + PSEUDO_PAIRS), _U_FLOOR)
+
+
+def _exact_codes(norm: NormalizedRecords, comp: Comparison) -> np.ndarray:
+    """Codes whose equality is the exact level (days of birth for dates)."""
+    codes = norm[comp.field].codes
+    if comp.kind == "date":
+        days = np.where(codes >= 0, norm.dob_days, -1)
+        codes = np.unique(days, return_inverse=True)[1].reshape(-1) - int((days < 0).any())
+    return codes
+
+
+def exact_u(
+    norm: NormalizedRecords,
+    comp: Comparison,
+    *,
+    shared: dict[str, np.ndarray] | None = None,
+    entity: np.ndarray | None = None,
+) -> np.ndarray:
+    """u of the exact level(s) of one comparison from value frequencies.
+
+    Returns one value, or two for keys with shared values (``exact``, ``exact_shared``).
+    """
+    if comp.field not in norm:
+        return np.zeros(2 if comp.kind == "key" else 1)
+    codes = _exact_codes(norm, comp)
+    prior = U_EXACT_PRIOR[comp.kind]
+    if comp.kind == "key":
+        if shared is not None and comp.field in shared:
+            mask = shared[comp.field].astype(np.float64)
+            return np.array(
+                [
+                    _exact_share(codes, prior, 1.0 - mask, entity),
+                    _exact_share(codes, prior, mask, entity),
+                ]
+            )
+        return np.array([_exact_share(codes, prior, None, entity), 0.0])
+    return np.array([_exact_share(codes, prior, None, entity)])
+
+
+def with_exact_u(u: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """``u`` with its exact level(s) replaced, the other levels rescaled to sum to 1."""
+    k = exact.size
+    out = np.asarray(u, dtype=np.float64).copy()
+    out[:k] = exact
+    rest = out[k:]
+    out[k:] = rest / max(rest.sum(), _FLOOR) * max(1.0 - exact.sum(), _FLOOR)
+    return np.maximum(out, _U_FLOOR)
 
 
 def u_by_sampling(
@@ -161,24 +241,62 @@ def u_by_sampling(
     for c, comp in enumerate(comparisons):
         k = len(comp.levels) - 1
         counts = np.bincount(gamma[:, c].astype(np.int64), minlength=k + 1)[1:].astype(float)
+        exact = exact_u(norm, comp, shared=shared)
         u = np.zeros(k)
-        if comp.field in norm:
-            codes = norm[comp.field].codes
-            if comp.kind == "date":
-                days = np.where(codes >= 0, norm.dob_days, -1)
-                codes = np.unique(days, return_inverse=True)[1].reshape(-1) - int((days < 0).any())
-            prior = U_EXACT_PRIOR[comp.kind]
-            if comp.kind == "key" and shared is not None and comp.field in shared:
-                mask = shared[comp.field].astype(np.float64)
-                u[0] = _exact_share(codes, prior, 1.0 - mask)
-                u[1] = _exact_share(codes, prior, mask)
-            else:
-                u[0] = _exact_share(codes, prior)
-        exact_levels = 2 if comp.kind == "key" else 1
-        rest = counts[exact_levels:] + 0.5  # pseudo-counts keep every level possible
-        u[exact_levels:] = rest / rest.sum() * max(1.0 - u[:exact_levels].sum(), _FLOOR)
-        out.append(np.maximum(u, _FLOOR))
+        u[exact.size :] = counts[exact.size :] + 0.5  # pseudo-counts keep every level possible
+        out.append(with_exact_u(u, exact))
     return out
+
+
+def value_u(
+    codes: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    entity: np.ndarray | None = None,
+) -> np.ndarray:
+    """u of the value shared by each pair ``(left, right)`` agreeing on it.
+
+    The evidence of a value is how many records of *other* entities hold it: ``o`` = records
+    with the value outside the pair's own entities (with no ``entity``, outside the pair).
+    ``o`` is read as a Poisson count of rate ``N u`` (``N`` records with a valid value) with a
+    Gamma prior on the rate fitted to the records' own counts by moments (a negative binomial:
+    most values belong to one entity, a few are common). The posterior mean
+    ``u = (o + a) / (N + a / u_mean)`` is the average where the data say nothing, smaller for a
+    value no other entity holds and larger for a common one.
+
+    Returns NaN when the field gives no information (no value held by two entities).
+    """
+    ok = codes >= 0
+    n = int(ok.sum())
+    out = np.full(left.size, np.nan)
+    if n < 2 or left.size == 0:
+        return out
+    v = codes.astype(np.int64)
+    rows = np.flatnonzero(ok)
+    count = np.bincount(v[rows])
+    # records of each record's own (value, entity) group
+    own = np.zeros(codes.size, dtype=np.int64)
+    if entity is None:
+        own[rows] = 1
+    else:
+        ent = entity.astype(np.int64)
+        key = v[rows] * (int(ent.max()) + 1) + ent[rows]
+        _, inverse, within = np.unique(key, return_inverse=True, return_counts=True)
+        own[rows] = within[inverse.reshape(-1)]
+    other = count[v[rows]] - own[rows]  # per record: records of other entities with its value
+    mean = float(other.mean())
+    if mean <= 0.0:
+        return out
+    var = float(other.var())
+    # shape of the Gamma prior (inf: no over-dispersion, every value gets the mean)
+    shape = mean * mean / (var - mean) if var > mean * (1 + 1e-9) else np.inf
+    same = np.zeros(left.size, dtype=bool) if entity is None else entity[left] == entity[right]
+    # records with the value outside the pair's own entities
+    o = count[v[left]] - own[left] - np.where(same, 0, own[right])
+    u_mean = mean / n
+    if np.isinf(shape):
+        return np.full(left.size, u_mean)
+    return (o + shape) / (n + shape / u_mean)
 
 
 def tf_adjustments(
@@ -186,21 +304,27 @@ def tf_adjustments(
     comparisons: Sequence[Comparison],
     gamma: np.ndarray,
     left: np.ndarray,
+    right: np.ndarray,
     u_exact: Sequence[float],
+    entity: np.ndarray | None = None,
 ) -> np.ndarray:
-    """log2(u_exact / tf(value)) for pairs agreeing exactly on a term-frequency field, else 0."""
-    out = np.zeros(gamma.shape, dtype=np.float64)
+    """Sum over comparisons of log2(u_exact / u(value)) for pairs agreeing exactly on a
+    term-frequency field (0 for the others).
+
+    ``u(value)`` is :func:`value_u`: agreeing on a value that records of other entities do not
+    hold (a rare surname, an address only one household gives) weighs more than the average
+    agreement, agreeing on a common one less.
+    """
+    out = np.zeros(gamma.shape[0], dtype=np.float64)
     for c, comp in enumerate(comparisons):
         if not comp.tf_adjust or comp.field not in norm:
             continue
-        codes = norm[comp.field].codes
-        valid = codes[codes >= 0].astype(np.int64)
-        if valid.size == 0:
-            continue
-        tf = np.bincount(valid, minlength=norm[comp.field].labels.size) / valid.size
         exact = np.flatnonzero(gamma[:, c] == 1)
-        value_tf = np.maximum(tf[codes[left[exact]].astype(np.int64)], _TF_FLOOR)
-        out[exact, c] = np.log2(max(u_exact[c], _FLOOR)) - np.log2(value_tf)
+        u = value_u(norm[comp.field].codes, left[exact], right[exact], entity)
+        has = ~np.isnan(u)
+        out[exact[has]] += np.log2(max(u_exact[c], _U_FLOOR)) - np.log2(
+            np.maximum(u[has], _U_FLOOR)
+        )
     return out
 
 
@@ -214,6 +338,7 @@ def fit_fellegi_sunter(
     prior: float = 0.1,
     fix_u: bool = False,
     total_pairs: int | None = None,
+    sessions: Sequence[tuple[np.ndarray, np.ndarray]] | None = None,
     strict: bool = False,
 ) -> FellegiSunterModel:
     """Estimate m (and u, unless ``fix_u``) and the prior by EM, without labels.
@@ -239,6 +364,12 @@ def fit_fellegi_sunter(
         Number of pairs of the whole data set, of which ``gamma`` are the candidates. The
         model's prior is then P(match) over all pairs (expected matches among the candidates
         / ``total_pairs``), so that weights are read against random pairs, whose u they use.
+    sessions : sequence of (rows, used), optional
+        Training sessions, as splink trains: each is the rows of ``gamma`` of the pairs one
+        blocking rule finds and a boolean per comparison, False for the comparisons on that
+        rule's fields (its pairs agree on them by construction, which would bias their m).
+        EM runs on each session with u held; the m of a comparison is its mean over the
+        sessions that read it, and the prior is then fitted on all the pairs.
     strict : bool
         Raise :class:`~omnijourney.ConvergenceError` when EM does not converge.
 
@@ -254,68 +385,121 @@ def fit_fellegi_sunter(
     >>> round(model.prior, 2)
     0.3
     """
-    n_comp = len(comparisons)
     sizes = [len(c.levels) for c in comparisons]
     u0 = [np.asarray(u, dtype=np.float64) for u in u_init]
+    m0 = [_initial_m(c) for c in comparisons]
     if gamma.shape[0] == 0:
-        m0 = [_initial_m(c) for c in comparisons]
         return FellegiSunterModel(
             comparisons=tuple(comparisons), m=m0, u=u0, u_sampled=u0, prior=prior, n_pairs=0
         )
-    radix = np.cumprod([1, *sizes[:-1]]).astype(np.int64)
-    key = gamma.astype(np.int64) @ radix
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
-    pats = gamma[first].astype(np.int64)
-    w = counts.astype(np.float64)
-    m = [_initial_m(c) for c in comparisons]
-    u = [x.copy() for x in u0]
-    lam = prior
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
-        logit = np.full(pats.shape[0], np.log(lam / (1 - lam)))
-        for c in range(n_comp):
-            g = pats[:, c]
-            has = g > 0
-            lr = np.log(np.maximum(m[c], _FLOOR)) - np.log(np.maximum(u[c], _FLOOR))
-            logit[has] += lr[g[has] - 1]
-        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
-        new_m, new_u = [], []
-        delta = 0.0
-        for c in range(n_comp):
-            g = pats[:, c]
-            has = g > 0
-            k = sizes[c] - 1
-            mm = np.bincount(g[has] - 1, weights=(w * p)[has], minlength=k)
-            uu = np.bincount(g[has] - 1, weights=(w * (1 - p))[has], minlength=k)
-            mm = mm / mm.sum() if mm.sum() > 0 else m[c]
-            uu = uu / uu.sum() if uu.sum() > 0 else u[c]
-            mm = np.maximum(mm, _FLOOR)
-            uu = u[c] if fix_u else np.maximum(uu, _FLOOR)
-            delta = max(delta, float(np.abs(mm - m[c]).max()), float(np.abs(uu - u[c]).max()))
-            new_m.append(mm)
-            new_u.append(uu)
-        new_lam = float(np.clip((w * p).sum() / w.sum(), 1e-9, 1 - 1e-9))
-        delta = max(delta, abs(new_lam - lam))
-        m, u, lam = new_m, new_u, new_lam
-        if delta < tol:
-            converged = True
-            break
-    if strict and not converged:
-        msg = f"EM did not converge in {max_iter} iterations (last change {delta:.2e})"
+    pats, w = _patterns(gamma, sizes)
+    everything = np.ones(len(comparisons), dtype=bool)
+    if not sessions:
+        fit = _em(pats, w, comparisons, m0, u0, prior, everything, fix_u, max_iter, tol)
+    else:
+        # each session: the pairs of one blocking rule, the comparisons its fields do not
+        # bias (splink's training); m of a comparison is the mean over its sessions
+        sums = [np.zeros_like(x) for x in m0]
+        seen = np.zeros(len(comparisons))
+        iters, converged = 0, True
+        for rows, used in sessions:
+            sp, sw = _patterns(gamma[rows], sizes)
+            one = _em(sp, sw, comparisons, m0, u0, prior, used, True, max_iter, tol)
+            iters += one.n_iter
+            converged &= one.converged
+            for c in np.flatnonzero(used).tolist():
+                sums[c] += one.m[c]
+                seen[c] += 1
+        m = [sums[c] / seen[c] if seen[c] else m0[c] for c in range(len(comparisons))]
+        # the prior among all candidates, m and u held
+        lam = _em(
+            pats, w, comparisons, m, u0, prior, everything, True, max_iter, tol, fix_m=True
+        ).prior
+        fit = _EMResult(m, u0, lam, iters, converged)
+    if strict and not fit.converged:
+        msg = f"EM did not converge in {max_iter} iterations"
         raise ConvergenceError(msg)
+    lam = fit.prior
     if total_pairs:
         lam = float(np.clip(lam * w.sum() / total_pairs, 1e-15, 1 - 1e-9))
     return FellegiSunterModel(
         comparisons=tuple(comparisons),
-        m=m,
-        u=u,
+        m=fit.m,
+        u=fit.u,
         u_sampled=u0,
         prior=lam,
-        n_iter=it,
-        converged=converged,
+        n_iter=fit.n_iter,
+        converged=fit.converged,
         n_pairs=int(gamma.shape[0]),
     )
+
+
+def _patterns(gamma: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``gamma`` and how many pairs have each."""
+    radix = np.cumprod([1, *sizes[:-1]]).astype(np.int64)
+    key = gamma.astype(np.int64) @ radix
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return gamma[first].astype(np.int64), counts.astype(np.float64)
+
+
+@attrs.frozen
+class _EMResult:
+    m: list[np.ndarray]
+    u: list[np.ndarray]
+    prior: float
+    n_iter: int
+    converged: bool
+
+
+def _em(
+    pats: np.ndarray,
+    w: np.ndarray,
+    comparisons: Sequence[Comparison],
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    lam: float,
+    used: np.ndarray,
+    fix_u: bool,
+    max_iter: int,
+    tol: float,
+    *,
+    fix_m: bool = False,
+) -> _EMResult:
+    """EM over patterns of levels (``w`` pairs each), reading the ``used`` comparisons only."""
+    m = [x.copy() for x in m]
+    u = [x.copy() for x in u]
+    cols = np.flatnonzero(used).tolist()
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007
+        logit = np.full(pats.shape[0], np.log(lam / (1 - lam)))
+        for c in cols:
+            g = pats[:, c]
+            has = g > 0
+            lr = np.log(np.maximum(m[c], _FLOOR)) - np.log(np.maximum(u[c], _U_FLOOR))
+            if not comparisons[c].disagreement:
+                lr[-1] = 0.0
+            logit[has] += lr[g[has] - 1]
+        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
+        delta = 0.0
+        if not fix_m or not fix_u:
+            for c in cols:
+                g = pats[:, c]
+                has = g > 0
+                k = len(m[c])
+                mm = np.bincount(g[has] - 1, weights=(w * p)[has], minlength=k)
+                uu = np.bincount(g[has] - 1, weights=(w * (1 - p))[has], minlength=k)
+                mm = np.maximum(mm / mm.sum(), _FLOOR) if mm.sum() > 0 and not fix_m else m[c]
+                uu = np.maximum(uu / uu.sum(), _FLOOR) if uu.sum() > 0 and not fix_u else u[c]
+                delta = max(delta, float(np.abs(mm - m[c]).max()), float(np.abs(uu - u[c]).max()))
+                m[c], u[c] = mm, uu
+        new_lam = float(np.clip((w * p).sum() / w.sum(), 1e-9, 1 - 1e-9))
+        delta = max(delta, abs(new_lam - lam))
+        lam = new_lam
+        if delta < tol:
+            converged = True
+            break
+    return _EMResult(m, u, lam, it, converged)
 
 
 def _initial_m(comp: Comparison) -> np.ndarray:

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError
-from omnijourney.identity._records import normalize_records
+from omnijourney.identity._arrays import pack
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
@@ -74,9 +75,20 @@ class Survivorship:
 def _first_per_group(group: np.ndarray, keys: Sequence[np.ndarray]) -> np.ndarray:
     """Row of each group that sorts first on ``keys`` (lexicographic, smallest first)."""
     order = np.lexsort((*reversed(list(keys)), group))
-    g = group[order]
-    first = np.concatenate(([True], g[1:] != g[:-1])) if g.size else np.zeros(0, bool)
-    return order[first]
+    return order[_starts(group[order])]
+
+
+def _starts(sorted_group: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values begins."""
+    if sorted_group.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], sorted_group[1:] != sorted_group[:-1])))
+
+
+def _first_ok(order: np.ndarray, group: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Within a row order sorted by group, the first row of each group where ``ok``."""
+    rows = order[ok[order]]
+    return rows[_starts(group[rows])]
 
 
 def golden_records(
@@ -103,8 +115,11 @@ def golden_records(
 
     Notes
     -----
-    Vectorized for the built-in rules: one lexsort per attribute over (entity, rule key,
-    source priority, canonical record order). User functions run once per entity.
+    Vectorized for the built-in rules: the records are sorted once per rule (entity, rule
+    key, source priority, canonical record order) and each attribute takes the first of its
+    entity's records with a valid value, in O(n) once sorted; ``most_frequent`` counts the
+    (entity, value) pairs of each attribute. Values are category codes into the records'
+    own dictionaries (no text is hashed). User functions run once per entity.
 
     Examples
     --------
@@ -128,12 +143,14 @@ def golden_records(
     canon = np.empty(n, dtype=np.int64)
     canon[records.canonical_order()] = np.arange(n)
     ids, group = np.unique(entity, return_inverse=True)
-    group = group.reshape(-1)
-    norm = normalize_records(records, resolution.rules.normalize)
+    group = group.reshape(-1).astype(np.int64)
+    norm = resolution.normalized()
     src = records.raw("source").astype(np.int64)
     src_labels = records.labels("source").tolist()
     rank = {s: i for i, s in enumerate(survivorship.source_priority)}
     src_rank = np.array([rank.get(s, len(rank)) for s in src_labels], dtype=np.int64)[src]
+    # ties: source priority, then canonical record order, as one key
+    tie = src_rank * max(n, 1) + canon
     updated = (
         records.raw("updated").view(np.int64)
         if "updated" in records.columns
@@ -142,21 +159,16 @@ def golden_records(
     if "created" in records.columns:
         created = records.raw("created").view(np.int64)
         updated = np.where(updated == np.iinfo(np.int64).min, created, updated)
-    ids_text = np.array(
-        [f"{s}/{r}" for s, r in zip(records["source"].tolist(), records["record_id"].tolist())],
-        dtype=object,
-    )
-    out: dict[str, Any] = {}
+    data: dict[str, np.ndarray] = {}
+    labels: dict[str, np.ndarray] = {}
     id_name = "person_id" if level == "person" else "household_id"
-    out[id_name] = ids.astype(np.int64)
+    data[id_name] = ids.astype(np.int64)
     first_rows = _first_per_group(group, [canon])
-    out["household_id"] = resolution.household_id[first_rows]
-    out["n_records"] = np.bincount(group, minlength=ids.size).astype(np.int64)
-    pairs = np.unique(np.stack([group, src], axis=1), axis=0)
-    names: list[list[str]] = [[] for _ in range(ids.size)]
-    for g, s in pairs.tolist():
-        names[g].append(src_labels[s])
-    out["sources"] = ["+".join(x) for x in names]
+    data["household_id"] = resolution.household_id[first_rows].astype(np.int64)
+    data["n_records"] = np.bincount(group, minlength=ids.size).astype(np.int64)
+    data["sources"], labels["sources"] = _source_sets(group, src, src_labels, ids.size)
+    orders: dict[str, np.ndarray] = {}
+    chosen_rows: dict[str, np.ndarray] = {}
     for field in _FIELDS:
         if field not in records.columns:
             continue
@@ -166,53 +178,116 @@ def golden_records(
         if survivorship.valid_only and nf is not None:
             ok &= nf.status == 1
         rule = survivorship.rule_of(field)
-        rows = np.flatnonzero(ok)
         value_rows = np.full(ids.size, -1, dtype=np.int64)
-        if rows.size:
-            g = group[rows]
-            if callable(rule):
-                chosen = _user_rule(rule, records[field], rows, g, canon)
-            else:
-                keys = _rule_keys(rule, rows, g, nf, raw, updated, src_rank, records, field)
-                chosen = rows[_first_per_group(g, [*keys, src_rank[rows], canon[rows]])]
+        if callable(rule):
+            rows = np.flatnonzero(ok)
+            if rows.size:
+                chosen = _user_rule(rule, records[field], rows, group[rows], canon)
+                value_rows[group[chosen]] = chosen
+        elif rule in ("most_recent", "source_priority"):
+            if rule not in orders:
+                key = -updated if rule == "most_recent" else src_rank
+                orders[rule] = np.lexsort((tie, key, group))
+            chosen = _first_ok(orders[rule], group, ok)
             value_rows[group[chosen]] = chosen
-        values = records[field]
-        col = np.full(ids.size, None, dtype=object)
+        else:
+            rows = np.flatnonzero(ok)
+            if rows.size:
+                g = group[rows]
+                key = _rule_key(rule, rows, g, nf, raw, records, field)
+                chosen = rows[_first_per_group(g, [key, tie[rows]])]
+                value_rows[group[chosen]] = chosen
         has = value_rows >= 0
-        col[has] = values[value_rows[has]]
-        lineage = np.full(ids.size, None, dtype=object)
-        lineage[has] = ids_text[value_rows[has]]
-        out[field] = col
-        out[f"{field}_from"] = lineage
-    kinds = {k: "category" for k in out if k not in (id_name, "household_id", "n_records")}
-    return Table.from_columns(out, kinds=kinds)
+        data[field] = np.where(has, raw[np.maximum(value_rows, 0)], -1)
+        labels[field] = records.labels(field)
+        chosen_rows[field] = value_rows
+    # lineage: "source/record_id" of the records that supplied a value, as one dictionary
+    is_used = np.zeros(n, dtype=bool)
+    for r in chosen_rows.values():
+        is_used[r[r >= 0]] = True
+    used = np.flatnonzero(is_used)
+    text = np.array(
+        [
+            f"{s}/{r}"
+            for s, r in zip(
+                records.labels("source")[src[used]].tolist(),
+                records.labels("record_id")[records.raw("record_id")[used].astype(np.int64)]
+                .astype(str)
+                .tolist(),
+            )
+        ],
+        dtype=str,
+    )
+    lineage_labels, lineage_code = np.unique(text, return_inverse=True)
+    code_of_row = np.full(n, -1, dtype=np.int64)
+    code_of_row[used] = lineage_code.reshape(-1)
+    lineage_labels = lineage_labels.astype(object)
+    out_data: dict[str, np.ndarray] = {}
+    out_labels: dict[str, np.ndarray] = {}
+    for name, arr in data.items():
+        out_data[name] = arr
+        if name in labels:
+            out_labels[name] = labels[name]
+        if name in chosen_rows:
+            rows = chosen_rows[name]
+            out_data[f"{name}_from"] = np.where(rows >= 0, code_of_row[np.maximum(rows, 0)], -1)
+            out_labels[f"{name}_from"] = lineage_labels
+    specs = {
+        name: ColumnSpec(name, "category" if name in out_labels else "int") for name in out_data
+    }
+    for name in out_labels:
+        out_data[name] = out_data[name].astype(code_dtype(out_labels[name].size))
+    return Table._from_parts(out_data, out_labels, specs=specs)
 
 
-def _rule_keys(
+def _source_sets(
+    group: np.ndarray, src: np.ndarray, src_labels: list[str], n_groups: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and labels of the sources of each entity, written ``"loyalty+web"``."""
+    key = np.unique(pack(group, src))
+    span = int(src.max()) + 1 if src.size else 1
+    g, s = key // span, key % span
+    # each entity's set of sources as a number: bits when they fit, else ranks of the sets
+    if len(src_labels) <= 62:
+        mask = np.zeros(n_groups, dtype=np.int64)
+        np.add.at(mask, g, np.left_shift(1, s))
+        sets, code = np.unique(mask, return_inverse=True)
+        texts = [
+            "+".join(src_labels[b] for b in range(len(src_labels)) if m >> b & 1)
+            for m in sets.tolist()
+        ]
+    else:
+        names: list[list[str]] = [[] for _ in range(n_groups)]
+        for a, b in zip(g.tolist(), s.tolist()):
+            names[a].append(src_labels[b])
+        joined = np.array(["+".join(x) for x in names], dtype=object)
+        texts_arr, code = np.unique(joined, return_inverse=True)
+        texts = texts_arr.tolist()
+    order = np.argsort(np.array(texts, dtype=object), kind="stable")
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[order] = np.arange(len(texts))
+    sorted_texts = np.empty(len(texts), dtype=object)
+    sorted_texts[:] = [texts[i] for i in order.tolist()]
+    return rank[code.reshape(-1)], sorted_texts
+
+
+def _rule_key(
     rule: str,
     rows: np.ndarray,
     group: np.ndarray,
     nf: Any,
     raw: np.ndarray,
-    updated: np.ndarray,
-    src_rank: np.ndarray,
     records: Any,
     field: str,
-) -> list[np.ndarray]:
-    """Sort keys (smallest wins) of a built-in rule for the candidate rows."""
-    if rule == "most_recent":
-        return [-updated[rows]]
-    if rule == "source_priority":
-        return [src_rank[rows]]
+) -> np.ndarray:
+    """Sort key (smallest wins) of ``most_complete`` and ``most_frequent`` for the rows."""
     if rule == "most_complete":
         lengths = np.array([len(str(v)) for v in records.labels(field).tolist()], dtype=np.int64)
-        return [-lengths[raw[rows]]]
+        return -lengths[raw[rows]]
     # most frequent: the normalized value held by most of the entity's records
     codes = nf.codes[rows].astype(np.int64) if nf is not None else raw[rows]
-    _, inverse, counts = np.unique(
-        np.stack([group, codes], axis=1), axis=0, return_inverse=True, return_counts=True
-    )
-    return [-counts[inverse.reshape(-1)]]
+    _, inverse, counts = np.unique(pack(group, codes), return_inverse=True, return_counts=True)
+    return -counts[inverse.reshape(-1)]
 
 
 def _user_rule(
@@ -220,7 +295,7 @@ def _user_rule(
 ) -> np.ndarray:
     order = np.lexsort((canon[rows], g))
     rows, g = rows[order], g[order]
-    starts = np.flatnonzero(np.concatenate(([True], g[1:] != g[:-1])))
+    starts = _starts(g)
     ends = np.append(starts[1:], g.size)
     chosen = []
     for a, b in zip(starts.tolist(), ends.tolist()):

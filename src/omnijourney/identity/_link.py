@@ -9,7 +9,7 @@ import numpy as np
 
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.identity._normalize import NormalizedField, map_labels
-from omnijourney.identity._records import _NORMALIZERS, normalize_records
+from omnijourney.identity._records import _NORMALIZERS
 from omnijourney.tables import TouchpointTable
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def link_touchpoints(
     records = resolution.records
     ids = resolution.person_id if level == "person" else resolution.household_id
     prefix = "P" if level == "person" else "H"
-    norm = normalize_records(records, resolution.rules.normalize)
+    norm = resolution.normalized()
     n = len(touchpoints)
     found = np.full(n, -1, dtype=np.int64)
     for column, field in on.items():

@@ -2,6 +2,8 @@
 
 Emails, phones (E.164), names, addresses, postcodes, cities, dates of birth and account ids
 become comparable keys, with a status per record: missing, valid, invalid or placeholder.
+This module holds the rules, the field type and the names, addresses, postcodes and ids;
+emails and phones are in ``_contacts``, dates of birth in ``_dates``.
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ __all__ = [
     "STATUS",
     "NormalizeRules",
     "NormalizedField",
-    "normalize_dates",
-    "normalize_emails",
+    "normalize_addresses",
+    "normalize_cities",
+    "normalize_ids",
     "normalize_names",
-    "normalize_phones",
+    "normalize_postcodes",
 ]
 
 #: Record status codes of a normalized field.
@@ -193,16 +196,21 @@ def map_labels(
     return NormalizedField(name, codes, labels, label_status[raw])
 
 
-def number_values(values: Sequence[str], keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def number_values(
+    values: Sequence[str] | np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct kept values (in order of first appearance) and the code of each value (-1 when
     not kept)."""
+    items = values.tolist() if isinstance(values, np.ndarray) else values
     idx = np.flatnonzero(keep)
-    kept = [values[i] for i in idx.tolist()] if idx.size < len(values) else list(values)
-    lookup: dict[str, Any] = dict.fromkeys(kept)
-    for i, key in enumerate(lookup):
-        lookup[key] = i
-    codes = np.full(len(values), -1, dtype=np.int64)
-    codes[idx] = np.fromiter(map(lookup.__getitem__, kept), dtype=np.int64, count=len(kept))
+    lookup: dict[str, int] = {}
+    number = lookup.setdefault
+    if idx.size == len(items):
+        found = [number(v, len(lookup)) for v in items]
+    else:
+        found = [number(items[i], len(lookup)) for i in idx.tolist()]
+    codes = np.full(len(items), -1, dtype=np.int64)
+    codes[idx] = found
     labels = np.empty(len(lookup), dtype=object)
     labels[:] = list(lookup)
     return labels, codes
@@ -213,7 +221,11 @@ def as_text(labels: np.ndarray) -> list[str]:
     arr = np.asarray(labels)
     if arr.dtype.kind in "iu":
         return [str(v) for v in arr.tolist()]
-    return [v.strip() if isinstance(v, str) else (_as_text(v) or "") for v in arr.tolist()]
+    items = arr.tolist()
+    try:
+        return list(map(str.strip, items))
+    except TypeError:
+        return [v.strip() if isinstance(v, str) else (_as_text(v) or "") for v in items]
 
 
 # numpy >= 2.3 has vectorized string ufuncs (np.strings, with slice); older numpy takes the
@@ -351,185 +363,6 @@ def normalize_cities(
     return _per_value(texts, key)
 
 
-# --------------------------------------------------------------------------- emails
-
-
-def email_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
-    """One email (see :func:`normalize_emails`)."""
-    values, status = normalize_emails([text], rules)
-    return values[0] or None, int(status[0])
-
-
-_EMAIL_PARTS = re.compile(r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)+)")
-
-
-def normalize_emails(
-    texts: Sequence[str] | np.ndarray, rules: NormalizeRules
-) -> tuple[list[str], np.ndarray]:
-    """Emails in lower case without blanks; provider rules applied when asked.
-
-    Examples
-    --------
-    >>> values, status = normalize_emails([" Jean.Martin+promo@Gmail.com", "test@test.com",
-    ...                                    "jean@"], NormalizeRules())
-    >>> values, status.tolist()
-    (['jeanmartin@gmail.com', '', ''], [1, 3, 2])
-    """
-    items = texts.tolist() if isinstance(texts, np.ndarray) else list(texts)
-    fullmatch = _EMAIL_PARTS.fullmatch
-    placeholders = frozenset(p.lower() for p in rules.placeholder_emails)
-    bad_locals = frozenset(_PLACEHOLDER_EMAIL_LOCALS)
-    bad_domains = frozenset(_PLACEHOLDER_EMAIL_DOMAINS)
-    tagged = frozenset(_TAGGED_PROVIDERS) if rules.email_provider_rules else frozenset()
-    dotless = frozenset(_DOTLESS_PROVIDERS) if rules.email_provider_rules else frozenset()
-    values: list[str] = []
-    status: list[int] = []
-    add, flag = values.append, status.append
-    for text in items:
-        email = text.lower()
-        if " " in email or "\t" in email:
-            email = "".join(email.split())
-        m = fullmatch(email)
-        if m is None:
-            add("")
-            flag(PLACEHOLDER if email in placeholders else INVALID)
-            continue
-        local, domain = m.groups()
-        if email in placeholders or local in bad_locals or domain in bad_domains:
-            add("")
-            flag(PLACEHOLDER)
-            continue
-        if domain in tagged and "+" in local:
-            cut = local.find("+", 1)
-            if cut > 0:
-                local = local[:cut]
-        if domain in dotless:
-            local, domain = local.replace(".", ""), "gmail.com"
-        if not local or local[0] == "." or local[-1] == "." or ".." in local:
-            add("")
-            flag(INVALID)
-            continue
-        add(f"{local}@{domain}")
-        flag(VALID)
-    return values, np.array(status, dtype=np.int8)
-
-
-# --------------------------------------------------------------------------- phones
-
-
-def _e164(text: str, rules: NormalizeRules) -> str:
-    """E.164 text of one phone number, or "" when it cannot be read."""
-    cc, nsn_len, trunk = COUNTRY_PHONE_CODES[rules.default_country]
-    digits = "".join(c for c in text if "0" <= c <= "9")
-    if text.startswith("+"):
-        full = digits if len(digits) >= 8 else ""
-    elif digits.startswith("00") and len(digits) >= 10:
-        full = digits[2:]
-    elif (
-        trunk
-        and digits.startswith(trunk)
-        and (len(digits) == nsn_len + 1 if nsn_len else 7 <= len(digits) <= 13)
-    ):
-        full = f"{cc}{digits[1:]}"
-    elif nsn_len and len(digits) == nsn_len and not digits.startswith("0"):
-        full = f"{cc}{digits}"
-    else:
-        full = ""
-    if not (8 <= len(full) <= 15) or full.startswith("0"):
-        return ""
-    return "+" + full
-
-
-def phone_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
-    """One phone: the reference for :func:`normalize_phones`."""
-    text = text.strip()
-    if len(text) > 32:
-        return None, INVALID
-    digits = "".join(c for c in text if "0" <= c <= "9")
-    if len(digits) >= 6 and max(digits.count(d) for d in set(digits)) >= len(digits) - 1:
-        return None, PLACEHOLDER
-    out = _e164(text, rules)
-    if not out:
-        return None, INVALID
-    if text in rules.placeholder_phones or out in {
-        _e164(p, rules) for p in rules.placeholder_phones
-    }:
-        return None, PLACEHOLDER
-    return out, VALID
-
-
-def normalize_phones(
-    texts: Sequence[str] | np.ndarray, rules: NormalizeRules
-) -> tuple[list[str], np.ndarray]:
-    """Phones in E.164 (``"+33612345678"``), national numbers read in ``default_country``.
-
-    Accepts ``+33 6 12 34 56 78``, ``06.12.34.56.78``, ``0033612345678``, ``612345678``
-    (national number without its trunk prefix). Numbers of one or two repeated digits are
-    placeholders; numbers of a wrong length are invalid. Vectorized over the distinct values.
-
-    Examples
-    --------
-    >>> values, status = normalize_phones(["06 12 34 56 78", "+33 6.12.34.56.78",
-    ...                                    "0033612345678", "0000000000", "12"],
-    ...                                   NormalizeRules())
-    >>> values, status.tolist()
-    (['+33612345678', '+33612345678', '+33612345678', '', ''], [1, 1, 1, 3, 2])
-    """
-    texts = _S.strip(np.asarray(texts, dtype=str))
-    n = texts.size
-    if n == 0:
-        return texts, np.zeros(0, dtype=np.int8)
-    lengths = _S.str_len(texts)
-    too_long = lengths > 32
-    width = int(max(1, min(32, lengths.max())))
-    chars = np.where(too_long, "", texts).astype(f"<U{width}").view(np.uint32).reshape(n, width)
-    is_digit = (chars >= 48) & (chars <= 57)
-    plus = chars[:, 0] == ord("+")
-    cc, nsn_len, trunk = COUNTRY_PHONE_CODES[rules.default_country]
-    # the digits read left to right into an integer (15 digits fit in int64)
-    value = np.zeros(n, dtype=np.int64)
-    count = np.zeros(n, dtype=np.int64)
-    digit = chars.astype(np.int64) - 48
-    for k in range(width):
-        take = is_digit[:, k] & (count < 17)
-        value = np.where(take, value * 10 + digit[:, k], value)
-        count += is_digit[:, k]
-    kept = np.minimum(count, 17)
-    first, second, third = ((value // 10 ** np.maximum(kept - j, 0)) % 10 for j in (1, 2, 3))
-    e164 = np.full(n, -1, dtype=np.int64)
-    ndig = np.zeros(n, dtype=np.int64)
-    intl = plus & (count >= 8) & (first != 0)
-    e164[intl], ndig[intl] = value[intl], count[intl]
-    dial00 = ~plus & (first == 0) & (second == 0) & (count >= 10) & (third != 0)
-    e164[dial00] = value[dial00] % 10 ** np.minimum(count[dial00] - 2, 18)
-    ndig[dial00] = count[dial00] - 2
-    rest = ~intl & ~dial00 & ~plus
-    with_trunk = rest & (first == (int(trunk) if trunk else -1)) & (count >= 2)
-    if nsn_len:
-        with_trunk &= count == nsn_len + 1
-        bare = rest & ~with_trunk & (count == nsn_len) & (first != 0)
-    else:
-        with_trunk &= (count >= 7) & (count <= 13)
-        bare = np.zeros(n, dtype=bool)
-    national = np.where(with_trunk, value % 10 ** np.maximum(count - 1, 0), value)
-    nat_len = np.where(with_trunk, count - 1, count)
-    local = with_trunk | bare
-    e164[local] = cc * 10 ** nat_len[local] + national[local]
-    ndig[local] = nat_len[local] + len(str(cc))
-    valid = (e164 > 0) & (ndig >= 8) & (ndig <= 15) & ~too_long & (count <= 17)
-    # placeholders: one or two repeated digits (0000000000, 0600000000) or a listed number
-    most = np.zeros(n, dtype=np.int64)
-    for d in range(10):
-        most = np.maximum(most, np.count_nonzero(chars == 48 + d, axis=1))
-    repeated = (most >= count - 1) & (count >= 6)
-    values = _S.add("+", np.where(valid, e164, 0).astype(str))
-    listed = [v for v in (_e164(p, rules) for p in rules.placeholder_phones) if v]
-    ph = repeated | np.isin(texts, list(rules.placeholder_phones))
-    ph |= valid & np.isin(values, listed)
-    status = np.where(ph, PLACEHOLDER, np.where(valid, VALID, INVALID)).astype(np.int8)
-    return np.where(status == VALID, values, "").tolist(), status
-
-
 # --------------------------------------------------------------------------- addresses
 
 _NUMBER = re.compile(r"^(\d+)\s*(bis|ter|quater|[a-d])?\b\s*")
@@ -546,6 +379,10 @@ def normalize_addresses(
 ) -> tuple[list[str], np.ndarray]:
     """Addresses as ``"<number> <street words>"`` with street types spelled out.
 
+    An address that starts with a plain number (``"12 "``, ``"12, "``) is read as that number
+    and its street, whose distinct spellings are folded once each: a city has far fewer
+    streets than addresses.
+
     Examples
     --------
     >>> values, status = normalize_addresses(["12, Av. du Gal de Gaulle",
@@ -554,7 +391,41 @@ def normalize_addresses(
     >>> values, status.tolist()
     (['12 avenue du general de gaulle', '12 avenue du general de gaulle', ''], [1, 1, 3])
     """
-    items = texts.tolist() if isinstance(texts, np.ndarray) else texts
+    items = texts.tolist() if isinstance(texts, np.ndarray) else list(texts)
+    numbers: list[str] = []
+    streets: list[str] = []
+    whole: list[int] = []
+    for i, text in enumerate(items):
+        head, _, tail = text.partition(" ")
+        head = head.rstrip(",")
+        if head.isdigit() and head.isascii():
+            numbers.append(head)
+            streets.append(tail)
+        else:
+            numbers.append("")
+            streets.append("")
+            whole.append(i)
+    # each distinct street once
+    lookup: dict[str, int] = {}
+    number = lookup.setdefault
+    street_code = [number(t, len(lookup)) for t in streets]
+    types = dict(rules.street_types)
+    spelled = [" ".join([types.get(w, w) for w in fold(t).split()]) for t in lookup]
+    values = [
+        (f"{n} {spelled[c]}" if spelled[c] else n) if n else ""
+        for n, c in zip(numbers, street_code)
+    ]
+    status = np.full(len(items), VALID, dtype=np.int8)
+    if whole:
+        rest, rest_status = _address_values([items[i] for i in whole], rules)
+        for i, v in zip(whole, rest):
+            values[i] = v
+        status[np.array(whole, dtype=np.int64)] = rest_status
+    return values, status
+
+
+def _address_values(items: Sequence[str], rules: NormalizeRules) -> tuple[list[str], np.ndarray]:
+    """Folded address texts, street types spelled out (one per distinct text)."""
     types = dict(rules.street_types)
     placeholders = _placeholder_names(rules.placeholder_names)
     values: list[str] = []
@@ -577,7 +448,14 @@ def split_address(normalized: np.ndarray) -> tuple[list[str | None], list[str | 
     """House number (with bis/ter) and street of normalized addresses."""
     numbers: list[str | None] = []
     streets: list[str | None] = []
+    suffixes = ("bis", "ter", "quater", "a", "b", "c", "d")
     for a in normalized.tolist():
+        head, _, tail = a.partition(" ")
+        if head.isdigit() and head.isascii() and tail.partition(" ")[0] not in suffixes:
+            # the common case, as the pattern below reads it
+            numbers.append(head.lstrip("0") or "0")
+            streets.append(tail or None)
+            continue
         m = _NUMBER.match(a)
         if m:
             numbers.append((m.group(1).lstrip("0") or "0") + (m.group(2) or ""))
@@ -655,133 +533,3 @@ def normalize_ids(
     ph |= ok & (S.str_len(S.lstrip(a, "0")) == 0)
     status = np.where(ph, PLACEHOLDER, np.where(ok, VALID, INVALID)).astype(np.int8)
     return np.where(status == VALID, a, "").tolist(), status
-
-
-# --------------------------------------------------------------------------- dates
-
-_DATE_SEP = re.compile(r"^(\d{1,4})[/.\- ](\d{1,2})[/.\- ](\d{1,4})$")
-
-
-def _day(year: int, month: int, day: int) -> np.datetime64 | None:
-    try:
-        return np.datetime64(f"{year:04d}-{month:02d}-{day:02d}", "D")
-    except ValueError:
-        return None
-
-
-def parse_date(text: str, rules: NormalizeRules) -> np.datetime64 | None:
-    """One date from ISO, ``YYYYMMDD``, ``DD/MM/YYYY`` or ``D/M/YY`` text (None if unreadable).
-
-    Examples
-    --------
-    >>> parse_date("2/3/85", NormalizeRules()), parse_date("1985-03-02", NormalizeRules())
-    (np.datetime64('1985-03-02'), np.datetime64('1985-03-02'))
-    """
-    text = _drop_time(text.strip())
-    if text.isdigit() and len(text) == 8:
-        return _day(int(text[:4]), int(text[4:6]), int(text[6:]))
-    m = _DATE_SEP.match(text)
-    if not m:
-        return None
-    a, b, c = m.group(1), m.group(2), m.group(3)
-    if len(a) == 4:
-        return _day(int(a), int(b), int(c))
-    day, month = (int(a), int(b)) if rules.date_order == "DMY" else (int(b), int(a))
-    year = int(c)
-    if len(c) == 2:
-        year += 1900 if year > rules.two_digit_year_pivot else 2000
-    elif len(c) != 4:
-        return None
-    return _day(year, month, day)
-
-
-def _drop_time(text: str) -> str:
-    if ":" not in text:
-        return text
-    return text.partition(" ")[0].partition("T")[0]
-
-
-@lru_cache(maxsize=8)
-def _placeholder_days(rules: NormalizeRules) -> frozenset[str]:
-    return frozenset(str(parse_date(p, rules)) for p in rules.placeholder_dates)
-
-
-def date_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
-    """One date of birth as ISO text: the reference for :func:`normalize_dates`."""
-    day = parse_date(text, rules)
-    if day is None:
-        return None, INVALID
-    iso = str(day)
-    if iso in _placeholder_days(rules):
-        return None, PLACEHOLDER
-    if day > np.datetime64("today", "D") or day < np.datetime64("1900-01-01", "D"):
-        return None, INVALID
-    return iso, VALID
-
-
-def normalize_dates(
-    texts: Sequence[str] | np.ndarray, rules: NormalizeRules
-) -> tuple[list[str], np.ndarray]:
-    """Dates of birth as ISO ``YYYY-MM-DD``; unreadable, future or pre-1900 dates are invalid.
-
-    Vectorized: the digit groups of every distinct text are read at once.
-
-    Examples
-    --------
-    >>> values, status = normalize_dates(["1985-03-02", "02/03/1985", "2/3/85", "19850302",
-    ...                                   "01/01/1900", "31/02/1985"], NormalizeRules())
-    >>> values
-    ['1985-03-02', '1985-03-02', '1985-03-02', '1985-03-02', '', '']
-    >>> status.tolist()
-    [1, 1, 1, 1, 3, 2]
-    """
-    texts = _S.strip(np.asarray(texts, dtype=str))
-    n = texts.size
-    if n == 0:
-        return texts, np.zeros(0, dtype=np.int8)
-    # a time part ("1985-03-02T00:00:00", "02/03/1985 00:00") is ignored
-    if FAST_STRINGS:
-        timed = _S.find(texts, ":") >= 0
-        head = _S.partition(_S.partition(texts, " ")[0], "T")[0]
-        texts = np.where(timed, head, texts)
-    else:
-        texts = np.array([_drop_time(t) for t in texts.tolist()], dtype=str)
-    width = 10
-    rest_ok = _S.str_len(texts) <= width
-    chars = texts.astype(f"<U{width}").view(np.uint32).reshape(n, width)
-    digit = (chars >= 48) & (chars <= 57)
-    sep = np.isin(chars, [ord(c) for c in "/.- "])
-    end = chars == 0
-    well_formed = np.all(digit | sep | end, axis=1) & rest_ok & digit[:, 0]
-    group = np.cumsum(sep, axis=1)
-    value = np.zeros((n, 4), dtype=np.int64)
-    length = np.zeros((n, 4), dtype=np.int64)
-    rows = np.arange(n)
-    for k in range(width):
-        g = np.minimum(group[:, k], 3)
-        d = digit[:, k]
-        value[rows[d], g[d]] = value[rows[d], g[d]] * 10 + (chars[d, k].astype(np.int64) - 48)
-        length[rows[d], g[d]] += 1
-    n_groups = (length > 0).sum(axis=1)
-    compact = well_formed & (n_groups == 1) & (length[:, 0] == 8)
-    three = well_formed & (n_groups == 3) & (group[:, -1] <= 2) & np.all(length[:, :3] > 0, 1)
-    iso_like = three & (length[:, 0] == 4)
-    dmy = three & (length[:, 0] <= 2) & ((length[:, 2] == 2) | (length[:, 2] == 4))
-    year = np.where(compact, value[:, 0] // 10_000, np.where(iso_like, value[:, 0], value[:, 2]))
-    month = np.where(compact, value[:, 0] // 100 % 100, value[:, 1])
-    day = np.where(compact, value[:, 0] % 100, np.where(iso_like, value[:, 2], value[:, 0]))
-    if rules.date_order == "MDY":
-        month, day = np.where(dmy, value[:, 0], month), np.where(dmy, value[:, 1], day)
-    short = dmy & (length[:, 2] == 2)
-    year = np.where(short, year + np.where(year > rules.two_digit_year_pivot, 1900, 2000), year)
-    parsed = compact | iso_like | dmy
-    parsed &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (year >= 1) & (year < 9999)
-    months = np.where(parsed, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + np.where(parsed, day - 1, 0).astype("timedelta64[D]")
-    parsed &= days.astype("datetime64[M]") == months
-    iso = np.datetime_as_string(days, unit="D")
-    ph = parsed & np.isin(iso, list(_placeholder_days(rules)))
-    today = np.datetime64("today", "D")
-    ok = parsed & ~ph & (days <= today) & (days >= np.datetime64("1900-01-01", "D"))
-    status = np.where(ph, PLACEHOLDER, np.where(ok, VALID, INVALID)).astype(np.int8)
-    return np.where(ok, iso, "").tolist(), status

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney.identity._arrays import distinct_per
 from omnijourney.identity._normalize import STATUS
-from omnijourney.identity._records import normalize_records
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def quality_report(res: Resolution) -> QualityReport:
     (2, ['test@test.com'])
     """
     records = res.records
-    norm = normalize_records(records, res.rules.normalize)
+    norm = res.normalized()
     src = records.raw("source").astype(np.int64)
     labels = records.labels("source").tolist()
     n_src = len(labels)
@@ -129,8 +129,7 @@ def quality_report(res: Resolution) -> QualityReport:
         data["validity"] = np.where(data["filled"] > 0, data["valid"] / data["filled"], 1.0)
     fields = Table.from_columns(data, kinds={"source": "category", "field": "category"})
     per_src = np.bincount(src, minlength=n_src)
-    pairs = np.unique(np.stack([src, res.person_id], axis=1), axis=0)
-    persons_src = np.bincount(pairs[:, 0], minlength=n_src)
+    persons_src = distinct_per(src, res.person_id, n_src)
     sources = Table.from_columns(
         {
             "source": labels,

@@ -16,6 +16,8 @@ from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import DataError
 from omnijourney.identity import _normalize as N
+from omnijourney.identity._contacts import normalize_emails, normalize_phones
+from omnijourney.identity._dates import normalize_dates
 from omnijourney.tables import Quarantined, Rejects, Table, build_table, concat
 
 __all__ = [
@@ -337,10 +339,12 @@ class NormalizedRecords:
     Attributes
     ----------
     fields : dict of str to NormalizedField
-        ``first_name``, ``last_name``, ``email``, ``email_user`` (local part), ``phone``
-        (E.164), ``house_number``, ``street``, ``address`` (number and street), ``postcode``,
-        ``city``, ``date_of_birth`` (ISO), ``loyalty_id``, ``account_id``, ``card_id``, for
-        the columns the table has.
+        ``first_name``, ``last_name``, ``full_name`` (both names in alphabetical order, the
+        same when they were typed swapped), ``email``, ``email_user`` (local part),
+        ``email_domain``, ``phone`` (E.164), ``house_number``, ``street``, ``address``
+        (number and street), ``postcode``, ``city``, ``location`` (address and postcode),
+        ``date_of_birth`` (ISO), ``loyalty_id``, ``account_id``, ``card_id``, for the
+        columns the table has.
     dob_days : numpy.ndarray of int64
         Date of birth as days since 1970-01-01 (``-2**62`` when not valid).
     rules : NormalizeRules
@@ -383,13 +387,13 @@ class NormalizedRecords:
 
 _NORMALIZERS = {
     "first_name": N.normalize_names,
-    "email": N.normalize_emails,
-    "phone": N.normalize_phones,
+    "email": normalize_emails,
+    "phone": normalize_phones,
     "address": N.normalize_addresses,
     "address_2": N.normalize_addresses,
     "postcode": N.normalize_postcodes,
     "city": N.normalize_cities,
-    "date_of_birth": N.normalize_dates,
+    "date_of_birth": normalize_dates,
     "loyalty_id": N.normalize_ids,
     "account_id": N.normalize_ids,
     "card_id": N.normalize_ids,
@@ -398,38 +402,46 @@ _NORMALIZERS = {
 
 
 def derive_field(field: N.NormalizedField, fn: Any, name: str) -> N.NormalizedField:
-    """A field computed from another field's normalized labels (``fn(label) -> str | None``)."""
-    derived = [fn(v) for v in field.labels.tolist()]
-    keep = np.array([d is not None for d in derived], dtype=bool)
-    labels, to_new = N.number_values([d or "" for d in derived], keep)
+    """A field computed from another field's normalized labels: ``fn(label) -> str | None``,
+    or the derived value of each label as a list."""
+    derived = fn if isinstance(fn, list) else [fn(v) for v in field.labels.tolist()]
+    if all(d is not None for d in derived):
+        labels, to_new = N.number_values(derived, np.ones(len(derived), dtype=bool))
+    else:
+        keep = np.array([d is not None for d in derived], dtype=bool)
+        labels, to_new = N.number_values([d or "" for d in derived], keep)
     to_new = np.append(to_new, -1)
     codes = to_new[np.where(field.codes >= 0, field.codes, len(derived)).astype(np.int64)]
     return N.NormalizedField(name, codes.astype(code_dtype(labels.size)), labels, field.status)
 
 
 def _combine(
-    a: N.NormalizedField | None, b: N.NormalizedField | None, name: str, sep: str = " "
+    a: N.NormalizedField | None,
+    b: N.NormalizedField | None,
+    name: str,
+    sep: str = " ",
+    *,
+    ordered: bool = True,
 ) -> N.NormalizedField | None:
-    """Concatenation of two fields' values (None when either is missing)."""
+    """Concatenation of two fields' values (None when either is missing); with
+    ``ordered=False`` the two values in alphabetical order (names typed in either order)."""
     if a is None or b is None:
         return None
     ok = (a.codes >= 0) & (b.codes >= 0)
     ia, ib = a.codes[ok].astype(np.int64), b.codes[ok].astype(np.int64)
     pair = ia * (b.labels.size + 1) + ib
     uniq, inverse = np.unique(pair, return_inverse=True)
-    texts = [
-        f"{a.labels[p // (b.labels.size + 1)]}{sep}{b.labels[p % (b.labels.size + 1)]}"
-        for p in uniq.tolist()
-    ]
-    order = np.argsort(np.array(texts, dtype=object), kind="stable")
-    rank = np.empty(len(texts), dtype=np.int64)
-    rank[order] = np.arange(len(texts))
-    labels = np.empty(len(texts), dtype=object)
-    labels[:] = [texts[i] for i in order.tolist()]
+    left = a.labels[uniq // (b.labels.size + 1)].tolist()
+    right = b.labels[uniq % (b.labels.size + 1)].tolist()
+    if ordered:
+        texts = [f"{x}{sep}{y}" for x, y in zip(left, right)]
+    else:
+        texts = [f"{x}{sep}{y}" if x <= y else f"{y}{sep}{x}" for x, y in zip(left, right)]
+    labels, rank = N.number_values(texts, np.ones(len(texts), dtype=bool))
     codes = np.full(a.codes.size, -1, dtype=np.int64)
     codes[ok] = rank[inverse.reshape(-1)]
     status = np.where(ok, N.VALID, np.maximum(a.status, b.status)).astype(np.int8)
-    return N.NormalizedField(name, codes.astype(code_dtype(len(texts))), labels, status)
+    return N.NormalizedField(name, codes.astype(code_dtype(labels.size)), labels, status)
 
 
 def normalize_records(
@@ -474,8 +486,10 @@ def normalize_records(
             "last_name",
         )
     if "email" in fields:
-        fields["email_user"] = derive_field(
-            fields["email"], lambda e: e.rpartition("@")[0], "email_user"
+        parts = [e.rpartition("@") for e in fields["email"].labels.tolist()]
+        fields["email_user"] = derive_field(fields["email"], [p[0] for p in parts], "email_user")
+        fields["email_domain"] = derive_field(
+            fields["email"], [p[2] for p in parts], "email_domain"
         )
     if "address" in fields:
         numbers, streets = N.split_address(fields["address"].labels)
@@ -507,10 +521,9 @@ def normalize_records(
         loc = _combine(fields["address"], place, "location", sep=" | ")
         if loc is not None:
             fields["location"] = _merge_fields(loc, fields["address"], loc.codes >= 0, "location")
-    if "email" in fields:
-        fields["email_domain"] = derive_field(
-            fields["email"], lambda e: e.rpartition("@")[2], "email_domain"
-        )
+    names = _combine(fields.get("first_name"), fields.get("last_name"), "full_name", ordered=False)
+    if names is not None:
+        fields["full_name"] = names
     dob = fields.get("date_of_birth")
     dob_days = np.full(len(records), -(2**62), dtype=np.int64)
     if dob is not None and dob.labels.size:
@@ -523,10 +536,13 @@ def normalize_records(
 def _merge_fields(
     first: N.NormalizedField, second: N.NormalizedField, use_first: np.ndarray, name: str
 ) -> N.NormalizedField:
-    """Per record, ``first`` where ``use_first`` else ``second``, on one sorted dictionary."""
-    union = C.union_labels([first.labels, second.labels], name, "NormalizedRecords")
-    a = C.remap(first.codes, first.labels, union).astype(np.int64)
-    b = C.remap(second.codes, second.labels, union).astype(np.int64)
+    """Per record, ``first`` where ``use_first`` else ``second``, on one dictionary."""
+    both = [*first.labels.tolist(), *second.labels.tolist()]
+    union, code_of = N.number_values(both, np.ones(len(both), dtype=bool))
+    to_a = np.append(code_of[: first.labels.size], -1)
+    to_b = np.append(code_of[first.labels.size :], -1)
+    a = to_a[np.where(first.codes >= 0, first.codes, first.labels.size).astype(np.int64)]
+    b = to_b[np.where(second.codes >= 0, second.codes, second.labels.size).astype(np.int64)]
     codes = np.where(use_first, a, b).astype(code_dtype(union.size))
     status = np.where(use_first, first.status, second.status).astype(np.int8)
     return N.NormalizedField(name, codes, union, status)

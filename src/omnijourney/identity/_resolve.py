@@ -2,6 +2,8 @@
 
 The pipeline runs in the records' canonical order (by source and record id), so the partition
 is the same for any order of the input rows; results are given back aligned with the input.
+A resolution can take a new batch of records (:meth:`Resolution.update`) or overrides
+(:meth:`Resolution.with_overrides`) and keep its person and household ids.
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ import numpy as np
 
 from omnijourney.errors import ConfigError
 from omnijourney.identity._blocking import block_pairs
-from omnijourney.identity._cluster import cluster_links
-from omnijourney.identity._compare import Comparison, compare_pairs
+from omnijourney.identity._compare import compare_pairs
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
-    fit_fellegi_sunter,
-    tf_adjustments,
+    exact_u,
     u_by_sampling,
+    with_exact_u,
 )
-from omnijourney.identity._normalize import NormalizedField
+from omnijourney.identity._incremental import (
+    ResolutionChanges,
+    merge_batch,
+    old_rows,
+    stable_ids,
+)
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
-from omnijourney.identity._rules import KEY_FIELDS, Overrides, ResolutionRules
+from omnijourney.identity._rules import Overrides, ResolutionRules
+from omnijourney.identity._scoring import Stage, cap_keys, mark_conflicting_keys, relevel_shared
 from omnijourney.tables import Table
 
 __all__ = ["LINK_LEVELS", "Resolution", "resolve"]
@@ -42,11 +49,13 @@ class Resolution:
         The records resolved, in the order given.
     person_id, household_id : numpy.ndarray of int64
         Person and household of each record, aligned with ``records``. Ids are numbered from 1
-        in the canonical order of their first record.
+        in the canonical order of their first record; a resolution made from an earlier one
+        (:meth:`update`, :meth:`with_overrides`) keeps the earlier ids.
     pair_left, pair_right : numpy.ndarray of int64
         Rows of ``records`` of every candidate pair that was scored.
     gamma : numpy.ndarray of int8, shape (n_pairs, n_comparisons)
-        Comparison levels of each pair (indices into ``model.comparisons[c].levels``).
+        Comparison levels of each pair (indices into the levels of the comparisons of
+        ``rules`` whose fields the records have, in that order).
     rule : numpy.ndarray of int8
         Blocking rule that found each pair (index into ``rules.blocking``; one past the end
         for must-link overrides).
@@ -68,6 +77,11 @@ class Resolution:
     shared_values : Table
         Identifier values treated as household evidence or ignored: ``field``, ``value``,
         ``records``, ``use`` (``household`` or ``ignored``).
+    blocking_report : Table
+        Pairs found by each blocking rule (see :class:`CandidatePairs`).
+    changes : ResolutionChanges
+        What changed with respect to the resolution this one was made from (empty for a
+        resolution from scratch).
     """
 
     records: CustomerRecordTable
@@ -87,6 +101,9 @@ class Resolution:
     no_identifier: np.ndarray
     shared_values: Table
     blocking_report: Table
+    changes: ResolutionChanges = attrs.field(factory=ResolutionChanges)
+    # the normalized records, kept for golden records and reports (not serialized)
+    _normalized: NormalizedRecords | None = attrs.field(default=None, init=False)
 
     @property
     def n_records(self) -> int:
@@ -103,16 +120,28 @@ class Resolution:
         """Distinct households."""
         return int(np.unique(self.household_id).size)
 
+    def normalized(self) -> NormalizedRecords:
+        """The normalized values of ``records`` (aligned with it), computed once."""
+        if self._normalized is None:
+            object.__setattr__(
+                self, "_normalized", normalize_records(self.records, self.rules.normalize)
+            )
+        assert self._normalized is not None
+        return self._normalized
+
     def summary(self) -> str:
         """A few lines: records, persons, households, pairs scored and linked."""
         links = np.bincount(self.link.astype(np.int64), minlength=3)
-        return (
+        text = (
             f"Resolution: {self.n_records:,} records -> {self.n_persons:,} persons -> "
             f"{self.n_households:,} households\n"
             f"  pairs scored: {self.pair_left.size:,}; linked as person: {links[2]:,}, "
             f"as household only: {links[1]:,}\n"
             f"  records without identifier: {int(self.no_identifier.sum()):,}"
         )
+        if self.changes != ResolutionChanges():
+            text += f"\n  changes: {self.changes.summary()}"
+        return text
 
     def __repr__(self) -> str:
         return self.summary()
@@ -124,6 +153,10 @@ class Resolution:
     def household_of(self, household_id: int) -> np.ndarray:
         """Rows of the records of one household."""
         return np.flatnonzero(self.household_id == household_id)
+
+    def record_key(self, row: int) -> tuple[str, str]:
+        """``(source, record_id)`` of a row, as overrides name records."""
+        return (str(self.records["source"][row]), str(self.records["record_id"][row]))
 
     # the capabilities built on a resolution live in their own modules
     def golden_records(self, survivorship: Any = None, *, level: str = "person") -> Table:
@@ -151,119 +184,102 @@ class Resolution:
     def with_overrides(self, overrides: Overrides) -> Resolution:
         """The same records resolved again with extra must-link / cannot-link decisions.
 
-        The fitted models are reused, so only the overrides change the result.
+        The fitted models are reused and the ids are kept, so only the persons the overrides
+        touch change; ``changes`` lists them (the way to undo a wrong merge).
+
+        Examples
+        --------
+        >>> from omnijourney.identity import CustomerRecordTable, Overrides, resolve
+        >>> recs = CustomerRecordTable.from_columns({"source": ["web", "shop"],
+        ...     "record_id": ["W1", "S1"], "email": ["zoe@mail.fr", "Zoe@Mail.fr"]})
+        >>> res = resolve(recs)
+        >>> undone = res.with_overrides(Overrides(cannot_link=[(("web", "W1"), ("shop", "S1"))]))
+        >>> res.person_id.tolist(), undone.person_id.tolist(), undone.changes.split_persons
+        ([1, 1], [2, 1], ((1, (1, 2)),))
         """
-        return resolve(
-            self.records,
-            self.rules,
-            overrides=self.overrides + overrides,
-            model=self.model,
-            person_model=self.person_model,
-        )
+        return resolve(self.records, overrides=self.overrides + overrides, previous=self)
+
+    def update(self, records: CustomerRecordTable, *, refit: bool = False) -> Resolution:
+        """Add a batch of new or updated records; person and household ids stay.
+
+        Records are recognised by (source, record id): a record given again replaces the
+        earlier version, the others are added. The result is the resolution of all the
+        records (its partition is the one :func:`resolve` finds on them with the same
+        models), with the earlier ids kept and ``changes`` listing the persons and
+        households created, merged and split.
+
+        Parameters
+        ----------
+        records : CustomerRecordTable
+            The batch, with columns the resolved records have (others are missing values).
+        refit : bool
+            Fit the models again on all the records instead of reusing them.
+
+        Examples
+        --------
+        >>> from omnijourney.identity import CustomerRecordTable, resolve
+        >>> old = CustomerRecordTable.from_columns({"source": ["web", "shop"],
+        ...     "record_id": ["W1", "S1"], "email": ["zoe@mail.fr", "paul@mail.fr"]})
+        >>> res = resolve(old)
+        >>> batch = CustomerRecordTable.from_columns({"source": ["shop"], "record_id": ["S2"],
+        ...     "email": ["ZOE@mail.fr"]})
+        >>> new = res.update(batch)
+        >>> new.person_id.tolist(), new.changes.added_records, new.changes.new_persons
+        ([2, 1, 2], 1, ())
+        """
+        merged, added, updated = merge_batch(self.records, records)
+        out = resolve(merged, previous=self, refit=refit)
+        changes = attrs.evolve(out.changes, added_records=added, updated_records=updated)
+        return _with_changes(out, changes)
 
 
-def _record_index(records: CustomerRecordTable) -> dict[tuple[str, str], int]:
-    src = records["source"]
-    rid = records["record_id"]
-    return {(str(s), str(r)): i for i, (s, r) in enumerate(zip(src.tolist(), rid.tolist()))}
+def _with_changes(res: Resolution, changes: ResolutionChanges) -> Resolution:
+    new = attrs.evolve(res, changes=changes)
+    object.__setattr__(new, "_normalized", res._normalized)
+    return new
 
 
 def _override_rows(
+    records: CustomerRecordTable,
     pairs: tuple[tuple[tuple[str, str], tuple[str, str]], ...],
-    index: dict[tuple[str, str], int],
     what: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    rows_a, rows_b = [], []
-    for a, b in pairs:
-        for key in (a, b):
-            if key not in index:
-                msg = f"{what}: no record {key[1]!r} in source {key[0]!r}"
-                raise ConfigError(msg)
-        rows_a.append(index[a])
-        rows_b.append(index[b])
-    return np.array(rows_a, dtype=np.int64), np.array(rows_b, dtype=np.int64)
+    """Rows of the records named by override pairs."""
+    if not pairs:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    src_labels, rid_labels = records.labels("source"), records.labels("record_id")
+    key = records.raw("source").astype(np.int64) * (rid_labels.size + 1)
+    key = key + records.raw("record_id").astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    rows = []
+    for source, rid in (k for pair in pairs for k in pair):
+        s = _label_code(src_labels, source)
+        r = _label_code(rid_labels, rid)
+        row = -1
+        if s >= 0 and r >= 0:
+            want = s * (rid_labels.size + 1) + r
+            pos = int(np.searchsorted(key[order], want))
+            if pos < key.size and key[order][pos] == want:
+                row = int(order[pos])
+        if row < 0:
+            msg = f"{what}: no record {rid!r} in source {source!r}"
+            raise ConfigError(msg)
+        rows.append(row)
+    out = np.array(rows, dtype=np.int64)
+    return out[0::2], out[1::2]
 
 
-def _cap_keys(
-    norm: NormalizedRecords, rules: ResolutionRules
-) -> tuple[NormalizedRecords, dict[str, np.ndarray], Table]:
-    """Ignore over-common identifier values; flag frequent ones as household evidence."""
-    fields = dict(norm.fields)
-    shared: dict[str, np.ndarray] = {}
-    rows: dict[str, list[Any]] = {"field": [], "value": [], "records": [], "use": []}
-    for name in KEY_FIELDS:
-        if name not in fields:
-            continue
-        f = fields[name]
-        valid = f.codes[f.codes >= 0].astype(np.int64)
-        counts = np.bincount(valid, minlength=f.labels.size)
-        ignored = counts > rules.key_max_records
-        shared[name] = counts > rules.person_key_max_records
-        for code in np.flatnonzero(shared[name]).tolist():
-            rows["field"].append(name)
-            rows["value"].append(str(f.labels[code]))
-            rows["records"].append(int(counts[code]))
-            rows["use"].append("ignored" if ignored[code] else "household")
-        if ignored.any():
-            codes = f.codes.astype(np.int64)
-            drop = (codes >= 0) & ignored[np.maximum(codes, 0)]
-            new_codes = np.where(drop, -1, codes).astype(f.codes.dtype)
-            fields[name] = NormalizedField(f.name, new_codes, f.labels, f.status)
-    table = Table.from_columns(
-        {**rows, "records": np.array(rows["records"], dtype=np.int64)},
-        kinds={"field": "category", "value": "category", "use": "category"},
-    )
-    return NormalizedRecords(fields, norm.dob_days, norm.rules), shared, table
-
-
-def _mark_conflicting_keys(
-    norm: NormalizedRecords,
-    comps: list[Comparison],
-    gamma: np.ndarray,
-    left: np.ndarray,
-    shared: dict[str, np.ndarray],
-) -> None:
-    """Identifier values carried by records whose first names or birth dates differ are shared."""
-    names = [c.name for c in comps]
-    conflict = np.zeros(left.size, dtype=bool)
-    for c, comp in enumerate(comps):
-        if comp.field in ("first_name", "date_of_birth"):
-            conflict |= gamma[:, c] == comp.levels.index("else")
-    _ = names
-    for c, comp in enumerate(comps):
-        if comp.kind != "key" or comp.field not in shared:
-            continue
-        hit = (gamma[:, c] == 1) & conflict
-        codes = norm[comp.field].codes[left[hit]].astype(np.int64)
-        shared[comp.field][codes] = True
-
-
-def _relevel_shared(
-    norm: NormalizedRecords,
-    comps: list[Comparison],
-    gamma: np.ndarray,
-    left: np.ndarray,
-    shared: dict[str, np.ndarray],
-) -> None:
-    for c, comp in enumerate(comps):
-        if comp.kind != "key" or comp.field not in shared:
-            continue
-        exact = np.flatnonzero(gamma[:, c] == 1)
-        codes = norm[comp.field].codes[left[exact]].astype(np.int64)
-        gamma[exact[shared[comp.field][codes]], c] = comp.levels.index("exact_shared")
-
-
-def _initial_person_u(comps: list[Comparison]) -> list[np.ndarray]:
-    """Inside a household, other members rarely agree on person fields."""
-    out = []
-    for comp in comps:
-        k = len(comp.levels) - 1
-        u = np.full(k, 0.05 / max(k - 1, 1))
-        u[-1] = 0.95
-        if "exact_shared" in comp.levels:
-            u[comp.levels.index("exact_shared") - 1] = 0.3
-        out.append(u / u.sum())
-    return out
+def _label_code(labels: np.ndarray, text: str) -> int:
+    """Code of a label given as text (labels may be numbers), -1 when absent."""
+    if labels.dtype.kind in "iu":
+        try:
+            value: Any = int(text)
+        except ValueError:
+            return -1
+    else:
+        value = text
+    pos = int(np.searchsorted(labels, value))
+    return pos if pos < labels.size and labels[pos] == value else -1
 
 
 def resolve(
@@ -273,6 +289,8 @@ def resolve(
     overrides: Overrides | None = None,
     model: FellegiSunterModel | None = None,
     person_model: FellegiSunterModel | None = None,
+    previous: Resolution | None = None,
+    refit: bool = False,
 ) -> Resolution:
     """Resolve customer records into persons inside households.
 
@@ -285,12 +303,20 @@ def resolve(
     records : CustomerRecordTable
         Records of every source (see :meth:`CustomerRecordTable.from_columns`).
     rules : ResolutionRules, optional
-        Comparisons, blocking, thresholds and guards (defaults for customer data).
+        Comparisons, blocking, thresholds and guards (defaults for customer data, or those
+        of ``previous``).
     overrides : Overrides, optional
-        Must-link and cannot-link decisions, always respected.
+        Must-link and cannot-link decisions, always respected (default: those of
+        ``previous``).
     model, person_model : FellegiSunterModel, optional
         Models fitted on an earlier run, reused as they are (no EM): the way to re-run on
         more data with the same parameters.
+    previous : Resolution, optional
+        An earlier resolution of some of these records (recognised by source and record id):
+        its models are reused (unless ``refit``) and its person and household ids kept; the
+        result's ``changes`` say what moved.
+    refit : bool
+        With ``previous``: fit the models again instead of reusing them.
 
     Returns
     -------
@@ -300,6 +326,17 @@ def resolve(
     ------
     ConfigError
         An override names an unknown record, or must-links join a cannot-link pair.
+
+    Notes
+    -----
+    Each value's evidence is read against chance agreement between *different* entities. A
+    first model (u of exact agreement from value counts over all records) links pairs whose
+    connected components are rough entities; u is counted again across them only (the
+    records of one household agreeing on their address are matches, not chance) and the
+    link model is fitted. Its links give the entities over which term frequencies are
+    counted (see :func:`~omnijourney.identity.value_u`), then the final pass scores,
+    fits the person model and clusters under the guards. Given models, only the last two
+    steps run, so a run with the models of an earlier one reproduces it.
 
     Examples
     --------
@@ -316,141 +353,89 @@ def resolve(
     >>> res.person_id.tolist(), res.household_id.tolist()
     ([1, 1, 2, 2], [1, 1, 1, 1])
     """
-    rules = ResolutionRules() if rules is None else rules
-    overrides = Overrides() if overrides is None else overrides
     if not isinstance(records, CustomerRecordTable):
         msg = (
             "resolve needs a CustomerRecordTable; build one with "
             "CustomerRecordTable.from_columns(data, source=..., record_id=..., ...)"
         )
         raise ConfigError(msg)
+    if previous is not None:
+        rules = previous.rules if rules is None else rules
+        overrides = previous.overrides if overrides is None else overrides
+        if not refit and model is None and person_model is None:
+            model, person_model = previous.model, previous.person_model
+    rules = ResolutionRules() if rules is None else rules
+    overrides = Overrides() if overrides is None else overrides
     n = len(records)
     perm = records.canonical_order()
     inv = np.empty(n, dtype=np.int64)
     inv[perm] = np.arange(n)
-    index = _record_index(records)
-    must = tuple(inv[x] for x in _override_rows(overrides.must_link, index, "must_link"))
-    cannot = tuple(inv[x] for x in _override_rows(overrides.cannot_link, index, "cannot_link"))
-    norm_all = normalize_records(records, rules.normalize).take(perm)
+    must = tuple(inv[x] for x in _override_rows(records, overrides.must_link, "must_link"))
+    cannot = tuple(inv[x] for x in _override_rows(records, overrides.cannot_link, "cannot_link"))
+    normalized = normalize_records(records, rules.normalize)
+    norm_all = normalized.take(perm)
     no_identifier = ~norm_all.has_identifier()
-    norm, shared, shared_table = _cap_keys(norm_all, rules)
+    norm, shared, shared_table = cap_keys(norm_all, rules)
     comps = [c for c in rules.comparisons if c.field in norm]
-    if rules.households:
-        hidx = [c for c, comp in enumerate(comps) if comp.role != "person"]
-    else:
-        hidx = list(range(len(comps)))
     groups = records.raw("source")[perm].astype(np.int64) if rules.link_only else None
     pairs = block_pairs(norm, rules.blocking, link_groups=groups, extra=must)
     left, right = pairs.left, pairs.right
     gamma = compare_pairs(norm, comps, left, right)
     if rules.shared_key_conflicts:
-        _mark_conflicting_keys(norm, comps, gamma, left, shared)
-    _relevel_shared(norm, comps, gamma, left, shared)
-    if model is None:
-        rng = np.random.default_rng(rules.seed)
-        u = u_by_sampling(
-            norm, comps, size=rules.u_sample_size, rng=rng, link_groups=groups, shared=shared
-        )
-        model = fit_fellegi_sunter(
-            gamma[:, hidx],
-            [comps[c] for c in hidx],
-            [u[c] for c in hidx],
-            max_iter=rules.max_iter,
-            tol=rules.tol,
-            fix_u=True,
-            total_pairs=_total_pairs(n, groups),
-        )
-    u_exact = [float(u[0]) for u in model.u_sampled]
-    tf = tf_adjustments(norm, list(model.comparisons), gamma[:, hidx], left, u_exact)
-    weight = model.match_weight(gamma[:, hidx], tf)
-    prob = 1.0 / (1.0 + np.exp2(-weight))
+        mark_conflicting_keys(norm, comps, gamma, left, shared)
+    relevel_shared(norm, comps, gamma, left, shared)
     forced = np.zeros(left.size, dtype=bool)
     if must[0].size:
         key = left * max(n, 1) + right
         mkey = np.minimum(*must) * max(n, 1) + np.maximum(*must)
         forced = np.isin(key, mkey)
-    linked = prob >= rules.link_threshold
-    linked |= forced
-    # a full name and a date of birth in common are person evidence without any shared contact
-    strong = np.zeros(left.size, dtype=bool)
-    levels = {comp.field: (c, comp) for c, comp in enumerate(comps)}
-    if rules.households and all(f in levels for f in ("first_name", "last_name", "date_of_birth")):
-        strong = gamma[:, levels["date_of_birth"][0]] == 1
-        for f in ("first_name", "last_name"):
-            c, comp = levels[f]
-            strong &= (gamma[:, c] > 0) & (gamma[:, c] < len(comp.levels) - 1)
-        linked |= strong
-    person_w = np.full(left.size, np.nan)
-    if rules.households:
-        pidx = [c for c, comp in enumerate(comps) if comp.role != "household"]
-        pcomps = [comps[c] for c in pidx]
-        gp = gamma[:, pidx]
-        if person_model is None:
-            person_model = fit_fellegi_sunter(
-                gp[linked],
-                pcomps,
-                _initial_person_u(pcomps),
-                prior=0.5,
-                max_iter=rules.max_iter,
-                tol=rules.tol,
-            )
-        pw = person_model.match_weight(gp[linked])
-        person_w[linked] = pw
-        evidence = (gp[linked] > 0).any(axis=1)
-        person_link = np.zeros(left.size, dtype=bool)
-        person_link[np.flatnonzero(linked)] = evidence & (
-            1.0 / (1.0 + np.exp2(-pw)) >= rules.person_threshold
-        )
-        person_link |= forced
-    else:
-        person_model = None
-        person_link = linked
-    # persons: cluster person links under the guards
-    conflict_codes = [norm[f].codes for f in rules.conflicting_fields if f in norm]
-    src = records.raw("source")[perm].astype(np.int64)
-    src_labels = records.labels("source").tolist()
-    for s in rules.unique_sources:
-        if s in src_labels:
-            code = src_labels.index(s)
-            conflict_codes.append(np.where(src == code, np.arange(n), -1))
-    pl = np.flatnonzero(person_link)
-    strength = np.where(np.isnan(person_w), weight, person_w)
-    person, kept = cluster_links(
-        n,
-        left[pl],
-        right[pl],
-        strength[pl],
-        max_size=rules.max_person_records,
-        conflict_codes=conflict_codes,
-        must_link=must,
-        cannot_link=cannot,
+    stage = Stage(
+        n=n,
+        rules=rules,
+        norm=norm,
+        comps=comps,
+        left=left,
+        right=right,
+        gamma=gamma,
+        forced=forced,
+        must=must,
+        cannot=cannot,
+        src=records.raw("source")[perm].astype(np.int64),
+        src_labels=records.labels("source").tolist(),
+        groups=groups,
+        shared=shared,
     )
-    final = np.where(linked, 1, 0).astype(np.int8)
-    final[pl[kept]] = 2
-    if rules.households:
-        hl = np.flatnonzero(linked)
-        a, b = person[left[hl]], person[right[hl]]
-        across = a != b
-        household_of_person, _ = cluster_links(
-            int(person.max()) + 1 if n else 0,
-            a[across],
-            b[across],
-            weight[hl][across],
-            max_size=rules.max_household_persons,
+    if model is None:
+        # u from random pairs and value counts, then u of exact agreement counted again
+        # across the entities of a first model's links only; the link model is fitted on it
+        rng = np.random.default_rng(rules.seed)
+        u = u_by_sampling(
+            norm, comps, size=rules.u_sample_size, rng=rng, link_groups=groups, shared=shared
         )
-        household = household_of_person[person] if n else person
-        same_h = household[left] == household[right]
-        final = np.where((final == 1) & ~same_h, 0, final).astype(np.int8)
-    else:
-        household = person
-        final = np.where(final == 1, 0, final).astype(np.int8)
+        entity = stage.entities(u)
+        u = [
+            with_exact_u(u[c], exact_u(norm, comp, shared=shared, entity=entity))
+            for c, comp in enumerate(comps)
+        ]
+        link_cols = [
+            c for c, comp in enumerate(comps) if not rules.households or comp.role != "person"
+        ]
+        model = stage.fit(u, link_cols)
+    # term frequencies counted over the entities of the model's links, then the full pass
+    entity = stage.entities(None, model)
+    out = stage.run(None, model, person_model, entity)
     person_id = np.empty(n, dtype=np.int64)
     household_id = np.empty(n, dtype=np.int64)
-    person_id[perm] = person + 1
-    household_id[perm] = _renumber(household) + 1
+    person_id[perm] = out.person + 1
+    household_id[perm] = _renumber(out.household) + 1
+    changes = ResolutionChanges()
+    if previous is not None:
+        person_id, household_id, changes = _keep_ids(
+            records, previous, person_id, household_id, perm
+        )
     no_id_input = np.empty(n, dtype=bool)
     no_id_input[perm] = no_identifier
-    return Resolution(
+    res = Resolution(
         records=records,
         person_id=person_id,
         household_id=household_id,
@@ -458,25 +443,55 @@ def resolve(
         pair_right=perm[right],
         gamma=gamma,
         rule=pairs.rule,
-        match_weight=weight,
-        person_weight=person_w,
-        link=final,
-        model=model,
-        person_model=person_model,
+        match_weight=out.weight,
+        person_weight=out.person_weight,
+        link=out.link,
+        model=out.model,
+        person_model=out.person_model,
         rules=rules,
         overrides=overrides,
         no_identifier=no_id_input,
         shared_values=shared_table,
         blocking_report=pairs.report,
+        changes=changes,
     )
+    object.__setattr__(res, "_normalized", normalized)
+    return res
 
 
-def _total_pairs(n: int, groups: np.ndarray | None) -> int:
-    """Pairs of records that could be compared (across groups only when linking)."""
-    if groups is None:
-        return max(n * (n - 1) // 2, 1)
-    counts = np.bincount(groups).astype(np.float64)
-    return max(int((counts.sum() ** 2 - (counts**2).sum()) // 2), 1)
+def _keep_ids(
+    records: CustomerRecordTable,
+    previous: Resolution,
+    person_id: np.ndarray,
+    household_id: np.ndarray,
+    perm: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, ResolutionChanges]:
+    """Person and household ids renamed after those of ``previous``."""
+    before = old_rows(records, previous.records)
+    had = before >= 0
+    old_person = np.where(had, previous.person_id[np.maximum(before, 0)], -1)
+    old_household = np.where(had, previous.household_id[np.maximum(before, 0)], -1)
+    # labels numbered in canonical order of their first record, as ids from scratch are
+    person_label = _renumber(person_id[perm])
+    household_label = _renumber(household_id[perm])
+    next_person = int(previous.person_id.max(initial=0)) + 1
+    next_household = int(previous.household_id.max(initial=0)) + 1
+    pid, new_p, merged_p, split_p = stable_ids(person_label, old_person[perm], next_person)
+    hid, new_h, merged_h, split_h = stable_ids(household_label, old_household[perm], next_household)
+    out_p = np.empty_like(person_id)
+    out_h = np.empty_like(household_id)
+    out_p[perm] = pid
+    out_h[perm] = hid
+    changes = ResolutionChanges(
+        new_persons=new_p,
+        merged_persons=merged_p,
+        split_persons=split_p,
+        new_households=new_h,
+        merged_households=merged_h,
+        split_households=split_h,
+        added_records=int((~had).sum()),
+    )
+    return out_p, out_h, changes
 
 
 def _renumber(labels: np.ndarray) -> np.ndarray:

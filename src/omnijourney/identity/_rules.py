@@ -138,8 +138,9 @@ class ResolutionRules:
         Also treat as household evidence an identifier value carried by two records whose first
         names or dates of birth clearly differ.
     link_only : bool
-        Link records across sources only (two files known to hold no duplicates each);
-        pairs inside a source are not compared.
+        Link records across sources only (files known to hold no duplicates each): pairs
+        inside a source are not compared, and a person holds at most one record of each
+        source (every source is then a unique source, see ``unique_sources``).
     max_person_records, max_household_persons : int or None
         Cluster size guards: records in a person, persons in a household.
     conflicting_fields : tuple of str

@@ -11,6 +11,8 @@ from omnijourney.synth import _names as N
 __all__ = [
     "SEGMENTS",
     "SEGMENT_SHARES",
+    "STREETS",
+    "STREET_WEIGHTS",
     "Population",
     "digit_text",
     "make_population",
@@ -40,6 +42,35 @@ MEAN_SENIORITY_DAYS = 3 * 365.0
 MOBILE_7_RATE = 0.15
 
 _DAY_US = 86_400 * 1_000_000
+# House numbers: 1 + geometric(p), at most the cap (mean about 50, as on long streets).
+STREET_NUMBER_P = 0.02
+MAX_STREET_NUMBER = 400
+
+
+def _street_names() -> tuple[tuple[str, ...], np.ndarray]:
+    """Street names: every street type (rue, avenue, impasse...) with every name (de la Paix,
+    Victor Hugo...) of :data:`~omnijourney.synth._names.STREETS`, weighted by the product of
+    the type's and the name's weights there.
+
+    About 1,500 streets instead of 153: with a few hundred communes, a customer base of 10^5
+    households would otherwise hold many households at one made-up address (a quarter of them
+    at 2 x 10^5 households), far more than the buildings of a real customer base do, and the
+    share would keep growing with the population.
+    """
+    types: dict[str, float] = {}
+    names: dict[str, float] = {}
+    for street, w in zip(N.STREETS, N.STREET_WEIGHTS.tolist()):
+        kind, _, name = street.partition(" ")
+        if not name or street.startswith("grande rue"):
+            continue
+        types[kind] = types.get(kind, 0.0) + w
+        names[name] = names.get(name, 0.0) + w
+    streets = tuple(f"{t} {m}" for t in types for m in names)
+    weights = np.outer(list(types.values()), list(names.values())).ravel()
+    return streets, weights / weights.sum()
+
+
+STREETS, STREET_WEIGHTS = _street_names()
 
 # Email local-part patterns and their shares.
 _EMAIL_PATTERNS = (
@@ -368,11 +399,11 @@ def make_population(
 
     # --- addresses (per household)
     city_idx = rng.choice(len(N.CITIES), size=n_hh, p=N.CITY_WEIGHTS)
-    street_idx = rng.choice(len(N.STREETS), size=n_hh, p=N.STREET_WEIGHTS)
-    number = np.minimum(1 + rng.geometric(0.035, size=n_hh), 250)
+    street_idx = rng.choice(len(STREETS), size=n_hh, p=STREET_WEIGHTS)
+    number = np.minimum(1 + rng.geometric(STREET_NUMBER_P, size=n_hh), MAX_STREET_NUMBER)
     cities = np.array([c for c, _ in N.CITIES], dtype=object)
     postcodes = np.array([p for _, p in N.CITIES], dtype=object)
-    streets = np.array(N.STREETS, dtype=object)
+    streets = np.array(STREETS, dtype=object)
     zones = np.array([N.landline_zone(p) for _, p in N.CITIES], dtype=np.int64)
 
     has_land = rng.random(n_hh) < LANDLINE_RATE
@@ -387,8 +418,8 @@ def make_population(
     prev_city = np.where(
         same_city, city_idx, rng.choice(len(N.CITIES), size=n_hh, p=N.CITY_WEIGHTS)
     )
-    prev_street = rng.choice(len(N.STREETS), size=n_hh, p=N.STREET_WEIGHTS)
-    prev_number = np.minimum(1 + rng.geometric(0.035, size=n_hh), 250)
+    prev_street = rng.choice(len(STREETS), size=n_hh, p=STREET_WEIGHTS)
+    prev_number = np.minimum(1 + rng.geometric(STREET_NUMBER_P, size=n_hh), MAX_STREET_NUMBER)
     prev_text = np.full(n_hh, None, dtype=object)
     mv = np.flatnonzero(moved)
     prev_text[mv] = (

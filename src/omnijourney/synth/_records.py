@@ -8,7 +8,13 @@ import numpy as np
 
 from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.synth import _names as N
-from omnijourney.synth._population import SEGMENTS, Population, digit_text, unique_numbers
+from omnijourney.synth._population import (
+    SEGMENTS,
+    STREETS,
+    Population,
+    digit_text,
+    unique_numbers,
+)
 from omnijourney.tables import Table
 
 __all__ = [
@@ -155,10 +161,10 @@ _LAST_VARIANTS = _name_variants(N.SURNAMES)
 # Streets: proper, abbreviated, upper ASCII, upper ASCII abbreviated.
 _STREET_VARIANTS = np.array(
     [(s, a, N.fold_accents(s).upper(), N.fold_accents(a).upper())
-     for s, a in ((s, N.abbreviate_street(s)) for s in N.STREETS)],
+     for s, a in ((s, N.abbreviate_street(s)) for s in STREETS)],
     dtype=object,
 ).T.copy()  # fmt: skip
-_STREET_INDEX = {s: i for i, s in enumerate(N.STREETS)}
+_STREET_INDEX = {s: i for i, s in enumerate(STREETS)}
 _CITY_NAMES = sorted({c for c, _ in N.CITIES})
 _CITY_INDEX = {c: i for i, c in enumerate(_CITY_NAMES)}
 _CITY_VARIANTS = np.array(
@@ -273,7 +279,7 @@ def _address_text(keys: np.ndarray) -> np.ndarray:
     out = np.empty(keys.size, dtype=object)
     ph = keys >= _PLACEHOLDER_KEY
     out[ph] = np.array(PLACEHOLDER_NAMES, dtype=object)[keys[ph] - _PLACEHOLDER_KEY]
-    rest, street = np.divmod(keys[~ph], len(N.STREETS))
+    rest, street = np.divmod(keys[~ph], len(STREETS))
     rest, variant = np.divmod(rest, 4)
     number, comma = np.divmod(rest, 2)
     sep = np.where(comma == 1, ", ", " ").astype(object)
@@ -553,7 +559,7 @@ def make_records(
     has_address = rng.random(m) < _per_source(ADDRESS_PRESENT, src)
     comma = rng.random(m) < ADDRESS_COMMA_RATE
     variant = 2 * upper + abbrev
-    address_key = ((number * 2 + comma) * 4 + variant) * len(N.STREETS) + street
+    address_key = ((number * 2 + comma) * 4 + variant) * len(STREETS) + street
     city_text = _CITY_VARIANTS[upper.astype(np.int64), city]
     lost_zero = (src == _ORD) & (rng.random(m) < POSTCODE_LOST_ZERO_RATE)
     lost = [r for r in np.flatnonzero(lost_zero).tolist() if postcode[r][0] == "0"]

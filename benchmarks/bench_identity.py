@@ -1,0 +1,421 @@
+"""Identity merging: omnijourney against splink (DuckDB) and recordlinkage, and normalization
+against the pandas ``.str`` route.
+
+- ``febrl4``: FEBRL4 (5,000 + 5,000 records, 5,000 true links; ``tests/data``), linked end to
+  end without ``soc_sec_id``: read the CSV files, standardize, block, compare, fit without
+  labels, cluster. omnijourney: ``resolve`` with the FEBRL comparisons of the tests;
+  splink: the detailed model of its FEBRL4 example without ``soc_sec_id`` (names, date of
+  birth, street number and postcode with term frequencies; u by random sampling, EM
+  sessions blocked on date of birth and on postcode; links and clusters at p >= 0.5);
+  recordlinkage: full index on blocked pairs (given name, surname, date of birth, postcode),
+  string comparisons and its unsupervised ECM classifier. Reports pairwise precision, recall
+  and F1 against the true entities.
+- ``synthetic``: the synthetic world's records (web, loyalty, call centre, orders; truth
+  columns ``true_person_id`` and ``true_household_id``), ``n`` records (about 2.34 per
+  customer). omnijourney: ``resolve`` with the default rules (persons inside households);
+  splink: a standard model on the same raw records standardized with pandas (lower case,
+  digits of phones, dates parsed), blocking on postcode and surname, email, phone, first
+  name and surname; comparisons of first name, surname, date of birth, email, phone,
+  address and postcode; u by random sampling, EM on two blocking rules; clusters at
+  p >= 0.5. Emails and phones held by more than 20 records (store numbers, placeholders)
+  and default dates of birth are cleared first, as a user would. Reports person and household pairwise precision, recall and F1 of each tool
+  (splink has one level: its clusters are scored against both truths).
+- ``normalize``: the identifying columns of ``n`` synthetic records made comparable.
+  omnijourney: ``normalize_records`` (each distinct value once, vectorized); pandas: the
+  ``.str`` recipe a user would write (strip, lower, accents removed, phone digits, dates
+  parsed) on a DataFrame of the same columns.
+
+recordlinkage needs pandas < 3: set ``RECORDLINKAGE_PYTHON`` to the interpreter of an
+environment that has it, and the case runs there (the data are loaded before the timed
+section; its wall time is the round trip and its report gives the child's own time and peak
+RSS). Without it, the case needs ``recordlinkage`` importable here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from _case import OMNIJOURNEY, Case
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+SYNTHETIC_SIZES = (10**5, 10**6)
+NORMALIZE_SIZES = (10**6,)
+FEBRL_SIZE = 10_000
+RECORDS_PER_CUSTOMER = 2.34
+RL_PYTHON = os.environ.get("RECORDLINKAGE_PYTHON", "")
+
+SCORES = """
+def scores(pred, truth):
+    from omnijourney.identity import pairwise_scores
+    s = pairwise_scores(pred, truth)
+    # as text: the tables print floats with one decimal
+    return f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}"
+"""
+
+# --------------------------------------------------------------------------- FEBRL4
+
+FEBRL_LOAD = f"""
+import pandas as pd
+DATA = {str(DATA)!r}
+a = pd.read_csv(DATA + "/febrl4_A.csv", dtype=str)
+b = pd.read_csv(DATA + "/febrl4_B.csv", dtype=str)
+"""
+
+FEBRL_OMNIJOURNEY = (
+    FEBRL_LOAD
+    + SCORES
+    + """
+import sys
+sys.path.insert(0, DATA + "/..")
+import omnijourney as oj
+from omnijourney.identity import CustomerRecordTable, NormalizeRules, ResolutionRules, resolve
+from test_identity import FEBRL_BLOCKING, FEBRL_COMPARISONS
+RULES = ResolutionRules(comparisons=FEBRL_COMPARISONS, blocking=FEBRL_BLOCKING, households=False,
+                        link_only=True, conflicting_fields=(),
+                        normalize=NormalizeRules(default_country="AU"))
+"""
+)
+FEBRL_OMNIJOURNEY_RUN = """
+a["src"], b["src"] = "A", "B"
+df = pd.concat([a, b], ignore_index=True)
+recs = CustomerRecordTable.from_columns(
+    df, source="src", record_id="rec_id", first_name="given_name", last_name="surname",
+    street_number="street_number", address="address_1", address_2="address_2", city="suburb",
+    postcode="postcode", region="state", date_of_birth="date_of_birth")
+res = resolve(recs, RULES)
+truth = df["rec_id"].str.extract(r"rec-(\\d+)-")[0].to_numpy()
+"""
+FEBRL_OMNIJOURNEY_REPORT = (
+    "dict(zip(('precision', 'recall', 'f1'), scores(res.person_id, truth)), records=len(recs))"
+)
+
+FEBRL_SPLINK = (
+    FEBRL_LOAD
+    + SCORES
+    + """
+import logging
+import numpy as np
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+logging.getLogger("splink").setLevel(logging.ERROR)
+"""
+)
+FEBRL_SPLINK_RUN = """
+frames = []
+for part in (a, b):
+    part = part.drop(columns=["soc_sec_id"]).copy()
+    for col in part.columns:
+        part[col] = part[col].str.strip()
+    frames.append(part)
+settings = SettingsCreator(
+    unique_id_column_name="rec_id",
+    link_type="link_only",
+    blocking_rules_to_generate_predictions=[
+        block_on("given_name", "surname"),
+        "l.given_name = r.surname and l.surname = r.given_name",
+        block_on("date_of_birth"),
+        block_on("state", "address_1"),
+        block_on("street_number", "address_1"),
+        block_on("postcode"),
+    ],
+    comparisons=[
+        cl.NameComparison("given_name").configure(term_frequency_adjustments=True),
+        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("date_of_birth", input_is_string=True, datetime_format="%Y%m%d",
+                                 invalid_dates_as_null=True),
+        cl.ExactMatch("street_number").configure(term_frequency_adjustments=True),
+        cl.DamerauLevenshteinAtThresholds("postcode", [1, 2]).configure(
+            term_frequency_adjustments=True),
+    ],
+    retain_intermediate_calculation_columns=False,
+)
+db = DuckDBAPI()
+linker = Linker([db.register(frames[0]), db.register(frames[1])], settings)
+linker.training.estimate_probability_two_random_records_match(
+    [block_on("given_name", "surname", "date_of_birth")], recall=0.8)
+linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed % 1000)
+linker.training.estimate_parameters_using_expectation_maximisation(
+    block_on("date_of_birth"), estimate_without_term_frequencies=True)
+linker.training.estimate_parameters_using_expectation_maximisation(
+    block_on("postcode"), estimate_without_term_frequencies=True)
+pred = linker.inference.predict(threshold_match_probability=0.5)
+clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.5).as_pandas_dataframe()
+"""
+FEBRL_SPLINK_REPORT = (
+    "dict(zip(('precision', 'recall', 'f1'), scores(clusters['cluster_id'].to_numpy(), "
+    "clusters['rec_id'].str.extract(r'rec-(\\d+)-')[0].to_numpy())), records=len(clusters))"
+)
+
+# recordlinkage runs in its own interpreter (pandas < 3): it loads the data, says "ready",
+# runs when told and answers with its own time and peak RSS
+RL_CHILD = r"""
+import json, sys, time
+import numpy as np
+import pandas as pd
+import recordlinkage as rl
+DATA = sys.argv[1]
+a = pd.read_csv(DATA + "/febrl4_A.csv", dtype=str, index_col="rec_id")
+b = pd.read_csv(DATA + "/febrl4_B.csv", dtype=str, index_col="rec_id")
+def status(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+print("ready", flush=True)
+sys.stdin.readline()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+t0 = time.perf_counter()
+indexer = rl.Index()
+for col in ("given_name", "surname", "date_of_birth", "postcode"):
+    indexer.block(col)
+pairs = indexer.index(a, b)
+cmp = rl.Compare()
+cmp.string("given_name", "given_name", method="jarowinkler", threshold=0.85, label="given_name")
+cmp.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
+cmp.exact("date_of_birth", "date_of_birth", label="date_of_birth")
+cmp.exact("suburb", "suburb", label="suburb")
+cmp.exact("state", "state", label="state")
+cmp.string("address_1", "address_1", method="jarowinkler", threshold=0.85, label="address_1")
+cmp.exact("street_number", "street_number", label="street_number")
+cmp.exact("postcode", "postcode", label="postcode")
+features = cmp.compute(pairs, a, b)
+ecm = rl.ECMClassifier(binarize=0.5)
+links = ecm.fit_predict(features)
+wall = time.perf_counter() - t0
+la = np.array([x.split("-")[1] for x in links.get_level_values(0)])
+lb = np.array([x.split("-")[1] for x in links.get_level_values(1)])
+tp = int((la == lb).sum())
+p = tp / max(len(links), 1)
+r = tp / 5000
+print(json.dumps({"wall_s": round(wall, 3), "peak_rss_mib": round(status("VmHWM") / 1024, 1),
+                  "precision": round(p, 4), "recall": round(r, 4),
+                  "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+                  "pairs_scored": len(features)}), flush=True)
+"""
+RL_SETUP = f"""
+import json, subprocess
+child = subprocess.Popen([{RL_PYTHON!r}, "-c", {RL_CHILD!r}, {str(DATA)!r}],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+assert child.stdout.readline().strip() == "ready"
+"""
+RL_RUN = """
+child.stdin.write("go\\n")
+child.stdin.flush()
+answer = json.loads(child.stdout.readline())
+child.wait()
+"""
+RL_REPORT = (
+    "{'precision': f\"{answer['precision']:.4f}\", 'recall': f\"{answer['recall']:.4f}\", "
+    "'f1': f\"{answer['f1']:.4f}\", 'child_wall_s': f\"{answer['wall_s']:.3f}\", "
+    "'child_peak_rss_mib': answer['peak_rss_mib']}"
+)
+RL_INPROCESS = (
+    FEBRL_LOAD
+    + "import recordlinkage as rl\nimport numpy as np\n"
+    + "a = a.set_index('rec_id')\nb = b.set_index('rec_id')\n"
+)
+RL_INPROCESS_RUN = RL_CHILD[RL_CHILD.index("indexer = rl.Index()") : RL_CHILD.index("print(json")]
+RL_INPROCESS_REPORT = "{'precision': f'{p:.4f}', 'recall': f'{r:.4f}'}"
+
+# --------------------------------------------------------------------------- synthetic
+
+SYNTH_DATA = f"""
+import numpy as np
+import omnijourney as oj
+from omnijourney.identity import CustomerRecordTable
+world = oj.synth.generate(max(int(n / {RECORDS_PER_CUSTOMER}), 10), seed=seed, prices=False,
+                          touchpoints_per_customer=0.1)
+raw = world.records
+del world
+"""
+SYNTH_OMNIJOURNEY = (
+    SYNTH_DATA
+    + SCORES
+    + """
+from omnijourney.identity import resolve
+recs = CustomerRecordTable.from_columns(raw, extra=["true_person_id", "true_household_id"])
+del raw
+"""
+)
+SYNTH_OMNIJOURNEY_RUN = "res = resolve(recs)\n"
+SYNTH_REPORT = (
+    "dict(records=len({truth}), "
+    "**dict(zip(('person_p', 'person_r', 'person_f1'), scores({pred}, {truth}['true_person_id']))),"
+    " **dict(zip(('household_p', 'household_r', 'household_f1'), "
+    "scores({household}, {truth}['true_household_id']))))"
+)
+SYNTH_OMNIJOURNEY_REPORT = SYNTH_REPORT.format(
+    truth="recs", pred="res.person_id", household="res.household_id"
+)
+
+SYNTH_SPLINK = (
+    SYNTH_DATA
+    + SCORES
+    + """
+import logging
+import pandas as pd
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+logging.getLogger("splink").setLevel(logging.ERROR)
+cols = ["first_name", "last_name", "email", "phone", "address", "postcode", "city",
+        "date_of_birth", "true_person_id", "true_household_id"]
+df = pd.DataFrame({c: raw[c] for c in cols})
+df["uid"] = np.arange(len(df))
+del raw
+"""
+)
+SYNTH_SPLINK_RUN = """
+clean = pd.DataFrame({"uid": df["uid"]})
+for col in ("first_name", "last_name", "address", "city"):
+    s = df[col].str.strip().str.lower().str.normalize("NFKD")
+    clean[col] = s.str.encode("ascii", "ignore").str.decode("ascii").str.replace(r"[^a-z0-9 ]", " ", regex=True)
+clean["email"] = df["email"].str.strip().str.lower()
+digits = df["phone"].str.replace(r"\\D", "", regex=True)
+clean["phone"] = digits.str[-9:].where(digits.str.len() >= 9)
+clean["postcode"] = df["postcode"].str.strip().str.zfill(5)
+clean["dob"] = pd.to_datetime(df["date_of_birth"], format="mixed", dayfirst=True, errors="coerce")
+# the usual cleaning: values typed to fill a mandatory field, or shared by many records
+for col in ("email", "phone"):
+    counts = clean[col].map(clean[col].value_counts())
+    clean[col] = clean[col].where(counts <= 20)
+clean.loc[clean["dob"] <= pd.Timestamp("1901-01-01"), "dob"] = pd.NaT
+settings = SettingsCreator(
+    unique_id_column_name="uid",
+    link_type="dedupe_only",
+    blocking_rules_to_generate_predictions=[
+        block_on("postcode", "last_name"), block_on("email"), block_on("phone"),
+        block_on("first_name", "last_name"),
+    ],
+    comparisons=[
+        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
+        cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("dob", input_is_string=False),
+        cl.EmailComparison("email"),
+        cl.ExactMatch("phone"),
+        cl.JaroWinklerAtThresholds("address", [0.9]),
+        cl.ExactMatch("postcode"),
+    ],
+)
+db = DuckDBAPI()
+linker = Linker(db.register(clean), settings)
+linker.training.estimate_probability_two_random_records_match(
+    [block_on("email"), block_on("phone")], recall=0.6)
+linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed % 1000)
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode", "last_name"))
+pred = linker.inference.predict(threshold_match_probability=0.5)
+clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.5).as_pandas_dataframe()
+clusters = clusters.sort_values("uid")
+"""
+SYNTH_SPLINK_REPORT = SYNTH_REPORT.format(
+    truth="df",
+    pred="clusters['cluster_id'].to_numpy()",
+    household="clusters['cluster_id'].to_numpy()",
+)
+
+# --------------------------------------------------------------------------- normalization
+
+NORMALIZE_OMNIJOURNEY = (
+    SYNTH_DATA
+    + """
+from omnijourney.identity import normalize_records
+recs = CustomerRecordTable.from_columns(raw)
+del raw
+"""
+)
+NORMALIZE_OMNIJOURNEY_RUN = "norm = normalize_records(recs)\n"
+NORMALIZE_PANDAS = (
+    SYNTH_DATA
+    + """
+import pandas as pd
+cols = ["first_name", "last_name", "email", "phone", "address", "postcode", "city",
+        "date_of_birth", "loyalty_id", "account_id"]
+df = pd.DataFrame({c: raw[c] for c in cols})
+del raw
+"""
+)
+NORMALIZE_PANDAS_RUN = """
+out = {}
+for col in ("first_name", "last_name", "address", "city"):
+    s = df[col].str.strip().str.lower().str.normalize("NFKD")
+    s = s.str.encode("ascii", "ignore").str.decode("ascii")
+    out[col] = s.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+email = df["email"].str.strip().str.lower()
+local = email.str.split("@").str[0].str.split("+").str[0]
+domain = email.str.split("@").str[1]
+gmail = domain.isin(["gmail.com", "googlemail.com"])
+local = local.where(~gmail, local.str.replace(".", "", regex=False))
+out["email"] = (local + "@" + domain).where(email.str.fullmatch(r"[^@\\s]+@[^@\\s]+\\.[a-z]+"))
+digits = df["phone"].str.replace(r"\\D", "", regex=True)
+national = digits.str.replace(r"^(0033|33|0)", "", regex=True)
+out["phone"] = ("+33" + national).where(national.str.len() == 9)
+out["postcode"] = df["postcode"].str.strip().str.zfill(5)
+out["date_of_birth"] = pd.to_datetime(df["date_of_birth"], format="mixed", dayfirst=True,
+                                      errors="coerce")
+for col in ("loyalty_id", "account_id"):
+    out[col] = df[col].str.upper().str.replace(r"[\\s./_-]", "", regex=True)
+"""
+
+
+def _febrl_cases() -> list[Case]:
+    cases = [
+        Case("febrl4", OMNIJOURNEY, FEBRL_SIZE, "records", FEBRL_OMNIJOURNEY,
+             FEBRL_OMNIJOURNEY_RUN, FEBRL_OMNIJOURNEY_REPORT, requires=("pandas",), pip="pandas"),
+        Case("febrl4", "splink", FEBRL_SIZE, "records", FEBRL_SPLINK, FEBRL_SPLINK_RUN,
+             FEBRL_SPLINK_REPORT, requires=("splink", "pandas"), pip="splink"),
+    ]  # fmt: skip
+    if RL_PYTHON and Path(RL_PYTHON).exists():
+        cases.append(
+            Case(
+                "febrl4",
+                "recordlinkage",
+                FEBRL_SIZE,
+                "records",
+                RL_SETUP,
+                RL_RUN,
+                RL_REPORT,
+                repeat=1,
+            )
+        )
+    else:
+        cases.append(
+            Case(
+                "febrl4",
+                "recordlinkage",
+                FEBRL_SIZE,
+                "records",
+                RL_INPROCESS,
+                RL_INPROCESS_RUN,
+                RL_INPROCESS_REPORT,
+                requires=("recordlinkage",),
+                pip="recordlinkage (needs pandas < 3; or set RECORDLINKAGE_PYTHON)",
+            )
+        )
+    return cases
+
+
+def _synthetic_cases(n: int) -> list[Case]:
+    return [
+        Case("synthetic", OMNIJOURNEY, n, "records", SYNTH_OMNIJOURNEY, SYNTH_OMNIJOURNEY_RUN,
+             SYNTH_OMNIJOURNEY_REPORT, repeat=1),
+        Case("synthetic", "splink", n, "records", SYNTH_SPLINK, SYNTH_SPLINK_RUN,
+             SYNTH_SPLINK_REPORT, requires=("splink", "pandas"), pip="splink", repeat=1),
+    ]  # fmt: skip
+
+
+def _normalize_cases(n: int) -> list[Case]:
+    return [
+        Case("normalize", OMNIJOURNEY, n, "records", NORMALIZE_OMNIJOURNEY,
+             NORMALIZE_OMNIJOURNEY_RUN, "{'fields': len(norm.fields)}"),
+        Case("normalize", "pandas", n, "records", NORMALIZE_PANDAS, NORMALIZE_PANDAS_RUN,
+             "{'fields': len(out)}", requires=("pandas",), pip="pandas"),
+    ]  # fmt: skip
+
+
+CASES = [
+    *_febrl_cases(),
+    *(case for n in SYNTHETIC_SIZES for case in _synthetic_cases(n)),
+    *(case for n in NORMALIZE_SIZES for case in _normalize_cases(n)),
+]
