@@ -14,7 +14,7 @@ Cases, each from the same DataFrame:
 - ``sessionize_table``: ``oj.sessionize`` alone, on a TouchpointTable already built (the
   usual case inside a pipeline), shuffled or already in time order per customer
   (``sessionize_sorted``).
-- ``breaks_segments_funnel``: on sessionized journeys, ``detect_breaks`` + ``appetence`` +
+- ``breaks_segments_followups``: on sessionized journeys, ``detect_breaks`` + ``appetence`` +
   ``check_followups`` (no peer does these).
 """
 
@@ -122,7 +122,7 @@ def _cases(n: int) -> list[Case]:
             tool=OMNIJOURNEY,
             size=n,
             unit="touchpoints",
-            setup=WORLD.replace(".select([\"customer\", \"time\", \"channel\", \"event\"])", "")
+            setup=WORLD.replace('.select(["customer", "time", "channel", "event"])', "")
             + RULES
             + "jt = oj.sessionize(tp, rules)\n"
             + "from omnijourney.journeys import FollowUpRule\n"

@@ -222,6 +222,15 @@ def fmt_report(report: dict[str, Any]) -> str:
     )
 
 
+def fmt_notes(row: dict[str, Any]) -> str:
+    """The notes cell: whether the tools agreed (when they report a check), then the report."""
+    notes = fmt_report(row.get("report", {}))
+    if "same_answer" in row:
+        agreed = "same answer" if row["same_answer"] else "DIFFERENT ANSWER"
+        notes = f"{agreed}; {notes}" if notes else agreed
+    return notes
+
+
 def ratio(peer: float | None, base: float | None) -> float | None:
     if peer is None or not base:
         return None
@@ -271,11 +280,6 @@ def markdown(name: str, rows: list[dict[str, Any]]) -> str:
             status = f"skipped ({r['skipped']})" if "skipped" in r else f"error: {r['error']}"
             cells = [r["case"], fmt_size(r["size"], r["unit"]), r["tool"], status] + ["-"] * 5
         else:
-            notes = fmt_report(r["report"])
-            if "same_answer" in r:
-                notes = ("same answer" if r["same_answer"] else "DIFFERENT ANSWER") + (
-                    f"; {notes}" if notes else ""
-                )
             cells = [
                 r["case"],
                 fmt_size(r["size"], r["unit"]),
@@ -285,7 +289,7 @@ def markdown(name: str, rows: list[dict[str, Any]]) -> str:
                 fmt_num(r["rss_increment_mib"], 1),
                 fmt_ratio(r.get("time_ratio")),
                 fmt_ratio(r.get("rss_ratio")),
-                notes,
+                fmt_notes(r),
             ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
