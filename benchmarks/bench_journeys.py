@@ -14,8 +14,11 @@ Cases, each from the same DataFrame:
 - ``sessionize_table``: ``oj.sessionize`` alone, on a TouchpointTable already built (the
   usual case inside a pipeline), shuffled or already in time order per customer
   (``sessionize_sorted``).
-- ``breaks_segments_followups``: on sessionized journeys, ``detect_breaks`` + ``appetence`` +
-  ``check_followups`` (no peer does these).
+- ``breaks_segments_funnel``: on sessionized journeys, ``detect_breaks`` + ``appetence`` +
+  a three-step ``funnel`` + ``check_followups`` (stages come with ``sessionize``; no peer
+  does these).
+- ``pipeline``: from raw arrays (integer customer ids, times, channel and event names, in
+  arbitrary row order) to ``TouchpointTable``, journeys, variants, breaks and segments.
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ def _cases(n: int) -> list[Case]:
     )
     out.append(
         Case(
-            case="breaks_segments_followups",
+            case="breaks_segments_funnel",
             tool=OMNIJOURNEY,
             size=n,
             unit="touchpoints",
@@ -131,9 +134,32 @@ def _cases(n: int) -> list[Case]:
             measure=(
                 "b = oj.journeys.detect_breaks(jt)\n"
                 "s = oj.journeys.appetence(jt)\n"
+                "u = oj.journeys.funnel(jt, ['product_view', 'add_to_cart', "
+                "{'purchase', 'order'}])\n"
                 "f = oj.journeys.check_followups(jt, [rule])\n"
             ),
             report="{'breaks': len(b), 'customers': len(s), 'triggers': len(f)}",
+        )
+    )
+    out.append(
+        Case(
+            case="pipeline",
+            tool=OMNIJOURNEY,
+            size=n,
+            unit="touchpoints",
+            setup=WORLD
+            + "raw = {'customer': tp.raw('customer')[perm].astype(np.int64),\n"
+            + "       'time': tp.raw('time')[perm], 'channel': tp['channel'][perm],\n"
+            + "       'event': tp['event'][perm]}\n"
+            + "del tp\n",
+            measure=(
+                "table = oj.TouchpointTable.from_columns(raw)\n"
+                "jt = oj.sessionize(table)\n"
+                "v = oj.journeys.variants(jt)\n"
+                "b = oj.journeys.detect_breaks(jt)\n"
+                "s = oj.journeys.appetence(jt)\n"
+            ),
+            report="{'journeys': len(jt), 'variants': len(v), 'breaks': len(b)}",
         )
     )
     return out
