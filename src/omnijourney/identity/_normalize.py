@@ -201,16 +201,15 @@ def number_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct kept values (in order of first appearance) and the code of each value (-1 when
     not kept)."""
-    items = values.tolist() if isinstance(values, np.ndarray) else values
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
     idx = np.flatnonzero(keep)
-    lookup: dict[str, int] = {}
-    number = lookup.setdefault
-    if idx.size == len(items):
-        found = [number(v, len(lookup)) for v in items]
-    else:
-        found = [number(items[i], len(lookup)) for i in idx.tolist()]
+    kept = items if idx.size == len(items) else [items[i] for i in idx.tolist()]
+    # two C-level passes: distinct values in order of first appearance, then their numbers
+    lookup = dict.fromkeys(kept)
+    for number, key in enumerate(lookup):
+        lookup[key] = number
     codes = np.full(len(items), -1, dtype=np.int64)
-    codes[idx] = found
+    codes[idx] = np.fromiter(map(lookup.__getitem__, kept), dtype=np.int64, count=len(kept))
     labels = np.empty(len(lookup), dtype=object)
     labels[:] = list(lookup)
     return labels, codes
