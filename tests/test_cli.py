@@ -15,8 +15,14 @@ def test_demo_tours_every_capability_on_a_small_world():
     out = io.StringIO()
     assert demo(seed=3, customers=300, out=out) == 0
     text = out.getvalue()
-    for heading in ("1. Journeys", "2. Where journeys", "3. Channel appetence", "4. One customer",
-                    "5. Which channels", "6. Prices"):
+    for heading in (
+        "1. Journeys",
+        "2. Where journeys",
+        "3. Channel appetence",
+        "4. One customer",
+        "5. Which channels",
+        "6. Prices",
+    ):
         assert heading in text
     assert "true journeys recovered exactly: yes" in text
     assert "no false ones: yes" in text
@@ -38,6 +44,7 @@ def test_help_version_and_bad_arguments(capsys):
 
 
 def test_python_dash_m_runs_the_cli():
-    done = subprocess.run([sys.executable, "-m", "omnijourney", "--help"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "omnijourney", "--help"], capture_output=True, text=True, check=True
+    )
     assert "demo" in done.stdout

@@ -9,14 +9,21 @@ from omnijourney.journeys import detect_breaks, format_timeline, timeline
 
 
 def test_timeline_lists_a_customers_touchpoints_by_journey_with_breaks():
-    tp = oj.TouchpointTable.from_columns({
-        "customer": ["a", "b", "a", "a"],
-        "time": ["2024-05-01T10:00", "2024-05-01T09:00", "2024-05-02T15:00", "2024-05-01T09:00"],
-        "channel": ["web", "web", "store", "email"],
-        "event": ["order", "product_view", "pickup", "email_click"],
-        "order_id": ["O1", None, "O1", None],
-        "value": [30.0, None, None, None],
-    })
+    tp = oj.TouchpointTable.from_columns(
+        {
+            "customer": ["a", "b", "a", "a"],
+            "time": [
+                "2024-05-01T10:00",
+                "2024-05-01T09:00",
+                "2024-05-02T15:00",
+                "2024-05-01T09:00",
+            ],
+            "channel": ["web", "web", "store", "email"],
+            "event": ["order", "product_view", "pickup", "email_click"],
+            "order_id": ["O1", None, "O1", None],
+            "value": [30.0, None, None, None],
+        }
+    )
     jt = oj.sessionize(tp)
     tl = timeline(jt, "a", breaks=detect_breaks(jt))
     assert tl["event"].tolist() == ["email_click", "order", "pickup"]

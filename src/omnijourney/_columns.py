@@ -134,7 +134,7 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
         finite = arr[~nan]
         if finite.size and not (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))):
             bad = ~nan & ~(np.isfinite(arr) & (arr == np.round(np.where(nan, 0, arr))))
-            reason = "is not an identifier (ids are strings or whole numbers)"
+            reason: str | None = "is not an identifier (ids are strings or whole numbers)"
             codes_ok, labels, _, _ = factorize(np.where(bad | nan, 0, arr).astype(np.int64))
             codes_ok = codes_ok.astype(np.int64)
             codes_ok[bad | nan] = -1
@@ -152,7 +152,7 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     seen = dict.fromkeys(items)
     null_keys = []
     strs: list[Any] = []
-    ints: list[Any] = []
+    int_keys: list[Any] = []
     others: list[Any] = []
     for key in seen:
         if _is_null_label(key):
@@ -162,28 +162,28 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
         if isinstance(norm, str):
             strs.append(key)
         elif isinstance(norm, int) and not isinstance(norm, bool):
-            ints.append(key)
+            int_keys.append(key)
         else:
             others.append(key)
     reason = None
     bad_keys: list[Any] = list(others)
-    if strs and ints:
-        minority = ints if len(ints) <= len(strs) else strs
+    if strs and int_keys:
+        minority = int_keys if len(int_keys) <= len(strs) else strs
         bad_keys.extend(minority)
-        if minority is ints:
-            strs_keep, ints = strs, []
+        if minority is int_keys:
+            strs_keep, int_keys = strs, []
         else:
-            ints, strs_keep = ints, []
+            int_keys, strs_keep = int_keys, []
         strs = strs_keep
         reason = "mixes string and integer ids; convert the column to one type"
     elif others:
         reason = "is not an identifier (ids are strings or whole numbers)"
-    good = strs or ints
+    good = strs or int_keys
     normed = [_normalize_label(k) for k in good]
     order = sorted(range(len(good)), key=normed.__getitem__)
     lookup: dict[Any, int] = {}
-    for rank, i in enumerate(order):
-        lookup[good[i]] = rank
+    for pos, i in enumerate(order):
+        lookup[good[i]] = pos
     for k in null_keys:
         lookup[k] = -1
     for k in bad_keys:
@@ -192,7 +192,7 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     raw = np.fromiter(map(lookup.__getitem__, items), dtype=np.int64, count=n)
     bad = raw == -2
     raw[bad] = -1
-    if ints and not strs:
+    if int_keys and not strs:
         labels = np.array([normed[i] for i in order], dtype=np.int64)
     else:
         labels = np.empty(len(good), dtype=object)

@@ -6,7 +6,7 @@ naturally catch (``ValueError`` for bad input, ``RuntimeError`` for failed fits)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -77,7 +77,7 @@ class DataError(OmnijourneyError, ValueError):
         table: str | None = None,
         column: str | None = None,
         source_column: str | None = None,
-        rows: Sequence[int] = (),
+        rows: Iterable[int] = (),
         values: Sequence[Any] = (),
         hint: str | None = None,
     ) -> None:

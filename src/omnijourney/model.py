@@ -11,7 +11,7 @@ import datetime as _dt
 import enum
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import attrs
 import numpy as np
@@ -218,27 +218,38 @@ def _to_opt_float(value: Any) -> float | None:
     return None if math.isnan(out) else out
 
 
-def _to_enum(cls: type[enum.Enum]) -> Any:
-    def convert(value: Any) -> Any:
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(value)
-        except ValueError:
-            allowed = ", ".join(repr(m.value) for m in cls)  # type: ignore[attr-defined]
-            msg = f"{cls.__name__} must be one of {allowed}, got {value!r}"
-            raise ConfigError(msg) from None
-
-    return convert
+_E = TypeVar("_E", bound=enum.Enum)
 
 
-def _to_opt_enum(cls: type[enum.Enum]) -> Any:
-    inner = _to_enum(cls)
+def _enum_member(cls: type[_E], value: Any) -> _E:
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in cls)
+        msg = f"{cls.__name__} must be one of {allowed}, got {value!r}"
+        raise ConfigError(msg) from None
 
-    def convert(value: Any) -> Any:
-        return None if value is None else inner(value)
 
-    return convert
+def _to_channel_kind(value: Any) -> ChannelKind:
+    return _enum_member(ChannelKind, value)
+
+
+def _to_initiator(value: Any) -> Initiator:
+    return _enum_member(Initiator, value)
+
+
+def _to_end_reason(value: Any) -> EndReason:
+    return _enum_member(EndReason, value)
+
+
+def _to_opt_direction(value: Any) -> Direction | None:
+    return None if value is None else _enum_member(Direction, value)
+
+
+def _to_str_tuple(value: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(c) for c in value)
 
 
 def _non_empty(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -275,8 +286,8 @@ class Channel:
     """
 
     name: str = attrs.field(converter=str, validator=_non_empty)
-    kind: ChannelKind = attrs.field(default=ChannelKind.OTHER, converter=_to_enum(ChannelKind))
-    initiator: Initiator = attrs.field(default=Initiator.CUSTOMER, converter=_to_enum(Initiator))
+    kind: ChannelKind = attrs.field(default=ChannelKind.OTHER, converter=_to_channel_kind)
+    initiator: Initiator = attrs.field(default=Initiator.CUSTOMER, converter=_to_initiator)
 
     def __repr__(self) -> str:
         return (
@@ -334,7 +345,7 @@ def channel_catalog(
                 else:
                     default = known.get(str(name))
                     initiator = default.initiator if default else Initiator.CUSTOMER
-                    known[str(name)] = Channel(str(name), spec, initiator)  # type: ignore[arg-type]
+                    known[str(name)] = Channel(str(name), spec, initiator)
         else:
             for ch in channels:
                 if not isinstance(ch, Channel):
@@ -425,7 +436,7 @@ class Touchpoint:
     event: str = attrs.field(converter=str, validator=_non_empty)
     value: float | None = attrs.field(default=None, converter=_to_opt_float)
     currency: str | None = attrs.field(default=None, converter=_to_opt_str)
-    direction: Direction | None = attrs.field(default=None, converter=_to_opt_enum(Direction))
+    direction: Direction | None = attrs.field(default=None, converter=_to_opt_direction)
     source: str | None = attrs.field(default=None, converter=_to_opt_str)
     order_id: str | None = attrs.field(default=None, converter=_to_opt_str)
     quote_id: str | None = attrs.field(default=None, converter=_to_opt_str)
@@ -512,13 +523,11 @@ class Journey:
     start: _dt.datetime = attrs.field(converter=_to_utc)
     end: _dt.datetime = attrs.field(converter=_to_utc)
     n_touchpoints: int = attrs.field(converter=int, validator=attrs.validators.ge(0))
-    channels: tuple[str, ...] = attrs.field(converter=lambda v: tuple(str(c) for c in v))
+    channels: tuple[str, ...] = attrs.field(converter=_to_str_tuple)
     converted: bool = attrs.field(converter=bool)
     value: float = attrs.field(default=0.0, converter=float)
     stage: str | None = attrs.field(default=None, converter=_to_opt_str)
-    end_reason: EndReason = attrs.field(
-        default=EndReason.END_OF_DATA, converter=_to_enum(EndReason)
-    )
+    end_reason: EndReason = attrs.field(default=EndReason.END_OF_DATA, converter=_to_end_reason)
     touchpoints: tuple[Touchpoint, ...] = attrs.field(
         default=(), converter=tuple, validator=_check_journey
     )

@@ -1074,7 +1074,9 @@ class TouchpointTable(Table):
     #: Columns that order touchpoints; every other column breaks remaining ties.
     SORT_KEY: ClassVar[tuple[str, str]] = ("customer", "time")
 
-    @overload
+    # The schema'd builder takes the input name of each schema column as a keyword of its own
+    # instead of Table's generic columns/kinds, so it cannot be a substitutable override.
+    @overload  # type: ignore[override]
     @classmethod
     def from_columns(
         cls,
@@ -1131,7 +1133,7 @@ class TouchpointTable(Table):
     ) -> Quarantined: ...
 
     @classmethod
-    def from_columns(  # type: ignore[override]
+    def from_columns(
         cls,
         data: Any,
         *,
@@ -1262,7 +1264,7 @@ campaign, sequence : str, optional
         if "sequence" in present and not all(x is not None for x in present["sequence"]):
             present["sequence"] = cols["sequence"]
         data: dict[str, Any] = {**present, **{f"{k}": v for k, v in extras.items()}}
-        return cls.from_columns(data, extra=list(extras) or None, channels=channels, errors=errors)  # type: ignore[call-overload]
+        return cls.from_columns(data, extra=list(extras) or None, channels=channels, errors=errors)
 
     @classmethod
     def from_csv(
@@ -1336,14 +1338,14 @@ campaign, sequence : str, optional
         priority = ["sequence", "event", "channel"]
         return [c for c in priority if c in rest] + [c for c in rest if c not in priority]
 
-    def sort(self, by: Sequence[str] | None = None) -> TouchpointTable:  # type: ignore[override]
+    def sort(self, by: Sequence[str] | None = None) -> TouchpointTable:
         """Rows by customer then time; ties by sequence, event, channel, then other columns.
 
         The result is the same for any permutation of the input rows.
         """
         return super().sort(self.SORT_KEY if by is None else by)
 
-    def sort_order(  # type: ignore[override]
+    def sort_order(
         self, by: Sequence[str] | None = None, *, tiebreak: Sequence[str | np.ndarray] = ()
     ) -> np.ndarray:
         """The permutation :meth:`sort` applies (see :meth:`Table.sort_order`)."""

@@ -7,7 +7,7 @@ not counted again, so each pair is scored once, and the report says what each ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
@@ -17,6 +17,10 @@ from omnijourney.identity._records import NormalizedRecords
 from omnijourney.tables import Table
 
 __all__ = ["BlockingRule", "CandidatePairs", "block_pairs", "pair_completeness"]
+
+
+def _field_names(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 @attrs.frozen
@@ -38,9 +42,7 @@ class BlockingRule:
     'last_name & postcode'
     """
 
-    fields: tuple[str, ...] = attrs.field(
-        converter=lambda v: (v,) if isinstance(v, str) else tuple(v)
-    )
+    fields: tuple[str, ...] = attrs.field(converter=_field_names)
     max_block_size: int = attrs.field(default=200, validator=attrs.validators.ge(2))
 
     @property
@@ -197,8 +199,8 @@ def block_pairs(
     all_keys = np.concatenate(keys) if keys else np.zeros(0, np.int64)
     all_rules = np.concatenate(rule_of) if rule_of else np.zeros(0, np.int8)
     uniq, first = np.unique(all_keys, return_index=True)
-    rule = all_rules[first]
-    new = np.bincount(rule.astype(np.int64), minlength=len(stats))
+    first_rule = all_rules[first]
+    new = np.bincount(first_rule.astype(np.int64), minlength=len(stats))
     report = Table.from_columns(
         {
             "rule": [s[0] for s in stats],
@@ -210,7 +212,7 @@ def block_pairs(
         },
         kinds={"rule": "category"},
     )
-    return CandidatePairs(uniq // max(n, 1), uniq % max(n, 1), rule, report)
+    return CandidatePairs(uniq // max(n, 1), uniq % max(n, 1), first_rule, report)
 
 
 def pair_completeness(pairs: CandidatePairs, truth: np.ndarray) -> float:

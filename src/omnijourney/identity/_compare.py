@@ -7,12 +7,13 @@ values, vectorized over those pairs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
+from omnijourney.identity._normalize import NormalizedField
 from omnijourney.identity._records import NormalizedRecords
 
 __all__ = ["KINDS", "Comparison", "compare_pairs", "jaro_winkler"]
@@ -80,6 +81,10 @@ def jaro_winkler(a: Sequence[str], b: Sequence[str], *, prefix_scale: float = 0.
     return np.where(jaro > 0.7, jaro + ell * prefix_scale * (1.0 - jaro), jaro)
 
 
+def _thresholds(value: Iterable[float]) -> tuple[float, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Comparison:
     """How one field of two records is compared, as ordered levels.
@@ -127,7 +132,7 @@ class Comparison:
     name: str
     field: str
     kind: str = attrs.field(default="exact", validator=attrs.validators.in_(KINDS))
-    thresholds: tuple[float, ...] = attrs.field(default=(), converter=tuple)
+    thresholds: tuple[float, ...] = attrs.field(default=(), converter=_thresholds)
     swap_field: str | None = None
     secondary: str | None = None
     tf_adjust: bool = False
@@ -291,7 +296,9 @@ def compare_pairs(
     return out
 
 
-def _cross_equal(f, g, codes_f: np.ndarray, codes_g: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _cross_equal(
+    f: NormalizedField, g: NormalizedField, codes_f: np.ndarray, codes_g: np.ndarray
+) -> np.ndarray:
     """Whether value ``codes_f`` of field ``f`` equals value ``codes_g`` of field ``g``."""
     position = {v: i for i, v in enumerate(g.labels.tolist())}
     # code in g of each label of f (-2: absent, never equal to a code)

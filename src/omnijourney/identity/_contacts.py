@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -151,10 +152,11 @@ def normalize_phones(
     >>> values, status.tolist()
     (['+33612345678', '+33612345678', '+33612345678', '', ''], [1, 1, 1, 3, 2])
     """
-    texts = _S.strip(np.asarray(texts, dtype=str))
+    texts = cast(np.ndarray, _S.strip(np.asarray(texts, dtype=str)))
     n = texts.size
     if n == 0:
-        return texts, np.zeros(0, dtype=np.int8)
+        # the empty array itself, not a list
+        return texts, np.zeros(0, dtype=np.int8)  # type: ignore[return-value]
     lengths = _S.str_len(texts)
     too_long = lengths > 32
     width = int(max(1, min(32, lengths.max())))

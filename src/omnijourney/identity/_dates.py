@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -101,10 +102,11 @@ def normalize_dates(
     >>> status.tolist()
     [1, 1, 1, 1, 3, 2]
     """
-    texts = _S.strip(np.asarray(texts, dtype=str))
+    texts = cast(np.ndarray, _S.strip(np.asarray(texts, dtype=str)))
     n = texts.size
     if n == 0:
-        return texts, np.zeros(0, dtype=np.int8)
+        # the empty array itself, not a list
+        return texts, np.zeros(0, dtype=np.int8)  # type: ignore[return-value]
     # a time part ("1985-03-02T00:00:00", "02/03/1985 00:00") is ignored
     if FAST_STRINGS:
         timed = _S.find(texts, ":") >= 0

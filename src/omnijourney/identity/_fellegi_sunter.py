@@ -9,7 +9,7 @@ EM can train per blocking rule, leaving out the comparisons the rule biases, as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
@@ -33,7 +33,7 @@ _FLOOR = 1e-6
 _U_FLOOR = 1e-12
 
 
-def _tuples(value: Sequence[Sequence[float]]) -> tuple[tuple[float, ...], ...]:
+def _tuples(value: Iterable[Iterable[float]]) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(float(x) for x in row) for row in value)
 
 

@@ -8,6 +8,9 @@ persons created, merged and split.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import attrs
 import numpy as np
 
@@ -19,12 +22,12 @@ from omnijourney.tables import concat
 __all__ = ["ResolutionChanges", "merge_batch", "old_rows", "record_keys", "stable_ids"]
 
 
-def _ints(values: object) -> tuple[int, ...]:
-    return tuple(int(v) for v in values)  # type: ignore[attr-defined]
+def _ints(values: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(int(v) for v in values)
 
 
-def _id_groups(value: object) -> tuple[tuple[int, tuple[int, ...]], ...]:
-    return tuple((int(a), _ints(b)) for a, b in value)  # type: ignore[attr-defined]
+def _id_groups(value: Iterable[Iterable[Any]]) -> tuple[tuple[int, tuple[int, ...]], ...]:
+    return tuple((int(a), _ints(b)) for a, b in value)
 
 
 @attrs.frozen(kw_only=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -89,7 +90,7 @@ def link_touchpoints(
             tp_field: NormalizedField = map_labels(
                 touchpoints.raw(column),
                 touchpoints.labels(column),
-                lambda v, fn=fn: fn(v, resolution.rules.normalize),
+                functools.partial(fn, rules=resolution.rules.normalize),
                 field,
             )
             rec_field = norm[field]
@@ -114,7 +115,7 @@ def link_touchpoints(
     cols["original_customer"] = original
     cols["anonymous"] = ~hit
     extra = [c for c in touchpoints.extra_columns] + ["original_customer", "anonymous"]
-    std = {c: c for c in touchpoints.columns if c not in touchpoints.extra_columns}
+    std: dict[str, Any] = {c: c for c in touchpoints.columns if c not in touchpoints.extra_columns}
     out = TouchpointTable.from_columns(cols, extra=extra, **std)
     assert isinstance(out, TouchpointTable)
     return out

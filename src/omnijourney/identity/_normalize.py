@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -77,8 +77,16 @@ _TAGGED_PROVIDERS = (
 )  # fmt: skip
 
 
-def _strings(values: Sequence[str], name: str) -> tuple[str, ...]:
+def _strings(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
+
+
+def _upper(value: Any) -> str:
+    return str(value).upper()
+
+
+def _string_pairs(values: Iterable[Iterable[Any]]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(a), str(b)) for a, b in values)
 
 
 @attrs.frozen(kw_only=True)
@@ -112,27 +120,23 @@ class NormalizeRules:
     'BE'
     """
 
-    default_country: str = attrs.field(default="FR", converter=lambda v: str(v).upper())
+    default_country: str = attrs.field(default="FR", converter=_upper)
     email_provider_rules: bool = True
     date_order: str = attrs.field(default="DMY", validator=attrs.validators.in_(("DMY", "MDY")))
     two_digit_year_pivot: int = 30
     placeholder_emails: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_EMAILS, converter=lambda v: _strings(v, "emails")
+        default=_DEFAULT_PLACEHOLDER_EMAILS, converter=_strings
     )
-    placeholder_phones: tuple[str, ...] = attrs.field(
-        default=("+33123456789",), converter=lambda v: _strings(v, "phones")
-    )
+    placeholder_phones: tuple[str, ...] = attrs.field(default=("+33123456789",), converter=_strings)
     placeholder_names: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_NAMES, converter=lambda v: _strings(v, "names")
+        default=_DEFAULT_PLACEHOLDER_NAMES, converter=_strings
     )
     placeholder_dates: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_DATES, converter=lambda v: _strings(v, "dates")
+        default=_DEFAULT_PLACEHOLDER_DATES, converter=_strings
     )
-    name_particles: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PARTICLES, converter=lambda v: _strings(v, "particles")
-    )
+    name_particles: tuple[str, ...] = attrs.field(default=_DEFAULT_PARTICLES, converter=_strings)
     street_types: tuple[tuple[str, str], ...] = attrs.field(
-        default=_DEFAULT_STREET_TYPES, converter=lambda v: tuple((str(a), str(b)) for a, b in v)
+        default=_DEFAULT_STREET_TYPES, converter=_string_pairs
     )
 
     def __attrs_post_init__(self) -> None:

@@ -146,8 +146,8 @@ def quality_report(res: Resolution) -> QualityReport:
             continue
         raw = records.raw(name).astype(np.int64)
         hit = (f.status == STATUS.index("placeholder")) & (raw >= 0)
-        codes, counts = np.unique(raw[hit], return_counts=True)
-        for c, k in zip(codes.tolist(), counts.tolist()):
+        codes, n_found = np.unique(raw[hit], return_counts=True)
+        for c, k in zip(codes.tolist(), n_found.tolist()):
             ph["field"].append(name)
             ph["value"].append(str(records.labels(name)[c]))
             ph["records"].append(int(k))
@@ -155,10 +155,10 @@ def quality_report(res: Resolution) -> QualityReport:
         {**ph, "records": np.array(ph["records"], dtype=np.int64)},
         kinds={"field": "category", "value": "category"},
     )
-    counts = {
+    totals = {
         "records": res.n_records,
         "persons": res.n_persons,
         "households": res.n_households,
         "records_without_identifier": int(res.no_identifier.sum()),
     }
-    return QualityReport(fields, sources, placeholders, counts)
+    return QualityReport(fields, sources, placeholders, totals)

@@ -6,8 +6,9 @@ names; :func:`normalize_records` turns its raw values into comparable keys.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 
 import attrs
 import numpy as np
@@ -88,7 +89,9 @@ class CustomerRecordTable(Table):
         ColumnSpec("consent_sms", "bool", doc="SMS opt-in"),
     )
 
-    @overload
+    # The schema'd builder takes the input name of each schema column as a keyword of its own
+    # instead of Table's generic columns/kinds, so it cannot be a substitutable override.
+    @overload  # type: ignore[override]
     @classmethod
     def from_columns(
         cls,
@@ -113,7 +116,7 @@ class CustomerRecordTable(Table):
     ) -> Quarantined: ...
 
     @classmethod
-    def from_columns(  # type: ignore[override]
+    def from_columns(
         cls,
         data: Any,
         *,
@@ -299,14 +302,15 @@ def _dates_as_text(values: Any) -> Any:
         import narwhals as nw
 
         if s.dtype == nw.Datetime or s.dtype == nw.Date:
-            arr = np.asarray(s.cast(nw.Datetime("us")).to_numpy()).astype("datetime64[D]")
-            out = np.where(np.isnat(arr), None, arr.astype(str).astype(object))
+            dates = np.asarray(s.cast(nw.Datetime("us")).to_numpy()).astype("datetime64[D]")
+            # numpy's stubs do not take None as a scalar operand of np.where
+            out = np.where(np.isnat(dates), None, dates.astype(str).astype(object))  # type: ignore[call-overload]
             return out
         return values
     arr = np.asarray(values) if not isinstance(values, (list, tuple)) else None
     if arr is not None and arr.dtype.kind == "M":
         days = arr.astype("datetime64[D]")
-        return np.where(np.isnat(days), None, days.astype(str).astype(object))
+        return np.where(np.isnat(days), None, days.astype(str).astype(object))  # type: ignore[call-overload]
     return values
 
 
@@ -385,7 +389,13 @@ class NormalizedRecords:
         return Table.from_columns(cols, kinds=dict.fromkeys(cols, "category"))
 
 
-_NORMALIZERS = {
+class _Normalizer(Protocol):
+    def __call__(
+        self, texts: Sequence[str] | np.ndarray, rules: N.NormalizeRules
+    ) -> tuple[list[str], np.ndarray]: ...
+
+
+_NORMALIZERS: dict[str, _Normalizer] = {
     "first_name": N.normalize_names,
     "email": normalize_emails,
     "phone": normalize_phones,
@@ -476,7 +486,7 @@ def normalize_records(
     for name in cols & set(_NORMALIZERS):
         fn = _NORMALIZERS[name]
         fields[name] = N.map_labels(
-            records.raw(name), records.labels(name), lambda v, fn=fn: fn(v, rules), name
+            records.raw(name), records.labels(name), functools.partial(fn, rules=rules), name
         )
     if "last_name" in cols:
         fields["last_name"] = N.map_labels(

@@ -122,7 +122,7 @@ def _structure_table(value: Any, cls: type) -> Any:
     meta = {}
     if value.get("channels"):
         meta["channels"] = tuple(Channel(**c) for c in value["channels"])
-    new = object.__new__(cls)
+    new: Table = object.__new__(cls)
     Table.__init__(new, data, labels, specs, meta=meta, sorted_by=tuple(value.get("sorted_by", ())))
     return new
 
@@ -216,10 +216,10 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook_func(_is_set_type, _unstructure_set)
     conv.register_unstructure_hook(FrozenMap, dict)
     conv.register_structure_hook(FrozenMap, lambda v, _: FrozenMap(v))
-    conv.register_structure_hook(Union[str, int], _structure_id)  # type: ignore[arg-type]
+    conv.register_structure_hook(Union[str, int], _structure_id)
     conv.register_structure_hook(
         Union[str, int, None], lambda v, _: None if v is None else _structure_id(v, _)
-    )  # type: ignore[arg-type]
+    )
     conv.register_unstructure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, Table), _unstructure_table
     )

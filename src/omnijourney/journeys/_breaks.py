@@ -40,6 +40,14 @@ def _names(value: Any) -> frozenset[str]:
     return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
 
 
+def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
+    return frozenset(ChannelKind(k) for k in value)
+
+
+def _contact_window(value: Any) -> np.timedelta64:
+    return to_timedelta64(value, name="contact_window")
+
+
 @attrs.frozen(kw_only=True)
 class BreakRules:
     """What counts as each kind of break.
@@ -88,20 +96,18 @@ class BreakRules:
         default=("payment_failed", "error", "checkout_error", "login_failed", "order_failed"),
         converter=_names,
     )
-    contact_window: np.timedelta64 = attrs.field(
-        default="24h", converter=lambda v: to_timedelta64(v, name="contact_window")
-    )
+    contact_window: np.timedelta64 = attrs.field(default="24h", converter=_contact_window)
     reentry_events: frozenset[str] = attrs.field(
         default=("form_submitted", "address_entered", "identity_check"), converter=_names
     )
     digital_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.DIGITAL,), converter=lambda v: frozenset(ChannelKind(k) for k in v)
+        default=(ChannelKind.DIGITAL,), converter=_kinds
     )
     physical_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.PHYSICAL,), converter=lambda v: frozenset(ChannelKind(k) for k in v)
+        default=(ChannelKind.PHYSICAL,), converter=_kinds
     )
     assisted_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.ASSISTED,), converter=lambda v: frozenset(ChannelKind(k) for k in v)
+        default=(ChannelKind.ASSISTED,), converter=_kinds
     )
 
 
@@ -187,7 +193,7 @@ class _Sorted:
             self.inbound = jt.in_order("direction") != 1  # null or inbound
         else:
             self.inbound = np.ones(self.n, dtype=bool)
-        self.refs = {
+        self.refs: dict[str, np.ndarray] = {
             col: jt.in_order(col).astype(np.int64)
             for col in ("quote_id", "order_id", "reservation_id", "cart_id")
             if col in tp.columns
@@ -228,7 +234,7 @@ def _last(rows: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _linked_breaks(s: _Sorted) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]]:
-    out = []
+    out: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]] = []
     for col, codes in s.refs.items():
         rows, starts, group_of = s.groups(col)
         if rows.size == 0:

@@ -28,6 +28,10 @@ def _opt_names(value: Any) -> frozenset[str] | None:
     return None if value is None else _names(value)
 
 
+def _within(value: Any) -> np.timedelta64:
+    return to_timedelta64(value, name="within")
+
+
 @attrs.frozen(kw_only=True)
 class FollowUpRule:
     """A follow-up the customer should get after a trigger, and how soon.
@@ -68,7 +72,7 @@ class FollowUpRule:
     name: str
     trigger_events: frozenset[str] = attrs.field(converter=_names)
     response_events: frozenset[str] = attrs.field(converter=_names)
-    within: np.timedelta64 = attrs.field(converter=lambda v: to_timedelta64(v, name="within"))
+    within: np.timedelta64 = attrs.field(converter=_within)
     trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
     response_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
     response_direction: Direction | None = attrs.field(

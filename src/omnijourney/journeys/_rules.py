@@ -68,6 +68,14 @@ def _names(value: Any, name: str) -> frozenset[str]:
         raise ConfigError(msg) from None
 
 
+def _stages(value: Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(s) for s in value)
+
+
+def _stage_events(value: Any) -> tuple[tuple[str, Any], ...]:
+    return _pairs(value, "events")
+
+
 @attrs.frozen(kw_only=True)
 class StageMap:
     """Ordered stages of a journey and the event that puts a journey in each.
@@ -95,11 +103,9 @@ class StageMap:
     (1, -1)
     """
 
-    stages: tuple[str, ...] = attrs.field(
-        default=DEFAULT_STAGES, converter=lambda v: tuple(str(s) for s in v)
-    )
+    stages: tuple[str, ...] = attrs.field(default=DEFAULT_STAGES, converter=_stages)
     events: tuple[tuple[str, str], ...] = attrs.field(
-        default=DEFAULT_STAGE_EVENTS, converter=lambda v: _pairs(v, "events")
+        default=DEFAULT_STAGE_EVENTS, converter=_stage_events
     )
     retention_stage: str | None = attrs.field(default="retention")
     strict: bool = False
@@ -153,6 +159,30 @@ def _duration(name: str, *, optional: bool = False) -> Any:
 def _channel_timeouts(value: Any) -> tuple[tuple[str, np.timedelta64], ...]:
     pairs = _pairs(value, "channel_timeouts")
     return tuple((k, _duration(f"channel_timeouts[{k!r}]")(v)) for k, v in pairs)
+
+
+def _visit_timeout(value: Any) -> np.timedelta64:
+    return _duration("visit_timeout")(value)
+
+
+def _journey_timeout(value: Any) -> np.timedelta64 | None:
+    return _duration("journey_timeout", optional=True)(value)
+
+
+def _max_duration(value: Any) -> np.timedelta64 | None:
+    return _duration("max_duration", optional=True)(value)
+
+
+def _single_touch_channels(value: Any) -> frozenset[str] | None:
+    return None if value is None else _names(value, "single_touch_channels")
+
+
+def _conversion_events(value: Any) -> frozenset[str]:
+    return _names(value, "conversion_events")
+
+
+def _start_events(value: Any) -> frozenset[str]:
+    return _names(value, "start_events")
 
 
 def _positive_int(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -227,32 +257,28 @@ class JourneyRules:
     np.timedelta64(604800000000,'us')
     """
 
-    visit_timeout: np.timedelta64 = attrs.field(
-        default="30min", converter=_duration("visit_timeout")
-    )
+    visit_timeout: np.timedelta64 = attrs.field(default="30min", converter=_visit_timeout)
     channel_timeouts: tuple[tuple[str, np.timedelta64], ...] = attrs.field(
         default=(), converter=_channel_timeouts
     )
     single_touch_channels: frozenset[str] | None = attrs.field(
         default=None,
-        converter=attrs.converters.optional(lambda v: _names(v, "single_touch_channels")),
+        converter=_single_touch_channels,
     )
-    journey_timeout: np.timedelta64 | None = attrs.field(
-        default="14D", converter=_duration("journey_timeout", optional=True)
+    # attrs' stubs want a default of the field's type when the type is optional; the converter
+    # reads the duration string
+    journey_timeout: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
+        default="14D", converter=_journey_timeout
     )
     timeout_inclusive: bool = True
     conversion_events: frozenset[str] = attrs.field(
         default=("purchase", "order", "quote_signed"),
-        converter=lambda v: _names(v, "conversion_events"),
+        converter=_conversion_events,
     )
     end_at_conversion: bool = True
-    start_events: frozenset[str] = attrs.field(
-        default=(), converter=lambda v: _names(v, "start_events")
-    )
+    start_events: frozenset[str] = attrs.field(default=(), converter=_start_events)
     max_touchpoints: int | None = attrs.field(default=None, validator=_positive_int)
-    max_duration: np.timedelta64 | None = attrs.field(
-        default=None, converter=_duration("max_duration", optional=True)
-    )
+    max_duration: np.timedelta64 | None = attrs.field(default=None, converter=_max_duration)
     split_at_midnight: bool = False
     tz: str = "UTC"
     split_on_campaign_change: bool = False

@@ -6,6 +6,7 @@ messaging and media touchpoints follow the brand's campaigns and are left out by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -135,6 +136,10 @@ def channel_shares(
     return Table._from_parts(data_cols, {"customer": tp.labels("customer")})
 
 
+def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
+    return frozenset(ChannelKind(k) for k in value)
+
+
 @attrs.frozen(kw_only=True)
 class AppetenceRules:
     """A transparent rule that labels customers by the channels they choose.
@@ -168,7 +173,7 @@ class AppetenceRules:
             ChannelKind.PHYSICAL,
             ChannelKind.ASSISTED,
         ),
-        converter=lambda v: frozenset(ChannelKind(k) for k in v),
+        converter=_kinds,
     )
 
     def __attrs_post_init__(self) -> None:

@@ -177,7 +177,7 @@ class JourneyTable:
         converted = n_conv > 0
         if "value" in tp.columns and conv_rows.size:
             value = tp.raw("value")[conv_rows if identity else order[conv_rows]]
-            total = np.bincount(
+            total: np.ndarray = np.bincount(
                 j_of_conv, weights=np.where(np.isnan(value), 0.0, value), minlength=n_j
             )
         else:
@@ -214,8 +214,8 @@ class JourneyTable:
         returning = (cum - converted) > (cum[base] - converted[base])
         del cum, base, first_of_customer
         if state is not None and state.converted_customers.size:
-            labels = tp.labels("customer")
-            known = np.isin(labels, state.converted_customers)
+            cust_labels = tp.labels("customer")
+            known = np.isin(cust_labels, state.converted_customers)
             returning |= known[cust]
         stages = rules.stages
         if stages.retention_stage is not None:

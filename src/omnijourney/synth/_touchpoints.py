@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import attrs
 import numpy as np
@@ -209,7 +210,7 @@ def touchpoints_and_episodes(
         raise ValueError(msg)
     seg = np.asarray(segments, dtype=np.int64)
     period = days * _DAY_US
-    start_us = int(np.datetime64(start, "us").astype(np.int64))
+    start_us = int(np.datetime64(start, "us").astype(np.int64))  # type: ignore[call-overload]
 
     # -- episodes per customer ------------------------------------------------------------
     scale = np.ones(len(tpl.SEGMENTS))
@@ -238,7 +239,8 @@ def touchpoints_and_episodes(
     # customers drop out after a converting episode with their own probability (as in the
     # BG/NBD model); plan more episodes so that the expected kept number meets the target
     p_drop = rng.beta(tpl.DROPOUT_BETA[0], tpl.DROPOUT_BETA[1], n)
-    converting = _T["conversion"].any(axis=1)
+    # numpy's stubs type any(axis=...) as a scalar or an array; with a 2-d input it is an array
+    converting = cast(np.ndarray, _T["conversion"].any(axis=1))
     d = p_drop * (tpl.TEMPLATE_MIX @ converting)[seg]
     # a customer cannot have more episodes than fit in their span; very active customers
     # browse longer instead, so that their touchpoints stay proportional to their activity
@@ -407,7 +409,7 @@ def touchpoints_and_episodes(
     m0 = int(month.min()) if month.size else 0
     m1 = int(month.max()) if month.size else 0
     opener_chs = sorted(tpl.OPENER_EVENT, key=lambda c: tpl.CHANNELS[c])
-    names = []
+    names: list[str] = []
     code_of = np.full((len(tpl.CHANNELS), m1 - m0 + 1), -1, dtype=np.int64)
     for ch in opener_chs:
         for mo in range(m0, m1 + 1):
@@ -451,7 +453,7 @@ def _record_codes(
         matrix[i] = [lookup.get(r, -1) if r is not None else -1 for r in record_ids[s].tolist()]
     src_of = np.array(
         [
-            sources.index(_RECORD_SOURCE_OF_CHANNEL[c])
+            sources.index(_RECORD_SOURCE_OF_CHANNEL[c] or "")
             if _RECORD_SOURCE_OF_CHANNEL[c] in sources
             else len(sources)
             for c in tpl.CHANNELS
@@ -536,8 +538,8 @@ def _truth(
     for kind, closer, earlier in (("ropo", store, digital), ("showrooming", digital, store)):
         hit = np.flatnonzero(conversion & closer)
         earlier_rows = np.flatnonzero(earlier)
-        k = np.searchsorted(earlier_rows, hit) - 1
-        prev_hit = np.where(k >= 0, earlier_rows[np.maximum(k, 0)], -1)
+        pos = np.searchsorted(earlier_rows, hit) - 1
+        prev_hit = np.where(pos >= 0, earlier_rows[np.maximum(pos, 0)], -1)
         ok = (prev_hit >= 0) & (journey_id[np.maximum(prev_hit, 0)] == journey_id[hit])
         hit, prev_hit = hit[ok], prev_hit[ok]
         linked = np.zeros(hit.size, dtype=bool)
