@@ -155,3 +155,15 @@ def test_quarantine_accounts_for_every_row(rows):
         for r in rows
     ]
     assert result.rejects.rows.tolist() == [i for i, b in enumerate(expected_bad) if b]
+
+
+@pytest.mark.parametrize("ids", [[True, 1, 2, 3], [1, True, 2, 3], [2, 3, 1, True]])
+def test_booleans_are_not_ids_whatever_their_position(ids):
+    with pytest.raises(DataError, match=r"not an identifier.*True"):
+        TouchpointTable.from_columns(cols(customer=ids))
+    kept = TouchpointTable.from_columns(cols(customer=ids), errors="quarantine").kept
+    assert sorted(kept["customer"].tolist()) == [1, 2, 3]
+
+
+def test_a_single_name_is_not_split_into_characters():
+    assert oj.StageMap(stages="buy", events={"purchase": "buy"}).stages == ("buy",)

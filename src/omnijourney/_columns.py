@@ -87,6 +87,9 @@ def _normalize_label(v: Any) -> Any:
     return v
 
 
+_NOT_AN_ID = object()  # stands for values that cannot be ids (booleans) while counting
+
+
 def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
     """Encode values as codes into a sorted dictionary of labels.
 
@@ -150,6 +153,13 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
         arr = arr.astype(object)
     items = arr.tolist()
     seen = dict.fromkeys(items)
+    if any(isinstance(k, (bool, np.bool_)) or k in (0, 1) for k in seen if not isinstance(k, str)):
+        # True == 1 and False == 0 as dict keys: set booleans apart before counting values
+        bools = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_))]
+        if bools:
+            for i in bools:
+                items[i] = _NOT_AN_ID
+            seen = dict.fromkeys(items)
     null_keys = []
     strs: list[Any] = []
     int_keys: list[Any] = []

@@ -249,6 +249,8 @@ def _to_opt_direction(value: Any) -> Direction | None:
 
 
 def _to_str_tuple(value: Iterable[Any]) -> tuple[str, ...]:
+    if isinstance(value, str):  # one name, not a sequence of characters
+        return (value,)
     return tuple(str(c) for c in value)
 
 

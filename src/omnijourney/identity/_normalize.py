@@ -78,6 +78,8 @@ _TAGGED_PROVIDERS = (
 
 
 def _strings(values: Iterable[Any]) -> tuple[str, ...]:
+    if isinstance(values, str):  # one name, not a sequence of characters
+        return (values,)
     return tuple(str(v) for v in values)
 
 

@@ -69,6 +69,8 @@ def _names(value: Any, name: str) -> frozenset[str]:
 
 
 def _stages(value: Iterable[Any]) -> tuple[str, ...]:
+    if isinstance(value, str):  # one name, not a sequence of characters
+        return (value,)
     return tuple(str(s) for s in value)
 
 
