@@ -39,7 +39,7 @@ perm = np.random.default_rng(seed).permutation(len(tp))
 FRAME = """
 import pandas as pd
 df = tp.take(perm).to_pandas()
-del tp
+del tp, perm
 """
 RULES = "rules = oj.JourneyRules(visit_timeout='30min', journey_timeout='14D')\n"
 
@@ -103,7 +103,7 @@ def _cases(n: int) -> list[Case]:
             tool=OMNIJOURNEY,
             size=n,
             unit="touchpoints",
-            setup=WORLD + "tp = tp.take(perm)\n" + RULES,
+            setup=WORLD + "tp = tp.take(perm)\ndel perm\n" + RULES,
             measure="jt = oj.sessionize(tp, rules)",
             report="{'journeys': len(jt), 'bytes_per_row': tp.nbytes / len(tp)}",
         )
@@ -151,7 +151,7 @@ def _cases(n: int) -> list[Case]:
             + "raw = {'customer': tp.raw('customer')[perm].astype(np.int64),\n"
             + "       'time': tp.raw('time')[perm], 'channel': tp['channel'][perm],\n"
             + "       'event': tp['event'][perm]}\n"
-            + "del tp\n",
+            + "del tp, perm\n",
             measure=(
                 "table = oj.TouchpointTable.from_columns(raw)\n"
                 "jt = oj.sessionize(table)\n"

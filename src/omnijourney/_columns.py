@@ -7,8 +7,10 @@ quarantine them.
 
 from __future__ import annotations
 
+import collections
 import enum
 import importlib.util
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -90,6 +92,16 @@ def _normalize_label(v: Any) -> Any:
 _NOT_AN_ID = object()  # stands for values that cannot be ids (booleans) while counting
 
 
+def _first_seen(items: list[Any]) -> tuple[dict[Any, int], np.ndarray]:
+    """Distinct values in order of first appearance, and each row's index into them.
+
+    One pass in C: a dict whose missing keys take the next number.
+    """
+    first: collections.defaultdict[Any, int] = collections.defaultdict(itertools.count().__next__)
+    codes = np.fromiter(map(first.__getitem__, items), dtype=np.int64, count=len(items))
+    return first, codes
+
+
 def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
     """Encode values as codes into a sorted dictionary of labels.
 
@@ -152,14 +164,14 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     if kind in "US":
         arr = arr.astype(object)
     items = arr.tolist()
-    seen = dict.fromkeys(items)
+    seen, first_code = _first_seen(items)
     if any(isinstance(k, (bool, np.bool_)) or k in (0, 1) for k in seen if not isinstance(k, str)):
         # True == 1 and False == 0 as dict keys: set booleans apart before counting values
         bools = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_))]
         if bools:
             for i in bools:
                 items[i] = _NOT_AN_ID
-            seen = dict.fromkeys(items)
+            seen, first_code = _first_seen(items)
     null_keys = []
     strs: list[Any] = []
     int_keys: list[Any] = []
@@ -199,7 +211,9 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     for k in bad_keys:
         lookup[k] = -2
     dtype = code_dtype(len(good))
-    raw = np.fromiter(map(lookup.__getitem__, items), dtype=np.int64, count=n)
+    final = np.fromiter(map(lookup.__getitem__, seen), dtype=np.int64, count=len(seen))
+    raw = final[first_code]
+    del first_code
     bad = raw == -2
     raw[bad] = -1
     if int_keys and not strs:

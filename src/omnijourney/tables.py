@@ -346,13 +346,28 @@ class Table:
         self, by: Sequence[str], tiebreak: Sequence[str | np.ndarray] = ()
     ) -> np.ndarray | None:
         """The canonical permutation, or None when the rows are already in canonical order."""
+        return self._canonical(by, tiebreak)[0]
+
+    def _canonical(
+        self,
+        by: Sequence[str],
+        tiebreak: Sequence[str | np.ndarray] = (),
+        *,
+        keep_key: bool = False,
+    ) -> tuple[np.ndarray | None, _PackedKey | None]:
+        """The canonical permutation (None when already canonical) and, on request, the key.
+
+        With ``keep_key`` and keys that pack into one int64, the packed key in sorted order
+        comes back too, so callers can decode the key columns instead of gathering them.
+        """
         for name in by:
             self._check_column(name)
         n = len(self)
         if n == 0:
-            return None
+            return None, None
         primary = [self._sort_key(name) for name in by]
-        key = _pack(primary) if primary else None
+        packed = _pack_key(primary) if primary else None
+        key = packed.key if packed is not None else None
         order: np.ndarray | None = None
         if key is not None:
             # data that arrive sorted (the usual case for logs) skip the sort
@@ -361,6 +376,10 @@ class Table:
                 order = np.argsort(key)
                 key = key[order]
             tie = key[1:] == key[:-1]
+            if keep_key and packed is not None and order is not None:
+                packed = _PackedKey(key, packed.lows, packed.widths)
+            else:
+                packed = None
             del key
         else:
             if primary:
@@ -385,8 +404,8 @@ class Table:
             if order is None and not (sub[:-1] < sub[1:]).all():
                 order = np.arange(n)
             if order is not None:
-                order[pos] = rows[sub]
-        return order
+                order[pos] = rows[sub]  # rows equal on the key: the sorted key is unchanged
+        return order, packed
 
     def _sort_key(self, name: str) -> np.ndarray:
         arr = self._data[name]
@@ -557,7 +576,55 @@ def _float_key(arr: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a), np.iinfo(np.int64).max, key)
 
 
-def _pack(keys: list[np.ndarray]) -> np.ndarray | None:
+@attrs.frozen
+class _PackedKey:
+    """Integer sort keys packed into one int64: ``key`` with each part's offset and bit width.
+
+    Part ``i`` (most significant first) is
+    ``((key >> sum(widths[i + 1:])) & (2**widths[i] - 1)) + lows[i]``.
+    """
+
+    key: np.ndarray
+    lows: tuple[int, ...]
+    widths: tuple[int, ...]
+
+    def part(self, i: int) -> np.ndarray:
+        """Decode part ``i`` as int64."""
+        shift = sum(self.widths[i + 1 :])
+        out = self.key >> shift if shift else self.key.copy()
+        if i > 0:
+            out &= (1 << self.widths[i]) - 1
+        out += self.lows[i]
+        return out
+
+    def unpack(self, dtypes: Sequence[np.dtype[Any] | type]) -> list[np.ndarray]:
+        """Decode every part, consuming ``key``: the last part reuses its buffer.
+
+        The other parts are decoded in blocks, straight into arrays of the given dtypes, so
+        the peak is one int64 array plus the outputs.
+        """
+        key = self.key
+        n = key.size
+        out = [np.empty(n, dtype=dt) for dt in dtypes[:-1]]
+        block = 1 << 20
+        for i, arr in enumerate(out):
+            shift = sum(self.widths[i + 1 :])
+            mask = (1 << self.widths[i]) - 1
+            for lo in range(0, n, block):
+                part = key[lo : lo + block] >> shift
+                if i > 0:
+                    part &= mask
+                part += self.lows[i]
+                arr[lo : lo + block] = part
+        last = len(self.widths) - 1
+        if last > 0:
+            key &= (1 << self.widths[last]) - 1
+        key += self.lows[last]
+        out.append(key if np.dtype(dtypes[-1]) == key.dtype else key.astype(dtypes[-1]))
+        return out
+
+
+def _pack_key(keys: list[np.ndarray]) -> _PackedKey | None:
     """Pack non-negative-shifted integer keys into one int64 when their ranges fit.
 
     Works in place on one int64 buffer (plus one temporary per further key), since the keys
@@ -577,7 +644,7 @@ def _pack(keys: list[np.ndarray]) -> np.ndarray | None:
         shifted -= lo
         packed |= shifted
         del shifted
-    return packed
+    return _PackedKey(packed, tuple(lo for lo, _ in ranges), tuple(widths))
 
 
 def _infer_spec(name: str, arr: np.ndarray, has_labels: bool) -> ColumnSpec:

@@ -120,7 +120,7 @@ def channel_shares(
     k = ch_labels.size
     cust = tp.raw("customer").astype(np.int64)
     flat = np.bincount(cust * k + tp.raw("channel").astype(np.int64), weights=w, minlength=n_c * k)
-    matrix = flat.reshape(n_c, k)
+    matrix = flat.reshape(n_c, k).astype(np.float64)  # float even with no rows
     present = np.bincount(cust, minlength=n_c) > 0
     matrix = matrix[present]
     total = matrix.sum(axis=1)
@@ -192,11 +192,12 @@ class AppetenceRules:
 
 
 def _group_matrix(
-    tp: TouchpointTable, rules: AppetenceRules, conv_events: Any, rows: np.ndarray, n_c: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(n_customers x 3) weights per channel group, and the counted touchpoints."""
-    del rows
-    return _group_matrix_keyed(tp, rules, conv_events, tp.raw("customer").astype(np.int64), n_c)
+    tp: TouchpointTable, rules: AppetenceRules, conv_events: Any, n_c: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n_customers x 3) weights per channel group, the counted touchpoints, and the
+    (n_customers x n_channels) touchpoint counts."""
+    key = tp.raw("customer").astype(np.int64)
+    return _group_matrix_keyed(tp, rules, conv_events, key, n_c, per_key_channel=True)
 
 
 def _label(m: np.ndarray, counted: np.ndarray, rules: AppetenceRules) -> np.ndarray:
@@ -242,15 +243,13 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
     rules = AppetenceRules() if rules is None else rules
     tp, conv_events = _source(data)
     n_c = tp.labels("customer").size
-    m, counted = _group_matrix(tp, rules, conv_events, np.arange(len(tp)), n_c)
-    cust = tp.raw("customer").astype(np.int64)
-    present = np.flatnonzero(np.bincount(cust, minlength=n_c) > 0)
+    m, counted, per_channel = _group_matrix(tp, rules, conv_events, n_c)
+    present = np.flatnonzero(per_channel.sum(axis=1) > 0)
     label = _label(m, counted, rules)[present]
     m = m[present]
     total = m.sum(axis=1)
     shares = np.divide(m, total[:, None], out=np.zeros_like(m), where=total[:, None] > 0)
-    k = tp.labels("channel").size
-    used = np.bincount(cust * k + tp.raw("channel"), minlength=n_c * k).reshape(n_c, k) > 0
+    used = per_channel > 0
     seg_labels = np.array(sorted(APPETENCE_SEGMENTS), dtype=object)
     seg_code = np.searchsorted(seg_labels, np.array(APPETENCE_SEGMENTS, dtype=object))
     return Table._from_parts(
@@ -425,7 +424,7 @@ def appetence_transitions(
     cust = tp.raw("customer").astype(np.int64)
     # one pseudo-customer per (customer, period)
     key = cust * n_p + p_inv
-    m, counted = _group_matrix_keyed(tp, rules, conv_events, key, n_c * n_p)
+    m, counted, _ = _group_matrix_keyed(tp, rules, conv_events, key, n_c * n_p)
     label = _label(m, counted, rules)
     active = np.bincount(key, minlength=n_c * n_p) > 0
     idx = np.flatnonzero(active)
@@ -459,8 +458,19 @@ def appetence_transitions(
 
 
 def _group_matrix_keyed(
-    tp: TouchpointTable, rules: AppetenceRules, conv_events: Any, key: np.ndarray, n_keys: int
-) -> tuple[np.ndarray, np.ndarray]:
+    tp: TouchpointTable,
+    rules: AppetenceRules,
+    conv_events: Any,
+    key: np.ndarray,
+    n_keys: int,
+    *,
+    per_key_channel: bool = False,
+    compact: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group weights and counted touchpoints per key; with ``per_key_channel``, also the
+    (n_keys x n_channels) touchpoint counts (else an empty array)."""
+    # one pass over the rows counts (key, channel) pairs; the channel groups are then a
+    # small matrix product, whatever the number of rows
     group_of_channel = np.array(
         [
             _GROUPS.index(_KIND_GROUP[c.kind])
@@ -470,12 +480,45 @@ def _group_matrix_keyed(
         ],
         dtype=np.int64,
     )
-    g = group_of_channel[tp.raw("channel")]
-    rows = np.flatnonzero(g >= 0)
-    w = _weights(tp, rules.weight, conv_events, rows)
-    m = np.bincount(key[rows] * 3 + g[rows], weights=w, minlength=n_keys * 3).reshape(n_keys, 3)
-    counted = np.bincount(key[rows], minlength=n_keys)
-    return m, counted
+    k = max(group_of_channel.size, 1)
+    if not compact and n_keys * k > 2 * len(tp) + 4096:
+        # sparse keys (customer x period): count over the keys present
+        present, dense = np.unique(key, return_inverse=True)
+        m_c, counted_c, per_c = _group_matrix_keyed(
+            tp,
+            rules,
+            conv_events,
+            dense,
+            present.size,
+            per_key_channel=per_key_channel,
+            compact=True,
+        )
+        m = np.zeros((n_keys, 3))
+        m[present] = m_c
+        counted = np.zeros(n_keys, dtype=np.int64)
+        counted[present] = counted_c
+        per_channel = np.zeros((n_keys if per_key_channel else 0, k), dtype=per_c.dtype)
+        if per_key_channel:
+            per_channel[present] = per_c
+        return m, counted, per_channel
+    flat = key * k
+    flat += tp.raw("channel")
+    per_channel = np.bincount(flat, minlength=n_keys * k).reshape(n_keys, k)
+    if rules.weight == "touchpoints":
+        weighted = per_channel.astype(np.float64)
+    else:
+        w = _weights(tp, rules.weight, conv_events, np.arange(len(tp)))
+        weighted = np.bincount(flat, weights=w, minlength=n_keys * k).astype(np.float64)
+        weighted = weighted.reshape(n_keys, k)
+    del flat
+    onehot = np.zeros((k, 3))
+    counts_in = group_of_channel >= 0
+    onehot[np.flatnonzero(counts_in), group_of_channel[counts_in]] = 1.0
+    m = weighted @ onehot
+    counted = per_channel[:, counts_in].sum(axis=1) if counts_in.any() else np.zeros(n_keys, int)
+    if not per_key_channel:
+        per_channel = per_channel[:0]
+    return m, counted.astype(np.int64), per_channel
 
 
 def _period_name(month_index: int, period: str) -> str:

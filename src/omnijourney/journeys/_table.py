@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -103,6 +103,7 @@ class JourneyTable:
         self.rules: JourneyRules
         self.state: SessionState
         self.carried: int = 0
+        self._cache: dict[str, np.ndarray] = {}
 
     # ------------------------------------------------------------------ construction
 
@@ -347,7 +348,19 @@ class JourneyTable:
         No copy when the touchpoints were already in canonical order.
         """
         arr = self.touchpoints.raw(column)
-        return arr if self._order is None else arr[self._order]
+        if self._order is None:
+            return arr
+        return self._cached(column, lambda: arr[self.order])
+
+    def _cached(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        # canonical-order copies are made once per table and shared read-only: the analyses
+        # that follow sessionize (paths, breaks, follow-ups, funnels) all need the same few
+        got = self._cache.get(key)
+        if got is None:
+            got = make()
+            got.flags.writeable = False
+            self._cache[key] = got
+        return got
 
     def _take_order(self, positions: np.ndarray) -> np.ndarray:
         """Rows of ``touchpoints`` at the given canonical positions."""
@@ -361,12 +374,16 @@ class JourneyTable:
     @property
     def sorted_journey(self) -> np.ndarray:
         """Journey id of each touchpoint in canonical order (``journey_id`` of ``order``)."""
-        return self._all_journey if self._identity else self._all_journey[self.order]
+        if self._identity:
+            return self._all_journey
+        return self._cached(" journey", lambda: self._all_journey[self.order])
 
     @property
     def sorted_visit(self) -> np.ndarray:
         """Visit id of each touchpoint in canonical order."""
-        return self._all_visit if self._identity else self._all_visit[self.order]
+        if self._identity:
+            return self._all_visit
+        return self._cached(" visit", lambda: self._all_visit[self.order])
 
     def _next_state(
         self,
