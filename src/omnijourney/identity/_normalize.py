@@ -8,6 +8,8 @@ emails and phones are in ``_contacts``, dates of birth in ``_dates``.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -207,17 +209,17 @@ def number_values(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct kept values (in order of first appearance) and the code of each value (-1 when
     not kept)."""
-    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    items = values.tolist() if isinstance(values, np.ndarray) else values
+    keep = np.asarray(keep, dtype=bool)
     idx = np.flatnonzero(keep)
-    kept = items if idx.size == len(items) else [items[i] for i in idx.tolist()]
-    # two C-level passes: distinct values in order of first appearance, then their numbers
-    lookup = dict.fromkeys(kept)
-    for number, key in enumerate(lookup):
-        lookup[key] = number
+    # one C-level pass: a dict whose missing keys take the next number numbers the distinct
+    # kept values in order of first appearance
+    first: collections.defaultdict[str, int] = collections.defaultdict(itertools.count().__next__)
+    kept = items if idx.size == len(items) else itertools.compress(items, keep.tolist())
     codes = np.full(len(items), -1, dtype=np.int64)
-    codes[idx] = np.fromiter(map(lookup.__getitem__, kept), dtype=np.int64, count=len(kept))
-    labels = np.empty(len(lookup), dtype=object)
-    labels[:] = list(lookup)
+    codes[idx] = np.fromiter(map(first.__getitem__, kept), dtype=np.int64, count=idx.size)
+    labels = np.empty(len(first), dtype=object)
+    labels[:] = list(first)
     return labels, codes
 
 
