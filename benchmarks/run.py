@@ -360,7 +360,8 @@ def _key(row: dict[str, Any]) -> tuple[str, str, int | None]:
 def write_json(
     name: str, rows: list[dict[str, Any]], scale: float, machine: dict[str, Any]
 ) -> Path:
-    """Write results; rows of a partial run (``--case``) replace only their own entries."""
+    """Write results; rows of a partial run (``--case``, ``--tool``) replace only their own
+    entries."""
     folder = RESULTS if scale == 1 else RESULTS / "quick"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
@@ -391,6 +392,9 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
         "--repeat", type=int, help="runs per case (default 3; 1 at 10^7 and with --quick; import 7)"
     )
     parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument(
+        "--tool", action="append", help="only these tools, e.g. omnijourney (repeatable)"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     if args.quick:
@@ -435,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     failed = False
     for name in chosen:
-        cases = [c for c in registry[name] if not args.case or c.case in args.case]
+        cases = [
+            c
+            for c in registry[name]
+            if (not args.case or c.case in args.case) and (not args.tool or c.tool in args.tool)
+        ]
         print(f"{name}: {len(cases)} cases", file=sys.stderr)
         rows = [run_case(c, args.scale, args.repeat, args.seed) for c in cases]
         annotate(rows)
