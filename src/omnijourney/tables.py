@@ -374,7 +374,9 @@ class Table:
             known = tuple(self._sorted[: len(by)]) == tuple(by)
             if not (known or (key[:-1] <= key[1:]).all()):
                 order = np.argsort(key)
-                key = key[order]
+                # the key is our own copy: sorting it in place is faster than gathering it
+                # through ``order`` and needs no second array
+                key.sort()
             tie = key[1:] == key[:-1]
             if keep_key and packed is not None and order is not None:
                 packed = _PackedKey(key, packed.lows, packed.widths)

@@ -136,6 +136,22 @@ class JourneyTable:
         starts = np.flatnonzero(j_start)
         n_j = starts.size
         ends = np.append(starts[1:], n) if n_j else np.zeros(0, dtype=np.int64)
+        # per-journey customer, times and channels first: the widest per-row arrays go early
+        cust = rows.pop("c")[starts].astype(np.int64)
+        t = rows.pop("t")
+        start_t, end_t = t[starts], t[ends - 1]
+        del t
+        ch = rows.pop("ch")
+        ch_labels = tp.labels("channel")
+        first_channel, last_channel = ch[starts], ch[ends - 1]
+        channels = None
+        if ch_labels.size <= 63:
+            width = next(w for w in (8, 16, 32, 64) if ch_labels.size <= w - (w == 64))
+            bit_type = np.dtype(f"uint{width}")
+            bits = np.left_shift(bit_type.type(1), ch.astype(bit_type))
+            channels = np.bitwise_or.reduceat(bits, starts) if n else np.zeros(0, bit_type)
+            del bits
+        del ch
         id_type = np.int32 if n < 2**31 - 1 else np.int64
         next_j = state.next_journey_id if state is not None else 0
         next_v = state.next_visit_id if state is not None else 0
@@ -188,21 +204,6 @@ class JourneyTable:
             np.maximum.reduceat(stage_rank, starts).astype(np.int64) if n else np.zeros(0, np.int64)
         )
         del stage_rank
-        cust = rows.pop("c")[starts].astype(np.int64)
-        t = rows.pop("t")
-        start_t, end_t = t[starts], t[ends - 1]
-        del t
-        ch = rows.pop("ch")
-        ch_labels = tp.labels("channel")
-        first_channel, last_channel = ch[starts], ch[ends - 1]
-        channels = None
-        if ch_labels.size <= 63:
-            width = next(w for w in (8, 16, 32, 64) if ch_labels.size <= w - (w == 64))
-            bit_type = np.dtype(f"uint{width}")
-            bits = np.left_shift(bit_type.type(1), ch.astype(bit_type))
-            channels = np.bitwise_or.reduceat(bits, starts) if n else np.zeros(0, bit_type)
-            del bits
-        del ch
         start_reason = rows.pop("start_reason")
         nxt = start_reason[starts[1:]] if n_j > 1 else np.zeros(0, np.int8)
         del start_reason
