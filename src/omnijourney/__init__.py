@@ -43,6 +43,7 @@ _SUBMODULES = {
     "pricing",
     "synth",
     "io",
+    "plot",
     "time",
 }
 # Public names that live in lazily imported subpackages.
