@@ -215,9 +215,17 @@ def _absorption(
             data = base.data * kept[base.indices]  # -Q^T D
             data[is_diag] += 1.0
             a = sp.csr_matrix((data, base.indices, base.indptr), shape=(m1, m1))
-            y[i] = _solve(a, e, solver, tol, None if guess is None else guess * kept)
-            if i == 0:
+            if guess is None:
+                # the first few terms of y = sum_k (Q^T D)^k e: expected visits of the walks'
+                # first steps. From x0 = 0 with the unit right-hand side, BiCGSTAB breaks down
+                guess0, term = e.copy(), e.copy()
+                for _ in range(5):
+                    term = term - a @ term
+                    guess0 += term
+                y[i] = _solve(a, e, solver, tol, guess0)
                 guess = y[0]
+            else:
+                y[i] = _solve(a, e, solver, tol, guess * kept)
     p = (y * keep * rhs[:, 0]).sum(axis=1)
     v = (y * keep * rhs[:, 1]).sum(axis=1)
     return p, v
