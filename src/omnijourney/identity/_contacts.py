@@ -167,7 +167,7 @@ def normalize_phones(
     # the digits read left to right into an integer (15 digits fit in int64)
     value = np.zeros(n, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
-    digit = np.where(is_digit, chars - 48, 0).astype(np.int64)
+    digit = np.where(is_digit, chars - 48, 0).astype(np.int8)
     # one position at a time, over contiguous rows of the transposed matrices
     digit_t, is_digit_t = np.ascontiguousarray(digit.T), np.ascontiguousarray(is_digit.T)
     for k in range(width):
@@ -202,7 +202,7 @@ def normalize_phones(
     per_digit = np.bincount((at // width) * 10 + digit.ravel()[at], minlength=n * 10)
     most = per_digit.reshape(n, 10).max(axis=1)
     repeated = (most >= count - 1) & (count >= 6)
-    values = np.array(["+" + v for v in map(str, np.where(valid, e164, 0).tolist())], dtype=str)
+    values = _S.add("+", np.where(valid, e164, 0).astype(str))
     listed = [v for v in (_e164(p, rules) for p in rules.placeholder_phones) if v]
     ph = repeated | np.isin(texts, list(rules.placeholder_phones))
     ph |= valid & np.isin(values, listed)
