@@ -208,6 +208,11 @@ class Resolution:
         models), with the earlier ids kept and ``changes`` listing the persons and
         households created, merged and split.
 
+        Cost: the batch is resolved together with every earlier record (normalization,
+        blocking, scoring and clustering run again over all of them; only the fitted models
+        are reused unless ``refit``), which is what makes the partition equal to a full run's.
+        An update costs about a full resolution without the model fitting.
+
         Parameters
         ----------
         records : CustomerRecordTable
