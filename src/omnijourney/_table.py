@@ -1,0 +1,631 @@
+"""The generic columnar table: equal-length numpy arrays plus sorted category dictionaries.
+
+Public through :mod:`omnijourney.tables`; identity and pricing tables derive from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, ClassVar, Literal, TypeVar, overload
+
+import attrs
+import numpy as np
+
+from omnijourney import _columns as C
+from omnijourney._columns import ColumnSpec
+from omnijourney._convert import _convert_free, _infer_spec, _py
+from omnijourney.errors import ConfigError, SchemaError
+from omnijourney.time import as_datetime
+
+T = TypeVar("T", bound="Table")
+ErrorMode = Literal["raise", "quarantine"]
+_PREVIEW_ROWS = 5
+
+
+def _check_errors(errors: str) -> None:
+    if errors not in ("raise", "quarantine"):
+        msg = f"errors must be 'raise' or 'quarantine', got {errors!r}"
+        raise ConfigError(msg)
+
+
+class Table:
+    """A table of equal-length numpy columns; categories are stored as codes into sorted labels.
+
+    Build tables with :meth:`from_columns` (a mapping of column -> values, or any DataFrame),
+    :meth:`from_records`, :meth:`from_csv` or :meth:`from_parquet`; never with the constructor.
+
+    Indexing: ``table["col"]`` gives decoded values, ``table[i]`` one row, ``table[1:5]``,
+    ``table[mask]`` and ``table[indices]`` new tables.
+
+    Examples
+    --------
+    >>> t = Table.from_columns({"sku": ["b", "a", "b"], "price": [2.0, 1.5, 2.5]})
+    >>> len(t), t.columns
+    (3, ('sku', 'price'))
+    >>> t.labels("sku"), t.codes("sku")
+    (array(['a', 'b'], dtype=object), array([1, 0, 1], dtype=int8))
+    >>> t[t["price"] > 1.9]["sku"]
+    array(['b', 'b'], dtype=object)
+    """
+
+    table_name: ClassVar[str] = "Table"
+    schema: ClassVar[tuple[ColumnSpec, ...]] = ()
+
+    __slots__ = ("_data", "_labels", "_meta", "_sorted", "_specs")
+
+    def __init__(
+        self,
+        data: Mapping[str, np.ndarray],
+        labels: Mapping[str, np.ndarray] | None = None,
+        specs: Mapping[str, ColumnSpec] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        sorted_by: tuple[str, ...] = (),
+    ) -> None:
+        lengths = {len(v) for v in data.values()}
+        if len(lengths) > 1:
+            msg = f"{self.table_name}: columns have different lengths {sorted(lengths)}"
+            raise SchemaError(msg, table=self.table_name)
+        self._data: dict[str, np.ndarray] = dict(data)
+        self._labels: dict[str, np.ndarray] = dict(labels or {})
+        if specs is None:
+            specs = {
+                name: _infer_spec(name, arr, name in self._labels) for name, arr in data.items()
+            }
+        self._specs: dict[str, ColumnSpec] = dict(specs)
+        self._meta: dict[str, Any] = dict(meta or {})
+        self._sorted = tuple(sorted_by)
+
+    # ------------------------------------------------------------------ basic access
+
+    def __len__(self) -> int:
+        for arr in self._data.values():
+            return len(arr)
+        return 0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
+        return tuple(self._data)
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """How each column is stored: category, time, float, int, bool or enum."""
+        return {name: spec.kind for name, spec in self._specs.items()}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the column arrays (category dictionaries excluded)."""
+        return int(sum(arr.nbytes for arr in self._data.values()))
+
+    @property
+    def sorted_by(self) -> tuple[str, ...]:
+        """The key columns the rows are known to be sorted by (canonically), or ()."""
+        return self._sorted
+
+    def _check_column(self, name: str) -> None:
+        if name not in self._data:
+            msg = f"{self.table_name} has no column {name!r}; columns are {list(self._data)}"
+            raise SchemaError(msg, table=self.table_name, column=name)
+
+    def codes(self, name: str) -> np.ndarray:
+        """Integer codes of a category (or enum) column; -1 marks a null."""
+        self._check_column(name)
+        if self._specs[name].kind not in ("category", "enum"):
+            msg = f"{self.table_name}: column {name!r} is a {self._specs[name].kind} column"
+            raise SchemaError(msg, table=self.table_name, column=name)
+        return self._data[name]
+
+    def labels(self, name: str) -> np.ndarray:
+        """Sorted distinct labels of a category column (codes index into them)."""
+        self._check_column(name)
+        spec = self._specs[name]
+        if spec.kind == "enum" and spec.enum is not None:
+            out = np.empty(len(spec.enum), dtype=object)
+            out[:] = [m.value for m in spec.enum]
+            return out
+        if name not in self._labels:
+            msg = f"{self.table_name}: column {name!r} is a {spec.kind} column, not a category"
+            raise SchemaError(msg, table=self.table_name, column=name)
+        return self._labels[name]
+
+    def column_values(self, name: str) -> np.ndarray:
+        """Decoded values of one column (labels for categories, None for nulls)."""
+        self._check_column(name)
+        spec = self._specs[name]
+        arr = self._data[name]
+        if spec.kind in ("category", "enum"):
+            labels = self.labels(name)
+            null = arr < 0
+            if labels.size == 0:
+                return np.full(arr.shape, None, dtype=object)
+            out = labels[np.maximum(arr, 0)]
+            if null.any():
+                out = out.astype(object)
+                out[null] = None
+            return out
+        return arr
+
+    def raw(self, name: str) -> np.ndarray:
+        """The stored array of a column (codes for categories), without copying."""
+        self._check_column(name)
+        return self._data[name]
+
+    @overload
+    def __getitem__(self, key: str) -> np.ndarray: ...
+    @overload
+    def __getitem__(self, key: int | np.integer) -> Any: ...
+    @overload
+    def __getitem__(self: T, key: slice | np.ndarray | Sequence[int]) -> T: ...
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            return self.column_values(key)
+        if isinstance(key, (int, np.integer)):
+            n = len(self)
+            i = int(key)
+            if i < 0:
+                i += n
+            if not 0 <= i < n:
+                msg = f"row {key} is out of range for a {self.table_name} of {n} rows"
+                raise IndexError(msg)
+            return self._record(i)
+        if isinstance(key, slice):
+            return self._take(np.arange(len(self))[key], keeps_order=(key.step or 1) > 0)
+        idx = np.asarray(key)
+        if idx.dtype == bool:
+            return self.filter(idx)
+        return self.take(idx)
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self._record(i)
+
+    def row(self, i: int) -> dict[str, Any]:
+        """Row ``i`` as a dict of Python values (times as aware UTC datetimes)."""
+        out: dict[str, Any] = {}
+        for name in self._data:
+            out[name] = _py(self.column_values_at(name, i))
+        return out
+
+    def column_values_at(self, name: str, i: int) -> Any:
+        """The decoded value of column ``name`` at row ``i`` (None for nulls)."""
+        spec = self._specs[name]
+        v = self._data[name][i]
+        if spec.kind in ("category", "enum"):
+            return None if v < 0 else self.labels(name)[v]
+        if spec.kind == "time":
+            return None if np.isnat(v) else as_datetime(v)
+        if spec.kind == "float":
+            return None if np.isnan(v) else float(v)
+        return v
+
+    def _record(self, i: int) -> Any:
+        return self.row(i)
+
+    # ------------------------------------------------------------------ derived tables
+
+    def _replace(self: T, data: Mapping[str, np.ndarray], sorted_by: tuple[str, ...] = ()) -> T:
+        new = object.__new__(type(self))
+        Table.__init__(new, data, self._labels, self._specs, meta=self._meta, sorted_by=sorted_by)
+        return new
+
+    def _take(self: T, idx: np.ndarray, *, keeps_order: bool) -> T:
+        data = {name: arr[idx] for name, arr in self._data.items()}
+        return self._replace(data, self._sorted if keeps_order else ())
+
+    def take(self: T, indices: Sequence[int] | np.ndarray) -> T:
+        """Rows at ``indices`` (in that order) as a new table."""
+        idx = np.asarray(indices, dtype=np.int64)
+        n = len(self)
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            msg = f"row indices out of range for a {self.table_name} of {n} rows"
+            raise IndexError(msg)
+        keeps = bool(idx.size < 2 or np.all(np.diff(idx) >= 0)) and (
+            idx.size == 0 or idx.min() >= 0
+        )
+        return self._take(idx, keeps_order=keeps)
+
+    def filter(self: T, mask: np.ndarray | Sequence[bool]) -> T:
+        """Rows where ``mask`` is true, in order."""
+        m = np.asarray(mask, dtype=bool)
+        if m.shape != (len(self),):
+            msg = f"mask has shape {m.shape}, expected ({len(self)},)"
+            raise SchemaError(msg, table=self.table_name)
+        return self._take(np.flatnonzero(m), keeps_order=True)
+
+    def head(self: T, n: int = 5) -> T:
+        """The first ``n`` rows."""
+        return self[: max(n, 0)]
+
+    def select(self: T, names: Sequence[str]) -> Table:
+        """Only the named columns: a table of the same type when every required column is
+        kept, else a plain :class:`Table`."""
+        for name in names:
+            self._check_column(name)
+        data = {n: self._data[n] for n in names}
+        labels = {n: self._labels[n] for n in names if n in self._labels}
+        specs = {n: self._specs[n] for n in names}
+        required = {s.name for s in self.schema if s.required}
+        if type(self) is not Table and required <= set(names):
+            new = object.__new__(type(self))
+            Table.__init__(new, data, labels, specs, meta=self._meta, sorted_by=self._sorted)
+            return new
+        return Table(data, labels, specs)
+
+    def with_column(self, name: str, values: Any, *, kind: str | None = None) -> Table:
+        """A plain :class:`Table` with one column added or replaced (decoded values accepted)."""
+        arr, labels, spec = _convert_free(name, values, len(self), kind, self.table_name)
+        data = dict(self._data)
+        lab = {k: v for k, v in self._labels.items() if k != name}
+        specs = dict(self._specs)
+        data[name] = arr
+        specs[name] = spec
+        if labels is not None:
+            lab[name] = labels
+        return Table(data, lab, specs)
+
+    def compact(self: T) -> T:
+        """Drop category labels that no row uses (after filtering, for example)."""
+        data = dict(self._data)
+        labels = dict(self._labels)
+        for name, lab in self._labels.items():
+            codes = data[name]
+            used = np.zeros(lab.size, dtype=bool)
+            used[codes[codes >= 0]] = True
+            if used.all():
+                continue
+            rank = np.cumsum(used) - 1
+            new_codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+            labels[name] = lab[used]
+            data[name] = new_codes.astype(C.code_dtype(int(used.sum())))
+        new = object.__new__(type(self))
+        Table.__init__(new, data, labels, self._specs, meta=self._meta, sorted_by=self._sorted)
+        return new
+
+    def equals(self, other: object) -> bool:
+        """Same type, columns and decoded values (NaN equal to NaN)."""
+        if type(other) is not type(self) or not isinstance(other, Table):
+            return False
+        if self.columns != other.columns or len(self) != len(other):
+            return False
+        for name in self.columns:
+            a = self.column_values(name)
+            b = other.column_values(name)
+            if a.dtype.kind == "f" and b.dtype.kind == "f":
+                if not np.array_equal(a, b, equal_nan=True):
+                    return False
+            elif a.dtype.kind == "M" and b.dtype.kind == "M":
+                if not np.array_equal(a.astype(np.int64), b.astype(np.int64)):
+                    return False
+            elif not np.array_equal(a, b):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------ canonical sorting
+
+    def _tiebreak_columns(self, by: Sequence[str]) -> list[str]:
+        return [c for c in self._data if c not in by]
+
+    def sort_order(
+        self, by: Sequence[str], *, tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> np.ndarray:
+        """Row permutation that sorts by ``by``, ties broken by ``tiebreak`` then every column.
+
+        The order is canonical: it depends only on the rows' values, never on their input
+        order, because category codes follow the sorted labels. Rows equal on every column are
+        interchangeable.
+
+        Parameters
+        ----------
+        by : sequence of str
+            Key columns.
+        tiebreak : sequence of str or ndarray
+            Extra keys (column names or arrays aligned with the rows) that decide ties on
+            ``by`` before the remaining columns do.
+        """
+        order = self._order_or_none(by, tiebreak)
+        return np.arange(len(self)) if order is None else order
+
+    def _order_or_none(
+        self, by: Sequence[str], tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> np.ndarray | None:
+        """The canonical permutation, or None when the rows are already in canonical order."""
+        return self._canonical(by, tiebreak)[0]
+
+    def _canonical(
+        self,
+        by: Sequence[str],
+        tiebreak: Sequence[str | np.ndarray] = (),
+        *,
+        keep_key: bool = False,
+    ) -> tuple[np.ndarray | None, _PackedKey | None]:
+        """The canonical permutation (None when already canonical) and, on request, the key.
+
+        With ``keep_key`` and keys that pack into one int64, the packed key in sorted order
+        comes back too, so callers can decode the key columns instead of gathering them.
+        """
+        for name in by:
+            self._check_column(name)
+        n = len(self)
+        if n == 0:
+            return None, None
+        primary = [self._sort_key(name) for name in by]
+        packed = _pack_key(primary) if primary else None
+        key = packed.key if packed is not None else None
+        order: np.ndarray | None = None
+        if key is not None:
+            # data that arrive sorted (the usual case for logs) skip the sort
+            known = tuple(self._sorted[: len(by)]) == tuple(by)
+            if not (known or (key[:-1] <= key[1:]).all()):
+                order = np.argsort(key)
+                # the key is our own copy: sorting it in place is faster than gathering it
+                # through ``order`` and needs no second array
+                key.sort()
+            tie = key[1:] == key[:-1]
+            if keep_key and packed is not None and order is not None:
+                packed = _PackedKey(key, packed.lows, packed.widths)
+            else:
+                packed = None
+            del key
+        else:
+            if primary:
+                order = np.lexsort(tuple(reversed(primary)))
+            tie = np.ones(max(n - 1, 0), dtype=bool)
+            for k in primary:
+                sk = k if order is None else k[order]
+                tie &= sk[1:] == sk[:-1]
+        if tie.any():
+            in_tie = np.zeros(n, dtype=bool)
+            in_tie[1:] |= tie
+            in_tie[:-1] |= tie
+            pos = np.flatnonzero(in_tie)
+            rows = pos if order is None else order[pos]
+            named = [t for t in tiebreak if isinstance(t, str)]
+            rest = [c for c in self._tiebreak_columns(by) if c not in named]
+            keys = [self._sort_key(c)[rows] for c in by]
+            for t in tiebreak:
+                keys.append(self._sort_key(t)[rows] if isinstance(t, str) else np.asarray(t)[rows])
+            keys.extend(self._sort_key(c)[rows] for c in rest)
+            sub = np.lexsort(tuple(reversed(keys)))
+            if order is None and not (sub[:-1] < sub[1:]).all():
+                order = np.arange(n)
+            if order is not None:
+                order[pos] = rows[sub]  # rows equal on the key: the sorted key is unchanged
+        return order, packed
+
+    def _sort_key(self, name: str) -> np.ndarray:
+        arr = self._data[name]
+        kind = self._specs[name].kind
+        if kind == "time":
+            return arr.view(np.int64)  # NaT (int64 min) sorts first
+        if kind == "float":
+            # NaN last, and -0.0 == 0.0: map to a total order on int64
+            return _float_key(arr)
+        if kind == "bool":
+            return arr.astype(np.int8)
+        return arr
+
+    def sort(self: T, by: Sequence[str]) -> T:
+        """The rows in canonical order of ``by`` (see :meth:`sort_order`)."""
+        order = self.sort_order(by)
+        return self._replace({name: arr[order] for name, arr in self._data.items()}, tuple(by))
+
+    # ------------------------------------------------------------------ exports
+
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """Decoded column arrays: labels (None for nulls), datetime64[us] UTC times, numbers."""
+        return {name: self.column_values(name) for name in self._data}
+
+    def to_pandas(self, *, categorical: bool = True) -> Any:
+        """A pandas DataFrame; categories as ``pandas.Categorical``, times tz-aware UTC.
+
+        Needs the ``pandas`` extra.
+        """
+        from omnijourney.io._frames import table_to_pandas
+
+        return table_to_pandas(self, categorical=categorical)
+
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table``; categories as dictionary arrays, times ``timestamp[us, UTC]``."""
+        from omnijourney.io._frames import table_to_arrow
+
+        return table_to_arrow(self)
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` (categories as ``Categorical``, times UTC)."""
+        from omnijourney.io._frames import table_to_polars
+
+        return table_to_polars(self)
+
+    def to_csv(self, path: str | os.PathLike[str], *, delimiter: str = ",") -> None:
+        """Write a CSV file (UTF-8, times in ISO 8601 with ``Z``, nulls as empty fields)."""
+        from omnijourney.io._csv import write_csv
+
+        write_csv(self, path, delimiter=delimiter)
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> None:
+        """Write a parquet file (needs the ``arrow`` extra)."""
+        from omnijourney.io._frames import require
+
+        pq = require("pyarrow.parquet", "arrow")
+        pq.write_table(self.to_arrow(), os.fspath(path))
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def _from_parts(
+        cls: type[T],
+        data: Mapping[str, np.ndarray],
+        labels: Mapping[str, np.ndarray] | None = None,
+        *,
+        meta: Mapping[str, Any] | None = None,
+        specs: Mapping[str, ColumnSpec] | None = None,
+    ) -> T:
+        """Wrap arrays that are already in stored form (codes into sorted labels).
+
+        For library code that builds columns itself; labels must be sorted and unique.
+        """
+        schema = {s.name: s for s in cls.schema}
+        labels = dict(labels or {})
+        all_specs: dict[str, ColumnSpec] = {}
+        for name, arr in data.items():
+            if specs is not None and name in specs:
+                all_specs[name] = specs[name]
+            elif name in schema:
+                all_specs[name] = schema[name]
+            else:
+                all_specs[name] = _infer_spec(name, arr, name in labels)
+        new = object.__new__(cls)
+        Table.__init__(new, data, labels, all_specs, meta=meta)
+        return new
+
+    @classmethod
+    def from_columns(
+        cls,
+        data: Any,
+        *,
+        columns: Mapping[str, str] | Sequence[str] | None = None,
+        kinds: Mapping[str, str] | None = None,
+        tz: str | None = None,
+    ) -> Table:
+        """A generic table from a mapping of column -> values or a DataFrame.
+
+        Kinds are inferred (strings -> category, numbers -> float or int, datetimes -> time)
+        unless given in ``kinds``. ``columns`` selects (and, as a mapping of new name -> input
+        name, renames) columns.
+        """
+        src = C.Source(data)
+        if columns is None:
+            pairs = [(n, n) for n in src.names]
+        elif isinstance(columns, Mapping):
+            pairs = list(columns.items())
+        else:
+            pairs = [(n, n) for n in columns]
+        out: dict[str, np.ndarray] = {}
+        labels: dict[str, np.ndarray] = {}
+        specs: dict[str, ColumnSpec] = {}
+        for name, source_name in pairs:
+            if not src.has(source_name):
+                msg = f"{cls.table_name}: no column {source_name!r}; available: {src.names}"
+                raise SchemaError(msg, table=cls.table_name, column=name, source_column=source_name)
+            kind = (kinds or {}).get(name)
+            arr, lab, spec = _convert_free(
+                name, src.raw(source_name), src.n, kind, cls.table_name, tz=tz
+            )
+            out[name] = arr
+            specs[name] = spec
+            if lab is not None:
+                labels[name] = lab
+        return Table(out, labels, specs)
+
+    def __repr__(self) -> str:
+        n = len(self)
+        head = f"{self.table_name}: {n:,} rows x {len(self._data)} columns"
+        if not self._data:
+            return head
+        shown = min(n, _PREVIEW_ROWS)
+        cells = [[name for name in self._data]]
+        for i in range(shown):
+            cells.append([_cell(self.column_values_at(name, i)) for name in self._data])
+        widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+        if n > shown:
+            lines.append(f"... {n - shown:,} more rows")
+        return head + "\n" + "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return "-"
+    if hasattr(v, "isoformat") and hasattr(v, "tzinfo"):
+        s = v.strftime("%Y-%m-%d %H:%M:%S")
+        return s
+    if isinstance(v, float):
+        return f"{v:g}"
+    text = str(v)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def _float_key(arr: np.ndarray) -> np.ndarray:
+    a = np.where(arr == 0, 0.0, arr).astype(np.float64)  # -0.0 -> 0.0
+    bits = a.view(np.int64)
+    key = np.where(bits < 0, np.iinfo(np.int64).min - bits - 1, bits)  # monotone in value
+    return np.where(np.isnan(a), np.iinfo(np.int64).max, key)
+
+
+@attrs.frozen
+class _PackedKey:
+    """Integer sort keys packed into one int64: ``key`` with each part's offset and bit width.
+
+    Part ``i`` (most significant first) is
+    ``((key >> sum(widths[i + 1:])) & (2**widths[i] - 1)) + lows[i]``.
+    """
+
+    key: np.ndarray
+    lows: tuple[int, ...]
+    widths: tuple[int, ...]
+
+    def part(self, i: int) -> np.ndarray:
+        """Decode part ``i`` as int64."""
+        shift = sum(self.widths[i + 1 :])
+        out = self.key >> shift if shift else self.key.copy()
+        if i > 0:
+            out &= (1 << self.widths[i]) - 1
+        out += self.lows[i]
+        return out
+
+    def unpack(self, dtypes: Sequence[np.dtype[Any] | type]) -> list[np.ndarray]:
+        """Decode every part, consuming ``key``: the last part reuses its buffer.
+
+        The other parts are decoded in blocks, straight into arrays of the given dtypes, so
+        the peak is one int64 array plus the outputs.
+        """
+        key = self.key
+        n = key.size
+        out = [np.empty(n, dtype=dt) for dt in dtypes[:-1]]
+        block = 1 << 20
+        for i, arr in enumerate(out):
+            shift = sum(self.widths[i + 1 :])
+            mask = (1 << self.widths[i]) - 1
+            for lo in range(0, n, block):
+                part = key[lo : lo + block] >> shift
+                if i > 0:
+                    part &= mask
+                part += self.lows[i]
+                arr[lo : lo + block] = part
+        last = len(self.widths) - 1
+        if last > 0:
+            key &= (1 << self.widths[last]) - 1
+        key += self.lows[last]
+        out.append(key if np.dtype(dtypes[-1]) == key.dtype else key.astype(dtypes[-1]))
+        return out
+
+
+def _pack_key(keys: list[np.ndarray]) -> _PackedKey | None:
+    """Pack non-negative-shifted integer keys into one int64 when their ranges fit.
+
+    Works in place on one int64 buffer (plus one temporary per further key), since the keys
+    of a 10^7-row table are tens of megabytes each.
+    """
+    if len(keys) > 3:
+        return None
+    ranges = [(int(k.min()), int(k.max())) for k in keys]
+    widths = [max(hi - lo, 1).bit_length() for lo, hi in ranges]
+    if sum(widths) > 62:
+        return None
+    packed = keys[0].astype(np.int64)
+    packed -= ranges[0][0]
+    for k, (lo, _), bits in zip(keys[1:], ranges[1:], widths[1:]):
+        packed <<= bits
+        shifted = k.astype(np.int64)
+        shifted -= lo
+        packed |= shifted
+        del shifted
+    return _PackedKey(packed, tuple(lo for lo, _ in ranges), tuple(widths))
