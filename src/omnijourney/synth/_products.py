@@ -46,7 +46,7 @@ import numpy as np
 
 from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
-from omnijourney.synth._prices import _CHANNEL_LABELS, RULES, PriceWorld, _Base
+from omnijourney.synth._price_base import _CHANNEL_LABELS, RULES, PriceWorld, _Base
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import TIME_DTYPE
 
