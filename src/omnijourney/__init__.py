@@ -44,6 +44,7 @@ _SUBMODULES = {
     "synth",
     "io",
     "plot",
+    "spark",
     "time",
 }
 # Public names that live in lazily imported subpackages.
