@@ -36,6 +36,7 @@ TITLES = {
     "tables": "Touchpoint tables",
     "synth": "Synthetic world",
     "journeys": "Sessionization",
+    "spark": "Sessionization on Spark",
     "paths": "Variants and directly-follows graph",
     "lifecycle": "RFM and BG/NBD",
     "identity": "Identity merging",

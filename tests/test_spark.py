@@ -109,6 +109,14 @@ def test_partitioning_and_session_time_zone_do_not_change_the_result(spark, worl
         got = _spark_rows(S.sessionize(df, columns={"value": "value"}, partitions=parts))
         np.testing.assert_array_equal(got[0], j_rank)
         np.testing.assert_array_equal(got[1], v_rank)
+    # partitions that reach the function as many Arrow batches
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "97")
+    try:
+        got = _spark_rows(S.sessionize(df, columns={"value": "value"}, partitions=2))
+        np.testing.assert_array_equal(got[0], j_rank)
+        np.testing.assert_array_equal(got[1], v_rank)
+    finally:
+        spark.conf.unset("spark.sql.execution.arrow.maxRecordsPerBatch")
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")
     try:
         res = S.sessionize(spark.createDataFrame(frame), columns={"value": "value"})

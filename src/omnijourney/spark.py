@@ -194,11 +194,19 @@ def sessionize(
     )
 
     def touchpoint_ids(batches: Any) -> Any:
-        pdf, _, ranks = _run(batches, config)
-        if pdf is not None:
-            pdf["journey_index"] = ranks[0]
-            pdf["visit_index"] = ranks[1]
-            yield pdf
+        frames = [b for b in batches if len(b)]
+        pdf, _, ranks = _run(frames, config)
+        if pdf is None:
+            return
+        # the batches as they came, with their ids: a concatenated frame may hold chunked
+        # Arrow columns that do not convert back
+        at = 0
+        for frame in frames:
+            frame = frame.copy()
+            frame["journey_index"] = ranks[0][at : at + len(frame)]
+            frame["visit_index"] = ranks[1][at : at + len(frame)]
+            at += len(frame)
+            yield frame
 
     def journey_rows(batches: Any) -> Any:
         pdf, jt, _ = _run(batches, config)
