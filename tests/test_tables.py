@@ -295,9 +295,10 @@ def test_packed_sort_key_decodes_to_its_parts(rows: list[tuple[int, int, int]]) 
     parts = [np.array(col, dtype=np.int64) for col in zip(*rows)]
     packed = _pack_key(parts)
     assert packed is not None
-    for i, col in enumerate(parts):
-        np.testing.assert_array_equal(packed.part(i), col)
     # the packed order is the lexicographic order of the parts
     np.testing.assert_array_equal(
         np.sort(packed.key), packed.key[np.lexsort(tuple(reversed(parts)))]
     )
+    decoded = packed.unpack([np.int32, np.int64, np.int8])
+    for got, col in zip(decoded, parts):
+        np.testing.assert_array_equal(got, col)

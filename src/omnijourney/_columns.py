@@ -12,7 +12,7 @@ import enum
 import importlib.util
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -92,13 +92,14 @@ def _normalize_label(v: Any) -> Any:
 _NOT_AN_ID = object()  # stands for values that cannot be ids (booleans) while counting
 
 
-def _first_seen(items: list[Any]) -> tuple[dict[Any, int], np.ndarray]:
-    """Distinct values in order of first appearance, and each row's index into them.
+def first_seen(items: Iterable[Any], count: int) -> tuple[dict[Any, int], np.ndarray]:
+    """Distinct values of ``count`` items in order of first appearance, and each item's
+    index into them.
 
     One pass in C: a dict whose missing keys take the next number.
     """
     first: collections.defaultdict[Any, int] = collections.defaultdict(itertools.count().__next__)
-    codes = np.fromiter(map(first.__getitem__, items), dtype=np.int64, count=len(items))
+    codes = np.fromiter(map(first.__getitem__, items), dtype=np.int64, count=count)
     return first, codes
 
 
@@ -164,14 +165,14 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     if kind in "US":
         arr = arr.astype(object)
     items = arr.tolist()
-    seen, first_code = _first_seen(items)
+    seen, first_code = first_seen(items, n)
     if any(isinstance(k, (bool, np.bool_)) or k in (0, 1) for k in seen if not isinstance(k, str)):
         # True == 1 and False == 0 as dict keys: set booleans apart before counting values
         bools = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_))]
         if bools:
             for i in bools:
                 items[i] = _NOT_AN_ID
-            seen, first_code = _first_seen(items)
+            seen, first_code = first_seen(items, n)
     null_keys = []
     strs: list[Any] = []
     int_keys: list[Any] = []

@@ -572,15 +572,6 @@ class _PackedKey:
     lows: tuple[int, ...]
     widths: tuple[int, ...]
 
-    def part(self, i: int) -> np.ndarray:
-        """Decode part ``i`` as int64."""
-        shift = sum(self.widths[i + 1 :])
-        out = self.key >> shift if shift else self.key.copy()
-        if i > 0:
-            out &= (1 << self.widths[i]) - 1
-        out += self.lows[i]
-        return out
-
     def unpack(self, dtypes: Sequence[np.dtype[Any] | type]) -> list[np.ndarray]:
         """Decode every part, consuming ``key``: the last part reuses its buffer.
 

@@ -8,7 +8,6 @@ emails and phones are in ``_contacts``, dates of birth in ``_dates``.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import re
 import unicodedata
@@ -19,7 +18,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
+from omnijourney._columns import code_dtype, first_seen
 from omnijourney.errors import ConfigError
 
 __all__ = [
@@ -212,12 +211,10 @@ def number_values(
     items = values.tolist() if isinstance(values, np.ndarray) else values
     keep = np.asarray(keep, dtype=bool)
     idx = np.flatnonzero(keep)
-    # one C-level pass: a dict whose missing keys take the next number numbers the distinct
-    # kept values in order of first appearance
-    first: collections.defaultdict[str, int] = collections.defaultdict(itertools.count().__next__)
     kept = items if idx.size == len(items) else itertools.compress(items, keep.tolist())
+    first, kept_codes = first_seen(kept, idx.size)
     codes = np.full(len(items), -1, dtype=np.int64)
-    codes[idx] = np.fromiter(map(first.__getitem__, kept), dtype=np.int64, count=idx.size)
+    codes[idx] = kept_codes
     labels = np.empty(len(first), dtype=object)
     labels[:] = list(first)
     return labels, codes

@@ -6,7 +6,7 @@ messaging and media touchpoints follow the brand's campaigns and are left out by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -113,14 +113,11 @@ def channel_shares(
     tp, conv_events = _source(data)
     if conversion_events is not None:
         conv_events = frozenset(conversion_events)
-    rows = np.arange(len(tp))
-    w = _weights(tp, weight, conv_events, rows)
+    w = _weights(tp, weight, conv_events, np.arange(len(tp)))
     n_c = tp.labels("customer").size
     ch_labels = tp.labels("channel")
-    k = ch_labels.size
     cust = tp.raw("customer").astype(np.int64)
-    flat = np.bincount(cust * k + tp.raw("channel").astype(np.int64), weights=w, minlength=n_c * k)
-    matrix = flat.reshape(n_c, k).astype(np.float64)  # float even with no rows
+    (matrix,) = _per_key_channel(tp, cust, n_c, [w])
     present = np.bincount(cust, minlength=n_c) > 0
     matrix = matrix[present]
     total = matrix.sum(axis=1)
@@ -457,6 +454,24 @@ def appetence_transitions(
     return per, trans
 
 
+def _per_key_channel(
+    tp: TouchpointTable, key: np.ndarray, n_keys: int, weights: Sequence[np.ndarray | None]
+) -> list[np.ndarray]:
+    """For each of ``weights``, the (n_keys x n_channels) sums of the rows' weights per key and
+    channel (touchpoint counts for ``None``), in one key computation."""
+    k = max(tp.labels("channel").size, 1)
+    flat = key.astype(np.int64) * k
+    flat += tp.raw("channel")
+    return [
+        np.bincount(flat, minlength=n_keys * k).reshape(n_keys, k)
+        if w is None
+        else np.bincount(flat, weights=w, minlength=n_keys * k)
+        .astype(np.float64)
+        .reshape(n_keys, k)
+        for w in weights
+    ]
+
+
 def _group_matrix_keyed(
     tp: TouchpointTable,
     rules: AppetenceRules,
@@ -501,16 +516,12 @@ def _group_matrix_keyed(
         if per_key_channel:
             per_channel[present] = per_c
         return m, counted, per_channel
-    flat = key * k
-    flat += tp.raw("channel")
-    per_channel = np.bincount(flat, minlength=n_keys * k).reshape(n_keys, k)
     if rules.weight == "touchpoints":
+        (per_channel,) = _per_key_channel(tp, key, n_keys, [None])
         weighted = per_channel.astype(np.float64)
     else:
         w = _weights(tp, rules.weight, conv_events, np.arange(len(tp)))
-        weighted = np.bincount(flat, weights=w, minlength=n_keys * k).astype(np.float64)
-        weighted = weighted.reshape(n_keys, k)
-    del flat
+        per_channel, weighted = _per_key_channel(tp, key, n_keys, [None, w])
     onehot = np.zeros((k, 3))
     counts_in = group_of_channel >= 0
     onehot[np.flatnonzero(counts_in), group_of_channel[counts_in]] = 1.0
