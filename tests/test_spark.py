@@ -149,3 +149,12 @@ def test_bad_arguments_are_refused(spark, world):
         S.sessionize(df.withColumnRenamed("row", "journey_index"))
     with pytest.raises(ConfigError, match="JourneyRules"):
         S.sessionize(df, rules={"visit_timeout": "30min"})
+
+
+def test_bad_rows_fail_with_the_column_and_value(spark, world):
+    _, frame = world
+    bad = frame.head(30).copy()
+    bad["customer"] = bad["customer"].astype(object)
+    bad.loc[7, "customer"] = None
+    with pytest.raises(Exception, match=r"(?s)Spark partition.*customer"):
+        S.sessionize(spark.createDataFrame(bad), partitions=2).touchpoints.collect()

@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney.errors import ConfigError
+from omnijourney.errors import ConfigError, DataError
 from omnijourney.io._frames import require
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.time import TIME_DTYPE, to_datetime64
@@ -209,7 +209,7 @@ def sessionize(
             yield frame
 
     def journey_rows(batches: Any) -> Any:
-        pdf, jt, _ = _run(batches, config)
+        pdf, jt, _ = _run([b for b in batches if len(b)], config)
         if pdf is not None:
             yield _journeys_frame(jt, customer, pdf[customer])
 
@@ -220,35 +220,45 @@ def sessionize(
     )
 
 
-def _run(batches: Any, config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np.ndarray, ...]]:
-    """Sessionize one partition: the rows as pandas, the JourneyTable and the per-row ranks."""
+def _run(frames: list[Any], config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np.ndarray, ...]]:
+    """Sessionize one partition's non-empty pandas batches: the rows as one frame, the
+    JourneyTable and the per-row ranks."""
     import pandas as pd
 
     from omnijourney.journeys._sessionize import sessionize as local_sessionize
     from omnijourney.tables import TouchpointTable
 
     names, rules, tz, as_of = config
-    frames = [b for b in batches if len(b)]
     if not frames:
         return None, None, ()
     pdf = pd.concat(frames, ignore_index=True)
-    tp = TouchpointTable.from_columns(pdf, tz=tz, **names)
+    try:
+        tp = TouchpointTable.from_columns(pdf, tz=tz, **names)
+    except DataError as exc:
+        # the DataFrame has no row numbers: those of the message count within this partition
+        msg = f"in a Spark partition (rows counted within it): {exc}"
+        raise DataError(msg, column=exc.column) from exc
     jt = local_sessionize(tp, rules, as_of=as_of)
     return pdf, jt, _ranks(jt)
 
 
-def _ranks(jt: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Per input row, the rank of its journey and of its visit among its customer's."""
-    journeys = jt.journeys
-    cust = journeys.raw("customer").astype(np.int64)
+def _customer_first_journey(jt: Any) -> np.ndarray:
+    """Per journey, the row of its customer's first journey (journeys are in canonical
+    (customer, start) order, so a journey's rank among its customer's is ``row - this``)."""
+    cust = jt.journeys.raw("customer").astype(np.int64)
     first = np.ones(cust.size, dtype=bool)
     first[1:] = cust[1:] != cust[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(cust.size), 0))
-    j_rank = np.arange(cust.size) - start  # journeys are in canonical (customer, start) order
+    return np.maximum.accumulate(np.where(first, np.arange(cust.size), 0))
+
+
+def _ranks(jt: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per input row, the rank of its journey and of its visit among its customer's."""
+    start = _customer_first_journey(jt)
+    j_rank = np.arange(start.size) - start
     j_id = jt.journey_id.astype(np.int64)
     v_id = jt.visit_id.astype(np.int64)
     # a customer's visits are numbered consecutively from their first journey's first visit
-    first_visit = np.full(cust.size, np.iinfo(np.int64).max)
+    first_visit = np.full(start.size, np.iinfo(np.int64).max)
     np.minimum.at(first_visit, j_id, v_id)
     cust_first_visit = first_visit[start]
     return j_rank[j_id], v_id - cust_first_visit[j_id]
@@ -259,18 +269,15 @@ def _journeys_frame(jt: Any, customer: str, customers: Any) -> Any:
     import pandas as pd
 
     j = jt.journeys
-    cust = j.raw("customer").astype(np.int64)
-    first = np.ones(cust.size, dtype=bool)
-    first[1:] = cust[1:] != cust[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(cust.size), 0))
+    start = _customer_first_journey(jt)
     # customer values as the DataFrame holds them (the table's labels are normalized)
-    row_of = np.zeros(cust.size, dtype=np.int64)
+    row_of = np.zeros(start.size, dtype=np.int64)
     row_of[jt.journey_id.astype(np.int64)] = np.arange(jt.journey_id.size)
     values: Sequence[Any] = customers.to_numpy()[row_of]
     return pd.DataFrame(
         {
             customer: values,
-            "journey_index": (np.arange(cust.size) - start).astype(np.int64),
+            "journey_index": (np.arange(start.size) - start).astype(np.int64),
             "start": pd.DatetimeIndex(j["start"].astype(TIME_DTYPE)).tz_localize("UTC"),
             "end": pd.DatetimeIndex(j["end"].astype(TIME_DTYPE)).tz_localize("UTC"),
             "n_touchpoints": j["n_touchpoints"].astype(np.int64),
