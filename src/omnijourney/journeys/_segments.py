@@ -460,7 +460,7 @@ def _per_key_channel(
     """For each of ``weights``, the (n_keys x n_channels) sums of the rows' weights per key and
     channel (touchpoint counts for ``None``), in one key computation."""
     k = max(tp.labels("channel").size, 1)
-    flat = key.astype(np.int64) * k
+    flat = key.astype(np.int64, copy=False) * k
     flat += tp.raw("channel")
     return [
         np.bincount(flat, minlength=n_keys * k).reshape(n_keys, k)
