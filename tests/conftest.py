@@ -1,9 +1,22 @@
-"""Shared fixtures: a seeded generator and small hand-written touchpoint data."""
+"""Shared fixtures: a seeded generator and small hand-written touchpoint data.
+
+Hypothesis runs derandomized by default, so that the suite gives the same verdict at every
+run and on every machine (a property that fails one run in ten would fail a new user's first
+try). ``HYPOTHESIS_PROFILE=explore python -m pytest`` draws fresh random examples, to look
+for new failures; a failure found that way becomes an ``@example`` of the test.
+"""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+settings.register_profile("default", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
