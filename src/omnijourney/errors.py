@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ConvergenceError",
     "DataError",
+    "MissingDependencyError",
     "OmnijourneyError",
     "OmnijourneyWarning",
     "SchemaError",
@@ -121,6 +122,10 @@ class ConfigError(OmnijourneyError, ValueError):
 
 class ConvergenceError(OmnijourneyError, RuntimeError):
     """A statistical fit did not converge; the message says what was tried."""
+
+
+class MissingDependencyError(OmnijourneyError, ImportError):
+    """An optional dependency is needed for this call; the message names the extra to install."""
 
 
 class OmnijourneyWarning(UserWarning):

@@ -8,24 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omnijourney.errors import OmnijourneyError
+from omnijourney._optional import import_optional
+from omnijourney.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from omnijourney.tables import Table
 
 
-class MissingDependencyError(OmnijourneyError, ImportError):
-    """An optional dependency is needed for this call."""
-
-
-def require(module: str, extra: str) -> Any:
-    """Import an optional module or say which extra installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        top = module.split(".")[0]
-        msg = f"this needs {top}; install it with: pip install 'omnijourney[{extra}]'"
-        raise MissingDependencyError(msg) from exc
+# kept here for the modules that import them from their first home
+require = import_optional
+__all__ = ["MissingDependencyError", "require"]
 
 
 def table_to_pandas(table: Table, *, categorical: bool = True) -> Any:
