@@ -47,6 +47,13 @@ def test_on_time_late_missing_and_pending():
     assert got == [(0, 1, "on_time"), (2, 3, "late"), (4, -1, "missing"), (5, -1, "pending")]
 
 
+def test_without_any_response_in_the_data_every_trigger_is_missing_or_pending():
+    # no welcome was ever sent: exactly what the check exists to find
+    rows = [("a", 0, "web", "signup"), ("b", 0, "app", "signup"), ("c", 100, "web", "signup")]
+    got = statuses(rows, [WELCOME], as_of=BASE + dt.timedelta(hours=110))
+    assert got == [(0, -1, "missing"), (1, -1, "missing"), (2, -1, "pending")]
+
+
 def test_the_deadline_is_inclusive():
     rows = [("a", 0, "web", "signup"), ("a", 48, "email", "welcome")]
     assert statuses(rows, [WELCOME])[0][2] == "on_time"

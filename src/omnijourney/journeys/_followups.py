@@ -91,6 +91,8 @@ def _mask(labels: np.ndarray, names: frozenset[str] | None, codes: np.ndarray) -
 
 def _next_in_group(key_trig: np.ndarray, key_resp: np.ndarray) -> np.ndarray:
     """For each trigger key, index of the first response key after it (or -1)."""
+    if key_resp.size == 0:  # no response at all: every trigger is unanswered
+        return np.full(key_trig.size, -1, dtype=np.int64)
     order = np.argsort(key_resp, kind="stable")
     sorted_resp = key_resp[order]
     k = np.searchsorted(sorted_resp, key_trig, side="right")
@@ -129,7 +131,7 @@ def _rule_rows(jt: JourneyTable, s: _Sorted, rule: FollowUpRule, as_of_us: int) 
     key_t = group[t_rows] * n + t_rows
     key_r = group[r_rows] * n + r_rows
     nxt = _next_in_group(key_t, key_r)
-    cand = np.where(nxt >= 0, r_rows[np.maximum(nxt, 0)], -1)
+    cand = np.append(r_rows, -1)[nxt]  # -1 (no response) picks the appended -1
     valid = (cand >= 0) & (group[np.maximum(cand, 0)] == group[t_rows])
     if rule.link is not None:
         valid &= s.c[np.maximum(cand, 0)] == s.c[t_rows]
