@@ -1,10 +1,11 @@
-"""Hypothesis strategies shared by the test modules."""
+"""Hypothesis strategies and markers shared by the test modules."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 
 CHANNELS = ("web", "app", "store", "call_centre", "email", "sms", "social", "chat")
@@ -45,3 +46,15 @@ def touchpoint_columns(draw, min_rows: int = 0, max_rows: int = 40, with_value: 
 
 def permuted(cols: dict[str, list], perm: np.ndarray) -> dict[str, list]:
     return {k: [v[i] for i in perm] for k, v in cols.items()}
+
+
+#: Hand-made and generated touchpoints often hold no purchase, no event of the default stage
+#: map, no start event..., on purpose: the warnings that say so are specified in
+#: test_unmatched.py, and tests of other behaviour ignore them.
+JOURNEY_RULES_UNMATCHED = pytest.mark.filterwarnings(
+    r"ignore:JourneyRules\.[\w.]+ matches no:omnijourney.errors.OmnijourneyWarning"
+)
+#: Likewise for break rules whose events or channel kinds small examples do not have.
+BREAK_RULES_UNMATCHED = pytest.mark.filterwarnings(
+    r"ignore:BreakRules\.\w+ matches no:omnijourney.errors.OmnijourneyWarning"
+)

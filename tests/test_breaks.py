@@ -10,6 +10,9 @@ import pytest
 import omnijourney as oj
 from omnijourney import TouchpointTable, sessionize
 from omnijourney.journeys import BreakRules, detect_breaks, quote_conversion
+from strategies import BREAK_RULES_UNMATCHED, JOURNEY_RULES_UNMATCHED
+
+pytestmark = [JOURNEY_RULES_UNMATCHED, BREAK_RULES_UNMATCHED]
 
 BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 

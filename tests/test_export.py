@@ -13,6 +13,9 @@ import omnijourney as oj
 from omnijourney import TouchpointTable, sessionize
 from omnijourney.errors import ConfigError
 from omnijourney.journeys import to_event_log, to_ocel
+from strategies import JOURNEY_RULES_UNMATCHED
+
+pytestmark = JOURNEY_RULES_UNMATCHED
 
 pd = pytest.importorskip("pandas")
 

@@ -10,6 +10,9 @@ import pytest
 import omnijourney as oj
 from omnijourney import TouchpointTable, sessionize
 from omnijourney.journeys import FollowUpRule, check_followups, hot_carts
+from strategies import JOURNEY_RULES_UNMATCHED
+
+pytestmark = JOURNEY_RULES_UNMATCHED
 
 BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 WELCOME = FollowUpRule(
@@ -48,9 +51,10 @@ def test_on_time_late_missing_and_pending():
 
 
 def test_without_any_response_in_the_data_every_trigger_is_missing_or_pending():
-    # no welcome was ever sent: exactly what the check exists to find
+    # no welcome was ever sent: exactly what the check exists to find, and said out loud
     rows = [("a", 0, "web", "signup"), ("b", 0, "app", "signup"), ("c", 100, "web", "signup")]
-    got = statuses(rows, [WELCOME], as_of=BASE + dt.timedelta(hours=110))
+    with pytest.warns(oj.OmnijourneyWarning, match=r"'welcome'\)\.response_events matches no"):
+        got = statuses(rows, [WELCOME], as_of=BASE + dt.timedelta(hours=110))
     assert got == [(0, -1, "missing"), (1, -1, "missing"), (2, -1, "pending")]
 
 

@@ -229,11 +229,31 @@ def test_rfm_matches_a_naive_loop_on_generated_data(rng):
 
 @settings(max_examples=40, deadline=None)
 @given(cols=touchpoint_columns(min_rows=1), seed=st.integers(0, 2**32 - 1))
+@pytest.mark.filterwarnings("ignore:the default conversion_events of rfm matches no event")
 def test_rfm_does_not_depend_on_row_order(cols, seed):
     perm = np.random.default_rng(seed).permutation(len(cols["customer"]))
     a = rfm(TouchpointTable.from_columns(cols))
     b = rfm(TouchpointTable.from_columns(permuted(cols, perm)))
     assert a.equals(b)
+
+
+def test_rfm_without_any_purchase_event_warns_and_notes_it():
+    t = table(
+        [("a", "2024-01-01", "Magasin", "achat", 10.0), ("a", "2024-02-01", "Web", "vue", None)]
+    )
+    with pytest.warns(oj.OmnijourneyWarning, match="conversion_events of rfm matches no event"):
+        s = rfm(t)
+    assert s["frequency"].tolist() == [0]
+    assert s.notes == (
+        "unmatched: the default conversion_events of rfm looks for event 'order', 'purchase', "
+        "'quote_signed'; the data has 'achat', 'vue'",
+    )
+    with pytest.warns(oj.OmnijourneyWarning, match=r"rfm\(conversion_events=\.\.\.\) matches"):
+        rfm(t, conversion_events=["Achat"])
+    with pytest.warns(oj.OmnijourneyWarning, match="conversion_events of rfm matches no event"):
+        status = lifecycle_status(t)
+    assert status["status"].tolist() == ["prospect"] and status.notes == s.notes
+    assert rfm(t, conversion_events=["achat"])["frequency"].tolist() == [0]  # matched: silent
 
 
 def test_rfm_agrees_with_lifetimes_when_available(rng):

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 import omnijourney as oj
 from omnijourney import JourneyRules, TouchpointTable, sessionize
 from omnijourney.journeys import SessionState
+from strategies import JOURNEY_RULES_UNMATCHED
+
+pytestmark = JOURNEY_RULES_UNMATCHED
 
 BASE = dt.datetime(2024, 5, 1, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -243,9 +246,15 @@ def test_empty_table_and_single_touchpoint():
     assert one.journey_id.tolist() == [0] and reasons(one) == ["end_of_data"]
 
 
-def test_a_conversion_event_that_never_occurs_is_fine():
-    jt = sessionize(table([("a", 0, "web", "view")]), JourneyRules(conversion_events=["nope"]))
+def test_a_conversion_event_that_never_occurs_warns_and_is_noted():
+    with pytest.warns(oj.OmnijourneyWarning, match="conversion_events matches no event"):
+        jt = sessionize(table([("a", 0, "web", "view")]), JourneyRules(conversion_events=["nope"]))
     assert jt.journeys["converted"].tolist() == [False]
+    assert [u.rule for u in jt.unmatched] == [
+        "JourneyRules.conversion_events",
+        "JourneyRules.stages.events",
+    ]
+    assert "unmatched: JourneyRules.conversion_events looks for event 'nope'" in jt.summary()
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,9 @@ import pytest
 
 import omnijourney as oj
 from omnijourney.journeys import detect_breaks, format_timeline, timeline
+from strategies import BREAK_RULES_UNMATCHED, JOURNEY_RULES_UNMATCHED
+
+pytestmark = [JOURNEY_RULES_UNMATCHED, BREAK_RULES_UNMATCHED]
 
 
 def test_timeline_lists_a_customers_touchpoints_by_journey_with_breaks():

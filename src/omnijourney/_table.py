@@ -100,6 +100,12 @@ class Table:
         return int(sum(arr.nbytes for arr in self._data.values()))
 
     @property
+    def notes(self) -> tuple[str, ...]:
+        """Caveats about how the table was made (a rule that matched nothing...), one line
+        each; printing the table shows them."""
+        return tuple(self._meta.get("notes", ()))
+
+    @property
     def sorted_by(self) -> tuple[str, ...]:
         """The key columns the rows are known to be sorted by (canonically), or ()."""
         return self._sorted
@@ -525,6 +531,7 @@ class Table:
     def __repr__(self) -> str:
         n = len(self)
         head = f"{self.table_name}: {n:,} rows x {len(self._data)} columns"
+        head += "".join(f"\nnote: {note}" for note in self.notes)
         if not self._data:
             return head
         shown = min(n, _PREVIEW_ROWS)

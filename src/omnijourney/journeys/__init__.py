@@ -1,6 +1,8 @@
 """Journey segmentation: touchpoints -> visits -> journeys, stages, breaks, segments, paths.
 
-The entry point is :func:`sessionize`, which returns a :class:`JourneyTable`.
+The entry point is :func:`sessionize`, which returns a :class:`JourneyTable`. Every analysis
+checks its rules against the labels of the data and warns (``OmnijourneyWarning``) about a
+rule that matches nothing, naming it in an :class:`UnmatchedRule`.
 """
 
 from omnijourney.journeys._bgnbd import BGNBD, fit_bgnbd
@@ -46,6 +48,7 @@ from omnijourney.journeys._segments import (
 from omnijourney.journeys._sessionize import sessionize, sessionize_batches
 from omnijourney.journeys._table import JourneyTable, SessionState
 from omnijourney.journeys._timeline import format_timeline, timeline
+from omnijourney.journeys._unmatched import UnmatchedRule
 
 __all__ = [
     "APPETENCE_SEGMENTS",
@@ -66,6 +69,7 @@ __all__ = [
     "SessionState",
     "StageMap",
     "TransitionMatrix",
+    "UnmatchedRule",
     "appetence",
     "appetence_clusters",
     "appetence_transitions",

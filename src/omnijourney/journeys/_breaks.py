@@ -17,6 +17,14 @@ import numpy as np
 from omnijourney._columns import code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._unmatched import (
+    UnmatchedRule,
+    check_kinds,
+    check_labels,
+    conversions_unmatched,
+    noted,
+    warn,
+)
 from omnijourney.model import ChannelKind
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE, to_timedelta64
@@ -67,6 +75,10 @@ class BreakRules:
 
     Notes
     -----
+    :func:`detect_breaks` warns when the events or channel kinds of a rule occur nowhere in
+    the data (a log in another vocabulary, channels of unknown kind). An empty collection
+    (``failure_events=()``) says that the data has none, and turns the check off.
+
     Break kinds, each with a ``from`` and a ``to`` touchpoint:
 
     ``quote_channel_switch``
@@ -117,12 +129,26 @@ class BreakTable(Table):
     Columns: ``kind``, ``customer``, ``from_row`` and ``to_row`` (rows of the sessionized
     touchpoints), ``from_channel``, ``to_channel``, ``from_time``, ``to_time``, ``delay``
     (seconds), ``from_journey``, ``to_journey`` and ``reference`` (the linking id, if any).
+
+    ``unmatched`` lists the rules that matched nothing in the data (each noted when the
+    table or its summary is printed).
     """
 
     table_name = "BreakTable"
 
+    @property
+    def unmatched(self) -> tuple[UnmatchedRule, ...]:
+        """The rules of the detection that no touchpoint matched (see :func:`detect_breaks`)."""
+        return tuple(self._meta.get("unmatched", ()))
+
     def summary(self) -> Table:
-        """Breaks per kind and channel pair: count, customers, median and mean delay (hours)."""
+        """Breaks per kind and channel pair: count, customers, median and mean delay (hours).
+
+        The rules that matched nothing are noted in the summary (``notes``, printed with it).
+        """
+        return noted(self._summary(), self.unmatched)
+
+    def _summary(self) -> Table:
         if len(self) == 0:
             return Table.from_columns(
                 {k: [] for k in ("kind", "from_channel", "to_channel")}
@@ -330,6 +356,15 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
         One row per break, sorted by ``to_row`` time order; ``.summary()`` counts them per kind
         and channel pair.
 
+    Warns
+    -----
+    OmnijourneyWarning
+        For each rule that matches nothing in the data: failure or re-entry events that no
+        touchpoint has, channel kinds (digital, physical, assisted) that no channel used is
+        of. Each is also in the result's ``unmatched``, with the journey rules' own (a
+        conversion event that never occurs leaves no ``ropo``, ``showrooming`` or
+        ``quote_channel_switch`` to find).
+
     Examples
     --------
     >>> import omnijourney as oj
@@ -337,14 +372,20 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     ...     "customer": ["a", "a"], "time": ["2024-05-01T10:00", "2024-05-02T15:00"],
     ...     "channel": ["web", "store"], "event": ["order", "pickup"],
     ...     "order_id": ["O1", "O1"]})
-    >>> b = oj.journeys.detect_breaks(oj.sessionize(tp))
+    >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
+    >>> b = oj.journeys.detect_breaks(oj.sessionize(tp), rules)
     >>> b["kind"].tolist(), b["delay"].tolist()
     (['click_and_collect'], [104400.0])
+
+    With the default rules, the same data warns that it has no failure event, no re-entry
+    event and no assisted channel, so that three kinds of break cannot be found in it.
     """
     if not isinstance(journeys, JourneyTable):
         msg = f"detect_breaks needs a JourneyTable, got {type(journeys).__name__}"
         raise ConfigError(msg)
     rules = BreakRules() if rules is None else rules
+    unmatched = warn(_unmatched(journeys, rules))
+    unmatched += conversions_unmatched(journeys)
     s = _Sorted(journeys, rules)
     parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, str | None]] = []
     parts.extend(_linked_breaks(s))
@@ -356,7 +397,51 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     parts.append(("contact_after_failure", fr, to, None, None))
     fr, to = _reentries(s, rules)
     parts.append(("information_reentered", fr, to, None, None))
-    return _assemble(journeys, s, parts)
+    table = _assemble(journeys, s, parts)
+    table._meta["unmatched"] = unmatched
+    return noted(table, unmatched)
+
+
+def _unmatched(jt: JourneyTable, rules: BreakRules) -> list[UnmatchedRule | None]:
+    """The break rules whose events or channel kinds the touchpoints never have."""
+    tp = jt.touchpoints
+    no = "No {} break can be found"
+    return [
+        check_labels(
+            tp,
+            "event",
+            "BreakRules.failure_events",
+            rules.failure_events,
+            no.format("contact_after_failure"),
+        ),
+        check_labels(
+            tp,
+            "event",
+            "BreakRules.reentry_events",
+            rules.reentry_events,
+            no.format("information_reentered"),
+        ),
+        check_kinds(
+            tp,
+            "BreakRules.digital_kinds",
+            rules.digital_kinds,
+            no.format(
+                "click_and_collect, cart_recovery, ropo, showrooming or contact_after_failure"
+            ),
+        ),
+        check_kinds(
+            tp,
+            "BreakRules.physical_kinds",
+            rules.physical_kinds,
+            no.format("click_and_collect, ropo or showrooming"),
+        ),
+        check_kinds(
+            tp,
+            "BreakRules.assisted_kinds",
+            rules.assisted_kinds,
+            no.format("cart_recovery or contact_after_failure"),
+        ),
+    ]
 
 
 def _assemble(
@@ -440,7 +525,8 @@ def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
     -------
     Table
         ``channel`` (and ``by``), ``quotes``, ``signed``, ``rate``, ``signed_elsewhere`` (signed
-        on another channel), ``median_days_to_sign``.
+        on another channel), ``median_days_to_sign``. Its ``notes`` say when no event of the
+        data is a conversion (no quote can be signed).
     """
     tp = journeys.touchpoints
     if "quote_id" not in tp.columns:
@@ -487,4 +573,4 @@ def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
             "median_days_to_sign": median,
         }
     )
-    return Table.from_columns(cols, kinds=kinds)
+    return noted(Table.from_columns(cols, kinds=kinds), conversions_unmatched(journeys))

@@ -11,6 +11,14 @@ import numpy as np
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._breaks import BreakRules, _first, _groups, _Sorted
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._unmatched import (
+    UnmatchedRule,
+    check_kinds,
+    check_labels,
+    conversions_unmatched,
+    noted,
+    warn,
+)
 from omnijourney.model import Direction
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64
@@ -178,14 +186,25 @@ def check_followups(
         One row per trigger: ``rule``, ``customer``, ``trigger_row``, ``response_row`` (-1 if
         none), ``trigger_time``, ``deadline``, ``delay`` (seconds, NaN if none), ``status``
         (``on_time``, ``late``, ``missing``, ``pending``) and the trigger's ``journey_id``.
+        Its ``notes`` list the rules that matched nothing.
+
+    Warns
+    -----
+    OmnijourneyWarning
+        For each rule whose trigger or response events, channels or direction occur nowhere
+        in the data. Without any response event in the data, every trigger of the rule is
+        ``missing`` (or ``pending``), which is what the check is for; the warning says that
+        the rule's responses were not found at all, in case they are named otherwise.
 
     Examples
     --------
     >>> import omnijourney as oj
     >>> tp = oj.TouchpointTable.from_columns({
-    ...     "customer": ["a", "a", "b"],
-    ...     "time": ["2024-05-01T10:00", "2024-05-01T18:00", "2024-05-01T10:00"],
-    ...     "channel": ["web", "email", "web"], "event": ["signup", "welcome", "signup"]})
+    ...     "customer": ["a", "a", "b", "b"],
+    ...     "time": ["2024-05-01T10:00", "2024-05-01T18:00", "2024-05-01T10:00",
+    ...              "2024-05-01T10:30"],
+    ...     "channel": ["web", "email", "web", "web"],
+    ...     "event": ["signup", "welcome", "signup", "purchase"]})
     >>> rule = oj.journeys.FollowUpRule(name="welcome", trigger_events=["signup"],
     ...                                 response_events=["welcome"], within="2D")
     >>> res = oj.journeys.check_followups(oj.sessionize(tp), [rule], as_of="2024-05-10")
@@ -199,6 +218,7 @@ def check_followups(
         msg = f"follow-up rule names must be distinct, got {names}"
         raise ConfigError(msg)
     tp = journeys.touchpoints
+    unmatched = warn(u for rule in rules for u in _unmatched(tp, rule))
     s = _Sorted(journeys, BreakRules())
     if as_of is None:
         as_of_us = int(s.t.max()) if s.n else 0
@@ -228,7 +248,7 @@ def check_followups(
         "status": status.astype(np.int8),
         "journey_id": journeys.sorted_journey[trig],
     }
-    return Table._from_parts(
+    table = Table._from_parts(
         data,
         {
             "rule": sorted_rules,
@@ -236,6 +256,22 @@ def check_followups(
             "status": np.array(_STATUS, dtype=object),
         },
     )
+    return noted(table, unmatched)
+
+
+def _unmatched(tp: Any, rule: FollowUpRule) -> list[UnmatchedRule | None]:
+    """The parts of a follow-up rule that no touchpoint matches."""
+    name = f"FollowUpRule({rule.name!r})"
+    none = "The rule finds no trigger: it has no row in the result"
+    missed = "Every trigger of the rule is missing (or pending): no response can be found"
+    direction = None if rule.response_direction is None else [rule.response_direction.value]
+    return [
+        check_labels(tp, "event", f"{name}.trigger_events", rule.trigger_events, none),
+        check_labels(tp, "event", f"{name}.response_events", rule.response_events, missed),
+        check_labels(tp, "channel", f"{name}.trigger_channels", rule.trigger_channels, none),
+        check_labels(tp, "channel", f"{name}.response_channels", rule.response_channels, missed),
+        check_labels(tp, "direction", f"{name}.response_direction", direction, missed),
+    ]
 
 
 def hot_carts(
@@ -270,11 +306,28 @@ def hot_carts(
         ``cart_id``, ``customer``, ``channel``, ``last_activity``, ``cart_value`` (the latest
         value seen on the cart), ``customer_value`` (the customer's converted value so far),
         ``deadline``, ``overdue``; ordered by cart value, then customer value, descending.
+        Its ``notes`` say when no channel is digital or no event is a conversion.
+
+    Warns
+    -----
+    OmnijourneyWarning
+        When no channel used is of a digital kind (no cart can be hot).
     """
     tp = journeys.touchpoints
     if "cart_id" not in tp.columns:
         msg = "hot_carts needs a cart_id column in the touchpoints"
         raise ConfigError(msg)
+    unmatched = warn(
+        [
+            check_kinds(
+                tp,
+                "BreakRules.digital_kinds (of hot_carts)",
+                BreakRules().digital_kinds,
+                "No cart is touched online, so none is hot",
+            )
+        ]
+    )
+    unmatched += conversions_unmatched(journeys)
     s = _Sorted(journeys, BreakRules())
     now = (
         int(s.t.max())
@@ -327,7 +380,7 @@ def hot_carts(
         "deadline": (s.t[last] + deadline_us).view(TIME_DTYPE),
         "overdue": (now - s.t[last]) > deadline_us,
     }
-    return Table._from_parts(
+    table = Table._from_parts(
         data,
         {
             "cart_id": tp.labels("cart_id"),
@@ -335,3 +388,4 @@ def hot_carts(
             "channel": tp.labels("channel"),
         },
     )
+    return noted(table, unmatched)

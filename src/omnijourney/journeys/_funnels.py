@@ -23,6 +23,7 @@ from omnijourney.journeys._paths import (
     steps_of,
 )
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._unmatched import UnmatchedRule, describe_labels, noted, used, warn
 from omnijourney.tables import Table
 from omnijourney.time import to_timedelta64
 
@@ -178,7 +179,8 @@ def funnel(
     steps : sequence of str or of sets of str
         The funnel's steps, in order. A set of labels matches any of them
         (``["product_view", {"add_to_cart", "quote_request"}, "purchase"]``). A label that
-        no touchpoint has matches nothing (so a misspelt label gives zero counts).
+        no touchpoint has matches nothing: a step none of whose labels occurs gives zero
+        counts from there on, and warns.
     by : {"event", "channel", "channel_event"}
         What labels a touchpoint (``"web:purchase"`` for ``"channel_event"``).
     within : duration, optional
@@ -202,7 +204,14 @@ def funnel(
     Table
         One row per step: ``step`` (1-based), ``label`` (labels of a set joined by ``" | "``),
         ``count``, ``share_of_start`` (of the step-1 count), ``share_of_previous`` and
-        ``median_seconds_from_previous`` (NaN for step 1).
+        ``median_seconds_from_previous`` (NaN for step 1). Its ``notes`` name the steps that
+        match no label of the data.
+
+    Warns
+    -----
+    OmnijourneyWarning
+        For each step none of whose labels occurs in the data (a misspelt label, another
+        vocabulary), naming the labels the data has.
 
     Notes
     -----
@@ -257,6 +266,7 @@ def funnel(
     if within is not None:
         limit = int(to_timedelta64(within, name="within").astype(np.int64))
     masks = [s.label_mask(names) for names in sets]
+    unmatched = warn(_unmatched_steps(s, sets, masks, by))
     run = _greedy if match == "greedy" else _best
     counts, gaps = run(s, masks, limit, window == "first")
     count = np.array(counts, dtype=np.int64)
@@ -266,7 +276,7 @@ def funnel(
         share_start = count / count[0] if count[0] else np.full(count.size, np.nan)
         share_prev = np.where(prev > 0, count / np.maximum(prev, 1), np.nan)
     median[0] = np.nan
-    return Table.from_columns(
+    table = Table.from_columns(
         {
             "step": np.arange(1, count.size + 1, dtype=np.int64),
             "label": [_display(x) for x in sets],
@@ -277,6 +287,27 @@ def funnel(
         },
         kinds={"label": "category"},
     )
+    return noted(table, unmatched)
+
+
+def _unmatched_steps(
+    s: _Steps, sets: list[frozenset[str]], masks: list[np.ndarray], by: str
+) -> list[UnmatchedRule]:
+    """The funnel steps none of whose labels any step of the data has."""
+    if s.codes.size == 0:
+        return []
+    counts: np.ndarray | None = None
+    out = []
+    for i, (names, mask) in enumerate(zip(sets, masks), start=1):
+        if used(mask, s.codes):
+            continue
+        if counts is None:
+            counts = np.bincount(s.codes.astype(np.int64), minlength=s.labels.size)
+        labels = [str(x) for x in s.labels.tolist()]
+        rule = f"funnel step {i} ({_display(names)})"
+        then = "Every count from this step on is 0"
+        out.append(describe_labels(labels, counts, rule, by, names, then))
+    return out
 
 
 # --------------------------------------------------------------------------- step matrix

@@ -19,6 +19,7 @@ from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.journeys._rules import _duration
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._unmatched import check_conversions, noted
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64, utc_to_local
 
@@ -208,6 +209,13 @@ def rfm(
     DataError
         Purchase values in more than one currency.
 
+    Warns
+    -----
+    OmnijourneyWarning
+        When no event of the data is one of the conversion events (nobody would have
+        purchased); the result's ``notes`` say so too. A JourneyTable's own conversion events
+        were checked by :func:`~omnijourney.sessionize`, which warned: they are only noted.
+
     Examples
     --------
     >>> tp = TouchpointTable.from_columns({
@@ -224,6 +232,14 @@ def rfm(
     (array([20., nan]), array([35.,  0.]), array([3, 1]))
     """
     tp, events = _source(data, conversion_events, "rfm")
+    unmatched = check_conversions(
+        data,
+        tp,
+        events,
+        "rfm",
+        conversion_events is not None,
+        "Nobody purchased: every frequency is 0 and recency, T and monetary are NaN",
+    )
     grouping = _Period.parse(period)
     if tz is not None:
         utc_to_local(np.zeros(0, dtype=TIME_DTYPE), tz)  # raises ConfigError for unknown zones
@@ -298,7 +314,7 @@ def rfm(
     }
     meta = {"as_of": np.datetime64(as_of_us, "us")}
     table = Table._from_parts(data_out, {"customer": tp.labels("customer")}, meta=meta)
-    return table.compact()
+    return noted(table.compact(), unmatched)
 
 
 def _distinct_per_customer(c: np.ndarray, k: np.ndarray, n_c: int, n_k: int) -> np.ndarray:
@@ -461,6 +477,7 @@ def lifecycle_status(
     Table
         One row per customer: ``customer``, ``status`` (category), ``days_since_purchase``
         (NaN for prospects) and ``days_since_contact`` (days as floats, from exact times).
+        The ``notes`` of the RFM summary (no conversion event in the data...) carry over.
 
     Notes
     -----
@@ -511,7 +528,10 @@ def lifecycle_status(
         now = int(np.datetime64(summary._meta["as_of"], "us").view(np.int64))
     else:
         now = int(summary.raw("last_touch").view(np.int64).max()) if len(summary) else 0
-    return _status(summary, rules, now)
+    out = _status(summary, rules, now)
+    if summary.notes:
+        out._meta["notes"] = summary.notes
+    return out
 
 
 def _status(summary: Table, rules: InactivityRules, now: int) -> Table:

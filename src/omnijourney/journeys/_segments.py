@@ -14,6 +14,13 @@ import numpy as np
 
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._unmatched import (
+    UnmatchedRule,
+    check_conversions,
+    check_kinds,
+    noted,
+    warn,
+)
 from omnijourney.model import ChannelKind
 from omnijourney.tables import Table, TouchpointTable
 
@@ -100,6 +107,12 @@ def channel_shares(
         ``customer``, then for each channel ``<channel>`` (total weight) and
         ``<channel>_share``, and ``total``.
 
+    Warns
+    -----
+    OmnijourneyWarning
+        With ``weight="conversions"`` or ``"value"``, when no event of the data is a
+        conversion (every weight is 0).
+
     Examples
     --------
     >>> import omnijourney as oj
@@ -114,6 +127,16 @@ def channel_shares(
     if conversion_events is not None:
         conv_events = frozenset(conversion_events)
     w = _weights(tp, weight, conv_events, np.arange(len(tp)))
+    unmatched: tuple[UnmatchedRule, ...] = ()
+    if weight != "touchpoints":
+        unmatched = check_conversions(
+            data,
+            tp,
+            conv_events,
+            "channel_shares",
+            conversion_events is not None,
+            f"Every {weight} weight is 0",
+        )
     n_c = tp.labels("customer").size
     ch_labels = tp.labels("channel")
     cust = tp.raw("customer").astype(np.int64)
@@ -130,7 +153,7 @@ def channel_shares(
     data_cols["total"] = total
     codes = data_cols["customer"].astype(tp.raw("customer").dtype)
     data_cols["customer"] = codes
-    return Table._from_parts(data_cols, {"customer": tp.labels("customer")})
+    return noted(Table._from_parts(data_cols, {"customer": tp.labels("customer")}), unmatched)
 
 
 def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
@@ -157,6 +180,12 @@ class AppetenceRules:
         What the shares count.
     kinds : collection of ChannelKind
         Channel kinds that count (messaging and media follow campaigns and are left out).
+
+    Notes
+    -----
+    The functions that apply these rules warn when no channel of the data is of a counted
+    kind (every customer would be ``undetermined``): declare the kinds of the data's
+    channels when loading them (``channels={"Magasin": "physical"}``).
     """
 
     dominance: float = attrs.field(default=0.8)
@@ -197,6 +226,20 @@ def _group_matrix(
     return _group_matrix_keyed(tp, rules, conv_events, key, n_c, per_key_channel=True)
 
 
+def _appetence_unmatched(
+    data: TouchpointTable | JourneyTable, tp: TouchpointTable, rules: AppetenceRules, conv: Any
+) -> tuple[UnmatchedRule, ...]:
+    """Warn when no channel is of a counted kind, or (for conversion weights) no event is a
+    conversion: every customer would be undetermined."""
+    every = "Every customer is undetermined"
+    found = warn([check_kinds(tp, "AppetenceRules.kinds", rules.kinds, every)])
+    if rules.weight != "touchpoints":
+        found += check_conversions(
+            data, tp, conv, "appetence", False, f"{every} (weight={rules.weight!r})"
+        )
+    return found
+
+
 def _label(m: np.ndarray, counted: np.ndarray, rules: AppetenceRules) -> np.ndarray:
     total = m.sum(axis=1)
     shares = np.divide(m, total[:, None], out=np.zeros_like(m), where=total[:, None] > 0)
@@ -226,6 +269,13 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
         ``customer``, ``segment``, ``digital_share``, ``physical_share``, ``assisted_share``,
         ``n_touchpoints`` (counted), ``n_channels`` (distinct channels used, all kinds).
 
+    Warns
+    -----
+    OmnijourneyWarning
+        When no channel used is of a kind the rules count (channels of unknown kind are
+        ``other``), or, for conversion weights, when no event is a conversion: every
+        customer would be ``undetermined``. The result's ``notes`` say so too.
+
     Examples
     --------
     >>> import omnijourney as oj
@@ -239,6 +289,7 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
     """
     rules = AppetenceRules() if rules is None else rules
     tp, conv_events = _source(data)
+    unmatched = _appetence_unmatched(data, tp, rules, conv_events)
     n_c = tp.labels("customer").size
     m, counted, per_channel = _group_matrix(tp, rules, conv_events, n_c)
     present = np.flatnonzero(per_channel.sum(axis=1) > 0)
@@ -249,7 +300,7 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
     used = per_channel > 0
     seg_labels = np.array(sorted(APPETENCE_SEGMENTS), dtype=object)
     seg_code = np.searchsorted(seg_labels, np.array(APPETENCE_SEGMENTS, dtype=object))
-    return Table._from_parts(
+    table = Table._from_parts(
         {
             "customer": present.astype(tp.raw("customer").dtype),
             "segment": seg_code[label].astype(np.int8),
@@ -261,6 +312,7 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
         },
         {"customer": tp.labels("customer"), "segment": seg_labels},
     )
+    return noted(table, unmatched)
 
 
 def appetence_clusters(
@@ -316,6 +368,8 @@ def appetence_clusters(
         },
         kinds={"customer": "category", "cluster": "int", "name": "category"},
     )
+    if base.notes:
+        out._meta["notes"] = base.notes
     return out, centroids
 
 
@@ -335,10 +389,18 @@ def segment_value(
     Table
         Per segment: ``customers``, ``buyers``, ``conversions_per_customer``,
         ``value_per_customer``, ``median_value``, ``value_per_conversion``.
+
+    Warns
+    -----
+    OmnijourneyWarning
+        When no event of the data is a conversion (every value would be 0).
     """
     tp, conv_events = _source(data)
     segments._check_column("customer")
     segments._check_column(column)
+    unmatched = check_conversions(
+        data, tp, conv_events, "segment_value", False, "No customer has a conversion or a value"
+    )
     conv = _conv_mask(tp, conv_events)
     value = tp.raw("value") if "value" in tp.columns else np.zeros(len(tp))
     cust_labels = tp.labels("customer")
@@ -379,10 +441,11 @@ def segment_value(
         "median_value",
         "value_per_conversion",
     )
-    return Table.from_columns(
+    table = Table.from_columns(
         {n: [r[i] for r in rows] for i, n in enumerate(names)},
         kinds={"segment": "category", "customers": "int", "buyers": "int"},
     )
+    return noted(table, unmatched)
 
 
 def appetence_transitions(
@@ -412,6 +475,7 @@ def appetence_transitions(
         msg = f"period must be 'M', 'Q' or 'Y', got {period!r}"
         raise ConfigError(msg)
     tp, conv_events = _source(data)
+    unmatched = _appetence_unmatched(data, tp, rules, conv_events)
     month = tp.raw("time").astype("datetime64[M]").astype(np.int64)
     step = {"M": 1, "Q": 3, "Y": 12}[period]
     pcode = (month + 24_000 * 12) // step  # non-negative before dividing
@@ -451,7 +515,7 @@ def appetence_transitions(
         },
         kinds={"from_segment": "category", "to_segment": "category"},
     )
-    return per, trans
+    return noted(per, unmatched), noted(trans, unmatched)
 
 
 def _per_key_channel(

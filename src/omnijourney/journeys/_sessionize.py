@@ -10,6 +10,7 @@ import numpy as np
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._table import JourneyTable, SessionState
+from omnijourney.journeys._unmatched import journey_rules_matched, warn
 from omnijourney.model import EndReason
 from omnijourney.tables import TouchpointTable, concat
 from omnijourney.time import TIME_DTYPE, to_datetime64, utc_to_local
@@ -165,6 +166,15 @@ def sessionize(
     DataError
         Events unknown to a strict stage map; rows older than the carried state.
 
+    Warns
+    -----
+    OmnijourneyWarning
+        For each label rule of ``rules`` (``conversion_events``, the stage map's events,
+        ``start_events``, ``single_touch_channels``, ``channel_timeouts``) that no touchpoint
+        matches, naming the labels it looks for and those the data has; also listed in
+        ``unmatched`` and ``summary()``. With a ``state``, a rule that an earlier batch
+        matched counts as matched; an empty batch never warns.
+
     Notes
     -----
     Rows are ordered by customer and time; ties on time are broken by the ``sequence`` column
@@ -186,6 +196,19 @@ def sessionize(
     >>> jt.journeys["end_reason"].tolist()
     ['conversion', 'end_of_data']
     """
+    jt = _run(touchpoints, rules, as_of, state)
+    if len(jt.journey_id):
+        warn(jt.unmatched)
+    return jt
+
+
+def _run(
+    touchpoints: TouchpointTable,
+    rules: JourneyRules | None,
+    as_of: Any,
+    state: SessionState | None,
+) -> JourneyTable:
+    """:func:`sessionize` without the warnings."""
     rules = JourneyRules() if rules is None else rules
     if not isinstance(rules, JourneyRules):
         msg = f"rules must be a JourneyRules, got {type(rules).__name__}"
@@ -345,6 +368,7 @@ def _sessionize(
         as_of_us=as_of_us,
         closed=closed,
         state=state,
+        matched=journey_rules_matched(tp, rules),
     )
 
 
@@ -395,6 +419,10 @@ def sessionize_batches(
     ids, same visits (a property the test suite checks). Each batch is processed with the
     state of the previous one, as a daily pipeline would.
 
+    Rules are checked against all the batches together: a rule that no touchpoint of any
+    batch matches warns once (``OmnijourneyWarning``, as :func:`sessionize` does), and a
+    batch without a purchase does not warn when another batch has one.
+
     Parameters
     ----------
     batches : iterable of TouchpointTable
@@ -411,10 +439,13 @@ def sessionize_batches(
     state: SessionState | None = None
     for i, batch in enumerate(parts):
         last = i == len(parts) - 1
-        res = sessionize(batch, rules, state=state, as_of=as_of if last else None)
+        res = _run(batch, rules, as_of if last else None, state)
         results.append(res)
         state = res.state
-    return JourneyTable._combine(results)
+    combined = JourneyTable._combine(results)
+    if len(combined.journey_id):
+        warn(combined.unmatched)
+    return combined
 
 
 def sessionize_partition(
@@ -474,5 +505,6 @@ def sessionize_partition(
         as_of_us=last_state_as_of,
         closed=False,
         state=None,
+        matched=journey_rules_matched(tp, rules),
         end_reason_override=reasons,
     )

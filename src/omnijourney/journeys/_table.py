@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -11,6 +11,7 @@ import numpy as np
 from omnijourney._columns import code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._rules import JourneyRules
+from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
 from omnijourney.model import EndReason, Journey
 from omnijourney.tables import Table, TouchpointTable, concat
 from omnijourney.time import TIME_DTYPE, as_datetime
@@ -19,6 +20,10 @@ __all__ = ["JourneyTable", "SessionState"]
 
 _ENUM = list(EndReason)
 _E = {r: i for i, r in enumerate(_ENUM)}
+
+
+def _frozen_names(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(str(n) for n in names)
 
 
 @attrs.frozen(kw_only=True)
@@ -44,6 +49,10 @@ class SessionState:
         Customers who converted before (for the retention stage).
     last_campaign : Table
         Each customer's last non-null campaign (``customer``, ``campaign``).
+    matched_rules : frozenset of str
+        The label rules of ``rules`` (``"conversion_events"``, ``"stages.events"``...) that
+        some touchpoint of this or an earlier batch matched: a batch without a purchase does
+        not warn that ``conversion_events`` matches nothing when an earlier batch had one.
     """
 
     rules: JourneyRules
@@ -55,6 +64,7 @@ class SessionState:
     next_visit_id: int
     converted_customers: np.ndarray
     last_campaign: Table
+    matched_rules: frozenset[str] = attrs.field(factory=frozenset, converter=_frozen_names)
 
     def __repr__(self) -> str:
         return (
@@ -88,6 +98,10 @@ class JourneyTable:
     rules : JourneyRules
     state : SessionState
         Open journeys to carry to the next batch.
+    unmatched : tuple of UnmatchedRule
+        The label rules of ``rules`` that no touchpoint matched (in this batch or, with a
+        carried state, an earlier one), such as conversion events in another vocabulary;
+        :func:`~omnijourney.sessionize` warns about each and :meth:`summary` lists them.
     """
 
     def __init__(self) -> None:  # built by _build / _combine only
@@ -104,6 +118,7 @@ class JourneyTable:
         self.state: SessionState
         self.carried: int = 0
         self._cache: dict[str, np.ndarray] = {}
+        self._unmatched: tuple[UnmatchedRule, ...] | None = None
 
     # ------------------------------------------------------------------ construction
 
@@ -122,13 +137,15 @@ class JourneyTable:
         as_of_us: int | None,
         closed: bool,
         state: SessionState | None,
+        matched: frozenset[str],
         end_reason_override: np.ndarray | None = None,
     ) -> JourneyTable:
         """Assemble the result from per-row arrays in canonical order.
 
         ``rows`` holds ``c`` (customer codes), ``t`` (int64 times), ``ch`` (channel codes),
         ``conv``, ``stage_rank``, ``j_start``, ``v_start`` and ``start_reason``; they are
-        released as soon as they are used, to keep peak memory low.
+        released as soon as they are used, to keep peak memory low. ``matched`` names the
+        label rules that some row of ``tp`` matches.
         """
         n = len(tp)
         j_start = rows.pop("j_start")
@@ -332,6 +349,7 @@ class JourneyTable:
             cust,
             j_ids,
             int(v_ids.max()) + 1 if v_ids.size else next_v + n_v,
+            matched,
         )
         assert out.journey_id.size == n_input
         return out
@@ -398,6 +416,7 @@ class JourneyTable:
         cust: np.ndarray,
         j_ids: np.ndarray,
         next_visit: int,
+        matched: frozenset[str],
     ) -> SessionState:
         tp = self.touchpoints
         is_open = end_reason == _E[EndReason.END_OF_DATA]
@@ -414,6 +433,7 @@ class JourneyTable:
         if prev_state is not None:
             converted_labels = np.union1d(prev_state.converted_customers, converted_labels)
             last_campaign = _update_campaigns(prev_state.last_campaign, last_campaign)
+            matched = matched | prev_state.matched_rules
         as_of = np.datetime64(as_of_us if as_of_us is not None else 0, "us")
         if closed:
             as_of = np.datetime64(int(tp.raw("time").view(np.int64).max()) if len(tp) else 0, "us")
@@ -432,9 +452,19 @@ class JourneyTable:
             ),
             converted_customers=np.asarray(converted_labels, dtype=object),
             last_campaign=last_campaign,
+            matched_rules=matched,
         )
 
     # ------------------------------------------------------------------ access
+
+    @property
+    def unmatched(self) -> tuple[UnmatchedRule, ...]:
+        """The label rules of ``rules`` that no touchpoint matched (see the class docs)."""
+        if self._unmatched is None:
+            self._unmatched = journey_rules_unmatched(
+                self.touchpoints, self.rules, self.state.matched_rules
+            )
+        return self._unmatched
 
     def __len__(self) -> int:
         return len(self.journeys)
@@ -516,7 +546,8 @@ class JourneyTable:
         )
 
     def summary(self) -> str:
-        """A few readable lines: counts, conversion, end reasons."""
+        """A few readable lines: counts, conversion, end reasons, and one line per rule that
+        matched no touchpoint."""
         j = self.journeys
         n = len(j)
         conv = int(j.raw("converted").sum())
@@ -527,6 +558,7 @@ class JourneyTable:
             f"converted: {conv:,} ({100 * conv / max(n, 1):.1f}%), value {j.raw('value').sum():,.2f}",
             "ended by: " + ", ".join(f"{k} {v:,}" for k, v in self.end_reasons.items()),
         ]
+        lines.extend(f"unmatched: {u.line}" for u in self.unmatched)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
