@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney import ConfigError, ConvergenceError, DataError, SchemaError, TouchpointTable
@@ -176,6 +178,21 @@ def test_the_fit_does_not_depend_on_row_order(cdnow, cdnow_model):
     perm = np.random.default_rng(3).permutation(2357)
     shuffled = fit_bgnbd(*(cdnow[k][perm] for k in ("frequency", "recency", "T")))
     assert shuffled == cdnow_model
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_weighted_fits_are_the_same_bits_in_any_row_order(cdnow, seed):
+    # fractional weights on repeated (x, t_x, T) triples: their sums are taken in ascending
+    # order, so the collapsed data, the likelihood and the fit do not depend on the row order
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(2357, 400)
+    triples = [cdnow[k][rows] for k in ("frequency", "recency", "T")]
+    weights = rng.choice([0.1, 0.2, 0.3, 0.7, 1 / 3], rows.size)
+    perm = rng.permutation(rows.size)
+    a = fit_bgnbd(*triples, weights=weights)
+    b = fit_bgnbd(*(v[perm] for v in triples), weights=weights[perm])
+    assert a == b
 
 
 def test_the_time_unit_only_scales_alpha(cdnow, cdnow_model):

@@ -6,11 +6,19 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney import TouchpointTable, sessionize
 from omnijourney.journeys import BreakRules, detect_breaks, quote_conversion
-from strategies import BREAK_RULES_UNMATCHED, JOURNEY_RULES_UNMATCHED
+from strategies import (
+    BREAK_RULES_UNMATCHED,
+    JOURNEY_RULES_UNMATCHED,
+    assert_same_values,
+    order_sensitive_columns,
+    two_orders,
+)
 
 pytestmark = [JOURNEY_RULES_UNMATCHED, BREAK_RULES_UNMATCHED]
 
@@ -177,3 +185,14 @@ def test_finds_every_true_break_of_the_synthetic_world_and_nothing_else(seed):
     assert got == want
     assert len(set(found["kind"])) == 7
     assert np.allclose(np.sort(found["delay"]), np.sort(truth["delay"]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1), st.data())
+def test_break_summaries_are_the_same_bits_in_any_row_order(cols, seed, data):
+    n = len(cols["customer"])
+    refs = st.sampled_from([None, "Q1", "Q2"])
+    cols = {**cols, "quote_id": [data.draw(refs) for _ in range(n)]}
+    a, b = (sessionize(t) for t in two_orders(cols, seed))
+    assert_same_values(detect_breaks(a).summary(), detect_breaks(b).summary())
+    assert_same_values(quote_conversion(a), quote_conversion(b))

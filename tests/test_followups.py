@@ -6,11 +6,18 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney import TouchpointTable, sessionize
 from omnijourney.journeys import FollowUpRule, check_followups, hot_carts
-from strategies import JOURNEY_RULES_UNMATCHED
+from strategies import (
+    JOURNEY_RULES_UNMATCHED,
+    assert_same_values,
+    order_sensitive_columns,
+    two_orders,
+)
 
 pytestmark = JOURNEY_RULES_UNMATCHED
 
@@ -148,3 +155,21 @@ def test_hot_carts_lists_recent_unrecovered_carts_by_value():
     rich = hot_carts(jt, as_of=BASE + dt.timedelta(hours=24), max_age="12h", min_value=100)
     assert rich["cart_id"].tolist() == ["K2"]
     assert np.isclose(rich["cart_value"][0], 120.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1), st.data())
+@pytest.mark.filterwarnings(
+    r"ignore:(FollowUpRule|BreakRules)\S* .*matches no:omnijourney.errors.OmnijourneyWarning"
+)
+def test_follow_ups_and_hot_carts_are_the_same_bits_in_any_row_order(cols, seed, data):
+    n = len(cols["customer"])
+    cols = {**cols, "cart_id": [data.draw(st.sampled_from([None, "K1", "K2"])) for _ in range(n)]}
+    a, b = (sessionize(t) for t in two_orders(cols, seed))
+    rule = FollowUpRule(
+        name="call", trigger_events=["add_to_cart"], response_events=["call"], within="1h"
+    )
+    fa, fb = check_followups(a, [rule]), check_followups(b, [rule])
+    rows = [c for c in fa.columns if not c.endswith("_row")]  # rows of each input order
+    assert_same_values(fa.select(rows), fb.select(rows))
+    assert_same_values(hot_carts(a, max_age="30D"), hot_carts(b, max_age="30D"))

@@ -27,7 +27,12 @@ from omnijourney.journeys import (
     variants,
 )
 from omnijourney.journeys._paths import sequence_ids
-from strategies import JOURNEY_RULES_UNMATCHED
+from strategies import (
+    JOURNEY_RULES_UNMATCHED,
+    assert_same_values,
+    order_sensitive_columns,
+    two_orders,
+)
 
 pytestmark = JOURNEY_RULES_UNMATCHED
 
@@ -775,6 +780,24 @@ def test_row_order_does_not_matter(cols, rnd):
         for match in ("greedy", "best"):
             fa = funnel(a, steps, within="30min", match=match, per="customer")
             assert fa.equals(funnel(b, steps, within="30min", match=match, per="customer"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1))
+@pytest.mark.filterwarnings("ignore:funnel step:omnijourney.errors.OmnijourneyWarning")
+def test_variant_values_and_step_times_are_the_same_bits_in_any_row_order(cols, seed):
+    a, b = (sessionize(t) for t in two_orders(cols, seed))
+    for by in ("channel", "event", "channel_event"):
+        assert_same_values(variants(a, by=by), variants(b, by=by))
+        ga, gb = directly_follows(a, by=by), directly_follows(b, by=by)
+        assert_same_values(ga.edges, gb.edges)
+        for name in ("median_seconds", "mean_seconds", "p90_seconds"):
+            assert np.array_equal(getattr(ga, name), getattr(gb, name), equal_nan=True)
+    for per in ("journey", "customer"):
+        fa = funnel(a, ["product_view", "purchase"], per=per)
+        assert_same_values(fa, funnel(b, ["product_view", "purchase"], per=per))
+    assert_same_values(step_matrix(a), step_matrix(b))
+    assert_same_values(sankey(a).nodes, sankey(b).nodes)
 
 
 # --------------------------------------------------------------------------- pm4py

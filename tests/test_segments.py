@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import omnijourney as oj
 from omnijourney.errors import ConfigError
 from omnijourney.journeys import AppetenceRules
+from strategies import assert_same_values, order_sensitive_columns, two_orders
 
 # channel kinds of the default catalogue: web/app digital, store physical, call_centre
 # assisted, email messaging (not counted by appetence, counted in n_channels)
@@ -254,3 +255,22 @@ def test_appetence_of_an_empty_table():
     seg = oj.journeys.appetence(empty)
     assert len(seg) == 0
     assert oj.journeys.channel_shares(empty)["total"].size == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1))
+def test_shares_segments_and_values_are_the_same_bits_in_any_row_order(cols, seed):
+    a, b = two_orders(cols, seed)
+    j = oj.journeys
+    for weight in ("touchpoints", "conversions", "value"):
+        assert_same_values(j.channel_shares(a, weight=weight), j.channel_shares(b, weight=weight))
+        rules = AppetenceRules(weight=weight)
+        assert_same_values(j.appetence(a, rules), j.appetence(b, rules))
+        for x, y in zip(
+            j.appetence_transitions(a, rules=rules), j.appetence_transitions(b, rules=rules)
+        ):
+            assert_same_values(x, y)
+    # the segments table in another row order too
+    seg_a, seg_b = j.appetence(a), j.appetence(b)
+    seg_b = seg_b.take(np.random.default_rng(seed).permutation(len(seg_b)))
+    assert_same_values(j.segment_value(a, seg_a), j.segment_value(b, seg_b))

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 import omnijourney as oj
 from omnijourney import JourneyRules, TouchpointTable, sessionize
 from omnijourney.journeys import SessionState
-from strategies import JOURNEY_RULES_UNMATCHED
+from strategies import (
+    JOURNEY_RULES_UNMATCHED,
+    assert_same_values,
+    order_sensitive_columns,
+    two_orders,
+)
 
 pytestmark = JOURNEY_RULES_UNMATCHED
 
@@ -431,6 +436,14 @@ def test_same_journeys_for_any_row_order(rows, rules, random):
     assert assignment(shuffled, b.journey_id) == assignment(rows, a.journey_id)
     assert assignment(shuffled, b.visit_id) == assignment(rows, a.visit_id)
     assert b.journeys.equals(a.journeys)
+
+
+@settings(max_examples=60, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1))
+def test_journey_values_are_the_same_bits_in_any_row_order(cols, seed):
+    a, b = (sessionize(t) for t in two_orders(cols, seed))
+    assert_same_values(a.journeys, b.journeys)
+    assert a.summary() == b.summary()
 
 
 @settings(max_examples=300, deadline=None)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney.journeys import detect_breaks, format_timeline, timeline
-from strategies import BREAK_RULES_UNMATCHED, JOURNEY_RULES_UNMATCHED
+from strategies import (
+    BREAK_RULES_UNMATCHED,
+    JOURNEY_RULES_UNMATCHED,
+    assert_same_values,
+    order_sensitive_columns,
+    two_orders,
+)
 
 pytestmark = [JOURNEY_RULES_UNMATCHED, BREAK_RULES_UNMATCHED]
 
@@ -40,3 +48,14 @@ def test_timeline_lists_a_customers_touchpoints_by_journey_with_breaks():
     assert both["customer"].tolist() == ["a", "a", "a", "b"]
     with pytest.raises(oj.ConfigError, match="unknown customer 'zz'"):
         timeline(jt, "zz")
+
+
+@settings(max_examples=40, deadline=None)
+@given(order_sensitive_columns(), st.integers(0, 2**32 - 1))
+def test_the_timeline_is_the_same_in_any_row_order(cols, seed):
+    a, b = (oj.sessionize(t) for t in two_orders(cols, seed))
+    customers = sorted(set(cols["customer"]))
+    ta, tb = (timeline(j, customers, breaks=detect_breaks(j)) for j in (a, b))
+    kept = [c for c in ta.columns if c != "row"]  # rows of each input order
+    assert_same_values(ta.select(kept), tb.select(kept))
+    assert format_timeline(ta) == format_timeline(tb)

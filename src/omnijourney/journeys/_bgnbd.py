@@ -499,7 +499,8 @@ def fit_bgnbd(
 
     Notes
     -----
-    Rows are collapsed to their distinct (x, t_x, T) triples with summed weights. Times are
+    Rows are collapsed to their distinct (x, t_x, T) triples with summed weights (added in
+    ascending order: the fit does not depend on the row order, bit for bit). Times are
     rescaled so that ``max(T) = 10``; the log-parameters are optimised with L-BFGS-B and the
     analytic gradient, then with Nelder-Mead if that fails. A customer's log-likelihood is
     ``ln Γ(r+x) - ln Γ(r) + r ln α + ln B(a, b+x) - ln B(a, b) + ln[(α+T)^-(r+x) + 1{x>0}
@@ -551,8 +552,9 @@ def fit_bgnbd(
     if not (x > 0).any():
         msg = "no customer made a repeat purchase: the BG/NBD likelihood has no maximum"
         raise ConvergenceError(msg)
-    # distinct (x, t_x, T) triples and their summed weights
-    order = np.lexsort((age, tx, x))
+    # distinct (x, t_x, T) triples and their summed weights, added in ascending order so
+    # that the sums (and the fit) do not depend on the row order
+    order = np.lexsort((w, age, tx, x))
     x, tx, age, w = x[order], tx[order], age[order], w[order]
     new = np.ones(x.size, dtype=bool)
     new[1:] = (x[1:] != x[:-1]) | (tx[1:] != tx[:-1]) | (age[1:] != age[:-1])

@@ -198,9 +198,10 @@ def rfm(
     is not a repeat, and times are measured between period starts. Recency and T are always
     in days (whole days for the ``"D"`` period): divide by 7 for weeks. Missing purchase
     values count as 0, as a pandas sum does. One difference: lifetimes keeps the purchases
-    made after ``as_of`` within its period; here nothing after ``as_of`` counts. The work is a
-    few passes of ``bincount`` and ``ufunc.at`` over the n touchpoints and one sort of the p
-    purchases: O(n + p log p).
+    made after ``as_of`` within its period; here nothing after ``as_of`` counts. The values
+    of a period are added in ascending order, so that the sums do not depend on the row
+    order. The work is a few passes of ``bincount`` and ``ufunc.at`` over the n touchpoints
+    and one sort of the p purchases: O(n + p log p).
 
     Raises
     ------
@@ -333,10 +334,12 @@ def _purchase_summary(
     if pc.size == 0:
         return (np.zeros(0, dtype=np.int64),) * 6 + (np.zeros(0), np.zeros(0))
     span = int(pp.max()) - int(pp.min()) + 1
+    # by customer and period, then value: a period's values are added in ascending order,
+    # whatever the order of the rows
     if (int(pc.max()) + 1) * span < 1 << 62:
-        order = np.argsort(pc.astype(np.int64) * span + (pp - pp.min()))
+        order = np.lexsort((pv, pc.astype(np.int64) * span + (pp - pp.min())))
     else:  # pragma: no cover - needs an extreme customer count times period span
-        order = np.lexsort((pp, pc))
+        order = np.lexsort((pv, pp, pc))
     sc, sp = pc[order], pp[order]
     new = np.ones(sc.size, dtype=bool)
     new[1:] = (sc[1:] != sc[:-1]) | (sp[1:] != sp[:-1])

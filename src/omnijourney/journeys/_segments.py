@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
+from omnijourney.journeys._canonical import group_sums
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
     UnmatchedRule,
@@ -105,7 +106,8 @@ def channel_shares(
     -------
     Table
         ``customer``, then for each channel ``<channel>`` (total weight) and
-        ``<channel>_share``, and ``total``.
+        ``<channel>_share``, and ``total``. Weights are summed per customer and channel in
+        ascending order, so the sums do not depend on the row order.
 
     Warns
     -----
@@ -394,6 +396,11 @@ def segment_value(
     -----
     OmnijourneyWarning
         When no event of the data is a conversion (every value would be 0).
+
+    Notes
+    -----
+    Values are summed per customer in ascending order, and customers are taken in label
+    order, so the figures do not depend on the row order of ``data`` or ``segments``.
     """
     tp, conv_events = _source(data)
     segments._check_column("customer")
@@ -412,11 +419,11 @@ def segment_value(
         raise ConfigError(msg)
     n_c = cust_labels.size
     cust = tp.raw("customer").astype(np.int64)
+    by_customer = np.argsort(pos, kind="stable")  # customers in label order
+    pos = pos[by_customer]
     n_conv = np.bincount(cust, weights=conv, minlength=n_c)[pos]
-    spend = np.bincount(cust, weights=np.where(conv & ~np.isnan(value), value, 0), minlength=n_c)[
-        pos
-    ]
-    seg = segments.raw(column).astype(np.int64)
+    spend = group_sums(cust, np.where(conv & ~np.isnan(value), value, 0.0), n_c)[pos]
+    seg = segments.raw(column).astype(np.int64)[by_customer]
     labels = segments.labels(column)
     rows = []
     for s in np.unique(seg):
@@ -522,16 +529,15 @@ def _per_key_channel(
     tp: TouchpointTable, key: np.ndarray, n_keys: int, weights: Sequence[np.ndarray | None]
 ) -> list[np.ndarray]:
     """For each of ``weights``, the (n_keys x n_channels) sums of the rows' weights per key and
-    channel (touchpoint counts for ``None``), in one key computation."""
+    channel (touchpoint counts for ``None``), in one key computation; sums in ascending order
+    of the weights, whatever the row order."""
     k = max(tp.labels("channel").size, 1)
     flat = key.astype(np.int64, copy=False) * k
     flat += tp.raw("channel")
     return [
         np.bincount(flat, minlength=n_keys * k).reshape(n_keys, k)
         if w is None
-        else np.bincount(flat, weights=w, minlength=n_keys * k)
-        .astype(np.float64)
-        .reshape(n_keys, k)
+        else group_sums(flat, w, n_keys * k).reshape(n_keys, k)
         for w in weights
     ]
 
