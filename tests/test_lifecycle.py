@@ -20,6 +20,7 @@ from omnijourney.journeys._lifecycle import (
 )
 from strategies import (
     assert_same_values,
+    load_quietly,
     order_sensitive_columns,
     permuted,
     touchpoint_columns,
@@ -28,16 +29,14 @@ from strategies import (
 UTC = dt.timezone.utc
 
 
+COLUMNS = ("customer", "time", "channel", "event", "value")
+
+
 def table(rows, **kw):
     """rows: (customer, ISO time, channel, event, value)."""
-    cols = {
-        "customer": [r[0] for r in rows],
-        "time": [r[1] for r in rows],
-        "channel": [r[2] for r in rows],
-        "event": [r[3] for r in rows],
-        "value": [r[4] for r in rows],
-    }
-    return TouchpointTable.from_columns(cols, **kw)
+    return TouchpointTable.from_columns(
+        {name: [r[i] for r in rows] for i, name in enumerate(COLUMNS)}, **kw
+    )
 
 
 def by_customer(t: Table) -> dict:
@@ -254,9 +253,8 @@ def test_purchases_at_one_instant_sum_to_the_same_bits_in_any_row_order(values):
 
 
 def test_rfm_without_any_purchase_event_warns_and_notes_it():
-    t = table(
-        [("a", "2024-01-01", "Magasin", "achat", 10.0), ("a", "2024-02-01", "Web", "vue", None)]
-    )
+    rows = [("a", "2024-01-01", "Magasin", "achat", 10.0), ("a", "2024-02-01", "Web", "vue", None)]
+    t = load_quietly({k: [r[i] for r in rows] for i, k in enumerate(COLUMNS)})
     with pytest.warns(oj.OmnijourneyWarning, match="conversion_events of rfm matches no event"):
         s = rfm(t)
     assert s["frequency"].tolist() == [0]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import omnijourney as oj
-from omnijourney import JourneyRules, OmnijourneyWarning, TouchpointTable, sessionize
+from omnijourney import JourneyRules, OmnijourneyWarning, sessionize
 from omnijourney.journeys import (
     AppetenceRules,
     BreakRules,
@@ -25,6 +25,7 @@ from omnijourney.journeys import (
     hot_carts,
     segment_value,
 )
+from strategies import load_quietly
 
 BASE = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -56,7 +57,7 @@ def tp(rows, *, mapped=False, **kw):
         "event": [EVENTS[r[3]] if mapped else r[3] for r in rows],
         "value": [r[4] for r in rows],
     }
-    return TouchpointTable.from_columns(cols, **kw)
+    return load_quietly(cols, **kw)
 
 
 def messages(caught):
@@ -294,7 +295,7 @@ def test_follow_up_triggers_channels_and_direction_are_checked():
         "event": ["signup", "welcome"],
         "direction": ["inbound", "inbound"],
     }
-    jt = sessionize(TouchpointTable.from_columns(cols), JourneyRules(conversion_events=()))
+    jt = sessionize(load_quietly(cols), JourneyRules(conversion_events=()))
     call_back = FollowUpRule(
         name="call_back",
         trigger_events=["signup"],
@@ -315,11 +316,11 @@ def test_hot_carts_without_a_digital_channel_warn():
         "event": ["add_to_cart"],
         "cart_id": ["K1"],
     }
-    jt = sessionize(TouchpointTable.from_columns(cols), JourneyRules(conversion_events=()))
+    jt = sessionize(load_quietly(cols), JourneyRules(conversion_events=()))
     with pytest.warns(OmnijourneyWarning, match=r"digital_kinds \(of hot_carts\) matches no"):
         carts = hot_carts(jt)
     assert len(carts) == 0 and len(carts.notes) == 1
-    digital = TouchpointTable.from_columns(cols, channels={"Web": "digital"})
+    digital = load_quietly(cols, channels={"Web": "digital"})
     jt = sessionize(digital, JourneyRules(conversion_events=()))
     assert len(silent(hot_carts, jt)) == 1
 
