@@ -122,6 +122,19 @@ def test_the_closest_labels_of_the_data_come_first_with_a_suggested_map():
     assert conv.wanted == ("achat", "purchase") and conv.n_present == 4
 
 
+def test_labels_spelt_alike_or_sharing_a_word_come_first_without_a_suggested_map():
+    events = ["product_view"] * 5 + ["home"] * 4 + ["payment_error", "checkout_bug", "purchase"]
+    rows = [("a", i, "web", e, None) for i, e in enumerate(events)]
+    jt = silent(sessionize, tp(rows))
+    with pytest.warns(OmnijourneyWarning) as caught:
+        breaks = detect_breaks(jt, BreakRules(reentry_events=()))
+    (failures,) = [u for u in breaks.unmatched if u.rule == "BreakRules.failure_events"]
+    assert failures.present == ("checkout_bug", "payment_error", "product_view", "home", "purchase")
+    assert failures.wanted[:2] == ("checkout_error", "payment_failed")
+    assert failures.suggested_map == ()  # alike is not the same: no mapping is suggested
+    assert "event_map={'<your label>': 'checkout_error', ...}" in messages(caught)[0]
+
+
 @pytest.mark.parametrize(
     ("rules", "rule"),
     [

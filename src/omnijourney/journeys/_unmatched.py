@@ -75,16 +75,17 @@ class UnmatchedRule:
         The labels the rule looks for, those closest to the data's labels first, then in
         label order.
     present : tuple of str
-        A few labels the data has, those closest to ``wanted`` first (the same letters once
-        case, accents and separators are ignored, then similar spellings), then the most
-        frequent.
+        A few labels the data has, those closest to ``wanted`` first (the same label once
+        case, accents and separators are ignored, then similar spellings or a shared word),
+        then the most frequent.
     n_present : int
         Number of distinct labels the data has in ``column``.
     consequence : str
         What the rule matching nothing does to the result.
     suggested_map : tuple of (str, str)
-        Pairs (label of the data, label of the rule) that are close spellings of each other,
-        such as ``("Purchase", "purchase")``: candidates for a label mapping on load.
+        Pairs (label of the data, label of the rule) that are the same label once case,
+        accents and separators are ignored, such as ``("Purchase", "purchase")``: mappings
+        to make on load.
 
     Examples
     --------
@@ -151,10 +152,18 @@ def _quoted(labels: Iterable[str]) -> str:
     return ", ".join(repr(str(x)) for x in labels)
 
 
+def _words(text: str) -> list[str]:
+    """The words of a label, case and accents ignored: 'Achat_Web' -> ['achat', 'web']."""
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    plain = "".join(
+        ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch)
+    )
+    return plain.split()
+
+
 def _fold(text: str) -> str:
     """Case, accents and separators ignored: 'Achat_Web' and 'achat web' fold alike."""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
+    return "".join(_words(text))
 
 
 # --------------------------------------------------------------------------- checks
@@ -219,8 +228,8 @@ def describe_labels(
     pairs = _close_pairs(frequent, want) if close else []
     # the data's labels close to the rule's come first, then the most frequent; the rule's
     # labels close to the data's likewise
-    first_data = list(dict.fromkeys(a for a, _ in pairs))
-    first_rule = list(dict.fromkeys(b for _, b in pairs))
+    first_data = list(dict.fromkeys(a for a, _, _ in pairs))
+    first_rule = list(dict.fromkeys(b for _, b, _ in pairs))
     return UnmatchedRule(
         rule=rule,
         column=column,
@@ -228,26 +237,31 @@ def describe_labels(
         present=tuple((first_data + [t for t in frequent if t not in first_data])[:_SHOWN]),
         n_present=int(present.size),
         consequence=consequence,
-        suggested_map=tuple(pairs),
+        # only the same label written otherwise is a safe suggestion: 'checkout_bug' is
+        # spelt like 'checkout', and is not one
+        suggested_map=tuple((a, b) for a, b, same in pairs if same),
     )
 
 
-def _close_pairs(data: Sequence[str], rule: Sequence[str]) -> list[tuple[str, str]]:
-    """(data label, rule label) pairs that fold to the same text or are spelled alike, the
-    closest first; each data label pairs with its closest rule label."""
-    folded = [(w, _fold(w)) for w in rule]
+def _close_pairs(data: Sequence[str], rule: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(data label, closest rule label, same once folded) for the data labels that are the
+    same label folded, are spelt alike, or share a word of four letters or more with a rule
+    label ('payment_error' and 'payment_failed'); the closest first."""
+    folded = [(w, _fold(w), {x for x in _words(w) if len(x) >= 4}) for w in rule]
     found: list[tuple[float, str, str]] = []
     for text in data:
-        f = _fold(text)
+        f, words = _fold(text), set(_words(text))
         best, score = "", 0.0
-        for w, fw in folded:
+        for w, fw, ww in folded:
             s = 2.0 if f == fw else difflib.SequenceMatcher(None, f, fw).ratio()
+            if s < 2.0 and words & ww:
+                s = max(s, _CLOSE + s / 4)  # a shared word makes them close, ranked by spelling
             if s > score:
                 best, score = w, s
         if score >= _CLOSE:
             found.append((-score, text, best))
     found.sort()
-    return [(text, w) for _, text, w in found]
+    return [(text, w, score == -2.0) for score, text, w in found]
 
 
 def check_labels(
