@@ -225,7 +225,9 @@ def _run(frames: list[Any], config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np
     JourneyTable and the per-row ranks."""
     import pandas as pd
 
-    from omnijourney.journeys._sessionize import sessionize as local_sessionize
+    # without the warnings about rules that match nothing: a partition lacking a purchase
+    # says nothing about the whole DataFrame
+    from omnijourney.journeys._sessionize import sessionize_quietly as local_sessionize
     from omnijourney.tables import TouchpointTable
 
     names, rules, tz, as_of = config
@@ -238,7 +240,7 @@ def _run(frames: list[Any], config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np
         # the DataFrame has no row numbers: those of the message count within this partition
         msg = f"in a Spark partition (rows counted within it): {exc}"
         raise DataError(msg, column=exc.column) from exc
-    jt = local_sessionize(tp, rules, as_of=as_of)
+    jt = local_sessionize(tp, rules, as_of, None)
     return pdf, jt, _ranks(jt)
 
 

@@ -196,13 +196,13 @@ def sessionize(
     >>> jt.journeys["end_reason"].tolist()
     ['conversion', 'end_of_data']
     """
-    jt = _run(touchpoints, rules, as_of, state)
+    jt = sessionize_quietly(touchpoints, rules, as_of, state)
     if len(jt.journey_id):
         warn(jt.unmatched)
     return jt
 
 
-def _run(
+def sessionize_quietly(
     touchpoints: TouchpointTable,
     rules: JourneyRules | None,
     as_of: Any,
@@ -439,7 +439,7 @@ def sessionize_batches(
     state: SessionState | None = None
     for i, batch in enumerate(parts):
         last = i == len(parts) - 1
-        res = _run(batch, rules, as_of if last else None, state)
+        res = sessionize_quietly(batch, rules, as_of if last else None, state)
         results.append(res)
         state = res.state
     combined = JourneyTable._combine(results)
