@@ -157,7 +157,7 @@ def test_hot_carts_lists_recent_unrecovered_carts_by_value():
     assert np.isclose(rich["cart_value"][0], 120.0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(order_sensitive_columns(), st.integers(0, 2**32 - 1), st.data())
 @pytest.mark.filterwarnings(
     r"ignore:(FollowUpRule|BreakRules)\S* .*matches no:omnijourney.errors.OmnijourneyWarning"

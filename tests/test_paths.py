@@ -782,7 +782,7 @@ def test_row_order_does_not_matter(cols, rnd):
             assert fa.equals(funnel(b, steps, within="30min", match=match, per="customer"))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(order_sensitive_columns(), st.integers(0, 2**32 - 1))
 @pytest.mark.filterwarnings("ignore:funnel step:omnijourney.errors.OmnijourneyWarning")
 def test_variant_values_and_step_times_are_the_same_bits_in_any_row_order(cols, seed):
