@@ -3,15 +3,40 @@
 :func:`kpis` computes KPIs per period, channel, segment, store or team.
 """
 
+from omnijourney.metrics._bootstrap import ConfidenceInterval
+from omnijourney.metrics._compare import DESIGNS, Comparison, compare
+from omnijourney.metrics._holdout import (
+    Contamination,
+    HoldoutAssignment,
+    assign_holdout,
+    contamination,
+    lift,
+    minimum_detectable_effect,
+    sample_size,
+)
 from omnijourney.metrics._kpis import KPITable, kpis
 from omnijourney.metrics._periods import CALENDAR_PERIODS, Periods
+from omnijourney.metrics._synthetic import SyntheticControl, synthetic_control
 from omnijourney.metrics._units import KPIS, KpiSpec
 
 __all__ = [
     "CALENDAR_PERIODS",
+    "DESIGNS",
     "KPIS",
+    "Comparison",
+    "ConfidenceInterval",
+    "Contamination",
+    "HoldoutAssignment",
     "KPITable",
     "KpiSpec",
     "Periods",
+    "SyntheticControl",
+    "assign_holdout",
+    "compare",
+    "contamination",
     "kpis",
+    "lift",
+    "minimum_detectable_effect",
+    "sample_size",
+    "synthetic_control",
 ]
