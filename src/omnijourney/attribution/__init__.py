@@ -35,7 +35,12 @@ from omnijourney.attribution._roles import (
     channel_roles,
     roles_by,
 )
-from omnijourney.attribution._shapley import COALITION_VALUES, shapley, shapley_values
+from omnijourney.attribution._shapley import (
+    COALITION_VALUES,
+    harsanyi_dividends,
+    shapley,
+    shapley_values,
+)
 
 __all__ = [
     "COALITION_VALUES",
@@ -55,6 +60,7 @@ __all__ = [
     "channel_roles",
     "compare_models",
     "first_touch",
+    "harsanyi_dividends",
     "heuristic",
     "last_non_direct",
     "last_touch",

@@ -16,7 +16,7 @@ from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, make_result, scaled
 from omnijourney.errors import ConfigError, DataError
 
-__all__ = ["COALITION_VALUES", "shapley", "shapley_values"]
+__all__ = ["COALITION_VALUES", "harsanyi_dividends", "shapley", "shapley_values"]
 
 #: The coalition value functions :func:`shapley` offers.
 COALITION_VALUES = ("subset", "rate_subset", "rate_exact")
@@ -142,6 +142,63 @@ def shapley_values(
         return np.array([share.reshape(-1, 2, 1 << i)[:, 1, :].sum() for i in range(n)])
     journeys = np.bincount(masks, weights=conv + null, minlength=size)
     return _exact_phi(_game(value, per_set, journeys), n)
+
+
+def harsanyi_dividends(
+    paths: PathTable, *, value: CoalitionValue = "rate_subset", weights: str = "conversions"
+) -> np.ndarray:
+    """The Harsanyi dividend of every coalition of channels, indexed by bit mask.
+
+    The dividend of a coalition is what it is worth beyond all its sub-coalitions
+    (Harsanyi 1963): ``d(S) = sum over T subset of S of (-1)^(|S|-|T|) v(T)``, so that
+    ``v(S)`` is the sum of the dividends of its subsets and the Shapley value of a channel
+    is ``sum over S containing it of d(S) / |S|`` (what :func:`shapley` computes). The
+    dividend of a pair ``{a, b}``, ``v(ab) - v(a) - v(b) + v({})``, is its synergy: positive
+    when paths using both convert better than their parts add up to.
+
+    Parameters
+    ----------
+    paths : PathTable
+    value : {"rate_subset", "rate_exact", "subset"}
+        The coalition value (see :func:`shapley`); the default, the conversion rate of the
+        paths using at most the coalition's channels, makes pair dividends read as synergies
+        of conversion rates. With ``"subset"`` the dividends are the conversions of the paths
+        with exactly each set of channels.
+    weights : {"conversions", "value"}
+        Play the game on conversions or on conversion value.
+
+    Returns
+    -------
+    ndarray of float, shape (2 ** n_channels,)
+        Entry ``m`` is the dividend of the coalition whose channels are the set bits of
+        ``m`` (bit ``k`` is ``paths.channels[k]``); entry 0 is 0.
+
+    Examples
+    --------
+    >>> pt = PathTable.from_strings(["a", "b", "a > b"], conversions=[1, 1, 6], nulls=[9, 9, 4])
+    >>> d = harsanyi_dividends(pt)
+    >>> [round(float(x), 4) for x in d]  # {}, {a}, {b}, {a, b}: a and b work together
+    [0.0, 0.1, 0.1, 0.0667]
+    """
+    pt = as_path_table(paths, "harsanyi_dividends")
+    if value not in COALITION_VALUES:
+        msg = f"value must be one of {list(COALITION_VALUES)}, got {value!r}"
+        raise ConfigError(msg)
+    if weights not in ("conversions", "value"):
+        msg = f"weights must be 'conversions' or 'value', got {weights!r}"
+        raise ConfigError(msg)
+    n = pt.n_channels
+    if n > _MAX_EXACT_LIMIT:
+        msg = f"Harsanyi dividends need at most {_MAX_EXACT_LIMIT} channels, got {n}"
+        raise ConfigError(msg)
+    masks = path_masks(pt)
+    size = 1 << n
+    w = pt.value if weights == "value" else pt.conversions
+    per_set = np.bincount(masks, weights=w, minlength=size).astype(np.float64)
+    journeys = np.bincount(masks, weights=pt.conversions + pt.nulls, minlength=size)
+    d = _mobius(_game(value, per_set, journeys), n)
+    d[0] = 0.0
+    return d
 
 
 def _sampled(

@@ -272,9 +272,9 @@ def minimum_detectable_effect(
     Examples
     --------
     >>> round(minimum_detectable_effect(10.0, 9_500, 500), 3)
-    1.286
+    1.285
     >>> round(minimum_detectable_effect(10.0, 9_500, 500, correlation=0.6), 3)
-    1.029
+    1.028
     """
     _check_power(alpha, power, correlation)
     if not (isinstance(std, (int, float)) and std > 0):
@@ -284,7 +284,7 @@ def minimum_detectable_effect(
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
             msg = f"The {name!r} parameter must be an integer >= 2. Got {n!r} instead."
             raise ConfigError(msg)
-    return (
+    return float(
         _z(alpha, power)
         * std
         * np.sqrt(1 - correlation**2)
