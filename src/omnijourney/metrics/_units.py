@@ -344,6 +344,13 @@ def _survey_units(src: Source, kpi: str, responses: Any, periods_of: Callable[..
     cust, t, score = responses_table(src, responses)
     order = np.lexsort((t, cust))
     cust, t, score = cust[order], t[order], score[order]
+    outside = int((periods_of(t) < 0).sum())
+    if outside:
+        warnings.warn(
+            f"{src.who}: {outside:,} survey responses fall outside every period; they are left out",
+            OmnijourneyWarning,
+            stacklevel=4,
+        )
     if kpi == "survey":
         return Units(customer=cust, time=t, num=score, den=np.ones(cust.size))
     # new customers: the response falls in the period of the customer's first order

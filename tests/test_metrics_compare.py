@@ -1,0 +1,247 @@
+"""Comparisons: difference in differences equal to OLS with interaction (statsmodels),
+intervals against scipy.stats.bootstrap, CUPED unbiased with less variance, coverage of the
+injected effect, determinism and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.stats
+import statsmodels.api as sm
+
+import omnijourney as oj
+from metrics_world import PERIODS, rate_panel, spend_panel, touchpoints
+from omnijourney import metrics as M
+from omnijourney.errors import ConfigError, DataError
+
+
+def _ols_interaction(rows: dict, weights: np.ndarray | None = None) -> float:
+    treated = (rows["group"] == "test").astype(float)
+    post = (rows["period"] == "after").astype(float)
+    y = rows["numerator"] / rows.get("denominator", 1.0)
+    x = sm.add_constant(np.column_stack([treated, post, treated * post]))
+    model = sm.OLS(y, x) if weights is None else sm.WLS(y, x, weights=weights)
+    return float(model.fit().params[3])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_difference_in_differences_equals_ols_interaction(seed: int) -> None:
+    rows = spend_panel(800, effect=7.0, seed=seed)
+    res = M.compare(rows, "spend", n_resamples=50, seed=seed)
+    assert res.design == "difference_in_differences"
+    assert res.estimate == pytest.approx(_ols_interaction(rows), abs=1e-9)
+
+
+def test_ratio_difference_in_differences_equals_weighted_ols() -> None:
+    rows = rate_panel(1500, uplift=0.05, seed=4)
+    res = M.compare(rows, "conversion", n_resamples=50)
+    keep = rows["denominator"] > 0
+    sub = {k: v[keep] for k, v in rows.items()}
+    assert res.estimate == pytest.approx(_ols_interaction(sub, sub["denominator"]), abs=1e-12)
+
+
+def test_before_after_and_test_control_are_differences_of_ratios() -> None:
+    rows = rate_panel(500, uplift=0.0, seed=5)
+    num, den = rows["numerator"], rows["denominator"]
+    after, test = rows["period"] == "after", rows["group"] == "test"
+    ba = M.compare({k: v for k, v in rows.items() if k != "group"}, "conversion", n_resamples=20)
+    assert ba.design == "before_after"
+    expected = num[after].sum() / den[after].sum() - num[~after].sum() / den[~after].sum()
+    assert ba.estimate == pytest.approx(expected)
+    tc = M.compare(rows, "conversion", after="after", n_resamples=20)
+    assert tc.design == "test_control"
+    m_t = num[after & test].sum() / den[after & test].sum()
+    m_c = num[after & ~test].sum() / den[after & ~test].sum()
+    assert tc.estimate == pytest.approx(m_t - m_c)
+    assert tc.relative == pytest.approx((m_t - m_c) / m_c)
+
+
+def test_same_seed_same_interval_and_generators_accepted() -> None:
+    rows = spend_panel(400, effect=5.0, seed=1)
+    a = M.compare(rows, "spend", n_resamples=200, seed=11)
+    b = M.compare(rows, "spend", n_resamples=200, seed=11)
+    c = M.compare(rows, "spend", n_resamples=200, seed=np.random.default_rng(11))
+    assert a.confidence_interval() == b.confidence_interval() == c.confidence_interval()
+    d = M.compare(rows, "spend", n_resamples=200, seed=12)
+    assert d.confidence_interval() != a.confidence_interval()
+
+
+@pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
+def test_interval_agrees_with_scipy_bootstrap(resampling: str) -> None:
+    rng = np.random.default_rng(8)
+    y_t, y_c = rng.gamma(2.0, 30.0, 3000), rng.gamma(2.0, 28.0, 2500)
+    rows = {
+        "customer": np.arange(5500),
+        "period": np.full(5500, "after", dtype=object),
+        "group": np.array(["test"] * 3000 + ["control"] * 2500, dtype=object),
+        "numerator": np.concatenate([y_t, y_c]),
+    }
+    ours = M.compare(rows, "spend", n_resamples=4000, resampling=resampling, seed=2)
+    ref = scipy.stats.bootstrap(
+        (y_t, y_c),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=4000,
+        method="percentile",
+        rng=np.random.default_rng(3),
+    ).confidence_interval
+    width = ref.high - ref.low
+    assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
+    assert ours.high == pytest.approx(ref.high, abs=0.06 * width)
+
+
+def test_bca_agrees_with_scipy_on_a_paired_before_after() -> None:
+    rng = np.random.default_rng(9)
+    before = rng.gamma(1.5, 40.0, 2000)
+    after = before * rng.lognormal(0.05, 0.3, 2000)
+    rows = {
+        "customer": np.repeat(np.arange(2000), 2),
+        "period": np.tile(np.array(["before", "after"], dtype=object), 2000),
+        "numerator": np.stack([before, after], axis=1).ravel(),
+    }
+    ours = M.compare(
+        rows,
+        "spend",
+        before="before",
+        after="after",
+        n_resamples=4000,
+        method="bca",
+        resampling="multinomial",
+        seed=5,
+    )
+    ref = scipy.stats.bootstrap(
+        (after - before,), np.mean, n_resamples=4000, method="BCa", rng=np.random.default_rng(6)
+    ).confidence_interval
+    width = ref.high - ref.low
+    assert ours.estimate == pytest.approx((after - before).mean())
+    assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
+    assert ours.high == pytest.approx(ref.high, abs=0.06 * width)
+
+
+def test_cuped_is_unbiased_and_reduces_variance_over_seeds() -> None:
+    raw, adjusted, reductions = [], [], []
+    for seed in range(40):
+        rows = spend_panel(600, effect=6.0, seed=100 + seed)
+        res = M.compare(
+            rows,
+            "spend",
+            after="after",
+            before="before",
+            covariate="before",
+            n_resamples=100,
+            seed=seed,
+        )
+        assert res.design == "test_control"
+        raw.append(res.raw_estimate)
+        adjusted.append(res.estimate)
+        reductions.append(res.variance_reduction)
+    raw_a, adj_a = np.array(raw), np.array(adjusted)
+    # unbiased: the mean over seeds is within 3 standard errors of the injected effect
+    assert abs(adj_a.mean() - 6.0) < 3 * adj_a.std(ddof=1) / np.sqrt(adj_a.size)
+    # the spend before explains most of the spend after: far less variance across seeds
+    assert adj_a.var() < 0.5 * raw_a.var()
+    assert min(reductions) > 0.5
+
+
+def test_intervals_cover_the_injected_effect() -> None:
+    covered = 0
+    for seed in range(60):
+        rows = spend_panel(1000, effect=4.0, seed=seed)
+        res = M.compare(rows, "spend", n_resamples=300, seed=seed)
+        covered += res.low <= 4.0 <= res.high
+    assert covered >= 52  # 95% nominal: 57 expected; a binomial 1% lower bound is 52
+
+
+def test_end_to_end_from_touchpoints() -> None:
+    table, groups = touchpoints(600, uplift=0.25, seed=1)
+    jt = oj.sessionize(table)
+    res = M.compare(jt, "conversion", period=PERIODS, groups=groups, n_resamples=300, seed=0)
+    assert res.design == "difference_in_differences"
+    assert res.low <= 0.25 <= res.high
+    assert res.low > 0
+    k = M.kpis(jt, "conversion", period=PERIODS, by="segment", segments=groups)
+    tb = k.value("conversion", period="before", segment="test")
+    ta = k.value("conversion", period="after", segment="test")
+    cb = k.value("conversion", period="before", segment="control")
+    ca = k.value("conversion", period="after", segment="control")
+    assert res.estimate == pytest.approx((ta - tb) - (ca - cb))
+    assert "more for test than for control" in res.summary()
+    frame = res.to_pandas()
+    assert list(frame.index) == ["effect", "relative_effect"]
+
+
+def test_customers_of_the_design_without_touchpoints_count_zero() -> None:
+    table, groups = touchpoints(200, uplift=0.0, seed=2)
+    jt = oj.sessionize(table)
+    with_absent = dict(groups)
+    with_absent.update({f"z{i}": "control" for i in range(50)})
+    a = M.compare(
+        jt, "spend_per_customer", period={"after": PERIODS["after"]}, groups=groups, n_resamples=20
+    )
+    b = M.compare(
+        jt,
+        "spend_per_customer",
+        period={"after": PERIODS["after"]},
+        groups=with_absent,
+        n_resamples=20,
+    )
+    n_control = sum(1 for g in groups.values() if g == "control")
+    ctrl_a = a.cells["value"][a.cells["group"] == "control"][0]
+    ctrl_b = b.cells["value"][b.cells["group"] == "control"][0]
+    assert ctrl_b == pytest.approx(ctrl_a * n_control / (n_control + 50))
+
+
+def test_summary_sentences() -> None:
+    rows = rate_panel(3000, uplift=0.0, seed=3)
+    res = M.compare({k: v for k, v in rows.items() if k != "group"}, "conversion", n_resamples=200)
+    text = res.summary()
+    assert text.startswith("Conversion per journey rose from") or text.startswith(
+        "Conversion per journey fell from"
+    )
+    assert "points" in text and "95% interval" in text
+
+
+def test_bad_input() -> None:
+    rows = spend_panel(100, effect=1.0, seed=0)
+    with pytest.raises(ConfigError, match="no group 'vip'"):
+        M.compare(rows, "spend", treated="vip")
+    with pytest.raises(ConfigError, match="no period 'during'"):
+        M.compare(rows, "spend", before="during", after="after")
+    with pytest.raises(ConfigError, match="'n_resamples' parameter"):
+        M.compare(rows, "spend", n_resamples=1)
+    with pytest.raises(ConfigError, match="'confidence_level' parameter"):
+        M.compare(rows, "spend", confidence_level=95)
+    with pytest.raises(ConfigError, match="'method' parameter"):
+        M.compare(rows, "spend", method="basic")
+    with pytest.raises(ConfigError, match=r"CUPED .* applies to a test/control"):
+        M.compare(rows, "spend", design="difference_in_differences", covariate="before")
+    ratio = rate_panel(100, uplift=0.0, seed=0)
+    with pytest.raises(ConfigError, match="CUPED needs a per-customer KPI"):
+        M.compare(ratio, "conversion", after="after", before="before", covariate="before")
+    # the treated group has no unit before: no difference in differences
+    ratio["denominator"][(ratio["group"] == "test") & (ratio["period"] == "before")] = 0.0
+    ratio["numerator"][(ratio["group"] == "test") & (ratio["period"] == "before")] = 0.0
+    with pytest.raises(DataError, match="has no conversion unit"):
+        M.compare(ratio, "conversion")
+    with pytest.raises(ConfigError, match="'customer', 'period' and 'numerator'"):
+        M.compare({"customer": [1], "value": [2.0]}, "spend")
+    with pytest.raises(DataError, match="empty"):
+        M.compare({"customer": [], "period": [], "numerator": []}, "spend")
+    one_group = {k: v[rows["group"] == "test"] for k, v in rows.items()}
+    with pytest.raises(ConfigError, match="name the control group"):
+        M.compare(one_group, "spend", design="test_control", after="after")
+
+
+def test_bad_input_from_journeys() -> None:
+    table, groups = touchpoints(60, uplift=0.0, seed=3)
+    jt = oj.sessionize(table)
+    with pytest.raises(ConfigError, match="name the KPI"):
+        M.compare(jt)
+    with pytest.raises(ConfigError, match="not a sum over customers"):
+        M.compare(jt, "inactive_share", period=PERIODS)
+    empty = {c: "test" for c in groups}
+    empty["nobody-here"] = "control"
+    with pytest.raises(DataError, match="group 'control' in period"):
+        M.compare(jt, "conversion", period=PERIODS, groups=empty)
+    late = {"before": ("2030-01-01", "2030-02-01"), "after": ("2030-02-01", "2030-03-01")}
+    with pytest.raises(DataError, match="zero denominator"):
+        M.compare(jt, "conversion", period=late)
