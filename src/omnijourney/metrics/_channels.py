@@ -34,7 +34,8 @@ class ChannelUsefulness:
         One row per channel, most deserving first: ``channel``, ``removal_effect``,
         ``removal_share`` (its share of the summed removal effects), ``touch_share``,
         ``cost_share`` (NaN without costs), ``index`` (removal share over the touch share, or
-        over the cost share when costs are given), ``label``.
+        over the cost share when costs are given; NaN for a channel without touches or
+        cost), ``label``.
     synergies : Table
         One row per pair of channels seen together: ``channel_a``, ``channel_b``,
         ``journeys`` (paths using both), ``dividend`` (Harsanyi dividend of the pair in the
@@ -130,8 +131,8 @@ def channel_usefulness(
     or cost share, and ``index = removal share / touch (or cost) share``:
 
     - **superfluous**: ``RE_c < negligible``: conversions barely depend on it;
-    - **under-used**: not superfluous and ``index >= under_used``: it brings clearly more
-      than its share of the effort, a candidate for more;
+    - **under-used**: not superfluous and ``index >= under_used`` (or it costs nothing): it
+      brings clearly more than its share of the effort, a candidate for more;
     - **useful**: every other channel: conversions depend on it, in proportion to (or
       below) the effort it takes.
 
@@ -175,10 +176,10 @@ def channel_usefulness(
         cost_share = np.full(len(channels), np.nan)
         basis, effort = "touches", touch_share
     with np.errstate(divide="ignore", invalid="ignore"):
-        index = np.where(effort > 0, re_share / np.where(effort > 0, effort, 1.0), np.inf)
-    label = np.where(
-        re < negligible, "superfluous", np.where(index >= under_used, "under-used", "useful")
-    )
+        index = np.where(effort > 0, re_share / np.where(effort > 0, effort, 1.0), np.nan)
+    # a channel that costs nothing and still matters brings something for nothing
+    generous = (effort <= 0) | (np.nan_to_num(index, nan=np.inf) >= under_used)
+    label = np.where(re < negligible, "superfluous", np.where(generous, "under-used", "useful"))
     rank = np.lexsort((-re, [USEFULNESS_LABELS.index(x) for x in label]))
     table = Table.from_columns(
         {
