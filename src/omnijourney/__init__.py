@@ -1,8 +1,8 @@
 """omnijourney: one model of the customer across channels.
 
 Core types and tables are imported eagerly (they need only numpy, attrs and cattrs); the
-capability packages (``journeys``, ``identity``, ``attribution``, ``pricing``, ``synth``)
-load on first use, so ``import omnijourney`` stays fast and never imports pandas, pyarrow,
+capability packages (``journeys``, ``identity``, ``attribution``, ``pricing``, ``synth``,
+``metrics``) load on first use, so ``import omnijourney`` stays fast and never imports pandas, pyarrow,
 matplotlib or pyspark.
 """
 
@@ -42,6 +42,7 @@ _SUBMODULES = {
     "attribution",
     "pricing",
     "synth",
+    "metrics",
     "io",
     "plot",
     "spark",

@@ -187,7 +187,7 @@ def intervals(
             OmnijourneyWarning,
             stacklevel=3,
         )
-    jk = jack() if method == "bca" else None
+    jk = jack() if (method == "bca" and jack is not None) else None
     for j in range(m):
         r = replicates[:, j][np.isfinite(replicates[:, j])]
         if r.size < 2 or not np.isfinite(estimate[j]):

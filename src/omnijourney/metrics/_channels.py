@@ -180,7 +180,7 @@ def channel_usefulness(
     # a channel that costs nothing and still matters brings something for nothing
     generous = (effort <= 0) | (np.nan_to_num(index, nan=np.inf) >= under_used)
     label = np.where(re < negligible, "superfluous", np.where(generous, "under-used", "useful"))
-    rank = np.lexsort((-re, [USEFULNESS_LABELS.index(x) for x in label]))
+    rank = np.lexsort((-re, np.array([USEFULNESS_LABELS.index(x) for x in label])))
     table = Table.from_columns(
         {
             "channel": np.array(channels, dtype=object)[rank],

@@ -150,7 +150,10 @@ class Comparison:
             f"{format_effect(k, self.relative_low, relative=True)} to "
             f"{format_effect(k, self.relative_high, relative=True)}"
         )
-        v = lambda x: format_value(k, x)  # noqa: E731
+
+        def v(x: float) -> str:
+            return format_value(k, x)
+
         if self.design == "before_after":
             vb, va = self._cell(None, self.before), self._cell(None, self.after)
             verb = "rose" if va > vb else ("fell" if va < vb else "stayed")
@@ -520,6 +523,7 @@ def compare(
             cols = [a]
         else:
             b, a = _pick_periods(panel, before, after, 2)
+            assert b is not None
             cols = [b, a]
     keep = code >= 0
     for gi, g in enumerate(group_names):

@@ -127,7 +127,7 @@ def _ids(customers: Any) -> np.ndarray:
         msg = f"assign_holdout: customers must be a sequence of ids, got {customers!r}"
         raise ConfigError(msg)
     else:
-        values = list(customers)
+        values = np.asarray(list(customers), dtype=object)
     ids = np.empty(len(values), dtype=object)
     ids[:] = [v.item() if isinstance(v, np.generic) else v for v in values]
     if len(set(ids.tolist())) != ids.size:

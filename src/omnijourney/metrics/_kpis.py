@@ -197,7 +197,7 @@ def _unit_keys(
             raise ConfigError(msg)
         null = c < 0
         if null.any():  # nulls become the last label, None
-            lab = np.append(np.asarray(lab, dtype=object), None)
+            lab = np.append(np.asarray(lab, dtype=object), np.array([None], dtype=object))
             c = np.where(null, lab.size - 1, c)
         codes.append(c.astype(np.int64))
         labels.append(np.asarray(lab, dtype=object))
@@ -228,6 +228,7 @@ def aggregate(
             np.where(has, cell, -1), units.customer, n_cells, n_customers, monotone
         ).astype(np.float64)
     present = np.bincount(cell[keep], minlength=n_cells) > 0
+    den: np.ndarray
     if units.den_mode == "sum":
         den = np.bincount(cell[keep], weights=units.den[keep], minlength=n_cells)
     elif units.den_mode == "one":
@@ -408,7 +409,7 @@ def kpis(
                 segment_of() if group_names else (None, np.array([None], dtype=object))
             )
             if seg is not None and (seg < 0).any():
-                seg_labels = np.append(seg_labels, None)
+                seg_labels = np.append(seg_labels, np.array([None], dtype=object))
                 seg = np.where(seg < 0, seg_labels.size - 1, seg)
             num, den = _inactive(src, per, seg, seg_labels.size, after)
             lab_list = [seg_labels] if group_names else []

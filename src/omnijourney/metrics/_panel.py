@@ -86,6 +86,8 @@ def panel_from_journeys(
     keep = (p >= 0) & (row >= 0)
     key = row[keep] * len(per) + p[keep]
     size = n * len(per)
+    num: np.ndarray
+    den: np.ndarray
     if units.num_mode == "sum":
         num = np.bincount(key, weights=units.num[keep], minlength=size)
     else:

@@ -11,7 +11,11 @@ returns those axes, so that the figure can be adjusted, combined with others or 
 - :func:`credit`: credit per channel of one or several attribution models, with intervals;
 - :func:`timeline`: one customer's touchpoints over time, by channel and journey;
 - :func:`prices`: a product's price per channel over time, with the audit's findings;
-- :func:`appetence`: the digital, physical and assisted shares of each segment.
+- :func:`appetence`: the digital, physical and assisted shares of each segment;
+- :func:`comparison`: a before/after, test/control or difference-in-differences comparison
+  with the interval of its effect;
+- :func:`lift`: lifts against a hold-out (or any comparisons) side by side, with intervals;
+- :func:`synthetic_control`: treated units against their synthetic control over time.
 
 matplotlib is imported by the functions, not by ``import omnijourney.plot``; without it they
 raise an ``ImportError`` (an :class:`~omnijourney.OmnijourneyError`) that says to install
@@ -36,14 +40,18 @@ Examples
 from omnijourney.plot._attribution import credit
 from omnijourney.plot._customers import appetence, timeline
 from omnijourney.plot._flows import funnel, sankey, transitions
+from omnijourney.plot._metrics import comparison, lift, synthetic_control
 from omnijourney.plot._pricing import prices
 
 __all__ = [
     "appetence",
+    "comparison",
     "credit",
     "funnel",
+    "lift",
     "prices",
     "sankey",
+    "synthetic_control",
     "timeline",
     "transitions",
 ]
