@@ -188,11 +188,11 @@ def lift(
     >>> matplotlib.pyplot.close(ax.figure)
     """
     who = "plot.lift"
-    items = [results] if not isinstance(results, (list, tuple)) else list(results)
-    if not items:
+    given: list[Any] = list(results) if isinstance(results, (list, tuple)) else [results]
+    if not given:
         msg = f"{who}: no result to draw"
         raise ConfigError(msg)
-    items = [_check(r, "Comparison", who) for r in items]
+    items: list[Any] = [_check(r, "Comparison", who) for r in given]
     names = list(labels) if labels is not None else [r.kpi for r in items]
     if len(names) != len(items):
         msg = f"{who}: {len(names)} labels for {len(items)} results"
