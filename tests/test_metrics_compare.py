@@ -245,3 +245,34 @@ def test_bad_input_from_journeys() -> None:
     late = {"before": ("2030-01-01", "2030-02-01"), "after": ("2030-02-01", "2030-03-01")}
     with pytest.raises(DataError, match="zero denominator"):
         M.compare(jt, "conversion", period=late)
+
+
+def test_large_groups_take_the_rotation_road_to_the_same_interval(monkeypatch) -> None:
+    import omnijourney.metrics._bootstrap as engine
+
+    rows = spend_panel(20_000, effect=5.0, seed=8)  # 10,000 customers a group >= 20 x 400
+    rotated = M.compare(rows, "spend", n_resamples=400, seed=1)
+    monkeypatch.setattr(engine, "_ROTATION", 10**9)
+    direct = M.compare(rows, "spend", n_resamples=400, seed=1)
+    assert rotated.estimate == direct.estimate
+    assert rotated.std_error == pytest.approx(direct.std_error, rel=0.12)
+    assert rotated.low == pytest.approx(direct.low, abs=0.15 * (direct.high - direct.low))
+    for resampling in ("poisson", "multinomial"):
+        monkeypatch.setattr(engine, "_ROTATION", 20)
+        a = M.compare(rows, "spend", n_resamples=400, resampling=resampling, seed=2)
+        b = M.compare(rows, "spend", n_resamples=400, resampling=resampling, seed=2)
+        assert a.confidence_interval() == b.confidence_interval()
+        assert a.low < 5.0 < a.high
+
+
+def test_rotated_counts_are_the_scheme_counts() -> None:
+    from omnijourney.metrics._bootstrap import _rotated_sums
+
+    # with unit values, a rotation's sum is the number of customers it draws: n exactly for
+    # the multinomial; Poisson(n) for the Poisson scheme (mean n, variance n)
+    ones = np.ones((5000, 1))
+    multi = _rotated_sums(ones, np.random.default_rng(0), 300, "multinomial")
+    assert np.allclose(multi, 5000)
+    pois = _rotated_sums(ones, np.random.default_rng(0), 300, "poisson")[:, 0]
+    assert abs(pois.mean() - 5000) < 4 * np.sqrt(5000 / 300)
+    assert 0.7 < pois.var() / 5000 < 1.4

@@ -12,9 +12,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney.errors import ConfigError, DataError
+from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.metrics._periods import Periods, resolve_periods
-from omnijourney.metrics._source import Source, customer_groups, group_codes
+from omnijourney.metrics._source import Source, customer_groups, table_codes
 from omnijourney.metrics._units import KPIS, build_units, check_kpi
 from omnijourney.tables import Table
 
@@ -129,7 +129,15 @@ def panel_from_table(data: Any, kpi: str | None) -> Panel:
     """A panel from the user's rows: ``customer``, ``period``, ``numerator``, and optionally
     ``denominator`` (default 1 per customer and period: a per-customer mean, customers
     without a row in a period counting zero) and ``group``."""
-    table = data if isinstance(data, Table) else Table.from_columns(data)
+    if isinstance(data, Table):
+        table = data
+    else:
+        try:
+            table = Table.from_columns(
+                data, kinds={"customer": "category", "period": "category", "group": "category"}
+            )
+        except SchemaError:
+            table = Table.from_columns(data)
     missing = [c for c in ("customer", "period", "numerator") if c not in table.columns]
     if missing:
         msg = (
@@ -140,13 +148,14 @@ def panel_from_table(data: Any, kpi: str | None) -> Panel:
         raise ConfigError(msg)
     if len(table) == 0:
         raise DataError("the table of per-customer values is empty", table="panel")
-    cust, ids = group_codes(np.asarray(table["customer"], dtype=object))
+    cust, ids = table_codes(table, "customer")
     if (cust < 0).any():
         rows = np.flatnonzero(cust < 0)
         raise DataError(
             "null customer", table="panel", column="customer", rows=rows, values=[None] * rows.size
         )
-    per, per_labels = group_codes(np.asarray(table["period"], dtype=object).astype(str))
+    per, per_labels = table_codes(table, "period")
+    per_labels = np.array([str(p) for p in per_labels.tolist()], dtype=object)
     # periods in the order they first appear in the rows (the user's order, not the alphabet's)
     first_seen = np.full(per_labels.size, per.size, dtype=np.int64)
     np.minimum.at(first_seen, per, np.arange(per.size))
@@ -173,7 +182,7 @@ def panel_from_table(data: Any, kpi: str | None) -> Panel:
         np.bincount(key, weights=den, minlength=n * p).reshape(n, p) if has_den else np.ones((n, p))
     )
     if "group" in table.columns:
-        g_rows, g_labels = group_codes(np.asarray(table["group"], dtype=object))
+        g_rows, g_labels = table_codes(table, "group")
         group = np.full(n, -1, dtype=np.int64)
         group[cust] = g_rows
         first = np.full(n, -1, dtype=np.int64)

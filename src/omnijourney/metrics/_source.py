@@ -40,8 +40,14 @@ def first_per_group(group: np.ndarray, valid: np.ndarray, n_groups: int) -> np.n
 
 def group_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for None) and sorted labels of an array of decoded values."""
-    arr = np.asarray(values, dtype=object)
-    null = np.array([v is None or (isinstance(v, float) and v != v) for v in arr.tolist()])
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        null = np.isnan(arr)
+    elif arr.dtype.kind == "O":
+        # None, and NaN (the one value not equal to itself), compared in C
+        null = np.asarray(arr == None, dtype=bool) | np.asarray(arr != arr, dtype=bool)  # noqa: E711
+    else:
+        null = np.zeros(arr.shape, dtype=bool)
     if not null.any():
         labels, codes = np.unique(arr, return_inverse=True)
         return codes.astype(np.int64), labels
@@ -212,6 +218,14 @@ class Source:
             msg = f"{self.who}: {unknown:,} customers of {what} are not in the touchpoints (first: {first})"
             raise ConfigError(msg)
         return pos
+
+
+def table_codes(table: Table, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (-1 for null) and sorted labels of a column, read from the table's own
+    dictionary when it is a category column."""
+    if table.kinds[column] == "category":
+        return table.codes(column).astype(np.int64), table.labels(column)
+    return group_codes(table[column])
 
 
 def customer_mapping(value: Any, column: str, who: str, name: str) -> tuple[np.ndarray, np.ndarray]:

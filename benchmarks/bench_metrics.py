@@ -1,0 +1,186 @@
+"""Measurement: KPIs of sessionized journeys against the pandas recipe, a customer bootstrap of a
+difference in differences against scipy.stats.bootstrap, and the coverage of the intervals.
+
+- ``kpis``: visits, customers, conversion per journey and average basket by month and channel
+  of ``n`` synthetic touchpoints (``oj.synth.generate``, sessionized in the setup).
+  omnijourney: ``oj.metrics.kpis``; pandas: ``groupby`` on the touchpoints with their journey
+  and visit ids (first touchpoint of each journey and visit, orders with a value, distinct
+  customers). The conversion rates must agree.
+- ``bootstrap_did``: a difference in differences of spend per customer over ``n`` customers
+  (two rows each, before and after; the world of ``tests/metrics_world.py`` with an injected
+  effect of 5), 1,000 resamples of customers. omnijourney: ``oj.metrics.compare`` on the rows
+  (Poisson counts per customer, rotated and summed by FFT in groups this large; percentile
+  interval); scipy: the recipe a user writes, the
+  per-customer change after - before in each group and ``scipy.stats.bootstrap`` of the
+  difference of the groups' means (percentile, ``batch=20`` so that the resamples fit in
+  memory).
+- ``coverage``: over 400 seeds of that world (2,000 customers, 1,000 resamples each), the share
+  of 95% intervals that contain the injected effect: difference in differences (percentile
+  and BCa), a CUPED test/control comparison, and a difference in differences of a conversion
+  rate (journeys per customer varying); and a difference in differences over 50,000 customers,
+  whose groups are large enough for the resamples to be rotations of one vector of counts
+  (``did_large``). The truth is the injected effect, never computed by the estimators. Reported as ``cover_*`` (a 95% interval should cover 93-97% of the time).
+"""
+
+from __future__ import annotations
+
+from _case import OMNIJOURNEY, Case
+
+KPI_SIZES = (10**6, 10**7)
+DID_SIZES = (10**5, 10**6)
+SEEDS = 400
+
+KPI_DATA = """
+import numpy as np
+import omnijourney as oj
+world = oj.synth.generate(max(n // 100, 10), seed=seed, touchpoints_per_customer=105,
+                          records=False, prices=False)
+jt = oj.sessionize(world.touchpoints)
+del world
+names = ["visits", "customers", "conversion", "basket"]
+"""
+KPI_SETUP = {
+    OMNIJOURNEY: "import omnijourney.metrics\n",
+    "pandas": """
+import pandas as pd
+df = jt.touchpoint_table().to_pandas(categorical=True)
+conv_events = list(jt.rules.conversion_events)
+del jt
+""",
+}
+KPI_MEASURE = {
+    OMNIJOURNEY: "out = oj.metrics.kpis(jt, names, by='channel', period='month')",
+    "pandas": """
+df["month"] = df["time"].dt.strftime("%Y-%m")
+df["conv"] = df["event"].isin(conv_events)
+d = df.sort_values(["customer", "time", "journey_id"], kind="stable")
+first = d.groupby("journey_id").first()
+conversion = d.groupby("journey_id")["conv"].any().groupby(
+    [first["month"], first["channel"]], observed=True).mean()
+visit_first = d.groupby("visit_id")[["month", "channel"]].first()
+visits = visit_first.groupby(["month", "channel"], observed=True).size()
+orders = d[d["conv"] & d["value"].notna()]
+basket = orders.groupby(["month", "channel"], observed=True)["value"].mean()
+customers = d.groupby(["month", "channel"], observed=True)["customer"].nunique()
+""",
+}
+KPI_REPORT = {
+    OMNIJOURNEY: "{'rows': len(out), 'check': digest(np.round(out.table['value'][out.table['kpi'] == 'conversion'], 9))}",
+    "pandas": "{'rows': len(conversion) + len(visits) + len(basket) + len(customers), 'check': digest(np.round(conversion.sort_index().to_numpy(float), 9))}",
+}
+
+DID_DATA = """
+import sys, pathlib
+import omnijourney
+sys.path.insert(0, str(pathlib.Path(omnijourney.__file__).parents[2] / "tests"))
+import numpy as np
+from metrics_world import spend_panel
+rows = spend_panel(n, effect=5.0, seed=seed)
+"""
+DID_SETUP = {
+    OMNIJOURNEY: "import omnijourney as oj\nimport omnijourney.metrics\nimport scipy.special\n",
+    "scipy": """
+import pandas as pd
+import scipy.stats
+frame = pd.DataFrame(rows)
+del rows
+""",
+}
+DID_MEASURE = {
+    OMNIJOURNEY: "res = oj.metrics.compare(rows, 'spend', n_resamples=1000, seed=seed)",
+    "scipy": """
+wide = frame.pivot(index="customer", columns="period", values="numerator")
+group = frame.groupby("customer")["group"].first()
+change = wide["after"] - wide["before"]
+t, c = change[group == "test"].to_numpy(), change[group == "control"].to_numpy()
+res = scipy.stats.bootstrap(
+    (t, c), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), n_resamples=1000,
+    method="percentile", batch=20, rng=np.random.default_rng(seed)).confidence_interval
+""",
+}
+DID_REPORT = {
+    OMNIJOURNEY: "{'estimate': round(res.estimate, 3), 'low': round(res.low, 3), 'high': round(res.high, 3)}",
+    "scipy": "{'estimate': round(float(t.mean() - c.mean()), 3), 'low': round(float(res.low), 3), 'high': round(float(res.high), 3)}",
+}
+
+COVERAGE_SETUP = """
+import sys, pathlib
+import omnijourney
+sys.path.insert(0, str(pathlib.Path(omnijourney.__file__).parents[2] / "tests"))
+import numpy as np
+import omnijourney.metrics as M
+from metrics_world import rate_panel, spend_panel
+"""
+COVERAGE_MEASURE = """
+hits = {"did": 0, "did_bca": 0, "cuped": 0, "rate_did": 0, "did_large": 0}
+widths = []
+for s in range(n):
+    rows = spend_panel(2000, effect=5.0, seed=seed + s)
+    r = M.compare(rows, "spend", n_resamples=1000, seed=s)
+    hits["did"] += r.low <= 5.0 <= r.high
+    widths.append(r.high - r.low)
+    r = M.compare(rows, "spend", n_resamples=1000, method="bca", seed=s)
+    hits["did_bca"] += r.low <= 5.0 <= r.high
+    r = M.compare(rows, "spend", before="before", after="after", covariate="before",
+                  n_resamples=1000, seed=s)
+    hits["cuped"] += r.low <= 5.0 <= r.high
+    r = M.compare(rate_panel(2000, uplift=0.04, seed=seed + s), "conversion", n_resamples=1000, seed=s)
+    hits["rate_did"] += r.low <= 0.04 <= r.high
+    r = M.compare(spend_panel(50_000, effect=5.0, seed=seed + s), "spend", n_resamples=1000, seed=s)
+    hits["did_large"] += r.low <= 5.0 <= r.high
+"""
+COVERAGE_REPORT = (
+    "{**{f'cover_{k}': round(v / n, 4) for k, v in hits.items()}, "
+    "'mean_width_did': round(float(np.mean(widths)), 3)}"
+)
+
+
+def _cases() -> list[Case]:
+    out = []
+    for n in KPI_SIZES:
+        for tool, measure in KPI_MEASURE.items():
+            out.append(
+                Case(
+                    case="kpis",
+                    tool=tool,
+                    size=n,
+                    unit="touchpoints",
+                    setup=KPI_DATA + KPI_SETUP[tool],
+                    measure=measure,
+                    report=KPI_REPORT[tool],
+                    requires=() if tool == OMNIJOURNEY else ("pandas",),
+                    pip="" if tool == OMNIJOURNEY else "pandas",
+                )
+            )
+    for n in DID_SIZES:
+        for tool, measure in DID_MEASURE.items():
+            out.append(
+                Case(
+                    case="bootstrap_did",
+                    tool=tool,
+                    size=n,
+                    unit="customers",
+                    setup=DID_DATA + DID_SETUP[tool],
+                    measure=measure,
+                    report=DID_REPORT[tool],
+                    requires=() if tool == OMNIJOURNEY else ("pandas", "scipy"),
+                    pip="" if tool == OMNIJOURNEY else "pandas scipy",
+                    repeat=1 if n >= 10**6 and tool != OMNIJOURNEY else None,
+                )
+            )
+    out.append(
+        Case(
+            case="coverage",
+            tool=OMNIJOURNEY,
+            size=SEEDS,
+            unit="seeds",
+            setup=COVERAGE_SETUP,
+            measure=COVERAGE_MEASURE,
+            report=COVERAGE_REPORT,
+            repeat=1,
+        )
+    )
+    return out
+
+
+CASES = _cases()
