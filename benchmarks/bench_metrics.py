@@ -135,39 +135,49 @@ COVERAGE_REPORT = (
 )
 
 
+def _against_peer(
+    case: str,
+    sizes: tuple[int, ...],
+    unit: str,
+    data: str,
+    setup: dict[str, str],
+    measure: dict[str, str],
+    report: dict[str, str],
+    peer_modules: tuple[str, ...],
+) -> list[Case]:
+    """omnijourney and its peer at each size, the peer's slowest size run once."""
+    return [
+        Case(
+            case=case,
+            tool=tool,
+            size=n,
+            unit=unit,
+            setup=data + setup[tool],
+            measure=code,
+            report=report[tool],
+            requires=() if tool == OMNIJOURNEY else peer_modules,
+            pip="" if tool == OMNIJOURNEY else " ".join(peer_modules),
+            repeat=1 if n == max(sizes) and tool != OMNIJOURNEY else None,
+        )
+        for n in sizes
+        for tool, code in measure.items()
+    ]
+
+
 def _cases() -> list[Case]:
-    out = []
-    for n in KPI_SIZES:
-        for tool, measure in KPI_MEASURE.items():
-            out.append(
-                Case(
-                    case="kpis",
-                    tool=tool,
-                    size=n,
-                    unit="touchpoints",
-                    setup=KPI_DATA + KPI_SETUP[tool],
-                    measure=measure,
-                    report=KPI_REPORT[tool],
-                    requires=() if tool == OMNIJOURNEY else ("pandas",),
-                    pip="" if tool == OMNIJOURNEY else "pandas",
-                )
-            )
-    for n in DID_SIZES:
-        for tool, measure in DID_MEASURE.items():
-            out.append(
-                Case(
-                    case="bootstrap_did",
-                    tool=tool,
-                    size=n,
-                    unit="customers",
-                    setup=DID_DATA + DID_SETUP[tool],
-                    measure=measure,
-                    report=DID_REPORT[tool],
-                    requires=() if tool == OMNIJOURNEY else ("pandas", "scipy"),
-                    pip="" if tool == OMNIJOURNEY else "pandas scipy",
-                    repeat=1 if n >= 10**6 and tool != OMNIJOURNEY else None,
-                )
-            )
+    out = _against_peer(
+        "kpis", KPI_SIZES, "touchpoints", KPI_DATA, KPI_SETUP, KPI_MEASURE, KPI_REPORT, ("pandas",)
+    )
+    out += _against_peer(
+        "bootstrap_did",
+        DID_SIZES,
+        "customers",
+        DID_DATA,
+        DID_SETUP,
+        DID_MEASURE,
+        DID_REPORT,
+        ("pandas", "scipy"),
+    )
     out.append(
         Case(
             case="coverage",

@@ -48,7 +48,7 @@ import numpy as np
 
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 
-__all__ = ["ConfidenceInterval", "bootstrap_sums", "intervals"]
+__all__ = ["ConfidenceInterval", "bootstrap_sums", "customer_bootstrap", "intervals"]
 
 Statistic = Callable[[np.ndarray], np.ndarray]
 _BATCH_VALUES = 1 << 24
@@ -266,6 +266,37 @@ def intervals(
                 q = np.array([alpha, 1 - alpha])
         low[j], high[j] = np.quantile(r, q)
     return low, high
+
+
+def customer_bootstrap(
+    values: np.ndarray,
+    strata: np.ndarray,
+    n_strata: int,
+    statistic: Statistic,
+    *,
+    columns: int,
+    n_resamples: int,
+    rng: np.random.Generator,
+    resampling: str,
+    confidence_level: float,
+    method: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The statistic on the full data and on every resample, and the intervals of its first
+    ``columns`` outputs: ``(point, replicates, low, high)``."""
+    full = stratum_sums(values, strata, n_strata)
+    point = statistic(full[None])[0]
+    sums = bootstrap_sums(
+        values, strata, n_strata, n_resamples=n_resamples, rng=rng, resampling=resampling
+    )
+    reps = statistic(sums)
+    low, high = intervals(
+        reps[:, :columns],
+        point[:columns],
+        confidence_level,
+        method,
+        lambda: jackknife(values, strata, full, statistic)[:, :columns],
+    )
+    return point, reps, low, high
 
 
 def check_bootstrap_options(

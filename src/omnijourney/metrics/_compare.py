@@ -17,11 +17,8 @@ from omnijourney._validation import check_choice
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.metrics._bootstrap import (
     ConfidenceInterval,
-    bootstrap_sums,
     check_bootstrap_options,
-    intervals,
-    jackknife,
-    stratum_sums,
+    customer_bootstrap,
 )
 from omnijourney.metrics._kpis import format_value
 from omnijourney.metrics._panel import Panel, kpi_kind, panel_from_journeys, panel_from_table
@@ -556,18 +553,17 @@ def compare(
         values = np.stack(parts, axis=1)
         statistic = {"before_after": _before_after, "test_control": _test_control}.get(design, _did)
     n_strata = len(group_names)
-    full = stratum_sums(values, strata, n_strata)
-    point = statistic(full[None])[0]
-    sums = bootstrap_sums(
-        values, strata, n_strata, n_resamples=n_resamples, rng=rng, resampling=resampling
-    )
-    reps = statistic(sums)
-    low, high = intervals(
-        reps[:, :2],
-        point[:2],
-        confidence_level,
-        method,
-        lambda: jackknife(values, strata, full, statistic)[:, :2],
+    point, reps, low, high = customer_bootstrap(
+        values,
+        strata,
+        n_strata,
+        statistic,
+        columns=2,
+        n_resamples=n_resamples,
+        rng=rng,
+        resampling=resampling,
+        confidence_level=confidence_level,
+        method=method,
     )
     theta = reduction = raw = None
     if covariate is not None:

@@ -22,11 +22,8 @@ from omnijourney._validation import duration
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.metrics._bootstrap import (
     ConfidenceInterval,
-    bootstrap_sums,
     check_bootstrap_options,
-    intervals,
-    jackknife,
-    stratum_sums,
+    customer_bootstrap,
 )
 from omnijourney.metrics._source import Source, customer_groups, first_per_group
 from omnijourney.tables import Table
@@ -262,12 +259,17 @@ def multichannel_value(
         cols += [x[:, a] * y for a in range(_P)]
     values = np.stack(cols, axis=1)
     strata = np.zeros(values.shape[0], dtype=np.int64)
-    full = stratum_sums(values, strata, 1)
-    point = _statistic(full[None])[0]
-    sums = bootstrap_sums(values, strata, 1, n_resamples=n_resamples, rng=as_generator(seed))
-    reps = _statistic(sums)
-    low, high = intervals(
-        reps, point, confidence_level, method, lambda: jackknife(values, strata, full, _statistic)
+    point, _, low, high = customer_bootstrap(
+        values,
+        strata,
+        1,
+        _statistic,
+        columns=2 * len(MEASURES),
+        n_resamples=n_resamples,
+        rng=as_generator(seed),
+        resampling="poisson",
+        confidence_level=confidence_level,
+        method=method,
     )
     k = len(MEASURES)
     means_mc = [float(v[keep & in_mc].mean()) for v in (spend, orders, back)]

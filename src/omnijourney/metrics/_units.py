@@ -85,16 +85,24 @@ class Units:
     sorted: bool = True
 
 
-def _rows_keys(src: Source, rows: np.ndarray) -> dict[str, Callable[[], Any]]:
-    """Keys of units that are single canonical rows: the row's own values."""
+def _keys(
+    src: Source, first_rows: np.ndarray, extra: Callable[[Source, str, np.ndarray], Any]
+) -> dict[str, Callable[[], Any]]:
+    """Group keys of units: the channel of each unit's first row, and each extra column of
+    the touchpoints as ``extra`` reads it."""
 
     def channel() -> tuple[np.ndarray, np.ndarray]:
-        return src.channel[rows], src.channel_labels
+        return src.channel[first_rows], src.channel_labels
 
     keys: dict[str, Callable[[], Any]] = {"channel": channel}
     for col in src.tp.extra_columns:
-        keys[col] = _row_extra(src, col, rows)
+        keys[col] = extra(src, col, first_rows)
     return keys
+
+
+def _rows_keys(src: Source, rows: np.ndarray) -> dict[str, Callable[[], Any]]:
+    """Keys of units that are single canonical rows: the row's own values."""
+    return _keys(src, rows, _row_extra)
 
 
 def _row_extra(src: Source, col: str, rows: np.ndarray) -> Callable[[], Any]:
@@ -119,13 +127,7 @@ def _run_extra(src: Source, col: str, starts: np.ndarray) -> Callable[[], Any]:
 
 
 def _run_keys(src: Source, starts: np.ndarray) -> dict[str, Callable[[], Any]]:
-    def channel() -> tuple[np.ndarray, np.ndarray]:
-        return src.channel[starts], src.channel_labels
-
-    keys: dict[str, Callable[[], Any]] = {"channel": channel}
-    for col in src.tp.extra_columns:
-        keys[col] = _run_extra(src, col, starts)
-    return keys
+    return _keys(src, starts, _run_extra)
 
 
 def _reduce_any(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:

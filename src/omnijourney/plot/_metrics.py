@@ -36,6 +36,13 @@ def _tidy(ax: Axes) -> None:
         ax.spines[side].set_visible(False)
 
 
+def _finish(ax: Axes, title: str) -> Axes:
+    ax.set_title(title, loc="left", fontsize="medium")
+    ax.legend(fontsize="small", frameon=False)
+    _tidy(ax)
+    return ax
+
+
 def comparison(
     result: Comparison,
     ax: Axes | None = None,
@@ -137,14 +144,10 @@ def comparison(
         ax.set_xlim(-0.3, 1.3)
     ax.set_ylabel(res.kpi)
     pct = f"{100 * res.confidence_level:g}%"
-    ax.set_title(
+    return _finish(
+        ax,
         f"{res.kpi}: effect {res.estimate:+.3g} ({pct} interval {res.low:+.3g} to {res.high:+.3g})",
-        loc="left",
-        fontsize="medium",
     )
-    ax.legend(fontsize="small", frameon=False)
-    _tidy(ax)
-    return ax
 
 
 def lift(
@@ -235,11 +238,4 @@ def synthetic_control(
     ax.axvline(start - 0.5, color="0.5", linewidth=0.8, linestyle=":")
     step = max(1, len(x) // 10)
     ax.set_xticks(x[::step], list(res.periods)[::step])
-    ax.set_title(
-        f"effect {res.estimate:+.3g} a period (p = {res.p_value:.3f})",
-        loc="left",
-        fontsize="medium",
-    )
-    ax.legend(fontsize="small", frameon=False)
-    _tidy(ax)
-    return ax
+    return _finish(ax, f"effect {res.estimate:+.3g} a period (p = {res.p_value:.3f})")
