@@ -1,6 +1,23 @@
 """Measurement: KPIs, comparisons with intervals, hold-outs, multichannel value and channels.
 
-:func:`kpis` computes KPIs per period, channel, segment, store or team.
+- :func:`kpis`: KPIs of journeys per period (calendar periods in a time zone, or named
+  windows), channel, segment, store or team, in one long :class:`KPITable`;
+- :func:`compare`: a KPI before/after, test/control or by difference in differences, with a
+  bootstrap of customers (the unit that was assigned) and CUPED; :class:`Comparison`;
+- :func:`assign_holdout`, :func:`minimum_detectable_effect`, :func:`sample_size`,
+  :func:`contamination`, :func:`lift`: hold-out groups ("blind zones") from the design to
+  the lift;
+- :func:`synthetic_control`: synthetic DiD or synthetic control for a few treated units
+  (stores), with placebo inference;
+- :func:`multichannel_value`: spend, frequency and retention of multichannel against
+  single-channel customers, raw and at equal activity;
+- :func:`channel_usefulness`: useful, under-used and superfluous channels, and the synergies
+  of pairs;
+- :func:`report_section`: any of these results as a titled section for a report.
+
+Every result has ``summary()`` (plain sentences), ``to_pandas()``, and intervals through
+``confidence_interval()`` where it has one. Figures are in :mod:`omnijourney.plot`
+(``comparison``, ``lift``, ``synthetic_control``).
 """
 
 from omnijourney.metrics._bootstrap import ConfidenceInterval
@@ -18,6 +35,7 @@ from omnijourney.metrics._holdout import (
 from omnijourney.metrics._kpis import KPITable, kpis
 from omnijourney.metrics._multichannel import MEASURES, MultichannelValue, multichannel_value
 from omnijourney.metrics._periods import CALENDAR_PERIODS, Periods
+from omnijourney.metrics._report import ReportSection, report_section
 from omnijourney.metrics._synthetic import SyntheticControl, synthetic_control
 from omnijourney.metrics._units import KPIS, KpiSpec
 
@@ -36,6 +54,7 @@ __all__ = [
     "KpiSpec",
     "MultichannelValue",
     "Periods",
+    "ReportSection",
     "SyntheticControl",
     "assign_holdout",
     "channel_usefulness",
@@ -45,6 +64,7 @@ __all__ = [
     "lift",
     "minimum_detectable_effect",
     "multichannel_value",
+    "report_section",
     "sample_size",
     "synthetic_control",
 ]

@@ -148,9 +148,10 @@ def distinct_count(
         new[1:] = (c[1:] != c[:-1]) | (k[1:] != k[:-1])
         return np.bincount(k[new], minlength=n_cells)
     if n_cells * n_customers <= _DENSE_LIMIT:
+        # customer-major marks: units in customer order write to nearby places
         seen = np.zeros(n_cells * n_customers, dtype=bool)
-        seen[k * n_customers + c] = True
-        return seen.reshape(n_cells, n_customers).sum(axis=1)
+        seen[c * n_cells + k] = True
+        return seen.reshape(n_customers, n_cells).sum(axis=0)
     pairs = np.unique(k.astype(np.int64) * n_customers + c)
     return np.bincount(pairs // n_customers, minlength=n_cells)
 
@@ -215,22 +216,31 @@ def aggregate(
     """(cell index, numerator, denominator, present) over every cell of periods x keys."""
     sizes = [n_periods] + [lab.size for lab in labels]
     n_cells = int(np.prod(sizes))
-    cell = period.copy()
+    cell = period
+    outside = period < 0
     for c, lab in zip(codes, labels):
-        cell = np.where(cell >= 0, cell * lab.size + c, -1)
+        cell = cell * lab.size + c
+    if outside.any():
+        cell = np.where(outside, -1, cell)
+        keep: np.ndarray | slice = ~outside
+    else:
+        keep = slice(None)  # every unit is in a period: no masked copies
     monotone = units.sorted and not codes
-    keep = cell >= 0
+    inside = cell[keep]
+    counts = np.bincount(inside, minlength=n_cells)
     if units.num_mode == "sum":
-        num = np.bincount(cell[keep], weights=units.num[keep], minlength=n_cells)
+        num = np.bincount(inside, weights=units.num[keep], minlength=n_cells)
     else:
         has = units.num > 0
         num = distinct_count(
             np.where(has, cell, -1), units.customer, n_cells, n_customers, monotone
         ).astype(np.float64)
-    present = np.bincount(cell[keep], minlength=n_cells) > 0
+    present = counts > 0
     den: np.ndarray
-    if units.den_mode == "sum":
-        den = np.bincount(cell[keep], weights=units.den[keep], minlength=n_cells)
+    if units.den_mode == "sum" and units.den_ones:
+        den = counts.astype(np.float64)
+    elif units.den_mode == "sum":
+        den = np.bincount(inside, weights=units.den[keep], minlength=n_cells)
     elif units.den_mode == "one":
         den = np.ones(n_cells)
     else:

@@ -83,16 +83,24 @@ class Units:
     keys: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = attrs.Factory(dict)
     #: whether units are in canonical (customer, time) order
     sorted: bool = True
+    #: whether every ``den`` is 1 (the denominator of a cell is then its number of units)
+    den_ones: bool = True
+
+
+def _ones(n: int) -> np.ndarray:
+    """``n`` ones without allocating them (a read-only broadcast)."""
+    return np.broadcast_to(np.float64(1.0), (int(n),))
 
 
 def _keys(
-    src: Source, first_rows: np.ndarray, extra: Callable[[Source, str, np.ndarray], Any]
+    src: Source, first_rows: np.ndarray | None, extra: Callable[[Source, str, Any], Any]
 ) -> dict[str, Callable[[], Any]]:
-    """Group keys of units: the channel of each unit's first row, and each extra column of
-    the touchpoints as ``extra`` reads it."""
+    """Group keys of units: the channel of each unit's first row (every row when None), and
+    each extra column of the touchpoints as ``extra`` reads it."""
 
     def channel() -> tuple[np.ndarray, np.ndarray]:
-        return src.channel[first_rows], src.channel_labels
+        ch = src.channel if first_rows is None else src.channel[first_rows]
+        return ch, src.channel_labels
 
     keys: dict[str, Callable[[], Any]] = {"channel": channel}
     for col in src.tp.extra_columns:
@@ -100,15 +108,16 @@ def _keys(
     return keys
 
 
-def _rows_keys(src: Source, rows: np.ndarray) -> dict[str, Callable[[], Any]]:
-    """Keys of units that are single canonical rows: the row's own values."""
+def _rows_keys(src: Source, rows: np.ndarray | None) -> dict[str, Callable[[], Any]]:
+    """Keys of units that are single canonical rows (all of them when None): the row's own
+    values."""
     return _keys(src, rows, _row_extra)
 
 
-def _row_extra(src: Source, col: str, rows: np.ndarray) -> Callable[[], Any]:
+def _row_extra(src: Source, col: str, rows: np.ndarray | None) -> Callable[[], Any]:
     def make() -> tuple[np.ndarray, np.ndarray]:
         codes, labels = src.extra(col)
-        return codes[rows], labels
+        return (codes if rows is None else codes[rows]), labels
 
     return make
 
@@ -190,7 +199,7 @@ def _collected(src: Source, rows: np.ndarray) -> np.ndarray:
 
 def _order_units(src: Source, kpi: str) -> Units:
     rows = _conversion_rows(src, kpi)
-    ones = np.ones(rows.size)
+    ones = _ones(rows.size)
     if kpi == "basket":
         num = src.jt.in_order("value")[rows] if "value" in src.tp.columns else np.zeros(rows.size)
     elif kpi in ("cross_channel", "web_to_store", "store_to_web"):
@@ -257,7 +266,7 @@ def _quote_units(src: Source) -> Units:
         customer=src.customer[first][order],
         time=src.time[first][order],
         num=signed[order].astype(np.float64),
-        den=np.ones(first.size),
+        den=_ones(first.size),
         keys={k: _permuted(f, order) for k, f in keys.items()},
     )
     return units
@@ -275,22 +284,21 @@ def _touch_units(src: Source, kpi: str) -> Units:
     n = src.n
     conv = src.conversion
     if kpi == "customers":
-        num, num_mode, den_mode = np.ones(n), "distinct", "one"
+        num, num_mode, den_mode = _ones(n), "distinct", "one"
     elif kpi == "buyer_rate":
         num, num_mode, den_mode = conv.astype(np.float64), "distinct", "distinct"
     elif kpi == "spend_per_customer":
         num, num_mode, den_mode = np.where(conv, src.value, 0.0), "sum", "distinct"
     else:  # purchases_per_customer
         num, num_mode, den_mode = conv.astype(np.float64), "sum", "distinct"
-    rows = np.arange(n)
     return Units(
         customer=src.customer,
         time=src.time,
         num=num,
-        den=np.ones(n),
+        den=_ones(n),
         num_mode=num_mode,
         den_mode=den_mode,
-        keys=_rows_keys(src, rows),
+        keys=_rows_keys(src, None),
     )
 
 
@@ -303,7 +311,7 @@ def _repeat_units(src: Source) -> Units:
         customer=src.customer[rows],
         time=src.time[rows],
         num=repeat.astype(np.float64),
-        den=np.ones(rows.size),
+        den=_ones(rows.size),
         num_mode="distinct",
         den_mode="distinct",
     )
@@ -354,7 +362,7 @@ def _survey_units(src: Source, kpi: str, responses: Any, periods_of: Callable[..
             stacklevel=4,
         )
     if kpi == "survey":
-        return Units(customer=cust, time=t, num=score, den=np.ones(cust.size))
+        return Units(customer=cust, time=t, num=score, den=_ones(cust.size))
     # new customers: the response falls in the period of the customer's first order
     n_c = src.customer_labels.size
     first = first_per_group(src.customer, src.conversion, n_c)
@@ -373,7 +381,7 @@ def _survey_units(src: Source, kpi: str, responses: Any, periods_of: Callable[..
         customer=cust[keep],
         time=t[keep],
         num=score[keep],
-        den=np.ones(keep.size),
+        den=_ones(keep.size),
         keys={"channel": channel},
     )
 
@@ -384,12 +392,12 @@ def build_units(
     """The units of ``kpi`` (every KPI but ``inactive_share``, computed apart)."""
     if kpi in ("visits", "visit_conversion"):
         starts = src.visit_starts
-        num = np.ones(starts.size) if kpi == "visits" else _reduce_any(src.conversion, starts)
+        num = _ones(starts.size) if kpi == "visits" else _reduce_any(src.conversion, starts)
         return Units(
             customer=src.customer[starts],
             time=src.time[starts],
             num=np.asarray(num, dtype=np.float64),
-            den=np.ones(starts.size),
+            den=_ones(starts.size),
             den_mode="one" if kpi == "visits" else "sum",
             keys=_run_keys(src, starts),
         )
@@ -399,7 +407,7 @@ def build_units(
             customer=src.customer[starts],
             time=src.time[starts],
             num=_reduce_any(src.conversion, starts).astype(np.float64),
-            den=np.ones(starts.size),
+            den=_ones(starts.size),
             keys=_run_keys(src, starts),
         )
     if kpi in (
