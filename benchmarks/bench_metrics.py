@@ -19,7 +19,8 @@ difference in differences against scipy.stats.bootstrap, and the coverage of the
   and BCa), a CUPED test/control comparison, and a difference in differences of a conversion
   rate (journeys per customer varying); and a difference in differences over 50,000 customers,
   whose groups are large enough for the resamples to be rotations of one vector of counts
-  (``did_large``). The truth is the injected effect, never computed by the estimators. Reported as ``cover_*`` (a 95% interval should cover 93-97% of the time).
+  (``did_large``). The truth is the injected effect, never computed by the estimators.
+  Reported as ``cover_*_pct`` (a 95% interval should cover 93-97% of the time).
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ for s in range(n):
     hits["did_large"] += r.low <= 5.0 <= r.high
 """
 COVERAGE_REPORT = (
-    "{**{f'cover_{k}': round(v / n, 4) for k, v in hits.items()}, "
+    "{**{f'cover_{k}_pct': round(100 * v / n, 2) for k, v in hits.items()}, "
     "'mean_width_did': round(float(np.mean(widths)), 3)}"
 )
 
