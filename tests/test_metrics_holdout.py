@@ -108,7 +108,7 @@ def test_sample_size_inverts_the_minimum_detectable_effect() -> None:
 def _contact_world() -> oj.JourneyTable:
     tp = oj.TouchpointTable.from_columns(
         {
-            "customer": ["h1", "h1", "h2", "h3", "t1", "h2"],
+            "customer": ["h1", "h1", "h2", "h3", "t1", "h2", "t1"],
             "time": [
                 "2024-03-01",
                 "2024-03-02",
@@ -116,8 +116,9 @@ def _contact_world() -> oj.JourneyTable:
                 "2024-03-07",
                 "2024-03-01",
                 "2024-05-01",
+                "2024-03-02",
             ],
-            "channel": ["email", "web", "web", "call_centre", "email", "sms"],
+            "channel": ["email", "web", "web", "call_centre", "email", "sms", "web"],
             "event": [
                 "email_sent",
                 "product_view",
@@ -125,9 +126,18 @@ def _contact_world() -> oj.JourneyTable:
                 "call",
                 "email_sent",
                 "sms_sent",
+                "purchase",
             ],
-            "direction": ["outbound", "inbound", "inbound", "outbound", "outbound", "outbound"],
-            "campaign": [None, None, "spring", None, None, None],
+            "direction": [
+                "outbound",
+                "inbound",
+                "inbound",
+                "outbound",
+                "outbound",
+                "outbound",
+                "inbound",
+            ],
+            "campaign": [None, None, "spring", None, None, None, None],
         }
     )
     return oj.sessionize(tp)
@@ -158,7 +168,7 @@ def test_contamination_counts_outbound_and_campaign_contacts() -> None:
 
 def test_contamination_warns_when_no_contact_can_be_seen() -> None:
     tp = oj.TouchpointTable.from_columns(
-        {"customer": ["a"], "time": ["2024-01-01"], "channel": ["web"], "event": ["view"]}
+        {"customer": ["a"], "time": ["2024-01-01"], "channel": ["web"], "event": ["purchase"]}
     )
     with pytest.warns(OmnijourneyWarning, match="neither a direction nor a campaign"):
         res = M.contamination(oj.sessionize(tp), {"a": "holdout"})
