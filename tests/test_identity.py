@@ -68,7 +68,7 @@ def world_resolution(world_records):
     ],
 )
 def test_phones_become_e164_in_the_default_country(raw, expected):
-    values, status = K.normalize_phones([raw], NormalizeRules())
+    values, status = K.normalize_phones([raw], NormalizeRules(default_country="FR"))
     assert values == [expected]
     assert status.tolist() == [N.VALID]
 
@@ -76,6 +76,65 @@ def test_phones_become_e164_in_the_default_country(raw, expected):
 @pytest.mark.parametrize("raw", ["0000000000", "0600000000", "06 00 00 00 00"])
 def test_repeated_digit_phones_are_placeholders(raw):
     assert K.normalize_phones([raw], NormalizeRules())[1].tolist() == [N.PLACEHOLDER]
+    assert K.normalize_phones([raw], NormalizeRules(), "FR")[1].tolist() == [N.PLACEHOLDER]
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "expected"),
+    [
+        ("(555) 123-4567", None, "5551234567"),
+        ("555 123 4567", None, "5551234567"),
+        ("555-1234", None, "5551234"),
+        ("06 12 34 56 78", None, "0612345678"),
+        ("+33 6 12 34 56 78", None, "+33612345678"),
+        ("(555) 123-4567", "US", "+15551234567"),
+        ("1 555 123 4567", "US", "+15551234567"),
+        ("555-1234", "US", "5551234"),
+        ("0412 345 678", "AU", "+61412345678"),
+        ("06 12 34 56 78", "GB", "0612345678"),  # not a British number: stays national
+    ],
+)
+def test_phones_without_a_calling_code_stay_national_keys_unless_a_country_reads_them(
+    raw, country, expected
+):
+    rules = NormalizeRules()
+    assert K.normalize_phones([raw], rules, country) == ([expected], np.array([N.VALID]))
+    assert K.phone_key(raw, rules, country) == (expected, N.VALID)
+
+
+def test_phones_are_read_in_each_records_country_then_the_inferred_one():
+    recs = CustomerRecordTable.from_columns(
+        {
+            "phone": ["(555) 123-4567", "+1 555 123 4567", "0412 345 678", "0412345678"],
+            "country": ["USA", None, "au", "Australia"],
+        }
+    )
+    norm = normalize_records(recs)
+    assert norm["phone"].values().tolist() == [
+        "+15551234567",
+        "+15551234567",
+        "+61412345678",
+        "+61412345678",
+    ]
+    # no country column: the calling code of the numbers written with one (+1) reads the rest
+    recs = CustomerRecordTable.from_columns({"phone": ["(555) 123-4567", "+1 555 123 4567"]})
+    norm = normalize_records(recs)
+    assert norm["phone"].values().tolist() == ["+15551234567"] * 2
+    assert norm.rules.default_country == "US"
+    assert K.infer_phone_country(["+33 6 12 34 56 78", "+1 555 123 4567"]) is None
+
+
+def test_internationalised_emails_are_valid_and_link():
+    values, status = K.normalize_emails(
+        ["zoë@exämple.fr", "ZOË@EXÄMPLE.FR", "zoe\u0308@exa\u0308mple.fr", "zoë@xn--exmple-cua.fr"],
+        NormalizeRules(),
+    )
+    assert values == ["zoë@exämple.fr"] * 4
+    assert status.tolist() == [N.VALID] * 4
+    recs = CustomerRecordTable.from_columns(
+        {"source": ["web", "shop"], "email": ["zoë@exämple.fr", "Zoë@Exämple.fr "]}
+    )
+    assert resolve(recs).person_id.tolist() == [1, 1]
 
 
 def test_vectorized_normalizers_agree_with_the_per_value_reference(world):
@@ -88,11 +147,18 @@ def test_vectorized_normalizers_agree_with_the_per_value_reference(world):
     ]:
         texts = N.as_text(world.records.labels(column))
         texts += ["", " ", "+0612345678", "abc", "0000", "31/02/1985", "x@y", "N/A"]
+        texts += ["555-1234", "(555) 123-4567", "0412 345 678", "00 0612345678", "+1 555"]
         texts = [t for t in texts if t]
         values, status = vec(texts, rules)
         expected = [ref(t, rules) for t in texts]
         assert values == [v or "" for v, _ in expected], column
         assert status.tolist() == [s for _, s in expected], column
+        if column == "phone":
+            for country in ("FR", "US", "DE", "AU"):
+                values, status = vec(texts, rules, country)
+                expected = [ref(t, rules, country) for t in texts]
+                assert values == [v or "" for v, _ in expected], country
+                assert status.tolist() == [s for _, s in expected], country
 
 
 def test_email_provider_rules_are_optional():
@@ -149,6 +215,9 @@ def test_normalization_maps_each_record_through_its_distinct_value():
     norm = normalize_records(recs)
     assert norm["email"].values().tolist() == ["a@x.fr", "a@x.fr", None, None]
     assert norm["email"].status.tolist() == [1, 1, 0, 3]
+    # no country: postcodes are not padded
+    assert norm["postcode"].values().tolist() == ["6000", "75015", None, "1"]
+    norm = normalize_records(recs, NormalizeRules(default_country="FR"))
     assert norm["postcode"].values().tolist() == ["06000", "75015", None, "00001"]
 
 

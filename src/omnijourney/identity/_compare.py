@@ -268,7 +268,7 @@ def compare_pairs(
                 sec[idx[sim < 0.88 - _TIE]] = False
             level[sec] = names.index(f"{comp.secondary}_exact")
         level[exact] = 1
-        if comp.kind == "key" and shared is not None and comp.field in shared:
+        if comp.kind == "key" and shared is not None and comp.field in shared and exact.any():
             is_shared = exact & shared[comp.field][np.maximum(cl, 0)]
             level[is_shared] = names.index("exact_shared")
         out[:, k] = level

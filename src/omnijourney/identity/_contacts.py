@@ -7,6 +7,7 @@ field type); each function takes the distinct raw values and returns their keys 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import cast
 
@@ -19,13 +20,21 @@ from omnijourney.identity._normalize import (
     _S,
     _TAGGED_PROVIDERS,
     COUNTRY_PHONE_CODES,
+    FAST_STRINGS,
     INVALID,
     PLACEHOLDER,
     VALID,
     NormalizeRules,
 )
 
-__all__ = ["email_key", "normalize_emails", "normalize_phones", "phone_key"]
+__all__ = [
+    "country_code",
+    "email_key",
+    "infer_phone_country",
+    "normalize_emails",
+    "normalize_phones",
+    "phone_key",
+]
 
 
 # --------------------------------------------------------------------------- emails
@@ -38,6 +47,27 @@ def email_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
 
 
 _EMAIL_PARTS = re.compile(r"([a-z0-9!#$%&'*+/=?^_`{|}~.-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)+)")
+# internationalised addresses (RFC 6531): letters and digits of any script
+_EMAIL_PARTS_INTL = re.compile(r"([\w!#$%&'*+/=?^`{|}~.-]+)@([\w-]+(?:\.[\w-]+)+)")
+
+
+def _intl_email(email: str) -> re.Match[str] | None:
+    """The parts of an internationalised email (NFC), or None."""
+    return _EMAIL_PARTS_INTL.fullmatch(unicodedata.normalize("NFC", email))
+
+
+def _unicode_domain(domain: str) -> str:
+    """A domain with its ``xn--`` (IDNA) labels read as Unicode, so that both spellings of one
+    internationalised domain give one key."""
+    labels = []
+    for label in domain.split("."):
+        if label.startswith("xn--"):
+            try:
+                label = unicodedata.normalize("NFC", label.encode("ascii").decode("idna").lower())
+            except UnicodeError:
+                pass
+        labels.append(label)
+    return ".".join(labels)
 
 
 def normalize_emails(
@@ -45,12 +75,18 @@ def normalize_emails(
 ) -> tuple[list[str], np.ndarray]:
     """Emails in lower case without blanks; provider rules applied when asked.
 
+    Internationalised addresses (``zoë@exämple.fr``, RFC 6531) are valid: letters of any
+    script in Unicode normal form NFC, and a domain written in IDNA form (``xn--...``) gets the
+    same key as its Unicode spelling.
+
     Examples
     --------
     >>> values, status = normalize_emails([" Jean.Martin+promo@Gmail.com", "test@test.com",
     ...                                    "jean@"], NormalizeRules())
     >>> values, status.tolist()
     (['jeanmartin@gmail.com', '', ''], [1, 3, 2])
+    >>> normalize_emails(["Zoë@Exämple.fr", "zoë@xn--exmple-cua.fr"], NormalizeRules())[0]
+    ['zoë@exämple.fr', 'zoë@exämple.fr']
     """
     items = texts.tolist() if isinstance(texts, np.ndarray) else list(texts)
     fullmatch = _EMAIL_PARTS.fullmatch
@@ -67,11 +103,15 @@ def normalize_emails(
         if " " in email or "\t" in email:
             email = "".join(email.split())
         m = fullmatch(email)
+        if m is None and not email.isascii():
+            m = _intl_email(email)
         if m is None:
             add("")
             flag(PLACEHOLDER if email in placeholders else INVALID)
             continue
         local, domain = m.groups()
+        if "xn--" in domain:
+            domain = _unicode_domain(domain)
         if email in placeholders or local in bad_locals or domain in bad_domains:
             add("")
             flag(PLACEHOLDER)
@@ -93,65 +133,164 @@ def normalize_emails(
 
 # --------------------------------------------------------------------------- phones
 
+# calling code -> the country whose rules read national numbers (US and Canada share +1)
+_CALLING: dict[int, str] = {}
+for _country, (_cc, _, _) in COUNTRY_PHONE_CODES.items():
+    _CALLING.setdefault(_cc, _country)
 
-def _e164(text: str, rules: NormalizeRules) -> str:
-    """E.164 text of one phone number, or "" when it cannot be read."""
-    cc, nsn_len, trunk = COUNTRY_PHONE_CODES[rules.default_country]
+_COUNTRY_NAMES = {
+    "FRANCE": "FR", "BELGIQUE": "BE", "BELGIUM": "BE", "BELGIE": "BE", "SUISSE": "CH",
+    "SCHWEIZ": "CH", "SWITZERLAND": "CH", "DEUTSCHLAND": "DE", "GERMANY": "DE",
+    "ALLEMAGNE": "DE", "ESPANA": "ES", "SPAIN": "ES", "ESPAGNE": "ES", "ITALIA": "IT",
+    "ITALY": "IT", "ITALIE": "IT", "UNITED KINGDOM": "GB", "UK": "GB", "GREAT BRITAIN": "GB",
+    "ROYAUME UNI": "GB", "ENGLAND": "GB", "IRELAND": "IE", "IRLANDE": "IE", "NEDERLAND": "NL",
+    "NETHERLANDS": "NL", "PAYS BAS": "NL", "LUXEMBOURG": "LU", "PORTUGAL": "PT",
+    "OSTERREICH": "AT", "AUSTRIA": "AT", "AUTRICHE": "AT", "UNITED STATES": "US", "USA": "US",
+    "ETATS UNIS": "US", "CANADA": "CA", "AUSTRALIA": "AU", "AUSTRALIE": "AU", "MAROC": "MA",
+    "MOROCCO": "MA",
+    "FRA": "FR", "BEL": "BE", "CHE": "CH", "DEU": "DE", "ESP": "ES", "ITA": "IT", "GBR": "GB",
+    "IRL": "IE", "NLD": "NL", "LUX": "LU", "PRT": "PT", "AUT": "AT", "CAN": "CA", "AUS": "AU",
+    "MAR": "MA",
+}  # fmt: skip
+
+
+def country_code(text: str | None) -> str | None:
+    """The ISO code of a country written as a code (``"fr"``, ``"FRA"``) or a name in English
+    or in its own language (``"France"``, ``"Deutschland"``), among
+    :data:`~omnijourney.identity._normalize.COUNTRY_PHONE_CODES`; None when unknown.
+
+    Examples
+    --------
+    >>> country_code(" fr"), country_code("Australia"), country_code("Atlantis")
+    ('FR', 'AU', None)
+    """
+    if text is None:
+        return None
+    folded = " ".join(
+        "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        ).upper().replace("-", " ").replace(".", " ").split()
+    )
+    if folded in COUNTRY_PHONE_CODES:
+        return folded
+    return _COUNTRY_NAMES.get(folded)
+
+
+def _calling_code(digits: str) -> int | None:
+    """The known calling code an international number starts with (1 to 3 digits)."""
+    for k in (1, 2, 3):
+        if len(digits) > k and int(digits[:k]) in _CALLING:
+            return int(digits[:k])
+    return None
+
+
+def infer_phone_country(texts: Sequence[str] | np.ndarray) -> str | None:
+    """The country of most numbers written with their calling code (``+44...``, ``0044...``),
+    when more than half of those numbers have it; None otherwise (no such number, or no clear
+    majority). National numbers of records without a country are then read in it.
+
+    Examples
+    --------
+    >>> infer_phone_country(["+61 2 9876 5432", "0412 345 678", "+61412345678", "+33612345678"])
+    'AU'
+    >>> infer_phone_country(["0412 345 678"]) is None
+    True
+    """
+    counts: dict[int, int] = {}
+    total = 0
+    for text in texts.tolist() if isinstance(texts, np.ndarray) else texts:
+        text = text.strip()
+        digits = "".join(c for c in text if "0" <= c <= "9")
+        if text.startswith("+"):
+            pass
+        elif digits.startswith("00") and len(digits) >= 10:
+            digits = digits[2:]
+        else:
+            continue
+        cc = _calling_code(digits)
+        if cc is not None:
+            counts[cc] = counts.get(cc, 0) + 1
+            total += 1
+    if not counts:
+        return None
+    best = max(sorted(counts), key=counts.__getitem__)
+    return _CALLING[best] if 2 * counts[best] > total else None
+
+
+def _phone_value(text: str, country: str | None) -> str:
+    """E.164 text of one phone number, its national key (the digits as typed) when it has no
+    calling code and cannot be read in ``country``, or "" when it cannot be read."""
     digits = "".join(c for c in text if "0" <= c <= "9")
     if text.startswith("+"):
         full = digits if len(digits) >= 8 else ""
-    elif digits.startswith("00") and len(digits) >= 10:
+    elif digits.startswith("00") and len(digits) >= 10 and digits[2] != "0":
         full = digits[2:]
-    elif (
-        trunk
-        and digits.startswith(trunk)
-        and (len(digits) == nsn_len + 1 if nsn_len else 7 <= len(digits) <= 13)
-    ):
-        full = f"{cc}{digits[1:]}"
-    elif nsn_len and len(digits) == nsn_len and not digits.startswith("0"):
-        full = f"{cc}{digits}"
     else:
         full = ""
+        if country is not None:
+            cc, nsn_len, trunk = COUNTRY_PHONE_CODES[country]
+            if (
+                trunk
+                and digits.startswith(trunk)
+                and (len(digits) == nsn_len + 1 if nsn_len else 7 <= len(digits) <= 13)
+            ):
+                full = f"{cc}{digits[1:]}"
+            elif nsn_len and len(digits) == nsn_len and not digits.startswith("0"):
+                full = f"{cc}{digits}"
+        if not full:
+            return digits if 6 <= len(digits) <= 15 else ""
     if not (8 <= len(full) <= 15) or full.startswith("0"):
         return ""
     return "+" + full
 
 
-def phone_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
+def phone_key(
+    text: str, rules: NormalizeRules, country: str | None = None
+) -> tuple[str | None, int]:
     """One phone: the reference for :func:`normalize_phones`."""
+    country = country or rules.default_country
     text = text.strip()
     if len(text) > 32:
         return None, INVALID
     digits = "".join(c for c in text if "0" <= c <= "9")
     if len(digits) >= 6 and max(digits.count(d) for d in set(digits)) >= len(digits) - 1:
         return None, PLACEHOLDER
-    out = _e164(text, rules)
+    out = _phone_value(text, country)
     if not out:
         return None, INVALID
     if text in rules.placeholder_phones or out in {
-        _e164(p, rules) for p in rules.placeholder_phones
+        _phone_value(p.strip(), country) for p in rules.placeholder_phones
     }:
         return None, PLACEHOLDER
     return out, VALID
 
 
 def normalize_phones(
-    texts: Sequence[str] | np.ndarray, rules: NormalizeRules
+    texts: Sequence[str] | np.ndarray, rules: NormalizeRules, country: str | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Phones in E.164 (``"+33612345678"``), national numbers read in ``default_country``.
+    """Phones in E.164 (``"+33612345678"``), or as national keys when no country reads them.
 
-    Accepts ``+33 6 12 34 56 78``, ``06.12.34.56.78``, ``0033612345678``, ``612345678``
-    (national number without its trunk prefix). Numbers of one or two repeated digits are
-    placeholders; numbers of a wrong length are invalid. Vectorized over the distinct values.
+    A number with its calling code (``+33 6 12 34 56 78``, ``0033612345678``) is read as
+    such. A national number (``06.12.34.56.78``, or ``612345678`` without its trunk prefix) is
+    read in ``country`` (the record's), else ``rules.default_country``; when neither is given,
+    or the number does not fit that country's numbering (a 7-digit local number), it stays a
+    *national key*: its digits as typed (``"5551234"``), equal for every spelling of the
+    number. Numbers of one or two repeated digits are placeholders; numbers of fewer than 6
+    digits are invalid. Vectorized over the distinct values.
 
     Examples
     --------
+    >>> fr = NormalizeRules(default_country="FR")
     >>> values, status = normalize_phones(["06 12 34 56 78", "+33 6.12.34.56.78",
-    ...                                    "0033612345678", "0000000000", "12"],
-    ...                                   NormalizeRules())
+    ...                                    "0033612345678", "0000000000", "12"], fr)
     >>> values, status.tolist()
     (['+33612345678', '+33612345678', '+33612345678', '', ''], [1, 1, 1, 3, 2])
+    >>> normalize_phones(["(555) 123-4567", "555-1234"], NormalizeRules())[0]
+    ['5551234567', '5551234']
+    >>> normalize_phones(["(555) 123-4567"], NormalizeRules(), country="US")[0]
+    ['+15551234567']
     """
+    country = country or rules.default_country
     texts = cast(np.ndarray, _S.strip(np.asarray(texts, dtype=str)))
     n = texts.size
     if n == 0:
@@ -163,7 +302,6 @@ def normalize_phones(
     chars = np.where(too_long, "", texts).astype(f"<U{width}").view(np.uint32).reshape(n, width)
     is_digit = (chars >= 48) & (chars <= 57)
     plus = chars[:, 0] == ord("+")
-    cc, nsn_len, trunk = COUNTRY_PHONE_CODES[rules.default_country]
     # the digits read left to right into an integer (15 digits fit in int64)
     value = np.zeros(n, dtype=np.int64)
     count = np.zeros(n, dtype=np.int64)
@@ -184,26 +322,41 @@ def normalize_phones(
     e164[dial00] = value[dial00] % 10 ** np.minimum(count[dial00] - 2, 18)
     ndig[dial00] = count[dial00] - 2
     rest = ~intl & ~dial00 & ~plus
-    with_trunk = rest & (first == (int(trunk) if trunk else -1)) & (count >= 2)
-    if nsn_len:
-        with_trunk &= count == nsn_len + 1
-        bare = rest & ~with_trunk & (count == nsn_len) & (first != 0)
-    else:
-        with_trunk &= (count >= 7) & (count <= 13)
-        bare = np.zeros(n, dtype=bool)
-    national = np.where(with_trunk, value % 10 ** np.maximum(count - 1, 0), value)
-    nat_len = np.where(with_trunk, count - 1, count)
-    local = with_trunk | bare
-    e164[local] = cc * 10 ** nat_len[local] + national[local]
-    ndig[local] = nat_len[local] + len(str(cc))
+    local = np.zeros(n, dtype=bool)
+    if country is not None:
+        cc, nsn_len, trunk = COUNTRY_PHONE_CODES[country]
+        with_trunk = rest & (first == (int(trunk) if trunk else -1)) & (count >= 2)
+        if nsn_len:
+            with_trunk &= count == nsn_len + 1
+            bare = rest & ~with_trunk & (count == nsn_len) & (first != 0)
+        else:
+            with_trunk &= (count >= 7) & (count <= 13)
+            bare = np.zeros(n, dtype=bool)
+        national = np.where(with_trunk, value % 10 ** np.maximum(count - 1, 0), value)
+        nat_len = np.where(with_trunk, count - 1, count)
+        local = with_trunk | bare
+        e164[local] = cc * 10 ** nat_len[local] + national[local]
+        ndig[local] = nat_len[local] + len(str(cc))
     valid = (e164 > 0) & (ndig >= 8) & (ndig <= 15) & ~too_long & (count <= 17)
+    # numbers no country reads: their digits as typed (leading zeros kept)
+    national_key = rest & ~local & (count >= 6) & (count <= 15) & ~too_long
     # placeholders: one or two repeated digits (0000000000, 0600000000) or a listed number
     at = np.flatnonzero(is_digit.ravel())
     per_digit = np.bincount((at // width) * 10 + digit.ravel()[at], minlength=n * 10)
     most = per_digit.reshape(n, 10).max(axis=1)
     repeated = (most >= count - 1) & (count >= 6)
     values = _S.add("+", np.where(valid, e164, 0).astype(str))
-    listed = [v for v in (_e164(p, rules) for p in rules.placeholder_phones) if v]
+    if national_key.any():
+        digits = value[national_key].astype(str)
+        widths = count[national_key]
+        if FAST_STRINGS:
+            padded = _S.zfill(digits, widths)
+        else:
+            padded = np.array([d.zfill(w) for d, w in zip(digits.tolist(), widths.tolist())])
+        values = values.astype(f"<U{max(values.dtype.itemsize // 4, 16)}")
+        values[national_key] = padded
+        valid |= national_key
+    listed = [v for v in (_phone_value(p.strip(), country) for p in rules.placeholder_phones) if v]
     ph = repeated | np.isin(texts, list(rules.placeholder_phones))
     ph |= valid & np.isin(values, listed)
     status = np.where(ph, PLACEHOLDER, np.where(valid, VALID, INVALID)).astype(np.int8)

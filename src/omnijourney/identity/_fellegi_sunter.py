@@ -22,6 +22,7 @@ from omnijourney.tables import Table
 __all__ = [
     "FellegiSunterModel",
     "fit_fellegi_sunter",
+    "pattern_keys",
     "sample_pairs",
     "tf_adjustments",
     "u_by_sampling",
@@ -434,10 +435,16 @@ def fit_fellegi_sunter(
     )
 
 
+def pattern_keys(gamma: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """One int64 per row of ``gamma`` (levels of comparisons of ``sizes`` levels each); equal
+    keys = equal rows. Without comparisons every row has the key 0."""
+    radix = np.cumprod([1, *sizes]).astype(np.int64)[:-1]
+    return gamma.astype(np.int64).reshape(gamma.shape[0], len(sizes)) @ radix
+
+
 def _patterns(gamma: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of ``gamma`` and how many pairs have each."""
-    radix = np.cumprod([1, *sizes[:-1]]).astype(np.int64)
-    key = gamma.astype(np.int64) @ radix
+    key = pattern_keys(gamma, sizes)
     _, first, counts = np.unique(key, return_index=True, return_counts=True)
     return gamma[first].astype(np.int64), counts.astype(np.float64)
 

@@ -84,8 +84,8 @@ def _strings(values: Iterable[Any]) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
-def _upper(value: Any) -> str:
-    return str(value).upper()
+def _upper(value: Any) -> str | None:
+    return None if value is None else str(value).upper()
 
 
 def _string_pairs(values: Iterable[Iterable[Any]]) -> tuple[tuple[str, str], ...]:
@@ -98,9 +98,13 @@ class NormalizeRules:
 
     Parameters
     ----------
-    default_country : str
-        ISO code of the country of national phone numbers and postcodes (``"FR"``); see
-        :data:`COUNTRY_PHONE_CODES`.
+    default_country : str, optional
+        ISO code of the country of national phone numbers and postcodes (``"FR"``; see
+        :data:`COUNTRY_PHONE_CODES`) of records whose own ``country`` is not given. None (the
+        default): the country most numbers written with a calling code have, when one has
+        more than half of them (see :func:`~omnijourney.identity.normalize_records`); with
+        none, national numbers stay national keys (their digits) and postcodes are not
+        padded.
     email_provider_rules : bool
         Apply the rules of providers that ignore dots (Gmail) and ``+tag`` suffixes (Gmail,
         Outlook, iCloud...) so that every spelling of one mailbox gets one key.
@@ -119,11 +123,11 @@ class NormalizeRules:
 
     Examples
     --------
-    >>> NormalizeRules(default_country="BE").default_country
+    >>> NormalizeRules(default_country="be").default_country
     'BE'
     """
 
-    default_country: str = attrs.field(default="FR", converter=_upper)
+    default_country: str | None = attrs.field(default=None, converter=_upper)
     email_provider_rules: bool = True
     date_order: str = attrs.field(default="DMY", validator=attrs.validators.in_(("DMY", "MDY")))
     two_digit_year_pivot: int = 30
@@ -143,7 +147,7 @@ class NormalizeRules:
     )
 
     def __attrs_post_init__(self) -> None:
-        if self.default_country not in COUNTRY_PHONE_CODES:
+        if self.default_country is not None and self.default_country not in COUNTRY_PHONE_CODES:
             known = ", ".join(sorted(COUNTRY_PHONE_CODES))
             msg = f"default_country must be one of {known}; got {self.default_country!r}"
             raise ConfigError(msg)
@@ -473,9 +477,11 @@ def split_address(normalized: np.ndarray) -> tuple[list[str | None], list[str | 
 # --------------------------------------------------------------------------- postcodes, ids
 
 
-def postcode_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
+def postcode_key(
+    text: str, rules: NormalizeRules, country: str | None = None
+) -> tuple[str | None, int]:
     """One postcode: upper case, blanks removed, numeric ones padded to the country width."""
-    width = _POSTCODE_DIGITS.get(rules.default_country, 0)
+    width = _POSTCODE_DIGITS.get(country or rules.default_country or "", 0)
     code = "".join(text.upper().split())
     if code.endswith(".0") and code[:-2].isdigit():
         code = code[:-2]
@@ -487,17 +493,19 @@ def postcode_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:
 
 
 def normalize_postcodes(
-    texts: Sequence[str] | np.ndarray, rules: NormalizeRules
+    texts: Sequence[str] | np.ndarray, rules: NormalizeRules, country: str | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Postcodes upper case without blanks; numeric ones padded to the country's width.
+    """Postcodes upper case without blanks; numeric ones padded to the width of ``country``
+    (else ``rules.default_country``), when it is known.
 
     Examples
     --------
-    >>> values, status = normalize_postcodes(["6000", "75 015", "13008", "?"], NormalizeRules())
+    >>> values, status = normalize_postcodes(["6000", "75 015", "13008", "?"], NormalizeRules(),
+    ...                                      country="FR")
     >>> values, status.tolist()
     (['06000', '75015', '13008', ''], [1, 1, 1, 2])
     """
-    return _per_value(texts, lambda t: postcode_key(t, rules))
+    return _per_value(texts, lambda t: postcode_key(t, rules, country))
 
 
 def id_key(text: str, rules: NormalizeRules) -> tuple[str | None, int]:

@@ -17,7 +17,12 @@ from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import DataError
 from omnijourney.identity import _normalize as N
-from omnijourney.identity._contacts import normalize_emails, normalize_phones
+from omnijourney.identity._contacts import (
+    country_code,
+    infer_phone_country,
+    normalize_emails,
+    normalize_phones,
+)
 from omnijourney.identity._dates import normalize_dates
 from omnijourney.tables import Quarantined, Rejects, Table, build_table, concat
 
@@ -375,6 +380,17 @@ class NormalizedRecords:
         }
         return NormalizedRecords(fields, self.dob_days[rows], self.rules)
 
+    def usable(self) -> NormalizedRecords:
+        """The fields that hold at least one valid value.
+
+        A field whose values are all missing, invalid or placeholders is no evidence: the
+        resolution treats it as absent (no blocking key, no comparison).
+        """
+        fields = {k: f for k, f in self.fields.items() if (f.codes >= 0).any()}
+        if len(fields) == len(self.fields):
+            return self
+        return NormalizedRecords(fields, self.dob_days, self.rules)
+
     def has_identifier(self) -> np.ndarray:
         """Records with at least one valid identifying field (see :data:`IDENTIFIER_FIELDS`)."""
         out = np.zeros(len(self), dtype=bool)
@@ -454,6 +470,67 @@ def _combine(
     return N.NormalizedField(name, codes.astype(code_dtype(labels.size)), labels, status)
 
 
+class _CountryNormalizer(Protocol):
+    def __call__(
+        self, texts: Sequence[str] | np.ndarray, rules: N.NormalizeRules, country: str | None
+    ) -> tuple[list[str], np.ndarray]: ...
+
+
+#: Fields read in each record's country (national phone numbers, postcode widths).
+_BY_COUNTRY: dict[str, _CountryNormalizer] = {
+    "phone": normalize_phones,
+    "postcode": N.normalize_postcodes,
+}
+
+
+def _record_countries(records: CustomerRecordTable) -> tuple[np.ndarray, list[str]] | None:
+    """Index of each record's country in a list of ISO codes (-1: none or unknown), or None
+    when no record has a known country."""
+    if "country" not in records.columns:
+        return None
+    iso = [country_code(t) for t in N.as_text(records.labels("country"))]
+    known = sorted({c for c in iso if c is not None})
+    if not known:
+        return None
+    slot = np.array([known.index(c) if c is not None else -1 for c in iso] + [-1], np.int64)
+    raw = records.raw("country").astype(np.int64)
+    return slot[np.where(raw >= 0, raw, len(iso))], known
+
+
+def _map_by_country(
+    records: CustomerRecordTable,
+    name: str,
+    fn: _CountryNormalizer,
+    rules: N.NormalizeRules,
+    country_of: np.ndarray,
+    countries: list[str],
+) -> N.NormalizedField:
+    """A field normalized once per distinct (value, record country), each in its country
+    (records without one in ``rules.default_country``)."""
+    raw = records.raw(name).astype(np.int64)
+    texts = N.as_text(records.labels(name))
+    ok = raw >= 0
+    k = len(countries) + 1
+    key = raw[ok] * k + country_of[ok] + 1
+    uniq, inverse = np.unique(key, return_inverse=True)
+    label, slot = uniq // k, uniq % k
+    values: list[str] = [""] * uniq.size
+    status = np.zeros(uniq.size, dtype=np.int8)
+    for s in np.unique(slot).tolist():
+        at = np.flatnonzero(slot == s)
+        country = countries[s - 1] if s else None
+        got, st = fn([texts[i] for i in label[at].tolist()], rules, country)
+        for i, v in zip(at.tolist(), got):
+            values[i] = v
+        status[at] = st
+    labels, to_norm = N.number_values(values, status == N.VALID)
+    codes = np.full(raw.size, -1, dtype=np.int64)
+    codes[ok] = to_norm[inverse.reshape(-1)]
+    record_status = np.full(raw.size, N.MISSING, dtype=np.int8)
+    record_status[ok] = status[inverse.reshape(-1)]
+    return N.NormalizedField(name, codes.astype(code_dtype(labels.size)), labels, record_status)
+
+
 def normalize_records(
     records: CustomerRecordTable, rules: N.NormalizeRules | None = None
 ) -> NormalizedRecords:
@@ -463,17 +540,26 @@ def normalize_records(
     ----------
     records : CustomerRecordTable
     rules : NormalizeRules, optional
-        Country, provider rules, date order and placeholder lists (defaults: France).
+        Country, provider rules, date order and placeholder lists.
 
     Returns
     -------
     NormalizedRecords
+        Its ``rules`` are ``rules`` with the country that read national numbers: the
+        ``default_country`` given, else the one inferred from the numbers written with a
+        calling code (see :func:`~omnijourney.identity._contacts.infer_phone_country`).
+
+    Notes
+    -----
+    Phones and postcodes are read in each record's ``country`` when the table has that
+    column and the value is a known country (a code or a name), else in the default country.
 
     Examples
     --------
     >>> recs = CustomerRecordTable.from_columns(
     ...     {"phone": ["06 12 34 56 78", "+33612345678", "0000000000"],
     ...      "email": ["A.B@gmail.com", "ab@gmail.com", None]})
+    >>> # the national number is read in the country of the other one (+33: France)
     >>> norm = normalize_records(recs)
     >>> norm["phone"].values().tolist(), norm["phone"].status.tolist()
     (['+33612345678', '+33612345678', None], [1, 1, 3])
@@ -483,8 +569,16 @@ def normalize_records(
     rules = N.NormalizeRules() if rules is None else rules
     fields: dict[str, N.NormalizedField] = {}
     cols = set(records.columns)
+    if rules.default_country is None and "phone" in cols:
+        inferred = infer_phone_country(N.as_text(records.labels("phone")))
+        if inferred is not None:
+            rules = attrs.evolve(rules, default_country=inferred)
+    countries = _record_countries(records)
     for name in cols & set(_NORMALIZERS):
         fn = _NORMALIZERS[name]
+        if name in _BY_COUNTRY and countries is not None:
+            fields[name] = _map_by_country(records, name, _BY_COUNTRY[name], rules, *countries)
+            continue
         fields[name] = N.map_labels(
             records.raw(name), records.labels(name), functools.partial(fn, rules=rules), name
         )

@@ -381,6 +381,7 @@ def resolve(
     norm_all = normalized.take(perm)
     no_identifier = ~norm_all.has_identifier()
     norm, shared, shared_table = cap_keys(norm_all, rules)
+    norm = norm.usable()
     comps = [c for c in rules.comparisons if c.field in norm]
     groups = records.raw("source")[perm].astype(np.int64) if rules.link_only else None
     pairs = block_pairs(norm, rules.blocking, link_groups=groups, extra=must)

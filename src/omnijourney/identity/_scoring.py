@@ -19,6 +19,7 @@ from omnijourney.identity._compare import Comparison
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
     fit_fellegi_sunter,
+    pattern_keys,
     tf_adjustments,
 )
 from omnijourney.identity._normalize import NormalizedField
@@ -163,9 +164,7 @@ class Stage:
         once): weights are then computed per pattern, not per pair."""
         if cols not in self._patterns:
             g = self.gamma[:, list(cols)]
-            sizes = [len(self.comps[c].levels) for c in cols]
-            radix = np.cumprod([1, *sizes[:-1]]).astype(np.int64)
-            key = g.astype(np.int64) @ radix
+            key = pattern_keys(g, [len(self.comps[c].levels) for c in cols])
             _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
             self._patterns[cols] = (g[first], inverse.reshape(-1))
         return self._patterns[cols]
