@@ -528,7 +528,8 @@ def test_records_without_identifier_are_flagged_not_dropped():
     recs = CustomerRecordTable.from_columns(
         {"email": ["a@b.fr", "test@test.com", None], "city": ["Lyon", "Lyon", "Lyon"]}
     )
-    res = resolve(recs)
+    with pytest.warns(oj.OmnijourneyWarning, match="records without any identifier: 2"):
+        res = resolve(recs)
     assert res.person_id.size == 3
     assert res.no_identifier.tolist() == [False, True, True]
 

@@ -5,6 +5,8 @@ golden records, with explanations, incremental updates and data-quality reports.
 points are :meth:`CustomerRecordTable.from_columns` and :func:`resolve`.
 """
 
+from typing import Any
+
 from omnijourney.identity._blocking import (
     BlockingRule,
     CandidatePairs,
@@ -32,16 +34,10 @@ from omnijourney.identity._quality import (
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
-from omnijourney.identity._rules import (
-    DEFAULT_BLOCKING,
-    DEFAULT_COMPARISONS,
-    Overrides,
-    ResolutionRules,
-)
+from omnijourney.identity._defaults import count_pairs, default_blocking, default_comparisons
+from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [
-    "DEFAULT_BLOCKING",
-    "DEFAULT_COMPARISONS",
     "LINK_LEVELS",
     "BlockingRule",
     "CandidatePairs",
@@ -63,6 +59,9 @@ __all__ = [
     "cluster_links",
     "compare_pairs",
     "components",
+    "count_pairs",
+    "default_blocking",
+    "default_comparisons",
     "explain_pair",
     "explain_person",
     "fit_fellegi_sunter",
@@ -77,3 +76,27 @@ __all__ = [
     "u_by_sampling",
     "value_u",
 ]
+
+
+_DEPRECATED = {
+    "DEFAULT_BLOCKING": ("LEGACY_BLOCKING", "default_blocking"),
+    "DEFAULT_COMPARISONS": ("LEGACY_COMPARISONS", "default_comparisons"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        import warnings
+
+        from omnijourney.identity import _rules
+
+        legacy, replacement = _DEPRECATED[name]
+        msg = (
+            f"omnijourney.identity.{name} is deprecated: the default rules are generated from "
+            f"the fields the records have (ResolutionRules() with None; see {replacement}). "
+            f"{name} keeps the fixed rules of earlier versions."
+        )
+        warnings.warn(msg, DeprecationWarning, stacklevel=2)
+        return getattr(_rules, legacy)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

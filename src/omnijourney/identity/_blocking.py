@@ -76,7 +76,7 @@ class CandidatePairs:
         return int(self.left.size)
 
 
-def _block_keys(norm: NormalizedRecords, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def block_keys(norm: NormalizedRecords, fields: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Rows valid on every field, and one int64 key per row (equal keys = same block)."""
     valid = np.ones(len(norm), dtype=bool)
     for f in fields:
@@ -178,7 +178,7 @@ def block_pairs(
         if not all(f in norm for f in rule.fields):
             stats.append((rule.name, 0, 0, 0, 0))
             continue
-        rows, key = _block_keys(norm, rule.fields)
+        rows, key = block_keys(norm, rule.fields)
         left, right, n_blocks, skipped, skipped_rows = pairs_within_blocks(
             rows, key, rule.max_block_size
         )

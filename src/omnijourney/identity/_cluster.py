@@ -9,7 +9,7 @@ parts whose union breaks a guard is dropped. Must-link pairs are added first, un
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -81,6 +81,26 @@ def _weak_violations(
     return bad | (per_comp > 1)
 
 
+def _ends(codes: np.ndarray, a: int, b: int) -> set[tuple[int, int]]:
+    """The two values the ends of a link hold (both orders), when both hold one."""
+    x, y = int(codes[a]), int(codes[b])
+    return {(x, y), (y, x)} if x >= 0 and y >= 0 and x != y else set()
+
+
+def _may_join(
+    a: set[int],
+    b: set[int],
+    compatible: Callable[[int, int], bool] | None,
+    linked: set[tuple[int, int]],
+) -> bool:
+    """Whether clusters holding the values ``a`` and ``b`` of one field may become one."""
+    if not a or not b or a == b:
+        return True
+    if compatible is None:
+        return False
+    return all(x == y or (x, y) in linked or compatible(x, y) for x in a for y in b)
+
+
 def cluster_links(
     n: int,
     left: np.ndarray,
@@ -92,6 +112,7 @@ def cluster_links(
     must_link: tuple[np.ndarray, np.ndarray] | None = None,
     cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
     weak: np.ndarray | None = None,
+    compatible: Sequence[Callable[[int, int], bool] | None] = (),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster ``n`` nodes from weighted links, under guards and user overrides.
 
@@ -113,6 +134,12 @@ def cluster_links(
         Links that may only attach a single node to a cluster, never join two clusters of
         several nodes (households: a shared address alone brings a person into a household,
         but does not make one household of two families living in one building).
+    compatible : sequence of callables or None, optional
+        Per field of ``conflict_codes``: a function of two codes telling whether one cluster
+        may hold both (two dates of birth a typing error apart are one person's). Two values
+        held by the ends of a link are compatible too: the link was decided knowing them, and
+        the guard only stops chains of links from joining values that were never compared. A
+        cluster then holds values that are pairwise compatible. None (or left out): one value.
 
     Returns
     -------
@@ -135,6 +162,15 @@ def cluster_links(
     ...                              conflict_codes=[np.array([0, -1, 1])])
     >>> labels.tolist(), kept.tolist()
     ([0, 1, 1], [False, True])
+
+    Unless the two values are compatible (here: codes one apart):
+
+    >>> labels, kept = cluster_links(3, np.array([0, 1]), np.array([1, 2]),
+    ...                              np.array([5.0, 9.0]),
+    ...                              conflict_codes=[np.array([0, -1, 1])],
+    ...                              compatible=[lambda a, b: abs(a - b) == 1])
+    >>> labels.tolist(), kept.tolist()
+    ([0, 0, 0], [True, True])
     """
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     must = must_link if must_link is not None else empty
@@ -161,6 +197,9 @@ def cluster_links(
     order = edges[np.lexsort((right[edges], left[edges], -weight[edges]))]
     parent = {int(v): int(v) for v in nodes.tolist()}
     size = dict.fromkeys(parent, 1)
+    tolerant = [compatible[k] if k < len(compatible) else None for k in range(len(conflict_codes))]
+    # per tolerant field, the pairs of values the ends of kept links hold
+    linked: list[set[tuple[int, int]]] = [set() for _ in conflict_codes]
     values: dict[int, list[set[int]]] = {
         v: [({int(c[v])} if c[v] >= 0 else set()) for c in conflict_codes] for v in parent
     }
@@ -209,14 +248,15 @@ def cluster_links(
         ok = ok and not (weak[e] and size[ra] > 1 and size[rb] > 1)
         ok = ok and not (forbid[ra] & members[rb])
         if ok:
-            for k in range(len(conflict_codes)):
-                if values[ra][k] and values[rb][k] and values[ra][k] != values[rb][k]:
-                    ok = False
-                    break
-                if len(values[ra][k] | values[rb][k]) > 1:
-                    ok = False
-                    break
+            ends = [_ends(conflict_codes[k], int(left[e]), int(right[e])) for k in range(len(linked))]
+            ok = all(
+                _may_join(values[ra][k], values[rb][k], tolerant[k], linked[k] | ends[k])
+                for k in range(len(conflict_codes))
+            )
         if ok:
+            for k in range(len(linked)):
+                if tolerant[k] is not None:
+                    linked[k] |= ends[k]
             union(ra, rb)
         else:
             dropped[e] = True

@@ -16,10 +16,10 @@ from omnijourney.errors import ConfigError
 from omnijourney.identity._normalize import NormalizedField
 from omnijourney.identity._records import NormalizedRecords
 
-__all__ = ["KINDS", "Comparison", "compare_pairs", "jaro_winkler"]
+__all__ = ["KINDS", "Comparison", "compare_pairs", "date_close", "jaro_winkler"]
 
 #: Comparison kinds.
-KINDS = ("exact", "string", "date", "key")
+KINDS = ("exact", "string", "date", "key", "place")
 #: Which level of a two-level resolution reads a comparison.
 ROLES = ("both", "person", "household")
 # similarities are ratios of small integers: one exactly at a threshold reaches it, whatever
@@ -74,12 +74,19 @@ class Comparison:
         Name of the comparison (shown in explanations).
     field : str
         Normalized field compared (see :class:`~omnijourney.identity.NormalizedRecords`).
-    kind : {"exact", "string", "date", "key"}
+    kind : {"exact", "string", "date", "key", "place"}
         ``exact``: equal or not. ``string``: equal, then Jaro-Winkler at or above each of
-        ``thresholds``. ``date``: equal, then *close* (one digit of ``YYYYMMDD`` differs, or day
-        and month swapped). ``key``: an identifier (email, phone, account): equal, equal on a
-        *shared* value (see :func:`~omnijourney.identity.resolve`), then equal ``secondary``
-        field (an email's local part).
+        ``thresholds``. ``date``: equal, then *close* (one digit of ``YYYYMMDD`` differs, two
+        adjacent digits are transposed, or day and month are swapped), then *partial* (two
+        of year, month and day equal). ``key``: an identifier (email, phone, account): equal,
+        equal on a *shared* value (see :func:`~omnijourney.identity.resolve`), then equal
+        ``secondary`` field (an email's local part). ``place``: where a record lives, read as
+        one hierarchy so that agreeing on a street, its postcode and its city counts once:
+        the address (number and street) equal, then close by Jaro-Winkler with the same
+        house number, then the same street with another number (neighbours); each of these
+        only where the places of ``within`` (postcode, city) do not differ, else
+        *other_place*; then, a field of ``within`` equal, *same_area* (two different
+        addresses there) and *same_place* (an address on one side only, or none).
     thresholds : tuple of float
         Jaro-Winkler thresholds of a ``string`` comparison, decreasing.
     swap_field : str, optional
@@ -95,6 +102,8 @@ class Comparison:
         ``else`` weighs 0 (its m and u are still estimated): only agreement counts. The
         household model of :func:`~omnijourney.identity.resolve` reads personal identifiers
         this way, since the members of a household each have their own email and mobile.
+    within : tuple of str
+        For ``place``: the fields of the area the place lies in (``postcode``, ``city``).
     role : {"both", "person", "household"}
         Which model of a two-level resolution reads the comparison: ``person`` fields tell
         the members of a household apart (first name, date of birth), ``household`` fields
@@ -116,14 +125,18 @@ class Comparison:
     secondary: str | None = None
     tf_adjust: bool = False
     disagreement: bool = True
+    within: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     role: str = attrs.field(default="both", validator=attrs.validators.in_(ROLES))
 
     def __attrs_post_init__(self) -> None:
         if list(self.thresholds) != sorted(self.thresholds, reverse=True):
             msg = f"Comparison {self.name!r}: thresholds must decrease, got {self.thresholds}"
             raise ConfigError(msg)
-        if self.kind != "string" and self.thresholds:
-            msg = f"Comparison {self.name!r}: thresholds apply to kind='string' only"
+        if self.kind not in ("string", "place") and self.thresholds:
+            msg = f"Comparison {self.name!r}: thresholds apply to kinds 'string' and 'place' only"
+            raise ConfigError(msg)
+        if self.within and self.kind != "place":
+            msg = f"Comparison {self.name!r}: 'within' applies to kind='place' only"
             raise ConfigError(msg)
 
     @property
@@ -136,10 +149,12 @@ class Comparison:
                 out.append(f"{self.secondary}_exact")
         if self.swap_field:
             out.append("swapped")
-        if self.kind == "string":
+        if self.kind in ("string", "place"):
             out.extend(f"jw>={t:g}" for t in self.thresholds)
+        if self.kind == "place":
+            out.extend(("street", "other_place", "same_area", "same_place"))
         if self.kind == "date":
-            out.append("close")
+            out.extend(("close", "partial"))
         out.append("else")
         return tuple(out)
 
@@ -147,7 +162,13 @@ class Comparison:
     def fields(self) -> tuple[str, ...]:
         """Every normalized field the comparison reads."""
         extra = tuple(f for f in (self.swap_field, self.secondary) if f)
+        if self.kind == "place":
+            extra += (*_ADDRESS_PARTS, *self.within)
         return (self.field, *extra)
+
+
+# the parts of an address key a place comparison reads
+_ADDRESS_PARTS = ("address", "house_number", "street")
 
 
 def _pair_similarity(labels: np.ndarray, codes_l: np.ndarray, codes_r: np.ndarray) -> np.ndarray:
@@ -163,27 +184,42 @@ def _pair_similarity(labels: np.ndarray, codes_l: np.ndarray, codes_r: np.ndarra
     return sim[inverse.reshape(-1)]
 
 
-def _date_close(days_l: np.ndarray, days_r: np.ndarray) -> np.ndarray:
-    """One digit of YYYYMMDD differs, or day and month are swapped."""
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = days.astype("datetime64[D]")
+    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+    return y, m, dd
 
-    def ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        d = days.astype("datetime64[D]")
-        y = d.astype("datetime64[Y]").astype(np.int64) + 1970
-        m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
-        dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
-        return y, m, dd
 
-    yl, ml, dl = ymd(days_l)
-    yr, mr, dr = ymd(days_r)
+def date_close(days_l: np.ndarray, days_r: np.ndarray) -> np.ndarray:
+    """One digit of YYYYMMDD differs, two adjacent digits are transposed, or day and month
+    are swapped: the typing errors of a date."""
+    yl, ml, dl = _ymd(days_l)
+    yr, mr, dr = _ymd(days_r)
     swapped = (yl == yr) & (ml == dr) & (dl == mr)
     nl = yl * 10_000 + ml * 100 + dl
     nr = yr * 10_000 + mr * 100 + dr
-    differ = np.zeros(days_l.size, dtype=np.int64)
-    for _ in range(8):
-        differ += (nl % 10) != (nr % 10)
-        nl //= 10
-        nr //= 10
-    return swapped | (differ == 1)
+    dig_l = np.stack([(nl // 10**k) % 10 for k in range(8)], axis=1)
+    dig_r = np.stack([(nr // 10**k) % 10 for k in range(8)], axis=1)
+    differ = dig_l != dig_r
+    n_differ = differ.sum(axis=1)
+    # two neighbouring digits exchanged: they differ, each equals the other's
+    adjacent = (
+        differ[:, :-1]
+        & differ[:, 1:]
+        & (dig_l[:, :-1] == dig_r[:, 1:])
+        & (dig_l[:, 1:] == dig_r[:, :-1])
+    ).any(axis=1)
+    return swapped | (n_differ == 1) | ((n_differ == 2) & adjacent)
+
+
+def _date_partial(days_l: np.ndarray, days_r: np.ndarray) -> np.ndarray:
+    """Two of year, month and day are equal."""
+    yl, ml, dl = _ymd(days_l)
+    yr, mr, dr = _ymd(days_r)
+    same = (yl == yr).astype(np.int8) + (ml == mr) + (dl == dr)
+    return same >= 2
 
 
 def compare_pairs(
@@ -224,6 +260,9 @@ def compare_pairs(
     for k, comp in enumerate(comparisons):
         if comp.field not in norm:
             continue
+        if comp.kind == "place":
+            out[:, k] = _place_levels(norm, comp, left, right)
+            continue
         f = norm[comp.field]
         cl, cr = f.codes[left].astype(np.int64), f.codes[right].astype(np.int64)
         both = (cl >= 0) & (cr >= 0)
@@ -254,8 +293,11 @@ def compare_pairs(
                 assigned |= hit
         elif comp.kind == "date":
             idx = np.flatnonzero(todo)
-            close = _date_close(norm.dob_days[left[idx]], norm.dob_days[right[idx]])
+            dl, dr = norm.dob_days[left[idx]], norm.dob_days[right[idx]]
+            close = date_close(dl, dr)
             level[idx[close]] = names.index("close")
+            partial = ~close & _date_partial(dl, dr)
+            level[idx[partial]] = names.index("partial")
         elif comp.kind == "key" and comp.secondary and comp.secondary in norm:
             s = norm[comp.secondary]
             sl, sr = s.codes[left], s.codes[right]
@@ -273,6 +315,61 @@ def compare_pairs(
             level[is_shared] = names.index("exact_shared")
         out[:, k] = level
     return out
+
+
+def _place_levels(
+    norm: NormalizedRecords, comp: Comparison, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """Levels of a ``place`` comparison (see :class:`Comparison`)."""
+    names = comp.levels
+    level = np.zeros(left.size, dtype=np.int8)
+    area_both = np.zeros(left.size, dtype=bool)
+    area_equal = np.zeros(left.size, dtype=bool)
+    for w in comp.within:
+        if w in norm:
+            a, b = norm[w].codes[left], norm[w].codes[right]
+            both = (a >= 0) & (b >= 0)
+            area_both |= both
+            area_equal |= both & (a == b)
+    area_differs = area_both & ~area_equal
+    # the address itself (number and street) when there is one, else the field
+    key = "address" if comp.field in ("location", "address") and "address" in norm else comp.field
+    f = norm[key]
+    a, b = f.codes[left].astype(np.int64), f.codes[right].astype(np.int64)
+    has = (a >= 0) & (b >= 0)
+    exact = has & (a == b)
+    close = np.zeros(left.size, dtype=np.int64)  # index of the threshold reached, 0 = none
+    street = np.zeros(left.size, dtype=bool)
+    idx = np.flatnonzero(has & ~exact)
+    if idx.size:
+        same_number = np.ones(idx.size, dtype=bool)
+        if key == "address" and "house_number" in norm:
+            hn = norm["house_number"].codes
+            hl, hr = hn[left[idx]], hn[right[idx]]
+            same_number = ~((hl >= 0) & (hr >= 0) & (hl != hr))
+        sim = _pair_similarity(f.labels, a[idx], b[idx])
+        for i, t in enumerate(comp.thresholds):
+            hit = (close[idx] == 0) & same_number & (sim >= t - _TIE)
+            close[idx[hit]] = i + 1
+        if key == "address" and "street" in norm:
+            st = norm["street"]
+            sl, sr = st.codes[left[idx]].astype(np.int64), st.codes[right[idx]].astype(np.int64)
+            near = (sl >= 0) & (sr >= 0)
+            at = np.flatnonzero(near & (sl != sr))
+            near[at] = _pair_similarity(st.labels, sl[at], sr[at]) >= 0.9 - _TIE
+            street[idx] = near & (close[idx] == 0)
+    same_address = exact | (close > 0) | street
+    level[has | area_both] = names.index("else")
+    # the same area: a different address there, or an address on one side only
+    level[area_equal & has & ~same_address] = names.index("same_area")
+    level[area_equal & ~has] = names.index("same_place")
+    level[same_address & area_differs] = names.index("other_place")
+    here = ~area_differs
+    level[street & here] = names.index("street")
+    for i, t in enumerate(comp.thresholds):
+        level[(close == i + 1) & here] = names.index(f"jw>={t:g}")
+    level[exact & here] = names.index("exact")
+    return level
 
 
 def _cross_equal(

@@ -199,14 +199,14 @@ def infer_phone_country(texts: Sequence[str] | np.ndarray) -> str | None:
     counts: dict[int, int] = {}
     total = 0
     for text in texts.tolist() if isinstance(texts, np.ndarray) else texts:
-        text = text.strip()
-        digits = "".join(c for c in text if "0" <= c <= "9")
-        if text.startswith("+"):
-            pass
-        elif digits.startswith("00") and len(digits) >= 10:
-            digits = digits[2:]
-        else:
+        head = text.lstrip()[:12]
+        if head[:1] != "+" and head[:2] != "00":
             continue
+        digits = "".join(c for c in head if "0" <= c <= "9")
+        if head[:1] != "+":
+            if len(digits) < 10:
+                continue
+            digits = digits[2:]
         cc = _calling_code(digits)
         if cc is not None:
             counts[cc] = counts.get(cc, 0) + 1

@@ -134,7 +134,7 @@ def sample_pairs(
 
 #: u of an exact agreement assumed before seeing data, by comparison kind; small data sets are
 #: shrunk towards it (PSEUDO_PAIRS pairs' worth), large ones are not affected.
-U_EXACT_PRIOR = {"key": 1e-6, "string": 1e-2, "date": 1e-4, "exact": 2e-2}
+U_EXACT_PRIOR = {"key": 1e-6, "string": 1e-2, "date": 1e-4, "exact": 2e-2, "place": 1e-3}
 PSEUDO_PAIRS = 10_000.0
 
 
@@ -393,7 +393,11 @@ def fit_fellegi_sunter(
         return FellegiSunterModel(
             comparisons=tuple(comparisons), m=m0, u=u0, u_sampled=u0, prior=prior, n_pairs=0
         )
-    pats, w = _patterns(gamma, sizes)
+    key = pattern_keys(gamma, sizes)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    pats = gamma[first].astype(np.int64)
+    w = np.bincount(inverse, minlength=first.size).astype(np.float64)
     everything = np.ones(len(comparisons), dtype=bool)
     if not sessions:
         fit = _em(pats, w, comparisons, m0, u0, prior, everything, fix_u, max_iter, tol)
@@ -404,7 +408,9 @@ def fit_fellegi_sunter(
         seen = np.zeros(len(comparisons))
         iters, converged = 0, True
         for rows, used in sessions:
-            sp, sw = _patterns(gamma[rows], sizes)
+            counts = np.bincount(inverse[rows], minlength=first.size).astype(np.float64)
+            present = np.flatnonzero(counts)
+            sp, sw = pats[present], counts[present]
             one = _em(sp, sw, comparisons, m0, u0, prior, used, True, max_iter, tol)
             iters += one.n_iter
             converged &= one.converged
@@ -442,13 +448,6 @@ def pattern_keys(gamma: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
     return gamma.astype(np.int64).reshape(gamma.shape[0], len(sizes)) @ radix
 
 
-def _patterns(gamma: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``gamma`` and how many pairs have each."""
-    key = pattern_keys(gamma, sizes)
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
-    return gamma[first].astype(np.int64), counts.astype(np.float64)
-
-
 @attrs.frozen
 class _EMResult:
     m: list[np.ndarray]
@@ -472,32 +471,43 @@ def _em(
     *,
     fix_m: bool = False,
 ) -> _EMResult:
-    """EM over patterns of levels (``w`` pairs each), reading the ``used`` comparisons only."""
+    """EM over patterns of levels (``w`` pairs each), reading the ``used`` comparisons only.
+
+    The non-null levels of the used comparisons are one-hot columns of one matrix, so that an
+    iteration is two matrix products whatever the number of comparisons.
+    """
     m = [x.copy() for x in m]
     u = [x.copy() for x in u]
     cols = np.flatnonzero(used).tolist()
+    sizes = [len(m[c]) for c in cols]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    onehot = np.zeros((pats.shape[0], int(sum(sizes))), dtype=np.float64)
+    keeps_else = np.ones(onehot.shape[1], dtype=bool)
+    for j, c in enumerate(cols):
+        g = pats[:, c]
+        has = np.flatnonzero(g > 0)
+        onehot[has, starts[j] + g[has] - 1] = 1.0
+        if not comparisons[c].disagreement:
+            keeps_else[starts[j] + sizes[j] - 1] = False
     converged = False
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007
-        logit = np.full(pats.shape[0], np.log(lam / (1 - lam)))
-        for c in cols:
-            g = pats[:, c]
-            has = g > 0
-            lr = np.log(np.maximum(m[c], _FLOOR)) - np.log(np.maximum(u[c], _U_FLOOR))
-            if not comparisons[c].disagreement:
-                lr[-1] = 0.0
-            logit[has] += lr[g[has] - 1]
+        mv = np.concatenate([m[c] for c in cols]) if cols else np.zeros(0)
+        uv = np.concatenate([u[c] for c in cols]) if cols else np.zeros(0)
+        lr = np.log(np.maximum(mv, _FLOOR)) - np.log(np.maximum(uv, _U_FLOOR))
+        lr[~keeps_else] = 0.0
+        logit = np.log(lam / (1 - lam)) + onehot @ lr
         p = 1.0 / (1.0 + np.exp(-np.clip(logit, -700, 700)))
         delta = 0.0
-        if not fix_m or not fix_u:
-            for c in cols:
-                g = pats[:, c]
-                has = g > 0
-                k = len(m[c])
-                mm = np.bincount(g[has] - 1, weights=(w * p)[has], minlength=k)
-                uu = np.bincount(g[has] - 1, weights=(w * (1 - p))[has], minlength=k)
-                mm = np.maximum(mm / mm.sum(), _FLOOR) if mm.sum() > 0 and not fix_m else m[c]
-                uu = np.maximum(uu / uu.sum(), _FLOOR) if uu.sum() > 0 and not fix_u else u[c]
+        if cols and (not fix_m or not fix_u):
+            mm_all = onehot.T @ (w * p)
+            uu_all = onehot.T @ (w * (1 - p))
+            m_sums = np.add.reduceat(mm_all, starts)
+            u_sums = np.add.reduceat(uu_all, starts)
+            for j, c in enumerate(cols):
+                seg = slice(starts[j], starts[j] + sizes[j])
+                mm = np.maximum(mm_all[seg] / m_sums[j], _FLOOR) if m_sums[j] > 0 and not fix_m else m[c]
+                uu = np.maximum(uu_all[seg] / u_sums[j], _FLOOR) if u_sums[j] > 0 and not fix_u else u[c]
                 delta = max(delta, float(np.abs(mm - m[c]).max()), float(np.abs(uu - u[c]).max()))
                 m[c], u[c] = mm, uu
         new_lam = float(np.clip((w * p).sum() / w.sum(), 1e-9, 1 - 1e-9))

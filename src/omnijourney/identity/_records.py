@@ -419,6 +419,7 @@ _NORMALIZERS: dict[str, _Normalizer] = {
     "address_2": N.normalize_addresses,
     "postcode": N.normalize_postcodes,
     "city": N.normalize_cities,
+    "region": N.normalize_cities,
     "date_of_birth": normalize_dates,
     "loyalty_id": N.normalize_ids,
     "account_id": N.normalize_ids,

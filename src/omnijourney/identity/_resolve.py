@@ -13,9 +13,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney.errors import ConfigError
+import warnings
+
+from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.identity._blocking import block_pairs
-from omnijourney.identity._compare import compare_pairs
+from omnijourney.identity._compare import Comparison, compare_pairs
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
     exact_u,
@@ -29,8 +31,14 @@ from omnijourney.identity._incremental import (
     stable_ids,
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
-from omnijourney.identity._rules import Overrides, ResolutionRules
-from omnijourney.identity._scoring import Stage, cap_keys, mark_conflicting_keys, relevel_shared
+from omnijourney.identity._rules import Overrides, ResolutionRules, concrete_rules
+from omnijourney.identity._scoring import (
+    Stage,
+    cap_keys,
+    link_columns,
+    mark_conflicting_keys,
+    relevel_shared,
+)
 from omnijourney.tables import Table
 
 __all__ = ["LINK_LEVELS", "Resolution", "resolve"]
@@ -205,7 +213,7 @@ class Resolution:
         Records are recognised by (source, record id): a record given again replaces the
         earlier version, the others are added. The result is the resolution of all the
         records (its partition is the one :func:`resolve` finds on them with the same
-        models), with the earlier ids kept and ``changes`` listing the persons and
+        rules and models), with the earlier ids kept and ``changes`` listing the persons and
         households created, merged and split.
 
         Cost: the batch is resolved together with every earlier record (normalization,
@@ -223,14 +231,15 @@ class Resolution:
         Examples
         --------
         >>> from omnijourney.identity import CustomerRecordTable, resolve
-        >>> old = CustomerRecordTable.from_columns({"source": ["web", "shop"],
-        ...     "record_id": ["W1", "S1"], "email": ["zoe@mail.fr", "paul@mail.fr"]})
+        >>> old = CustomerRecordTable.from_columns({"source": ["web", "shop", "web"],
+        ...     "record_id": ["W1", "S1", "W2"],
+        ...     "email": ["zoe@mail.fr", "paul@mail.fr", "Paul@Mail.fr"]})
         >>> res = resolve(old)
         >>> batch = CustomerRecordTable.from_columns({"source": ["shop"], "record_id": ["S2"],
         ...     "email": ["ZOE@mail.fr"]})
         >>> new = res.update(batch)
         >>> new.person_id.tolist(), new.changes.added_records, new.changes.new_persons
-        ([2, 1, 2], 1, ())
+        ([2, 1, 1, 2], 1, ())
         """
         merged, added, updated = merge_batch(self.records, records)
         out = resolve(merged, previous=self, refit=refit)
@@ -382,9 +391,12 @@ def resolve(
     no_identifier = ~norm_all.has_identifier()
     norm, shared, shared_table = cap_keys(norm_all, rules)
     norm = norm.usable()
-    comps = [c for c in rules.comparisons if c.field in norm]
     groups = records.raw("source")[perm].astype(np.int64) if rules.link_only else None
-    pairs = block_pairs(norm, rules.blocking, link_groups=groups, extra=must)
+    rules = concrete_rules(rules, norm, norm_all, groups)
+    comps = list(rules.comparisons or ())
+    if model is not None:
+        _check_model(model, [comps[c] for c in link_columns(comps, rules.households)])
+    pairs = block_pairs(norm, rules.blocking or (), link_groups=groups, extra=must)
     left, right = pairs.left, pairs.right
     gamma = compare_pairs(norm, comps, left, right)
     if rules.shared_key_conflicts:
@@ -423,10 +435,7 @@ def resolve(
             with_exact_u(u[c], exact_u(norm, comp, shared=shared, entity=entity))
             for c, comp in enumerate(comps)
         ]
-        link_cols = [
-            c for c, comp in enumerate(comps) if not rules.households or comp.role != "person"
-        ]
-        model = stage.fit(u, link_cols)
+        model = stage.fit(u, link_columns(comps, rules.households))
     # term frequencies counted over the entities of the model's links, then the full pass
     entity = stage.entities(None, model)
     out = stage.run(None, model, person_model, entity)
@@ -462,7 +471,35 @@ def resolve(
         changes=changes,
     )
     object.__setattr__(res, "_normalized", normalized)
+    if n >= 2 and res.n_persons == n and previous is None:
+        _warn_no_links(res, len(pairs))
     return res
+
+
+def _check_model(model: FellegiSunterModel, comps: list[Comparison]) -> None:
+    """A model given to resolve must read the comparisons these rules make."""
+    have = [c.name for c in model.comparisons]
+    want = [c.name for c in comps]
+    if have != want:
+        msg = (
+            f"the model given compares {have} but the rules make {want}: pass the rules of "
+            "the resolution the model comes from (resolve(records, res.rules, model=...))"
+        )
+        raise ConfigError(msg)
+
+
+def _warn_no_links(res: Resolution, n_pairs: int) -> None:
+    """Say that no two records were linked, and with which fields and rules."""
+    rules = res.rules
+    msg = (
+        f"resolve linked no two of the {res.n_records:,} records: each is a person of its own. "
+        f"Fields compared: {', '.join(c.name for c in rules.comparisons or ()) or 'none'}; "
+        f"blocking rules: {', '.join(r.name for r in rules.blocking or ()) or 'none'} "
+        f"({n_pairs:,} candidate pairs); records without any identifier: "
+        f"{int(res.no_identifier.sum()):,}. Map more columns (names, date of birth, address, "
+        "postcode, email, phone) or write blocking rules for these fields."
+    )
+    warnings.warn(msg, OmnijourneyWarning, stacklevel=3)
 
 
 def _keep_ids(

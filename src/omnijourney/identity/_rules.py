@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import numpy as np
 
-from omnijourney.errors import ConfigError
+from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.identity._blocking import BlockingRule
 from omnijourney.identity._compare import Comparison
 from omnijourney.identity._normalize import NormalizeRules
 
+if TYPE_CHECKING:
+    from omnijourney.identity._records import NormalizedRecords
+
 __all__ = [
-    "DEFAULT_BLOCKING",
-    "DEFAULT_COMPARISONS",
     "KEY_FIELDS",
     "Overrides",
     "ResolutionRules",
+    "concrete_rules",
 ]
 
 #: Identifier fields whose shared values are checked for household use.
 KEY_FIELDS = ("email", "phone", "account_id", "loyalty_id", "card_id")
 
-#: Comparisons of customer records (those whose field a table lacks are left out).
-DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
+# The fixed rules of earlier versions, kept for the deprecated names DEFAULT_COMPARISONS and
+# DEFAULT_BLOCKING of omnijourney.identity (the defaults are now generated from the fields
+# present: see default_comparisons and default_blocking).
+LEGACY_COMPARISONS: tuple[Comparison, ...] = (
     Comparison(name="first_name", field="first_name", kind="string", thresholds=(0.92, 0.8),
                swap_field="last_name", tf_adjust=True, role="person"),
     Comparison(name="last_name", field="last_name", kind="string", thresholds=(0.92, 0.8),
@@ -38,8 +44,7 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
                tf_adjust=True, role="household"),
 )  # fmt: skip
 
-#: Blocking rules of customer records (rules on missing fields find nothing).
-DEFAULT_BLOCKING: tuple[BlockingRule, ...] = (
+LEGACY_BLOCKING: tuple[BlockingRule, ...] = (
     BlockingRule(("email",)),
     BlockingRule(("phone",)),
     BlockingRule(("account_id",)),
@@ -51,6 +56,10 @@ DEFAULT_BLOCKING: tuple[BlockingRule, ...] = (
     BlockingRule(("email_user",), max_block_size=20),
     BlockingRule(("address", "postcode"), max_block_size=50),
 )
+
+
+def _optional_tuple(value: Any) -> tuple | None:
+    return None if value is None else tuple(value)
 
 
 def _as_pairs(value: Any) -> tuple[tuple[tuple[str, str], tuple[str, str]], ...]:
@@ -110,11 +119,16 @@ class ResolutionRules:
     ----------
     normalize : NormalizeRules
         Country, email provider rules, date order and placeholder values.
-    comparisons : tuple of Comparison
-        Comparison levels (:data:`DEFAULT_COMPARISONS`); those on fields the records lack are
-        dropped.
-    blocking : tuple of BlockingRule
-        Candidate pairs (:data:`DEFAULT_BLOCKING`).
+    comparisons : tuple of Comparison, optional
+        Comparison levels. None (the default): one comparison per field the records have (see
+        :func:`~omnijourney.identity.default_comparisons`). Comparisons on fields the records
+        lack, or whose values are all missing or invalid, are left out with an
+        :class:`~omnijourney.OmnijourneyWarning`.
+    blocking : tuple of BlockingRule, optional
+        Candidate pairs. None (the default): rules generated from the fields the records
+        have, each sized to make a few pairs per record (see
+        :func:`~omnijourney.identity.default_blocking`). A rule on a field the records lack,
+        or whose values are all missing or invalid, is a :class:`~omnijourney.ConfigError`.
     households : bool
         Two levels: persons inside households. Records are first linked into households by a
         Fellegi-Sunter model of the comparisons whose role is ``household`` or ``both``
@@ -158,13 +172,15 @@ class ResolutionRules:
     Examples
     --------
     >>> rules = ResolutionRules(households=False, link_threshold=0.9)
-    >>> rules.households, len(rules.comparisons) > 0
-    (False, True)
+    >>> rules.households, rules.comparisons, rules.blocking
+    (False, None, None)
     """
 
     normalize: NormalizeRules = attrs.field(factory=NormalizeRules)
-    comparisons: tuple[Comparison, ...] = attrs.field(default=DEFAULT_COMPARISONS, converter=tuple)
-    blocking: tuple[BlockingRule, ...] = attrs.field(default=DEFAULT_BLOCKING, converter=tuple)
+    comparisons: tuple[Comparison, ...] | None = attrs.field(
+        default=None, converter=_optional_tuple
+    )
+    blocking: tuple[BlockingRule, ...] | None = attrs.field(default=None, converter=_optional_tuple)
     households: bool = True
     link_threshold: float = attrs.field(default=0.5, validator=_probability("link_threshold"))
     person_threshold: float = attrs.field(default=0.5, validator=_probability("person_threshold"))
@@ -182,7 +198,7 @@ class ResolutionRules:
     seed: int = 0
 
     def __attrs_post_init__(self) -> None:
-        names = [c.name for c in self.comparisons]
+        names = [c.name for c in self.comparisons or ()]
         if len(set(names)) != len(names):
             msg = f"ResolutionRules: comparison names must be distinct, got {names}"
             raise ConfigError(msg)
@@ -192,3 +208,54 @@ class ResolutionRules:
                 f"got {self.key_max_records} < {self.person_key_max_records}"
             )
             raise ConfigError(msg)
+
+
+def concrete_rules(
+    rules: ResolutionRules,
+    norm: NormalizedRecords,
+    norm_all: NormalizedRecords,
+    link_groups: np.ndarray | None,
+) -> ResolutionRules:
+    """``rules`` with their comparisons and blocking made explicit for these records.
+
+    Generated where None (from the usable fields of ``norm``); given comparisons on fields
+    without usable values are dropped with a warning; given blocking rules on such fields are
+    a :class:`~omnijourney.ConfigError` naming the field. ``norm_all`` holds every normalized
+    field, usable or not (to tell a field never mapped from one without a usable value).
+    """
+    from omnijourney.identity._defaults import default_blocking, default_comparisons
+
+    comparisons = rules.comparisons
+    if comparisons is None:
+        comparisons = default_comparisons(norm)
+    else:
+        lacking = [c for c in comparisons if any(f not in norm for f in c.fields[:1])]
+        if lacking:
+            names = ", ".join(f"{c.name} (field {c.field!r})" for c in lacking)
+            msg = (
+                f"comparisons left out: {names}: the records have no usable value in that "
+                f"field; fields with values: {', '.join(sorted(norm.fields))}"
+            )
+            warnings.warn(msg, OmnijourneyWarning, stacklevel=4)
+            comparisons = tuple(c for c in comparisons if c not in lacking)
+    blocking = rules.blocking
+    if blocking is None:
+        blocking, _ = default_blocking(norm, link_groups=link_groups, seed=rules.seed)
+    elif blocking == LEGACY_BLOCKING:
+        # the fixed rules of earlier versions skip the fields a table lacks
+        blocking = tuple(r for r in blocking if all(f in norm for f in r.fields))
+    else:
+        for rule in blocking:
+            for f in rule.fields:
+                if f in norm:
+                    continue
+                if f in norm_all:
+                    why = "has no usable value (every value is missing, invalid or a placeholder)"
+                else:
+                    why = "is not a field of these records"
+                msg = (
+                    f"BlockingRule {rule.name!r}: the field {f!r} {why}; fields with values: "
+                    f"{', '.join(sorted(norm.fields))}"
+                )
+                raise ConfigError(msg)
+    return attrs.evolve(rules, comparisons=comparisons, blocking=blocking)

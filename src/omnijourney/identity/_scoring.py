@@ -9,13 +9,14 @@ pass (see its Notes).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 import numpy as np
 
 from omnijourney.identity._cluster import cluster_links, components
-from omnijourney.identity._compare import Comparison
+from omnijourney.identity._compare import Comparison, date_close
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
     fit_fellegi_sunter,
@@ -27,7 +28,15 @@ from omnijourney.identity._records import NormalizedRecords
 from omnijourney.identity._rules import KEY_FIELDS, ResolutionRules
 from omnijourney.tables import Table
 
-__all__ = ["PLACE_FIELDS", "Links", "Stage", "cap_keys", "mark_conflicting_keys", "relevel_shared"]
+__all__ = [
+    "PLACE_FIELDS",
+    "Links",
+    "Stage",
+    "cap_keys",
+    "link_columns",
+    "mark_conflicting_keys",
+    "relevel_shared",
+]
 
 
 def cap_keys(
@@ -125,15 +134,30 @@ class Links:
     household: np.ndarray
 
 
+def link_columns(comps: list[Comparison], households: bool) -> list[int]:
+    """The comparisons the link model reads: all of them for one level; at the household
+    level, all but the person fields other than dates of birth (two unrelated people often
+    share a first name, and with the surname a namesake would make a household; a full date
+    of birth in common is rare between two persons and each person is in one household)."""
+    return [
+        c
+        for c, comp in enumerate(comps)
+        if not households or comp.role != "person" or comp.kind == "date"
+    ]
+
+
 def _view(comps: list[Comparison], households: bool) -> list[Comparison]:
-    """The comparisons of the link model: household level ones read identifiers as agreement
-    only (household members each have their own email, mobile and accounts)."""
+    """The comparisons of the link model. At the household level, identifiers and dates of
+    birth count by their agreement only: household members each have their own email, mobile,
+    accounts and date of birth, but two records of one person (who is in one household)
+    agree on them."""
     if not households:
         return comps
     return [
-        attrs.evolve(c, disagreement=False) if c.kind == "key" else c
-        for c in comps
-        if c.role != "person"
+        attrs.evolve(comps[c], disagreement=False)
+        if comps[c].kind == "key" or comps[c].role == "person"
+        else comps[c]
+        for c in link_columns(comps, households)
     ]
 
 
@@ -195,7 +219,7 @@ class Stage:
         fitted with ``u`` (no person model, no guards); only used to count agreement
         across entities."""
         rules, comps = self.rules, self.comps
-        hidx = [c for c, comp in enumerate(comps) if not rules.households or comp.role != "person"]
+        hidx = link_columns(comps, rules.households)
         if model is None:
             assert u is not None
             model = self.fit(u, hidx)
@@ -206,6 +230,18 @@ class Stage:
         weight = model.match_weight(hpats)[hinv] + tf
         linked = (weight >= _logit2(rules.link_threshold)) | self.forced
         return components(self.n, self.left[linked], self.right[linked])
+
+    def _tolerance(self, field: str) -> Callable[[int, int], bool] | None:
+        """Values of a field one person may hold together: dates of birth a typing error
+        apart (one digit, two adjacent digits, day and month swapped)."""
+        if field != "date_of_birth":
+            return None
+        days = self.norm[field].labels.astype("datetime64[D]").astype(np.int64)
+
+        def close(a: int, b: int) -> bool:
+            return bool(date_close(days[[a]], days[[b]])[0])
+
+        return close
 
     def fit(self, u: list[np.ndarray], hidx: list[int]) -> FellegiSunterModel:
         """The link model fitted by EM on the candidate pairs, u held."""
@@ -222,7 +258,7 @@ class Stage:
             # one level: a session per blocking rule, as splink trains. Two levels: one EM on
             # all the candidates, whose matches mix persons and households (sessions blocked
             # on an email would only see persons)
-            sessions=None if rules.households else self.sessions(view),
+            sessions=self.sessions(view),
         )
 
     def run(
@@ -241,7 +277,7 @@ class Stage:
             self.right,
             self.n,
         )
-        hidx = [c for c, comp in enumerate(comps) if not rules.households or comp.role != "person"]
+        hidx = link_columns(comps, rules.households)
         gh = gamma[:, hidx]
         if model is None:
             assert u is not None
@@ -286,7 +322,9 @@ class Stage:
             person_model = None
             person_link = linked
         # persons: cluster person links under the guards
-        conflict_codes = [self.norm[f].codes for f in rules.conflicting_fields if f in self.norm]
+        held = [f for f in rules.conflicting_fields if f in self.norm]
+        conflict_codes = [self.norm[f].codes for f in held]
+        compatible = [self._tolerance(f) for f in held]
         # sources without duplicates (every source when linking deduplicated files)
         unique = self.src_labels if rules.link_only else rules.unique_sources
         for s in unique:
@@ -302,6 +340,7 @@ class Stage:
             strength[pl],
             max_size=rules.max_person_records,
             conflict_codes=conflict_codes,
+            compatible=compatible,
             must_link=self.must,
             cannot_link=self.cannot,
         )
@@ -355,7 +394,9 @@ def _related(field: str) -> set[str]:
 
 
 #: Normalized fields that describe where a record lives.
-PLACE_FIELDS = ("location", "address", "street", "house_number", "postcode", "city")
+PLACE_FIELDS = (
+    "location", "address", "street", "house_number", "postcode", "city", "address_2", "region",
+)  # fmt: skip
 
 
 def _place_only(model: FellegiSunterModel, gamma: np.ndarray) -> np.ndarray:
