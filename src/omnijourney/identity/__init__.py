@@ -34,7 +34,12 @@ from omnijourney.identity._quality import (
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
-from omnijourney.identity._defaults import count_pairs, default_blocking, default_comparisons
+from omnijourney.identity._defaults import (
+    count_pairs,
+    default_blocking,
+    default_comparisons,
+    shows_households,
+)
 from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [
@@ -73,6 +78,7 @@ __all__ = [
     "pairwise_scores",
     "quality_report",
     "resolve",
+    "shows_households",
     "u_by_sampling",
     "value_u",
 ]

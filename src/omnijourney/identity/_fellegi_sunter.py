@@ -370,7 +370,8 @@ def fit_fellegi_sunter(
         blocking rule finds and a boolean per comparison, False for the comparisons on that
         rule's fields (its pairs agree on them by construction, which would bias their m).
         EM runs on each session with u held; the m of a comparison is its mean over the
-        sessions that read it, and the prior is then fitted on all the pairs.
+        sessions that read it (over all the pairs when no session reads it), and the prior is
+        then fitted on all the pairs.
     strict : bool
         Raise :class:`~omnijourney.ConvergenceError` when EM does not converge.
 
@@ -418,6 +419,10 @@ def fit_fellegi_sunter(
                 sums[c] += one.m[c]
                 seen[c] += 1
         m = [sums[c] / seen[c] if seen[c] else m0[c] for c in range(len(comparisons))]
+        if not seen.all():
+            # comparisons no session reads: m from all the candidates
+            whole = _em(pats, w, comparisons, m0, u0, prior, everything, True, max_iter, tol)
+            m = [m[c] if seen[c] else whole.m[c] for c in range(len(comparisons))]
         # the prior among all candidates, m and u held
         lam = _em(
             pats, w, comparisons, m, u0, prior, everything, True, max_iter, tol, fix_m=True

@@ -397,7 +397,10 @@ def resolve(
     if model is not None:
         _check_model(model, [comps[c] for c in link_columns(comps, rules.households)])
     pairs = block_pairs(norm, rules.blocking or (), link_groups=groups, extra=must)
-    left, right = pairs.left, pairs.right
+    # a record without any identifier stays a person of its own (unless a must-link says)
+    keep = ~no_identifier[pairs.left] & ~no_identifier[pairs.right]
+    keep |= pairs.rule == len(rules.blocking or ())
+    left, right, pair_rule = pairs.left[keep], pairs.right[keep], pairs.rule[keep]
     gamma = compare_pairs(norm, comps, left, right)
     if rules.shared_key_conflicts:
         mark_conflicting_keys(norm, comps, gamma, left, shared)
@@ -457,7 +460,7 @@ def resolve(
         pair_left=perm[left],
         pair_right=perm[right],
         gamma=gamma,
-        rule=pairs.rule,
+        rule=pair_rule,
         match_weight=out.weight,
         person_weight=out.person_weight,
         link=out.link,
@@ -472,7 +475,7 @@ def resolve(
     )
     object.__setattr__(res, "_normalized", normalized)
     if n >= 2 and res.n_persons == n and previous is None:
-        _warn_no_links(res, len(pairs))
+        _warn_no_links(res, int(left.size))
     return res
 
 

@@ -129,14 +129,17 @@ class ResolutionRules:
         have, each sized to make a few pairs per record (see
         :func:`~omnijourney.identity.default_blocking`). A rule on a field the records lack,
         or whose values are all missing or invalid, is a :class:`~omnijourney.ConfigError`.
-    households : bool
+    households : bool, optional
         Two levels: persons inside households. Records are first linked into households by a
         Fellegi-Sunter model of the comparisons whose role is ``household`` or ``both``
-        (surname, address, identifiers); a second model, fitted by EM on those links with the
-        comparisons whose role is ``person`` or ``both`` (first name, date of birth, personal
-        contacts, account ids), decides which of them are the same person. With ``False`` a single model
-        links persons directly (records without families, such as FEBRL) and
-        ``household_id`` equals ``person_id``.
+        (surname, address, identifiers; dates of birth by their agreement); a second model,
+        fitted by EM on those links with the comparisons whose role is ``person`` or ``both``
+        (first name, date of birth, personal contacts, account ids), decides which of them
+        are the same person. With ``False`` a single model links persons directly (records
+        without families) and ``household_id`` equals ``person_id``. None (the default): two
+        levels when the records show households, that is when records sharing a surname and
+        a place, or an email or phone, often have clearly different first names (see
+        :func:`~omnijourney.identity.shows_households`).
     link_threshold : float
         Probability from which a pair is linked (household level, or persons when
         ``households`` is false).
@@ -171,9 +174,9 @@ class ResolutionRules:
 
     Examples
     --------
-    >>> rules = ResolutionRules(households=False, link_threshold=0.9)
+    >>> rules = ResolutionRules(link_threshold=0.9)
     >>> rules.households, rules.comparisons, rules.blocking
-    (False, None, None)
+    (None, None, None)
     """
 
     normalize: NormalizeRules = attrs.field(factory=NormalizeRules)
@@ -181,7 +184,7 @@ class ResolutionRules:
         default=None, converter=_optional_tuple
     )
     blocking: tuple[BlockingRule, ...] | None = attrs.field(default=None, converter=_optional_tuple)
-    households: bool = True
+    households: bool | None = None
     link_threshold: float = attrs.field(default=0.5, validator=_probability("link_threshold"))
     person_threshold: float = attrs.field(default=0.5, validator=_probability("person_threshold"))
     person_key_max_records: int = attrs.field(default=20, validator=attrs.validators.ge(2))
@@ -218,12 +221,17 @@ def concrete_rules(
 ) -> ResolutionRules:
     """``rules`` with their comparisons and blocking made explicit for these records.
 
-    Generated where None (from the usable fields of ``norm``); given comparisons on fields
+    Generated where None (from the usable fields of ``norm``; households when the records
+    show some); given comparisons on fields
     without usable values are dropped with a warning; given blocking rules on such fields are
     a :class:`~omnijourney.ConfigError` naming the field. ``norm_all`` holds every normalized
     field, usable or not (to tell a field never mapped from one without a usable value).
     """
-    from omnijourney.identity._defaults import default_blocking, default_comparisons
+    from omnijourney.identity._defaults import (
+        default_blocking,
+        default_comparisons,
+        shows_households,
+    )
 
     comparisons = rules.comparisons
     if comparisons is None:
@@ -258,4 +266,5 @@ def concrete_rules(
                     f"{', '.join(sorted(norm.fields))}"
                 )
                 raise ConfigError(msg)
-    return attrs.evolve(rules, comparisons=comparisons, blocking=blocking)
+    households = shows_households(norm) if rules.households is None else rules.households
+    return attrs.evolve(rules, comparisons=comparisons, blocking=blocking, households=households)

@@ -208,7 +208,9 @@ class Stage:
             near = set().union(*(_related(f) for f in rule.fields))
             used = np.array([not (set(c.fields) & near) for c in comps], dtype=bool)
             rows = np.flatnonzero(agree)
-            if used.any() and rows.size >= 20 * used.sum():
+            # one comparison alone cannot tell matches from non-matches (EM has nothing to
+            # weigh it against): a session reads two at least
+            if used.sum() >= 2 and rows.size >= 20 * used.sum():
                 out.append((rows, used))
         return out
 
