@@ -392,7 +392,7 @@ def resolve(
     norm, shared, shared_table = cap_keys(norm_all, rules)
     norm = norm.usable()
     groups = records.raw("source")[perm].astype(np.int64) if rules.link_only else None
-    rules = concrete_rules(rules, norm, norm_all, groups)
+    rules = attrs.evolve(concrete_rules(rules, norm, norm_all, groups), normalize=normalized.rules)
     comps = list(rules.comparisons or ())
     if model is not None:
         _check_model(model, [comps[c] for c in link_columns(comps, rules.households)])

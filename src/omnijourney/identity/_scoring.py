@@ -230,8 +230,18 @@ class Stage:
         gh = self.gamma[:, hidx]
         tf = tf_adjustments(self.norm, list(model.comparisons), gh, self.left, self.right, u_exact)
         weight = model.match_weight(hpats)[hinv] + tf
-        linked = (weight >= _logit2(rules.link_threshold)) | self.forced
+        linked = (weight >= _logit2(rules.link_threshold)) & self.enough(hidx) | self.forced
         return components(self.n, self.left[linked], self.right[linked])
+
+    def enough(self, cols: list[int]) -> np.ndarray:
+        """Pairs with enough evidence to be linked at all: a model reading a single field
+        other than an identifier (a surname, a first name) cannot tell a match from a
+        namesake, since EM has nothing to weigh that field against; its pairs are linked
+        only by an identifier or an override."""
+        if len(cols) >= 2:
+            return np.ones(self.left.size, dtype=bool)
+        keys = [c for c in cols if self.comps[c].kind == "key"]
+        return (self.gamma[:, keys] == 1).any(axis=1)
 
     def _tolerance(self, field: str) -> Callable[[int, int], bool] | None:
         """Values of a field one person may hold together: dates of birth a typing error
@@ -288,7 +298,7 @@ class Stage:
         tf = tf_adjustments(self.norm, list(model.comparisons), gh, left, right, u_exact, entity)
         hpats, hinv = self.patterns(tuple(hidx))
         weight = model.match_weight(hpats)[hinv] + tf
-        linked = (weight >= _logit2(rules.link_threshold)) | self.forced
+        linked = (weight >= _logit2(rules.link_threshold)) & self.enough(hidx) | self.forced
         # a full name and a date of birth in common are person evidence without any contact
         levels = {comp.field: (c, comp) for c, comp in enumerate(comps)}
         if rules.households and all(
