@@ -3,13 +3,16 @@ against the pandas ``.str`` route.
 
 - ``febrl4``: FEBRL4 (5,000 + 5,000 records, 5,000 true links; ``tests/data``), linked end to
   end without ``soc_sec_id``: read the CSV files, standardize, block, compare, fit without
-  labels, cluster. omnijourney: ``resolve`` with the FEBRL comparisons of the tests;
-  splink: the detailed model of its FEBRL4 example without ``soc_sec_id`` (names, date of
-  birth, street number and postcode with term frequencies; u by random sampling, EM
-  sessions blocked on date of birth and on postcode; links and clusters at p >= 0.5);
-  recordlinkage: full index on blocked pairs (given name, surname, date of birth, postcode),
-  string comparisons and its unsupervised ECM classifier. Reports pairwise precision, recall
-  and F1 against the true entities.
+  labels, cluster. ``febrl3``: FEBRL3 (5,000 records of 2,000 persons, 6,538 true pairs)
+  deduplicated the same way. omnijourney: ``resolve`` with its **default rules** (every
+  column mapped to its role, ``link_only=True`` for FEBRL4: blocking, comparisons and
+  levels are generated from the fields); splink: the detailed model of its FEBRL4 example
+  without ``soc_sec_id`` (names, date of birth, street number and postcode with term
+  frequencies; u by random sampling, EM sessions blocked on date of birth and on postcode;
+  links and clusters at p >= 0.5), ``dedupe_only`` for FEBRL3; recordlinkage: index on
+  blocked pairs (given name, surname, date of birth, postcode), string comparisons and its
+  unsupervised ECM classifier (pairs, not clusters). Reports pairwise precision, recall and
+  F1 against the true entities.
 - ``synthetic``: the synthetic world's records (web, loyalty, call centre, orders; truth
   columns ``true_person_id`` and ``true_household_id``), ``n`` records (about 2.34 per
   customer). omnijourney: ``resolve`` with the default rules (persons inside households);
@@ -41,7 +44,6 @@ from _case import OMNIJOURNEY, Case
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 SYNTHETIC_SIZES = (10**5, 10**6)
 NORMALIZE_SIZES = (10**6,)
-FEBRL_SIZE = 10_000
 RECORDS_PER_CUSTOMER = 2.34
 RL_PYTHON = os.environ.get("RECORDLINKAGE_PYTHON", "")
 
@@ -53,64 +55,55 @@ def scores(pred, truth):
     return f"{s.precision:.4f}", f"{s.recall:.4f}", f"{s.f1:.4f}"
 """
 
-# --------------------------------------------------------------------------- FEBRL4
+# --------------------------------------------------------------------------- FEBRL
 
-FEBRL_LOAD = f"""
+# FEBRL4 links two files (A and B, one record of each person in each); FEBRL3 deduplicates one
+# file. ``frames`` is the list of input files, each with its ``rec_id``.
+FEBRL_FILES = {"febrl4": ("febrl4_A.csv", "febrl4_B.csv"), "febrl3": ("febrl3.csv",)}
+FEBRL_TRUE_PAIRS = {"febrl4": 5000, "febrl3": 6538}
+FEBRL_SIZE = {"febrl4": 10_000, "febrl3": 5_000}
+FEBRL_LOAD = """
 import pandas as pd
-DATA = {str(DATA)!r}
-a = pd.read_csv(DATA + "/febrl4_A.csv", dtype=str)
-b = pd.read_csv(DATA + "/febrl4_B.csv", dtype=str)
+DATA = {data!r}
+frames = [pd.read_csv(DATA + "/" + f, dtype=str) for f in {files!r}]
 """
 
-FEBRL_OMNIJOURNEY = (
-    FEBRL_LOAD
-    + SCORES
-    + """
-import sys
-sys.path.insert(0, DATA + "/..")
+FEBRL_OMNIJOURNEY = """
 import omnijourney as oj
-from omnijourney.identity import CustomerRecordTable, NormalizeRules, ResolutionRules, resolve
-from test_identity import FEBRL_BLOCKING, FEBRL_COMPARISONS
-RULES = ResolutionRules(comparisons=FEBRL_COMPARISONS, blocking=FEBRL_BLOCKING, households=False,
-                        link_only=True, conflicting_fields=(),
-                        normalize=NormalizeRules(default_country="AU"))
+from omnijourney.identity import CustomerRecordTable, ResolutionRules, resolve
 """
-)
 FEBRL_OMNIJOURNEY_RUN = """
-a["src"], b["src"] = "A", "B"
-df = pd.concat([a, b], ignore_index=True)
+for name, part in zip("AB", frames):
+    part["src"] = name
+df = pd.concat(frames, ignore_index=True)
 recs = CustomerRecordTable.from_columns(
     df, source="src", record_id="rec_id", first_name="given_name", last_name="surname",
     street_number="street_number", address="address_1", address_2="address_2", city="suburb",
     postcode="postcode", region="state", date_of_birth="date_of_birth")
-res = resolve(recs, RULES)
+res = resolve(recs, ResolutionRules(link_only=len(frames) == 2))
 truth = df["rec_id"].str.extract(r"rec-(\\d+)-")[0].to_numpy()
 """
 FEBRL_OMNIJOURNEY_REPORT = (
     "dict(zip(('precision', 'recall', 'f1'), scores(res.person_id, truth)), records=len(recs))"
 )
 
-FEBRL_SPLINK = (
-    FEBRL_LOAD
-    + SCORES
-    + """
+FEBRL_SPLINK = """
 import logging
 import numpy as np
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 logging.getLogger("splink").setLevel(logging.ERROR)
 """
-)
 FEBRL_SPLINK_RUN = """
-frames = []
-for part in (a, b):
+clean = []
+for part in frames:
     part = part.drop(columns=["soc_sec_id"]).copy()
     for col in part.columns:
         part[col] = part[col].str.strip()
-    frames.append(part)
+    clean.append(part)
 settings = SettingsCreator(
     unique_id_column_name="rec_id",
-    link_type="link_only",
+    link_type="link_only" if len(clean) == 2 else "dedupe_only",
     blocking_rules_to_generate_predictions=[
         block_on("given_name", "surname"),
         "l.given_name = r.surname and l.surname = r.given_name",
@@ -131,7 +124,7 @@ settings = SettingsCreator(
     retain_intermediate_calculation_columns=False,
 )
 db = DuckDBAPI()
-linker = Linker([db.register(frames[0]), db.register(frames[1])], settings)
+linker = Linker([db.register(part) for part in clean], settings)
 linker.training.estimate_probability_two_random_records_match(
     [block_on("given_name", "surname", "date_of_birth")], recall=0.8)
 linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=seed % 1000)
@@ -149,14 +142,14 @@ FEBRL_SPLINK_REPORT = (
 
 # recordlinkage runs in its own interpreter (pandas < 3): it loads the data, says "ready",
 # runs when told and answers with its own time and peak RSS
-RL_CHILD = r"""
+RL_CHILD = (
+    r"""
 import json, sys, time
 import numpy as np
 import pandas as pd
 import recordlinkage as rl
-DATA = sys.argv[1]
-a = pd.read_csv(DATA + "/febrl4_A.csv", dtype=str, index_col="rec_id")
-b = pd.read_csv(DATA + "/febrl4_B.csv", dtype=str, index_col="rec_id")
+DATA, FILES, TRUE_PAIRS = sys.argv[1], sys.argv[2].split(","), int(sys.argv[3])
+frames = [pd.read_csv(DATA + "/" + f, dtype=str, index_col="rec_id") for f in FILES]
 def status(field):
     with open("/proc/self/status") as f:
         for line in f:
@@ -167,10 +160,12 @@ sys.stdin.readline()
 with open("/proc/self/clear_refs", "w") as f:
     f.write("5")
 t0 = time.perf_counter()
+"""
+    + r"""
 indexer = rl.Index()
 for col in ("given_name", "surname", "date_of_birth", "postcode"):
     indexer.block(col)
-pairs = indexer.index(a, b)
+pairs = indexer.index(*frames)
 cmp = rl.Compare()
 cmp.string("given_name", "given_name", method="jarowinkler", threshold=0.85, label="given_name")
 cmp.string("surname", "surname", method="jarowinkler", threshold=0.85, label="surname")
@@ -180,7 +175,7 @@ cmp.exact("state", "state", label="state")
 cmp.string("address_1", "address_1", method="jarowinkler", threshold=0.85, label="address_1")
 cmp.exact("street_number", "street_number", label="street_number")
 cmp.exact("postcode", "postcode", label="postcode")
-features = cmp.compute(pairs, a, b)
+features = cmp.compute(pairs, *frames)
 ecm = rl.ECMClassifier(binarize=0.5)
 links = ecm.fit_predict(features)
 wall = time.perf_counter() - t0
@@ -188,15 +183,18 @@ la = np.array([x.split("-")[1] for x in links.get_level_values(0)])
 lb = np.array([x.split("-")[1] for x in links.get_level_values(1)])
 tp = int((la == lb).sum())
 p = tp / max(len(links), 1)
-r = tp / 5000
+r = tp / TRUE_PAIRS
+"""
+    + r"""
 print(json.dumps({"wall_s": round(wall, 3), "peak_rss_mib": round(status("VmHWM") / 1024, 1),
                   "precision": round(p, 4), "recall": round(r, 4),
                   "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
                   "pairs_scored": len(features)}), flush=True)
 """
-RL_SETUP = f"""
+)
+RL_SETUP = """
 import json, subprocess
-child = subprocess.Popen([{RL_PYTHON!r}, "-c", {RL_CHILD!r}, {str(DATA)!r}],
+child = subprocess.Popen([{python!r}, "-c", {child!r}, {data!r}, {files!r}, {true_pairs!r}],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 assert child.stdout.readline().strip() == "ready"
 """
@@ -211,13 +209,16 @@ RL_REPORT = (
     "'f1': f\"{answer['f1']:.4f}\", 'child_wall_s': f\"{answer['wall_s']:.3f}\", "
     "'child_peak_rss_mib': answer['peak_rss_mib']}"
 )
-RL_INPROCESS = (
-    FEBRL_LOAD
-    + "import recordlinkage as rl\nimport numpy as np\n"
-    + "a = a.set_index('rec_id')\nb = b.set_index('rec_id')\n"
-)
+RL_INPROCESS = """
+import recordlinkage as rl
+import numpy as np
+TRUE_PAIRS = {true_pairs}
+frames = [f.set_index("rec_id") for f in frames]
+"""
 RL_INPROCESS_RUN = RL_CHILD[RL_CHILD.index("indexer = rl.Index()") : RL_CHILD.index("print(json")]
-RL_INPROCESS_REPORT = "{'precision': f'{p:.4f}', 'recall': f'{r:.4f}'}"
+RL_INPROCESS_REPORT = (
+    "{'precision': f'{p:.4f}', 'recall': f'{r:.4f}', 'f1': f'{2 * p * r / (p + r):.4f}'}"
+)
 
 # --------------------------------------------------------------------------- synthetic
 
@@ -359,40 +360,32 @@ for col in ("loyalty_id", "account_id"):
 """
 
 
-def _febrl_cases() -> list[Case]:
+def _febrl_cases(name: str) -> list[Case]:
+    files = FEBRL_FILES[name]
+    load = FEBRL_LOAD.format(data=str(DATA), files=files) + SCORES
     cases = [
-        Case("febrl4", OMNIJOURNEY, FEBRL_SIZE, "records", FEBRL_OMNIJOURNEY,
+        Case(name, OMNIJOURNEY, FEBRL_SIZE[name], "records", load + FEBRL_OMNIJOURNEY,
              FEBRL_OMNIJOURNEY_RUN, FEBRL_OMNIJOURNEY_REPORT, requires=("pandas",), pip="pandas"),
-        Case("febrl4", "splink", FEBRL_SIZE, "records", FEBRL_SPLINK, FEBRL_SPLINK_RUN,
+        Case(name, "splink", FEBRL_SIZE[name], "records", load + FEBRL_SPLINK, FEBRL_SPLINK_RUN,
              FEBRL_SPLINK_REPORT, requires=("splink", "pandas"), pip="splink"),
     ]  # fmt: skip
     if RL_PYTHON and Path(RL_PYTHON).exists():
-        cases.append(
-            Case(
-                "febrl4",
-                "recordlinkage",
-                FEBRL_SIZE,
-                "records",
-                RL_SETUP,
-                RL_RUN,
-                RL_REPORT,
-                repeat=1,
-            )
+        setup = RL_SETUP.format(
+            python=RL_PYTHON,
+            child=RL_CHILD,
+            data=str(DATA),
+            files=",".join(files),
+            true_pairs=str(FEBRL_TRUE_PAIRS[name]),
         )
+        cases.append(Case(name, "recordlinkage", FEBRL_SIZE[name], "records", setup, RL_RUN, RL_REPORT,
+                          repeat=1))  # fmt: skip
     else:
+        setup = load + RL_INPROCESS.format(true_pairs=FEBRL_TRUE_PAIRS[name])
         cases.append(
-            Case(
-                "febrl4",
-                "recordlinkage",
-                FEBRL_SIZE,
-                "records",
-                RL_INPROCESS,
-                RL_INPROCESS_RUN,
-                RL_INPROCESS_REPORT,
-                requires=("recordlinkage",),
-                pip="recordlinkage (needs pandas < 3; or set RECORDLINKAGE_PYTHON)",
-            )
-        )
+            Case(name, "recordlinkage", FEBRL_SIZE[name], "records", setup, RL_INPROCESS_RUN,
+                 RL_INPROCESS_REPORT, requires=("recordlinkage",),
+                 pip="recordlinkage (needs pandas < 3; or set RECORDLINKAGE_PYTHON)")
+        )  # fmt: skip
     return cases
 
 
@@ -415,7 +408,8 @@ def _normalize_cases(n: int) -> list[Case]:
 
 
 CASES = [
-    *_febrl_cases(),
+    *_febrl_cases("febrl4"),
+    *_febrl_cases("febrl3"),
     *(case for n in SYNTHETIC_SIZES for case in _synthetic_cases(n)),
     *(case for n in NORMALIZE_SIZES for case in _normalize_cases(n)),
 ]

@@ -85,7 +85,10 @@ def test_a_blocking_rule_on_a_field_the_records_lack_is_a_config_error():
 
 def test_a_comparison_on_a_field_the_records_lack_is_left_out_with_a_warning():
     recs = CustomerRecordTable.from_columns({"email": ["a@x.fr", "A@x.fr"]})
-    comps = [Comparison(name="email", field="email", kind="key"), Comparison(name="c", field="city")]
+    comps = [
+        Comparison(name="email", field="email", kind="key"),
+        Comparison(name="c", field="city"),
+    ]
     with pytest.warns(oj.OmnijourneyWarning, match=r"c \(field 'city'\)"):
         res = resolve(recs, ResolutionRules(comparisons=comps))
     assert res.person_id.tolist() == [1, 1]
@@ -426,3 +429,14 @@ def test_adding_a_field_without_a_usable_value_changes_nothing(cols, field):
     assert np.array_equal(res.person_id, again.person_id)
     assert np.array_equal(res.household_id, again.household_id)
     assert again.rules.blocking == res.rules.blocking
+
+
+def test_year_month_day_by_integer_arithmetic_agree_with_numpy_dates():
+    from omnijourney.identity._compare import _ymd
+
+    days = np.arange(-800_000, 800_000, 7)
+    dates = days.astype("datetime64[D]")
+    year, month, day = _ymd(days)
+    assert np.array_equal(year, dates.astype("datetime64[Y]").astype(np.int64) + 1970)
+    assert np.array_equal(month, dates.astype("datetime64[M]").astype(np.int64) % 12 + 1)
+    assert np.array_equal(day, (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1)

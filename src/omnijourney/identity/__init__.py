@@ -15,6 +15,12 @@ from omnijourney.identity._blocking import (
 )
 from omnijourney.identity._cluster import cluster_links, components
 from omnijourney.identity._compare import Comparison, compare_pairs, jaro_winkler
+from omnijourney.identity._defaults import (
+    count_pairs,
+    default_blocking,
+    default_comparisons,
+    shows_households,
+)
 from omnijourney.identity._explain import Explanation, explain_pair, explain_person
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
@@ -34,12 +40,6 @@ from omnijourney.identity._quality import (
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
-from omnijourney.identity._defaults import (
-    count_pairs,
-    default_blocking,
-    default_comparisons,
-    shows_households,
-)
 from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [

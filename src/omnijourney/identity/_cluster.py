@@ -248,7 +248,9 @@ def cluster_links(
         ok = ok and not (weak[e] and size[ra] > 1 and size[rb] > 1)
         ok = ok and not (forbid[ra] & members[rb])
         if ok:
-            ends = [_ends(conflict_codes[k], int(left[e]), int(right[e])) for k in range(len(linked))]
+            ends = [
+                _ends(conflict_codes[k], int(left[e]), int(right[e])) for k in range(len(linked))
+            ]
             ok = all(
                 _may_join(values[ra][k], values[rb][k], tolerant[k], linked[k] | ends[k])
                 for k in range(len(conflict_codes))

@@ -64,6 +64,10 @@ def _thresholds(value: Iterable[float]) -> tuple[float, ...]:
     return tuple(value)
 
 
+def _field_names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class Comparison:
     """How one field of two records is compared, as ordered levels.
@@ -125,7 +129,7 @@ class Comparison:
     secondary: str | None = None
     tf_adjust: bool = False
     disagreement: bool = True
-    within: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    within: tuple[str, ...] = attrs.field(default=(), converter=_field_names)
     role: str = attrs.field(default="both", validator=attrs.validators.in_(ROLES))
 
     def __attrs_post_init__(self) -> None:
@@ -185,11 +189,18 @@ def _pair_similarity(labels: np.ndarray, codes_l: np.ndarray, codes_r: np.ndarra
 
 
 def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    d = days.astype("datetime64[D]")
-    y = d.astype("datetime64[Y]").astype(np.int64) + 1970
-    m = d.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    dd = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
-    return y, m, dd
+    """Year, month and day of days since 1970-01-01, in integer arithmetic (the proleptic
+    Gregorian calendar, H. Hinnant's ``civil_from_days``)."""
+    z = days.astype(np.int64) + 719_468
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
 
 
 def date_close(days_l: np.ndarray, days_r: np.ndarray) -> np.ndarray:

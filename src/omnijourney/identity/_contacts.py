@@ -6,6 +6,7 @@ field type); each function takes the distinct raw values and returns their keys 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -62,10 +63,8 @@ def _unicode_domain(domain: str) -> str:
     labels = []
     for label in domain.split("."):
         if label.startswith("xn--"):
-            try:
+            with contextlib.suppress(UnicodeError):
                 label = unicodedata.normalize("NFC", label.encode("ascii").decode("idna").lower())
-            except UnicodeError:
-                pass
         labels.append(label)
     return ".".join(labels)
 
@@ -135,8 +134,8 @@ def normalize_emails(
 
 # calling code -> the country whose rules read national numbers (US and Canada share +1)
 _CALLING: dict[int, str] = {}
-for _country, (_cc, _, _) in COUNTRY_PHONE_CODES.items():
-    _CALLING.setdefault(_cc, _country)
+for _country, _codes in COUNTRY_PHONE_CODES.items():
+    _CALLING.setdefault(_codes[0], _country)
 
 _COUNTRY_NAMES = {
     "FRANCE": "FR", "BELGIQUE": "BE", "BELGIUM": "BE", "BELGIE": "BE", "SUISSE": "CH",
@@ -167,9 +166,11 @@ def country_code(text: str | None) -> str | None:
     if text is None:
         return None
     folded = " ".join(
-        "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        ).upper().replace("-", " ").replace(".", " ").split()
+        "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+        .upper()
+        .replace("-", " ")
+        .replace(".", " ")
+        .split()
     )
     if folded in COUNTRY_PHONE_CODES:
         return folded

@@ -52,7 +52,7 @@ MAX_FIELDS = 3
 # its block is skipped, and the block sizes reported
 MAX_BLOCK_SIZE = 50
 # above this many records, pairs are counted on a seeded sample and scaled up
-SAMPLE_SIZE = 50_000
+SAMPLE_SIZE = 200_000
 
 
 def count_pairs(
@@ -87,31 +87,30 @@ def count_pairs(
     >>> count_pairs(norm, ["last_name"]), count_pairs(norm, ["last_name", "postcode"])
     (4, 2)
     """
-    return _pairs_and_largest(norm, fields, link_groups, rows)[0]
+    return round(float(_block_pairs(norm, fields, link_groups, rows)[1].sum()))
 
 
-def _pairs_and_largest(
+def _block_pairs(
     norm: NormalizedRecords,
     fields: Sequence[str],
     link_groups: np.ndarray | None,
     rows: np.ndarray | None,
-) -> tuple[int, int]:
-    """Pairs a rule makes (see :func:`count_pairs`) and the records of its largest block."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Records and pairs (across groups when linking) of each block of a rule."""
     sub = norm if rows is None else norm.take(rows)
     valid, key = block_keys(sub, fields)
     if key.size < 2:
-        return 0, int(key.size)
+        return np.zeros(0, np.int64), np.zeros(0)
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     c = counts.astype(np.float64)
-    within = float((c * (c - 1)).sum()) / 2
-    largest = int(counts.max())
-    if link_groups is None:
-        return int(within), largest
-    groups = (link_groups if rows is None else link_groups[rows])[valid].astype(np.int64)
-    span = int(groups.max()) + 1
-    _, per_group = np.unique(inverse.reshape(-1) * span + groups, return_counts=True)
-    g = per_group.astype(np.float64)
-    return int(within - float((g * (g - 1)).sum()) / 2), largest
+    pairs = c * (c - 1) / 2
+    if link_groups is not None:
+        groups = (link_groups if rows is None else link_groups[rows])[valid].astype(np.int64)
+        span = int(groups.max()) + 1
+        cell, per_group = np.unique(inverse.reshape(-1) * span + groups, return_counts=True)
+        g = per_group.astype(np.float64)
+        pairs = pairs - np.bincount(cell // span, weights=g * (g - 1) / 2, minlength=c.size)
+    return counts, pairs
 
 
 def _candidate_fields(norm: NormalizedRecords) -> list[str]:
@@ -145,7 +144,7 @@ def default_blocking(
         Pairs a rule may make (default: two per record, at least 10,000, so that small tables
         are compared nearly exhaustively).
     seed : int
-        Seed of the sample pairs are counted on when there are more than 50,000 records.
+        Seed of the sample pairs are counted on when there are more than 200,000 records.
 
     Returns
     -------
@@ -180,18 +179,21 @@ def default_blocking(
     fields = _candidate_fields(norm)
     chosen: list[tuple[str, ...]] = [(f,) for f in fields if f in IDENTIFIER_KEYS]
     tried: dict[tuple[str, ...], int] = {}
-    frontier = [(f,) for f in fields if f not in IDENTIFIER_KEYS]
+    frontier: list[tuple[str, ...]] = [(f,) for f in fields if f not in IDENTIFIER_KEYS]
     order = {f: i for i, f in enumerate(fields)}
     for size in range(1, MAX_FIELDS + 1):
         over: list[tuple[str, ...]] = []
         for combo in sorted(set(frontier), key=lambda c: [order[f] for f in c]):
             if any(set(c) <= set(combo) for c in chosen):
                 continue
-            pairs, largest = _pairs_and_largest(norm, combo, link_groups, rows)
-            pairs = int(pairs * scale)
+            counts, per_block = _block_pairs(norm, combo, link_groups, rows)
+            # a block over the cap would be skipped (a common name in a town, a building);
+            # on a sample, a block seen with few records says little about its size
+            big = (counts * block_scale > MAX_BLOCK_SIZE) & ((rows is None) | (counts >= 5))
+            pairs = int(float(per_block.sum()) * scale)
             tried[combo] = pairs
-            # a rule with a block over the cap would skip that block: refine it instead
-            if pairs <= budget and largest * block_scale <= MAX_BLOCK_SIZE:
+            # a rule with big blocks is refined rather than run with them skipped
+            if pairs <= budget and not big.any():
                 chosen.append(combo)
             else:
                 over.append(combo)
@@ -233,7 +235,6 @@ def _as_rule(combo: tuple[str, ...], norm: NormalizedRecords) -> tuple[str, ...]
 
 _NAME_THRESHOLDS = (0.92, 0.8)
 _PLACE_THRESHOLDS = (0.9, 0.7)
-
 
 
 def default_comparisons(norm: NormalizedRecords) -> tuple[Comparison, ...]:
@@ -279,7 +280,7 @@ def default_comparisons(norm: NormalizedRecords) -> tuple[Comparison, ...]:
 def _place(has: set[str]) -> Comparison | None:
     """Where a record lives, from its finest field (address, else postcode, else city) within
     the coarser ones."""
-    area = [f for f in ("postcode", "city") if f in has]
+    area: list[str] = [f for f in ("postcode", "city") if f in has]
     if "address" in has:
         field = "location" if "location" in has else "address"
         return Comparison(name="address", field=field, kind="place", thresholds=(0.9,),

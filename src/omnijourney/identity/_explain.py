@@ -56,7 +56,8 @@ def _pair_index(res: Resolution, a: int, b: int) -> int:
 
 
 def _rule_name(res: Resolution, rule: int) -> str:
-    return res.rules.blocking[rule].name if rule < len(res.rules.blocking) else "must-link"
+    blocking = res.rules.blocking or ()
+    return blocking[rule].name if rule < len(blocking) else "must-link"
 
 
 def _evidence(res: Resolution, k: int) -> str:
@@ -73,7 +74,7 @@ def _comparisons(res: Resolution) -> list[Any]:
     names = {c.name for c in res.model.comparisons}
     if res.person_model is not None:
         names |= {c.name for c in res.person_model.comparisons}
-    return [c for c in res.rules.comparisons if c.name in names]
+    return [c for c in res.rules.comparisons or () if c.name in names]
 
 
 def explain_pair(res: Resolution, a: int, b: int) -> Explanation:

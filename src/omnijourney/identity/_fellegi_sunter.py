@@ -511,8 +511,16 @@ def _em(
             u_sums = np.add.reduceat(uu_all, starts)
             for j, c in enumerate(cols):
                 seg = slice(starts[j], starts[j] + sizes[j])
-                mm = np.maximum(mm_all[seg] / m_sums[j], _FLOOR) if m_sums[j] > 0 and not fix_m else m[c]
-                uu = np.maximum(uu_all[seg] / u_sums[j], _FLOOR) if u_sums[j] > 0 and not fix_u else u[c]
+                mm = (
+                    np.maximum(mm_all[seg] / m_sums[j], _FLOOR)
+                    if m_sums[j] > 0 and not fix_m
+                    else m[c]
+                )
+                uu = (
+                    np.maximum(uu_all[seg] / u_sums[j], _FLOOR)
+                    if u_sums[j] > 0 and not fix_u
+                    else u[c]
+                )
                 delta = max(delta, float(np.abs(mm - m[c]).max()), float(np.abs(uu - u[c]).max()))
                 m[c], u[c] = mm, uu
         new_lam = float(np.clip((w * p).sum() / w.sum(), 1e-9, 1 - 1e-9))

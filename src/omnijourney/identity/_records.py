@@ -484,12 +484,19 @@ _BY_COUNTRY: dict[str, _CountryNormalizer] = {
 }
 
 
-def _record_countries(records: CustomerRecordTable) -> tuple[np.ndarray, list[str]] | None:
-    """Index of each record's country in a list of ISO codes (-1: none or unknown), or None
-    when no record has a known country."""
+# distinct phone numbers the country is inferred from
+_INFER_SAMPLE = 20_000
+
+
+def _record_countries(
+    records: CustomerRecordTable, default: str | None
+) -> tuple[np.ndarray, list[str]] | None:
+    """Index of each record's country in a list of ISO codes (-1: none, unknown or the default
+    country), or None when no record has a known country other than the default."""
     if "country" not in records.columns:
         return None
     iso = [country_code(t) for t in N.as_text(records.labels("country"))]
+    iso = [None if c == default else c for c in iso]
     known = sorted({c for c in iso if c is not None})
     if not known:
         return None
@@ -515,16 +522,15 @@ def _map_by_country(
     key = raw[ok] * k + country_of[ok] + 1
     uniq, inverse = np.unique(key, return_inverse=True)
     label, slot = uniq // k, uniq % k
-    values: list[str] = [""] * uniq.size
+    values = np.empty(uniq.size, dtype=object)
     status = np.zeros(uniq.size, dtype=np.int8)
     for s in np.unique(slot).tolist():
         at = np.flatnonzero(slot == s)
         country = countries[s - 1] if s else None
         got, st = fn([texts[i] for i in label[at].tolist()], rules, country)
-        for i, v in zip(at.tolist(), got):
-            values[i] = v
+        values[at] = got
         status[at] = st
-    labels, to_norm = N.number_values(values, status == N.VALID)
+    labels, to_norm = N.number_values(values.tolist(), status == N.VALID)
     codes = np.full(raw.size, -1, dtype=np.int64)
     codes[ok] = to_norm[inverse.reshape(-1)]
     record_status = np.full(raw.size, N.MISSING, dtype=np.int8)
@@ -571,10 +577,12 @@ def normalize_records(
     fields: dict[str, N.NormalizedField] = {}
     cols = set(records.columns)
     if rules.default_country is None and "phone" in cols:
-        inferred = infer_phone_country(N.as_text(records.labels("phone")))
+        texts = N.as_text(records.labels("phone"))
+        # a majority is read as well on a spread sample of the distinct numbers
+        inferred = infer_phone_country(texts[:: max(1, len(texts) // _INFER_SAMPLE)])
         if inferred is not None:
             rules = attrs.evolve(rules, default_country=inferred)
-    countries = _record_countries(records)
+    countries = _record_countries(records, rules.default_country)
     for name in cols & set(_NORMALIZERS):
         fn = _NORMALIZERS[name]
         if name in _BY_COUNTRY and countries is not None:

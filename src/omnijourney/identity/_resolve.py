@@ -8,12 +8,11 @@ A resolution can take a new batch of records (:meth:`Resolution.update`) or over
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import attrs
 import numpy as np
-
-import warnings
 
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.identity._blocking import block_pairs

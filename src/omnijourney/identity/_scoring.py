@@ -134,7 +134,7 @@ class Links:
     household: np.ndarray
 
 
-def link_columns(comps: list[Comparison], households: bool) -> list[int]:
+def link_columns(comps: list[Comparison], households: bool | None) -> list[int]:
     """The comparisons the link model reads: all of them for one level; at the household
     level, all but the person fields other than dates of birth (two unrelated people often
     share a first name, and with the surname a namesake would make a household; a full date
@@ -146,7 +146,7 @@ def link_columns(comps: list[Comparison], households: bool) -> list[int]:
     ]
 
 
-def _view(comps: list[Comparison], households: bool) -> list[Comparison]:
+def _view(comps: list[Comparison], households: bool | None) -> list[Comparison]:
     """The comparisons of the link model. At the household level, identifiers and dates of
     birth count by their agreement only: household members each have their own email, mobile,
     accounts and date of birth, but two records of one person (who is in one household)
@@ -197,7 +197,7 @@ class Stage:
         """EM training sessions: per blocking rule, its pairs and the comparisons it leaves
         unbiased (see :func:`~omnijourney.identity.fit_fellegi_sunter`)."""
         out = []
-        for rule in self.rules.blocking:
+        for rule in self.rules.blocking or ():
             if not all(f in self.norm for f in rule.fields):
                 continue
             agree = np.ones(self.left.size, dtype=bool)
