@@ -137,14 +137,18 @@ class Resolution:
         return self._normalized
 
     def summary(self) -> str:
-        """A few lines: records, persons, households, pairs scored and linked."""
+        """A few lines: records, persons, households, pairs scored and linked, the fields
+        compared and the blocking rules."""
         links = np.bincount(self.link.astype(np.int64), minlength=3)
         text = (
             f"Resolution: {self.n_records:,} records -> {self.n_persons:,} persons -> "
             f"{self.n_households:,} households\n"
             f"  pairs scored: {self.pair_left.size:,}; linked as person: {links[2]:,}, "
             f"as household only: {links[1]:,}\n"
-            f"  records without identifier: {int(self.no_identifier.sum()):,}"
+            f"  records without identifier: {int(self.no_identifier.sum()):,}\n"
+            f"  compared on: {', '.join(c.name for c in self.rules.comparisons or ())}; "
+            f"{'persons inside households' if self.rules.households else 'one level'}\n"
+            f"  blocked on: {', '.join(r.name for r in self.rules.blocking or ())}"
         )
         if self.changes != ResolutionChanges():
             text += f"\n  changes: {self.changes.summary()}"

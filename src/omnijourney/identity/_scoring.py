@@ -134,6 +134,11 @@ class Links:
     household: np.ndarray
 
 
+#: EM training sessions at most (the blocking rules with the most candidate pairs): splink
+#: trains on a few rules; each session is an EM run over its pairs.
+MAX_SESSIONS = 8
+
+
 def link_columns(comps: list[Comparison], households: bool | None) -> list[int]:
     """The comparisons the link model reads: all of them for one level; at the household
     level, all but the person fields other than dates of birth (two unrelated people often
@@ -182,6 +187,9 @@ class Stage:
     _patterns: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = attrs.field(
         factory=dict, init=False
     )
+    _sessions: dict[tuple, list[tuple[np.ndarray, np.ndarray]]] = attrs.field(
+        factory=dict, init=False
+    )
 
     def patterns(self, cols: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Distinct rows of the levels of ``cols`` and the pattern of each pair (computed
@@ -195,7 +203,17 @@ class Stage:
 
     def sessions(self, comps: list[Comparison]) -> list[tuple[np.ndarray, np.ndarray]]:
         """EM training sessions: per blocking rule, its pairs and the comparisons it leaves
-        unbiased (see :func:`~omnijourney.identity.fit_fellegi_sunter`)."""
+        unbiased (see :func:`~omnijourney.identity.fit_fellegi_sunter`); the
+        :data:`MAX_SESSIONS` rules with the most pairs (computed once per set of
+        comparisons)."""
+        key = tuple((c.name, c.disagreement) for c in comps)
+        if key not in self._sessions:
+            found = self._all_sessions(comps)
+            order = sorted(range(len(found)), key=lambda i: -found[i][0].size)
+            self._sessions[key] = [found[i] for i in sorted(order[:MAX_SESSIONS])]
+        return self._sessions[key]
+
+    def _all_sessions(self, comps: list[Comparison]) -> list[tuple[np.ndarray, np.ndarray]]:
         out = []
         for rule in self.rules.blocking or ():
             if not all(f in self.norm for f in rule.fields):
