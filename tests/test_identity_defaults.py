@@ -451,3 +451,19 @@ def test_year_month_day_by_integer_arithmetic_agree_with_numpy_dates():
     assert np.array_equal(year, dates.astype("datetime64[Y]").astype(np.int64) + 1970)
     assert np.array_equal(month, dates.astype("datetime64[M]").astype(np.int64) % 12 + 1)
     assert np.array_equal(day, (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1)
+
+
+def test_the_full_address_is_a_blocking_key_whatever_its_pairs():
+    recs = CustomerRecordTable.from_columns(
+        {
+            "last_name": ["Roy", "Petit", "Roy"],
+            "address": ["3 rue Vauban", "3 rue Vauban", "8 rue Vauban"],
+            "postcode": ["21000"] * 3,
+        }
+    )
+    rules, _ = default_blocking(normalize_records(recs), max_pairs=0)
+    # first the address; then only a rule that makes no pair fits a budget of none
+    assert [r.name for r in rules] == [
+        "house_number & street & postcode",
+        "last_name & house_number",
+    ]

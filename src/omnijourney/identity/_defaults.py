@@ -128,7 +128,9 @@ def default_blocking(
 ) -> tuple[tuple[BlockingRule, ...], Table]:
     """Blocking rules for the fields ``norm`` has, each making at most ``max_pairs`` pairs.
 
-    Each identifier (email, phone, account, loyalty and card ids) is a rule of its own. The
+    Each identifier (email, phone, account, loyalty and card ids) is a rule of its own, and so
+    is the full address (house number, street and postcode or city: where a household lives,
+    whoever's name is on the record). The
     other fields are searched by size: a field (then a combination) whose pairs fit the budget
     and that leaves at most 1% of its records in blocks of more than 50 records (such blocks
     are skipped) becomes a rule; one that makes too many pairs, or leaves more records in big
@@ -181,6 +183,10 @@ def default_blocking(
     block_scale = np.sqrt(scale)
     fields = _candidate_fields(norm)
     chosen: list[tuple[str, ...]] = [(f,) for f in fields if f in IDENTIFIER_KEYS]
+    # the full address is where a household lives: a key of its own, like an identifier
+    home = _home_key(norm)
+    if home:
+        chosen.append(home)
     tried: dict[tuple[str, ...], int] = {}
     frontier: list[tuple[str, ...]] = [(f,) for f in fields if f not in IDENTIFIER_KEYS]
     order = {f: i for i, f in enumerate(fields)}
@@ -211,9 +217,8 @@ def default_blocking(
             if f not in combo and f not in IDENTIFIER_KEYS
         ]
     rank = {c: (len(c), tried.get(c, 0)) for c in chosen}
-    ordered = [c for c in chosen if c[0] in IDENTIFIER_KEYS] + sorted(
-        (c for c in chosen if c[0] not in IDENTIFIER_KEYS), key=rank.__getitem__
-    )
+    keys = [c for c in chosen if c[0] in IDENTIFIER_KEYS or c == home]
+    ordered = keys + sorted((c for c in chosen if c not in keys), key=rank.__getitem__)
     rules = tuple(BlockingRule(_as_rule(c, norm), max_block_size=MAX_BLOCK_SIZE) for c in ordered)
     names = list(tried)
     analysis = Table.from_columns(
@@ -226,6 +231,14 @@ def default_blocking(
         kinds={"rule": "category"},
     )
     return rules, analysis
+
+
+def _home_key(norm: NormalizedRecords) -> tuple[str, ...]:
+    """House number, street and postcode (else city), when the records have them."""
+    area = next((f for f in ("postcode", "city") if f in norm), None)
+    if area is None or "street" not in norm or "house_number" not in norm:
+        return ()
+    return ("house_number", "street", area)
 
 
 def _as_rule(combo: tuple[str, ...], norm: NormalizedRecords) -> tuple[str, ...]:
