@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import omnijourney as oj
-from omnijourney.synth._prices import RULES, make_prices
+from omnijourney.synth.prices import RULES, make_prices
 
 START = np.datetime64("2024-01-01T00:00:00", "us")
 PROMO_RULES = {

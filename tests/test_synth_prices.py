@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from omnijourney import ConfigError
-from omnijourney.synth._prices import (
+from omnijourney.synth.prices import (
     PRICE_CHANNELS,
     RULES,
     SAME_PRICE_GROUP,

@@ -1,7 +1,7 @@
 """Synthetic touchpoints linked to the price world: skus, locations, prices, quantities, values.
 
 Prices are checked against a plain lookup in the price intervals, written from the documented
-conventions of ``omnijourney.synth._products``; the exposure truth against
+conventions of ``omnijourney.synth.prices._products``; the exposure truth against
 ``oj.pricing.exposure`` in tests/test_pricing_exposure.py.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import omnijourney as oj
-from omnijourney.synth._prices import RULES
+from omnijourney.synth.prices import RULES
 
 PRODUCT_COLUMNS = ("sku", "location", "price", "quantity")
 

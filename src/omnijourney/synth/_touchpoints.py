@@ -11,7 +11,6 @@ import numpy as np
 from omnijourney._columns import code_dtype
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
-from omnijourney.synth._products import Episodes
 from omnijourney.tables import Table, TouchpointTable
 
 _US = 1_000_000
@@ -37,6 +36,26 @@ _REF_COLUMN = {
 
 
 @attrs.frozen
+class Episodes:
+    """The episode structure of generated touchpoint rows.
+
+    Attributes
+    ----------
+    row : ndarray of int
+        Episode of each touchpoint row.
+    template : ndarray of int
+        Template of each episode.
+    basket, quote : ndarray of float
+        Basket and quote amount of each episode (EUR).
+    """
+
+    row: np.ndarray
+    template: np.ndarray
+    basket: np.ndarray
+    quote: np.ndarray
+
+
+@attrs.frozen
 class TouchpointTruth:
     """What really happened, aligned with the generated touchpoint rows.
 
@@ -59,7 +78,7 @@ class TouchpointTruth:
     exposures : Table or None
         With prices: one row per (touchpoint, injected price inconsistency) where a
         touchpoint of the inconsistency's sku happened on its channel and location during
-        its interval (see :mod:`omnijourney.synth._products`).
+        its interval (see :mod:`omnijourney.synth.prices._products`).
     price_mismatches : Table or None
         With prices: one row per purchase paid at another price than the one seen on
         another channel in the 7 days before, with its ``cause``.

@@ -179,7 +179,7 @@ def generate(
     n_stores = store_count(int(n_customers))
     price_world = base = None
     if prices:
-        from omnijourney.synth._prices import price_world as make_price_world
+        from omnijourney.synth.prices import price_world as make_price_world
 
         skus = n_skus if n_skus is not None else int(np.clip(n_customers // 20, 50, 2_000))
         price_world, base = make_price_world(
@@ -204,7 +204,7 @@ def generate(
         joined=pop.customer_since,
     )
     if price_world is not None and base is not None:
-        from omnijourney.synth._products import attach_products
+        from omnijourney.synth.prices._products import attach_products
 
         touchpoints, truth = attach_products(
             touchpoints, truth, episodes, price_world, base, product_rng

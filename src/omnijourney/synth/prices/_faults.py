@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 
 if TYPE_CHECKING:
-    from omnijourney.synth._price_base import _Base
+    from omnijourney.synth.prices._base import _Base
 
 __all__ = ["DAY", "HOUR", "NAT", "SECOND", "Faults", "NewPromo", "Truth", "inject_faults"]
 

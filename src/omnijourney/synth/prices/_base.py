@@ -1,6 +1,6 @@
 """The synthetic price world's constants, result type and clean baseline container.
 
-The rules and conventions are those of :mod:`omnijourney.synth._prices`.
+The rules and conventions are those of :mod:`omnijourney.synth.prices`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney.synth._price_faults import DAY, NAT
+from omnijourney.synth.prices._faults import DAY, NAT
 from omnijourney.tables import Table
 
 PRICE_CHANNELS = ("web", "app", "store", "call_centre", "marketplace")

@@ -46,14 +46,14 @@ import numpy as np
 
 from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
-from omnijourney.synth._price_base import _CHANNEL_LABELS, RULES, PriceWorld, _Base
+from omnijourney.synth.prices._base import _CHANNEL_LABELS, RULES, PriceWorld, _Base
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import TIME_DTYPE
 
 if TYPE_CHECKING:
-    from omnijourney.synth._touchpoints import TouchpointTruth
+    from omnijourney.synth._touchpoints import Episodes, TouchpointTruth
 
-__all__ = ["EXPOSURE_RULES", "MISMATCH_WINDOW", "Episodes", "attach_products"]
+__all__ = ["EXPOSURE_RULES", "MISMATCH_WINDOW", "attach_products"]
 
 _SECOND = 1_000_000
 _DAY = 86_400 * _SECOND
@@ -71,26 +71,6 @@ _PAID_EVENTS = ("order", "purchase")
 _PRICE_CHANNELS = _CHANNEL_LABELS  # the price world's channel codes
 _MAX_QUANTITY = 99
 _INJECTED_PER_FAULT = 2
-
-
-@attrs.frozen
-class Episodes:
-    """The episode structure of generated touchpoint rows.
-
-    Attributes
-    ----------
-    row : ndarray of int
-        Episode of each touchpoint row.
-    template : ndarray of int
-        Template of each episode.
-    basket, quote : ndarray of float
-        Basket and quote amount of each episode (EUR).
-    """
-
-    row: np.ndarray
-    template: np.ndarray
-    basket: np.ndarray
-    quote: np.ndarray
 
 
 def _template_flags(kind: str) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Assembling the synthetic price world: final price intervals, promotions and the tables.
 
-Part of :mod:`omnijourney.synth._prices`, whose docstring states the rules.
+Part of :mod:`omnijourney.synth.prices`, whose docstring states the rules.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import attrs
 import numpy as np
 
 from omnijourney._columns import ColumnSpec, code_dtype
-from omnijourney.synth._price_base import (
+from omnijourney.synth._templates import store_labels
+from omnijourney.synth.prices._base import (
     _CATEGORIES,
     _CHANNEL_LABELS,
     _MECHANICS,
@@ -19,8 +20,7 @@ from omnijourney.synth._price_base import (
     _labels,
     _loyalty_price,
 )
-from omnijourney.synth._price_faults import DAY, NAT, SECOND, Faults
-from omnijourney.synth._templates import store_labels
+from omnijourney.synth.prices._faults import DAY, NAT, SECOND, Faults
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE
 
