@@ -5,15 +5,20 @@ is known: who is the same person, which touchpoints form a journey, where journe
 channels, which follow-ups were missed, which prices broke which rule.
 """
 
+from omnijourney.synth._noise import DIFFICULTIES, Noise
 from omnijourney.synth._templates import CHANNEL_ROLES, CHANNELS, CONVERSION_EVENTS, SEGMENTS
-from omnijourney.synth._touchpoints import TouchpointTruth, make_touchpoints
+from omnijourney.synth._touchpoints import make_touchpoints
+from omnijourney.synth._truth import ROLES, TouchpointTruth
 from omnijourney.synth._world import World, generate
 
 __all__ = [
     "CHANNELS",
     "CHANNEL_ROLES",
     "CONVERSION_EVENTS",
+    "DIFFICULTIES",
+    "ROLES",
     "SEGMENTS",
+    "Noise",
     "TouchpointTruth",
     "World",
     "generate",

@@ -2,9 +2,15 @@
 
 An *episode* is what one customer does towards one goal: an optional opener (a campaign click),
 some browsing, then the fixed steps of a template (click & collect, a quote signed in store...).
-Episodes of a customer are at least 15 days apart and no gap inside an episode exceeds 6 days,
-so sessionizing with any journey timeout between 6 and 15 days recovers them; a conversion ends
-a journey, so the steps after it (a pickup, a survey) open the next journey.
+The goal is reached at a conversion: the steps after it (a pickup) are after-sales, the start of
+the next journey.
+
+How long people pause between two steps depends on what they are doing (the step's *pause
+kind*: a click within a visit, a return visit, a decision taking days...). With bounded pauses
+(the ``"clean"`` world) each kind is drawn log-uniformly between the bounds of :data:`GAPS` and
+a customer's goals are more than :data:`GOALS_APART_US` apart; with continuous pauses each kind
+is log-normal (:data:`PAUSES`), goals arrive at random times at least :data:`MIN_GOAL_GAP_US`
+apart, may overlap, and research may precede a store purchase by weeks (:data:`RESEARCH_WEEKS`).
 """
 
 from __future__ import annotations
@@ -53,11 +59,36 @@ GAPS: dict[str, tuple[float, float]] = {
     "next_visit": (3600, 3 * 86_400),
     "late_day": (30 * 3600, 72 * 3600),  # later than 24 h
     "late_2d": (54 * 3600, 5 * 86_400),  # later than 2 days
+    "weeks": (21 * 86_400, 42 * 86_400),  # research online, buy in store weeks later
 }
 GAP_KINDS = tuple(GAPS)
 GAP = {name: i for i, name in enumerate(GAP_KINDS)}
-#: Smallest gap between two episodes of a customer (longer than any journey timeout <= 15 d).
-EPISODE_GAP_US = (15 * 86_400 + 1) * 1_000_000
+#: With bounded pauses, the smallest time between two goals of a customer (15 days).
+GOALS_APART_US = (15 * 86_400 + 1) * 1_000_000
+#: With continuous pauses, the smallest time between two successive goals that do not overlap.
+MIN_GOAL_GAP_US = 86_400 * 1_000_000
+#: Continuous pauses: (median seconds, sigma of the log) of the log-normal of each pause kind.
+#: A click follows the previous one within about a minute and a half, yet one in a hundred
+#: comes after a tab left open for half an hour or more; a customer back "later" usually
+#: returns within hours, sometimes within minutes, sometimes weeks later; a call after a
+#: failed payment comes within the hour for most, the next days for a few.
+PAUSES: dict[str, tuple[float, float]] = {
+    "same": (30, 0.9),
+    "visit": (100, 1.3),
+    "short": (1_200, 2.0),
+    "handoff": (2 * 3600, 1.2),
+    "hours": (3 * 3600, 1.0),
+    "pickup": (26 * 3600, 0.9),
+    "days": (2.5 * 86_400, 0.9),
+    "next_visit": (5 * 3600, 1.6),
+    "late_day": (36 * 3600, 0.3),
+    "late_2d": (3 * 86_400, 0.3),
+    "weeks": (29 * 86_400, 0.22),
+}
+#: Research online, buy in store weeks later: the pause kind of such purchases.
+RESEARCH_WEEKS = "weeks"
+#: Pause kinds that keep the customer in the same visit (a sitting, a call, a walk in store).
+IN_VISIT_PAUSES = ("same", "visit")
 
 REFS = ("cart", "order", "quote", "reservation")
 
@@ -259,12 +290,20 @@ TEMPLATES: tuple[Template, ...] = (
 TEMPLATE_NAMES = tuple(t.name for t in TEMPLATES)
 TPL = {name: i for i, name in enumerate(TEMPLATE_NAMES)}
 
-#: Follow-up rules: the template step that answers the trigger (the step before it), the
-#: deadline, and the gap kind of a late answer.
+#: Follow-ups the brand promises: the template step that answers the trigger (the step
+#: before it) within the promised time (the brand's service level, stated in its story: a
+#: welcome message within two days of a signup, an answer within a day of a complaint).
 FOLLOWUPS = {"welcome_after_signup": "2D", "answer_to_complaint": "24h"}
+FOLLOWUP_PROMISE_US = {
+    "welcome_after_signup": 2 * 86_400 * 10**6,
+    "answer_to_complaint": 86_400 * 10**6,
+}
 FOLLOWUP_LATE_GAP = {"welcome_after_signup": "late_2d", "answer_to_complaint": "late_day"}
-#: Probabilities that a follow-up is on time, late, or missing.
+#: Probabilities that a follow-up is on time, late, or missing (bounded pauses; with
+#: continuous pauses the answer comes after a log-normal delay, :data:`ANSWER_DELAY`, or not).
 FOLLOWUP_STATUS = (0.82, 0.08, 0.10)
+#: Continuous pauses: (median seconds, sigma) of the time to answer each follow-up.
+ANSWER_DELAY = {"welcome_after_signup": (8 * 3600, 1.5), "answer_to_complaint": (8 * 3600, 1.0)}
 
 # Template mix per segment (rows: SEGMENTS); unspecified templates get 0.
 _MIX = {

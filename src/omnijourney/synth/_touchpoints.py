@@ -11,11 +11,18 @@ import numpy as np
 from omnijourney._columns import code_dtype
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.synth._noise import Noise
+from omnijourney.synth._truth import (
+    Episodes,
+    Story,
+    TouchpointTruth,
+    in_canonical_order,
+    story_truth,
+)
+from omnijourney.tables import TouchpointTable
 
 _US = 1_000_000
 _DAY_US = 86_400 * _US
-_VISIT_TIMEOUT_US = 30 * 60 * _US
 _SOURCES = ("ads", "contact_centre", "crm", "ecommerce", "till")
 _SOURCE_OF_CHANNEL = {
     "app": "ecommerce", "web": "ecommerce", "store": "till", "call_centre": "contact_centre",
@@ -33,66 +40,6 @@ _REF_COLUMN = {
     "quote": "quote_id",
     "reservation": "reservation_id",
 }
-
-
-@attrs.frozen
-class Episodes:
-    """The episode structure of generated touchpoint rows.
-
-    Attributes
-    ----------
-    row : ndarray of int
-        Episode of each touchpoint row.
-    template : ndarray of int
-        Template of each episode.
-    basket, quote : ndarray of float
-        Basket and quote amount of each episode (EUR).
-    """
-
-    row: np.ndarray
-    template: np.ndarray
-    basket: np.ndarray
-    quote: np.ndarray
-
-
-@attrs.frozen
-class TouchpointTruth:
-    """What really happened, aligned with the generated touchpoint rows.
-
-    Attributes
-    ----------
-    journey_id, visit_id : ndarray of int64
-        True journey and visit of each touchpoint (journeys end at conversions, see
-        :mod:`omnijourney.synth`).
-    journeys : Table
-        One row per true journey: ``journey_id``, ``customer``, ``template``, ``converted``.
-    breaks : Table
-        One row per true cross-channel break: ``kind``, ``customer``, ``from_row``, ``to_row``,
-        ``from_channel``, ``to_channel``, ``delay`` (seconds).
-    followups : Table
-        One row per follow-up expectation: ``rule``, ``customer``, ``trigger_row``,
-        ``response_row`` (-1 when missing), ``status`` (``on_time``, ``late``, ``missing``).
-    active_from, active_until : ndarray of datetime64[us]
-        Per customer, when they became active and when they stopped (the period end for
-        customers who did not lapse).
-    exposures : Table or None
-        With prices: one row per (touchpoint, injected price inconsistency) where a
-        touchpoint of the inconsistency's sku happened on its channel and location during
-        its interval (see :mod:`omnijourney.synth.prices._products`).
-    price_mismatches : Table or None
-        With prices: one row per purchase paid at another price than the one seen on
-        another channel in the 7 days before, with its ``cause``.
-    """
-
-    journey_id: np.ndarray
-    visit_id: np.ndarray
-    journeys: Table
-    breaks: Table
-    followups: Table
-    active_from: np.ndarray | None = None
-    active_until: np.ndarray | None = None
-    exposures: Table | None = None
-    price_mismatches: Table | None = None
 
 
 _T = tpl.step_arrays()
@@ -176,6 +123,7 @@ def make_touchpoints(
     record_ids: Mapping[str, np.ndarray] | None = None,
     n_stores: int | None = None,
     joined: np.ndarray | None = None,
+    noise: Noise | None = None,
 ) -> tuple[TouchpointTable, TouchpointTruth]:
     """Generate touchpoints for customers of the given segments over ``days`` from ``start``.
 
@@ -196,6 +144,8 @@ def make_touchpoints(
     joined : ndarray of datetime64, optional
         When each customer became a customer; no touchpoint precedes it. By default a share
         :data:`~omnijourney.synth._templates.JOIN_SHARE` joins during the period.
+    noise : Noise, optional
+        The story settings (pauses, parallel goals, long research); clean by default.
 
     Returns
     -------
@@ -205,8 +155,9 @@ def make_touchpoints(
     table, truth, _ = touchpoints_and_episodes(
         customer_ids, segments, rng, start=start, days=days, record_ids=record_ids,
         touchpoints_per_customer=touchpoints_per_customer, n_stores=n_stores, joined=joined,
+        noise=noise,
     )  # fmt: skip
-    return table, truth
+    return in_canonical_order(table, truth)
 
 
 def touchpoints_and_episodes(
@@ -220,8 +171,11 @@ def touchpoints_and_episodes(
     record_ids: Mapping[str, np.ndarray] | None = None,
     n_stores: int | None = None,
     joined: np.ndarray | None = None,
+    noise: Noise | None = None,
 ) -> tuple[TouchpointTable, TouchpointTruth, Episodes]:
-    """:func:`make_touchpoints`, and the episode structure of the rows (for products)."""
+    """:func:`make_touchpoints` with the rows in episode order (sorted by customer and time
+    unless goals overlap), and the episode structure of the rows (for products)."""
+    noise = Noise.clean() if noise is None else noise
     n = len(customer_ids)
     ids = np.asarray(customer_ids, dtype=object)
     if n > 1 and not all(a < b for a, b in zip(ids[:-1].tolist(), ids[1:].tolist())):
@@ -263,7 +217,9 @@ def touchpoints_and_episodes(
     d = p_drop * (tpl.TEMPLATE_MIX @ converting)[seg]
     # a customer cannot have more episodes than fit in their span; very active customers
     # browse longer instead, so that their touchpoints stay proportional to their activity
-    fit = np.maximum(span / (tpl.EPISODE_GAP_US + 4 * _DAY_US), 1.0)
+    continuous = noise.gaps == "continuous"
+    goal_gap = tpl.MIN_GOAL_GAP_US if continuous else tpl.GOALS_APART_US
+    fit = np.maximum(span / (goal_gap + 4 * _DAY_US), 1.0)
     boost = np.maximum(lam / fit, 1.0)
     target = np.minimum(lam, fit)
     lam = np.minimum(target * target / _expected_kept(target, d), fit)
@@ -320,18 +276,22 @@ def touchpoints_and_episodes(
     gap_kind[moved] = tpl.GAP["next_visit"]
     gap_kind[i_tail] = _T["gap"].ravel()[flat[i_tail]]
     rule = _T["followup"].ravel()[flat[i_tail]]  # 0: no follow-up, else rule number + 1
-    late = (rule > 0) & (status[ep[i_tail]] == 1)
-    late_gaps = np.array([0] + [tpl.GAP[tpl.FOLLOWUP_LATE_GAP[r]] for r in tpl.FOLLOWUPS])
-    gap_kind[i_tail[late]] = late_gaps[rule[late]]
-    gap = _loguniform(rng, gap_kind)
+    if continuous:
+        gap, status = _continuous_pauses(rng, noise, gap_kind, i_tail, flat, rule, ep, status)
+    else:
+        late = (rule > 0) & (status[ep[i_tail]] == 1)
+        late_gaps = np.array([0] + [tpl.GAP[tpl.FOLLOWUP_LATE_GAP[r]] for r in tpl.FOLLOWUPS])
+        gap_kind[i_tail[late]] = late_gaps[rule[late]]
+        gap = _loguniform(rng, gap_kind)
     gap[first] = 0
     offset = _segmented_cumsum(gap, first, ep)
+    stays = np.isin(gap_kind, [tpl.GAP[k] for k in tpl.IN_VISIT_PAUSES])
     del gap, gap_kind
     duration = offset[first + kept_len - 1]
 
-    # -- place episodes in each customer's active span, at least EPISODE_GAP apart -------------
+    # -- place episodes in each customer's active span, at least goal_gap apart ----------------
     ep_first = np.cumsum(n_ep) - n_ep
-    need = _segmented_cumsum(duration + tpl.EPISODE_GAP_US, ep_first, ep_cust) - tpl.EPISODE_GAP_US
+    need = _segmented_cumsum(duration + goal_gap, ep_first, ep_cust) - goal_gap
     fits = need <= span[ep_cust]
     fits[ep_first] = True  # a customer's first episode always happens (clipped to the period)
     kept_ep = np.flatnonzero(fits)
@@ -344,6 +304,8 @@ def touchpoints_and_episodes(
     before = need - duration  # time used by earlier episodes and gaps
     ep_start = join[ep_cust] + (rank_u * free[ep_cust]).astype(np.int64) + before
     ep_start = np.minimum(ep_start, np.maximum(churn[ep_cust] - duration, join[ep_cust]))
+    if noise.concurrent_goals > 0:
+        ep_start = _in_parallel(rng, noise.concurrent_goals, ep_start, duration, ep_first)
 
     # -- keep the rows that happen, then describe them ------------------------------------------
     # episodes after a dropout do not happen: the customer falls silent (placement above
@@ -355,7 +317,7 @@ def touchpoints_and_episodes(
     time_us = start_us + ep_start[ep[rows]] + offset[rows]
     del offset
     ep, pos, flat = ep[rows], pos[rows], flat[rows]
-    q = q[rows]
+    q, stays = q[rows], stays[rows]
     n_rows = rows.size
     is_open = has_open[ep] & (pos == 0)
     is_tail = flat >= 0
@@ -453,11 +415,76 @@ def touchpoints_and_episodes(
         data["record_id"], labels["record_id"] = _record_codes(record_ids, ep_cust[ep], channel)
 
     table = TouchpointTable._from_parts(data, labels)
-    table = table._replace(table._data, ("customer", "time"))
-    truth = _truth(table, ep, t_ep, status, conversion, channel, q, ref_codes)
+    if noise.concurrent_goals == 0:  # goals one after the other: episode order is time order
+        table = table._replace(table._data, ("customer", "time"))
+    story = Story(ep, t_ep, status, conversion, channel, q, stays, is_open, ref_codes)
+    truth = story_truth(table, story)
     active = (start_us + join).view("datetime64[us]"), (start_us + churn).view("datetime64[us]")
     truth = attrs.evolve(truth, active_from=active[0], active_until=active[1])
     return table, truth, Episodes(ep, t_ep, basket_amount, quote_amount)
+
+
+def _continuous_pauses(
+    rng: np.random.Generator,
+    noise: Noise,
+    gap_kind: np.ndarray,
+    i_tail: np.ndarray,
+    flat: np.ndarray,
+    rule: np.ndarray,
+    ep: np.ndarray,
+    status: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-normal pauses, weeks of research before some store purchases, and answer delays
+    whose lateness follows from the brand's promise (missing answers stay missing)."""
+    # the store purchase of a goal researched online (step 1 of the ropo template)
+    ropo_buy = flat[i_tail] == tpl.TPL["ropo"] * _T["channel"].shape[1] + 1
+    weeks = i_tail[ropo_buy & (rng.random(i_tail.size) < noise.long_research)]
+    gap_kind[weeks] = tpl.GAP[tpl.RESEARCH_WEEKS]
+    gap = _lognormal(rng, gap_kind)
+    answers = np.flatnonzero(rule > 0)
+    r = rule[answers] - 1
+    names = list(tpl.FOLLOWUPS)
+    median = np.array([tpl.ANSWER_DELAY[k][0] for k in names])[r]
+    sigma = np.array([tpl.ANSWER_DELAY[k][1] for k in names])[r]
+    delay = median * np.exp(sigma * rng.standard_normal(answers.size))
+    rows = i_tail[answers]
+    gap[rows] = (delay * _US).astype(np.int64)
+    promise = np.array([tpl.FOLLOWUP_PROMISE_US[k] for k in names])[r]
+    status = status.copy()
+    ep_a = ep[rows]
+    status[ep_a] = np.where(status[ep_a] == 2, 2, (gap[rows] > promise).astype(status.dtype))
+    return gap, status
+
+
+def _lognormal(rng: np.random.Generator, kinds: np.ndarray) -> np.ndarray:
+    params = np.array([tpl.PAUSES[k] for k in tpl.GAP_KINDS], dtype=np.float64)
+    log_median = np.log(params[:, 0]).astype(np.float32)[kinds]
+    sigma = params[:, 1].astype(np.float32)[kinds]
+    z = rng.standard_normal(kinds.size, dtype=np.float32)
+    seconds = np.exp(log_median + sigma * z)
+    return (seconds.astype(np.float64) * _US).astype(np.int64)
+
+
+def _in_parallel(
+    rng: np.random.Generator,
+    rate: float,
+    ep_start: np.ndarray,
+    duration: np.ndarray,
+    ep_first: np.ndarray,
+) -> np.ndarray:
+    """Start some goals while the customer's previous goal is under way (at a uniform point
+    of it); a goal started during one that itself moved follows it."""
+    parallel = rng.random(ep_start.size) < rate
+    parallel[ep_first] = False
+    idx = np.flatnonzero(parallel)
+    into = (rng.random(idx.size) * duration[idx - 1]).astype(np.int64)
+    start = ep_start.copy()
+    for _ in range(64):  # chains of parallel goals are short: p ** depth
+        new = start[idx - 1] + into
+        if np.array_equal(new, start[idx]):
+            break
+        start[idx] = new
+    return start
 
 
 def _record_codes(
@@ -480,166 +507,3 @@ def _record_codes(
     )
     codes = matrix[src_of[channel], customer]
     return codes.astype(code_dtype(len(all_ids))), np.array(all_ids, dtype=object)
-
-
-def _channel_mask(channels: tuple[int, ...]) -> np.ndarray:
-    mask = np.zeros(len(tpl.CHANNELS), dtype=bool)
-    mask[list(channels)] = True
-    return mask
-
-
-def _coded(table: Table, column: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return table.raw(column)[rows], table.labels(column)
-
-
-def _truth(
-    table: TouchpointTable,
-    ep: np.ndarray,
-    t_ep: np.ndarray,
-    status: np.ndarray,
-    conversion: np.ndarray,
-    channel: np.ndarray,
-    q: np.ndarray,
-    ref_codes: dict[str, np.ndarray],
-) -> TouchpointTruth:
-    n = ep.size
-    new_ep = np.ones(n, dtype=bool)
-    new_ep[1:] = ep[1:] != ep[:-1]
-    j_start = new_ep.copy()
-    j_start[1:] |= conversion[:-1]
-    journey_id = np.cumsum(j_start, dtype=np.int64) - 1
-    t = table.raw("time").view(np.int64)
-    single = _channel_mask(tpl.SINGLE_TOUCH)[channel]
-    v_start = j_start.copy()
-    v_start[1:] |= (t[1:] - t[:-1] >= _VISIT_TIMEOUT_US) | single[1:] | single[:-1]
-    v_start[1:] |= channel[1:] != channel[:-1]
-    visit_id = np.cumsum(v_start, dtype=np.int64) - 1
-
-    n_j = int(journey_id[-1]) + 1 if n else 0
-    j_first = np.flatnonzero(j_start)
-    j_conv = np.zeros(n_j, dtype=bool)
-    j_conv[journey_id[conversion]] = True
-    cust_codes, cust_labels = _coded(table, "customer", j_first)
-    journeys = Table._from_parts(
-        {
-            "journey_id": np.arange(n_j, dtype=np.int64),
-            "customer": cust_codes,
-            "template": t_ep[ep[j_first]].astype(code_dtype(len(tpl.TEMPLATES))),
-            "converted": j_conv,
-        },
-        {"customer": cust_labels, "template": np.array(tpl.TEMPLATE_NAMES, dtype=object)},
-    )
-    # template labels must be sorted to be category codes: remap onto sorted names
-    journeys = journeys.with_column("template", journeys["template"])
-
-    # template breaks, located by their step positions (rows of templates that have breaks)
-    te = t_ep[ep]
-    kinds: list[np.ndarray] = []
-    from_rows: list[np.ndarray] = []
-    to_rows: list[np.ndarray] = []
-    with_breaks = [i for i, t_ in enumerate(tpl.TEMPLATES) if t_.breaks]
-    has_breaks = np.zeros(len(tpl.TEMPLATES), dtype=bool)
-    has_breaks[with_breaks] = True
-    cand = np.flatnonzero(has_breaks[te] & (q >= 0))
-    for t_i in with_breaks:
-        sub = cand[te[cand] == t_i]
-        for kind, q_from, q_to in tpl.TEMPLATES[t_i].breaks:
-            a = sub[q[sub] == q_from]
-            b = sub[q[sub] == q_to]
-            a = a[np.isin(ep[a], ep[b])]
-            b = b[np.isin(ep[b], ep[a])]
-            kinds.append(np.full(a.size, kind, dtype=object))
-            from_rows.append(a)
-            to_rows.append(b)
-    # research online, purchase offline / showrooming: by the journey rule
-    digital = _channel_mask(tpl.DIGITAL_CHANNELS)[channel]
-    store = channel == tpl.CH["store"]
-    for kind, closer, earlier in (("ropo", store, digital), ("showrooming", digital, store)):
-        hit = np.flatnonzero(conversion & closer)
-        earlier_rows = np.flatnonzero(earlier)
-        pos = np.searchsorted(earlier_rows, hit) - 1
-        prev_hit = np.where(pos >= 0, earlier_rows[np.maximum(pos, 0)], -1)
-        ok = (prev_hit >= 0) & (journey_id[np.maximum(prev_hit, 0)] == journey_id[hit])
-        hit, prev_hit = hit[ok], prev_hit[ok]
-        linked = np.zeros(hit.size, dtype=bool)
-        for codes in ref_codes.values():
-            code = codes[hit]
-            has = code >= 0
-            first_row = np.full(int(codes.max()) + 2 if codes.size else 1, n, dtype=np.int64)
-            rows_e = np.flatnonzero(earlier & (codes >= 0))
-            np.minimum.at(first_row, codes[rows_e], rows_e)
-            fr = first_row[np.where(has, code, -1)]
-            same = journey_id[np.minimum(fr, max(n - 1, 0))] == journey_id[hit]
-            linked |= has & (fr < hit) & same
-        hit = hit[~linked]
-        kinds.append(np.full(hit.size, kind, dtype=object))
-        from_rows.append(prev_hit[~linked])
-        to_rows.append(hit)
-    fr_all = np.concatenate(from_rows).astype(np.int64)
-    to_all = np.concatenate(to_rows).astype(np.int64)
-    kind_all = np.concatenate(kinds)
-    order = np.lexsort((fr_all, to_all))
-    fr_all, to_all, kind_all = fr_all[order], to_all[order], kind_all[order]
-    b_cust, _ = _coded(table, "customer", to_all)
-    breaks = Table.from_columns(
-        {
-            "kind": kind_all,
-            "from_row": fr_all,
-            "to_row": to_all,
-            "from_channel": np.array(tpl.CHANNELS, dtype=object)[channel[fr_all]],
-            "to_channel": np.array(tpl.CHANNELS, dtype=object)[channel[to_all]],
-            "from_journey": journey_id[fr_all].astype(np.int64),
-            "to_journey": journey_id[to_all].astype(np.int64),
-            "delay": ((t[to_all] - t[fr_all]) / 1e6).astype(np.float64),
-        },
-        kinds={"kind": "category", "from_channel": "category", "to_channel": "category"},
-    )
-    breaks = _with_customer(breaks, b_cust, cust_labels)
-
-    # follow-ups: the trigger is the step before the answering step
-    rule_names = list(tpl.FOLLOWUPS)
-    f_rule, f_trig, f_resp, f_status = [], [], [], []
-    for t_i, template in enumerate(tpl.TEMPLATES):
-        steps = [k for k, st in enumerate(template.steps) if st.followup]
-        if not steps:
-            continue
-        k = steps[0]
-        sub = np.flatnonzero(te == t_i)
-        trig = sub[q[sub] == k - 1]
-        resp = sub[q[sub] == k]
-        resp_of = np.full(int(ep.max()) + 1, -1, dtype=np.int64)
-        resp_of[ep[resp]] = resp
-        f_rule.append(np.full(trig.size, rule_names.index(template.steps[k].followup or "")))
-        f_trig.append(trig)
-        f_resp.append(resp_of[ep[trig]])
-        f_status.append(status[ep[trig]])
-    trig_all = np.concatenate(f_trig).astype(np.int64) if f_trig else np.zeros(0, np.int64)
-    f_cust, _ = _coded(table, "customer", trig_all)
-    followups = Table.from_columns(
-        {
-            "rule": np.array(rule_names, dtype=object)[np.concatenate(f_rule).astype(np.int64)],
-            "trigger_row": trig_all,
-            "response_row": np.concatenate(f_resp).astype(np.int64),
-            "status": np.array(["on_time", "late", "missing"], dtype=object)[
-                np.concatenate(f_status).astype(np.int64)
-            ],
-        },
-        kinds={"rule": "category", "status": "category"},
-    )
-    followups = _with_customer(followups, f_cust, cust_labels)
-    return TouchpointTruth(
-        journey_id=journey_id,
-        visit_id=visit_id,
-        journeys=journeys,
-        breaks=breaks,
-        followups=followups,
-    )
-
-
-def _with_customer(table: Table, codes: np.ndarray, labels: np.ndarray) -> Table:
-    data = {"customer": codes, **{c: table.raw(c) for c in table.columns}}
-    lab = {
-        "customer": labels,
-        **{c: table.labels(c) for c in table.columns if table.kinds[c] == "category"},
-    }
-    return Table._from_parts(data, lab)

@@ -7,9 +7,13 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._random import as_generator
+from omnijourney._validation import check_positive_int
 from omnijourney.errors import ConfigError
+from omnijourney.synth._noise import Noise, as_noise
 from omnijourney.synth._templates import SEGMENTS, store_count
-from omnijourney.synth._touchpoints import TouchpointTruth, touchpoints_and_episodes
+from omnijourney.synth._touchpoints import touchpoints_and_episodes
+from omnijourney.synth._truth import TouchpointTruth, in_canonical_order
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import to_datetime64
 
@@ -110,6 +114,7 @@ def generate(
     records: bool = True,
     prices: bool = True,
     n_skus: int | None = None,
+    difficulty: str | Noise = "clean",
 ) -> World:
     """Generate a reproducible synthetic omnichannel world.
 
@@ -136,6 +141,12 @@ def generate(
         Without prices the touchpoints have none of these columns and generate faster.
     n_skus : int, optional
         Number of SKUs (default: about one per 20 customers, between 50 and 2,000).
+    difficulty : {"clean", "realistic", "hard"} or Noise
+        How messy the world is (see :class:`Noise` for every setting of each preset).
+        ``"clean"`` is the tidy story of earlier versions; ``"realistic"`` and ``"hard"`` add
+        continuous pauses, parallel goals and weeks of research to what customers do, and
+        anonymous customers, several devices, missing keys and ids, double sends, late
+        loads, skewed and local clocks and each system's own labels to ``observed``.
 
     Returns
     -------
@@ -161,18 +172,22 @@ def generate(
     >>> set(tp["location"][tp["channel"] == "store"]) <= set(priced.prices.prices["location"])
     True
     """
-    if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
-        msg = f"n_customers must be a positive integer, got {n_customers!r}"
+    check_positive_int(n_customers, "n_customers")
+    check_positive_int(days, "days", minimum=30)
+    if (
+        isinstance(touchpoints_per_customer, bool)
+        or not isinstance(touchpoints_per_customer, (int, float, np.number))
+        or not touchpoints_per_customer > 0
+    ):
+        msg = (
+            "The 'touchpoints_per_customer' parameter must be a positive number. "
+            f"Got {touchpoints_per_customer!r} instead."
+        )
         raise ConfigError(msg)
-    if not isinstance(days, (int, np.integer)) or days < 30:
-        msg = f"days must be an integer of at least 30, got {days!r}"
-        raise ConfigError(msg)
-    if touchpoints_per_customer <= 0:
-        msg = f"touchpoints_per_customer must be positive, got {touchpoints_per_customer!r}"
-        raise ConfigError(msg)
+    noise = as_noise(difficulty)
     from omnijourney.synth._population import make_population
 
-    rng = np.random.default_rng(seed)
+    rng = as_generator(seed)
     t0 = to_datetime64(start, name="start")
     # one child generator per part: adding a part never changes what the others draw
     pop_rng, rec_rng, tp_rng, price_rng, product_rng = rng.spawn(5)
@@ -202,6 +217,7 @@ def generate(
         record_ids=primary,
         n_stores=n_stores,
         joined=pop.customer_since,
+        noise=noise,
     )
     if price_world is not None and base is not None:
         from omnijourney.synth.prices._products import attach_products
@@ -209,6 +225,7 @@ def generate(
         touchpoints, truth = attach_products(
             touchpoints, truth, episodes, price_world, base, product_rng
         )
+    touchpoints, truth = in_canonical_order(touchpoints, truth)
     customers = Table.from_columns(
         {
             "customer": pop.person_id,

@@ -51,7 +51,7 @@ from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import TIME_DTYPE
 
 if TYPE_CHECKING:
-    from omnijourney.synth._touchpoints import Episodes, TouchpointTruth
+    from omnijourney.synth._truth import Episodes, TouchpointTruth
 
 __all__ = ["EXPOSURE_RULES", "MISMATCH_WINDOW", "attach_products"]
 
