@@ -91,14 +91,22 @@ def _channels(
 
 def _expected_kept(lam: np.ndarray, d: np.ndarray) -> np.ndarray:
     """E[min(1 + Poisson(lam - 1), G)] with G the episode of the first dropout (prob. ``d``)."""
-    from scipy.special import gammaincc
+    from scipy.special import gammaln
 
     mu = np.maximum(lam - 1.0, 1e-12)
-    k_max = int(min(2 * np.ceil(mu.max(initial=1.0)) + 20, 400))
-    k = np.arange(1, k_max + 1)[:, None]
-    at_least = np.where(k == 1, 1.0, 1.0 - gammaincc(k - 1, mu[None, :]))  # P(N >= k)
-    survive = (1.0 - d[None, :]) ** (k - 1)
-    return np.maximum((at_least * survive).sum(axis=0), 1e-9)
+    out = np.empty(mu.size)
+    # customers by activity, in chunks: each sums only the terms its busiest customer needs
+    by_mu = np.argsort(mu, kind="stable")
+    for lo in range(0, mu.size, 4096):
+        idx = by_mu[lo : lo + 4096]
+        m, dd = mu[idx], d[idx]
+        k_max = int(min(2 * np.ceil(m.max(initial=1.0)) + 20, 400))
+        j = np.arange(k_max - 1)[:, None]  # P(N = j), j < k_max - 1
+        cdf = np.cumsum(np.exp(-m[None, :] + j * np.log(m[None, :]) - gammaln(j + 1)), axis=0)
+        at_least = np.vstack([np.ones((1, m.size)), 1.0 - cdf])  # P(N >= k - 1), k = 1...
+        survive = (1.0 - dd[None, :]) ** np.arange(k_max)[:, None]
+        out[idx] = (np.clip(at_least, 0.0, 1.0) * survive).sum(axis=0)
+    return np.maximum(out, 1e-9)
 
 
 def _segmented_cumsum(values: np.ndarray, first: np.ndarray, group: np.ndarray) -> np.ndarray:

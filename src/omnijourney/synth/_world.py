@@ -14,6 +14,7 @@ from omnijourney.synth._noise import Noise, as_noise
 from omnijourney.synth._templates import SEGMENTS, store_count
 from omnijourney.synth._touchpoints import touchpoints_and_episodes
 from omnijourney.synth._truth import TouchpointTruth, in_canonical_order
+from omnijourney.synth._vocabulary import vocabulary
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import to_datetime64
 
@@ -56,6 +57,16 @@ class World:
     prices : PriceWorld or None
         Price intervals, promotions and stock per SKU and channel at the same stores as the
         touchpoints, with the injected inconsistencies in ``prices.violations``.
+    observed : TouchpointTable or None
+        With records: the touchpoints as the source systems recorded them, keyed by each
+        system's own customer id, with link keys, noisy reference ids, the systems' clocks
+        and words, double sends, in load order (see :mod:`omnijourney.synth._observed`);
+        ``truth.observed`` maps each row to its touchpoint and person.
+    vocabulary : dict
+        ``{"channel_map": {...}, "event_map": {...}}``: the systems' words for channels and
+        events mapped to the library's (empty maps when ``noise.vocabulary`` is off).
+    noise : Noise
+        The settings the world was generated with.
 
     Notes
     -----
@@ -73,6 +84,9 @@ class World:
     truth: TouchpointTruth
     records: Table | None = None
     prices: Any = None
+    observed: TouchpointTable | None = None
+    vocabulary: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    noise: Noise = attrs.field(factory=Noise)
 
     def summary(self) -> str:
         """A few lines describing the world's size."""
@@ -86,6 +100,12 @@ class World:
         ]
         if self.records is not None:
             lines.append(f"  source records: {len(self.records):,}")
+        if self.observed is not None and self.truth.observed is not None:
+            ob = self.truth.observed
+            lines.append(
+                f"  observed: {len(self.observed):,} rows, {int(ob['identified'].sum()):,} "
+                f"identified, {int(ob['duplicate'].sum()):,} double sends"
+            )
         if self.prices is not None:
             p = self.prices
             lines.append(
@@ -190,7 +210,7 @@ def generate(
     rng = as_generator(seed)
     t0 = to_datetime64(start, name="start")
     # one child generator per part: adding a part never changes what the others draw
-    pop_rng, rec_rng, tp_rng, price_rng, product_rng = rng.spawn(5)
+    pop_rng, rec_rng, tp_rng, price_rng, product_rng, observed_rng = rng.spawn(6)
     n_stores = store_count(int(n_customers))
     price_world = base = None
     if prices:
@@ -226,6 +246,16 @@ def generate(
             touchpoints, truth, episodes, price_world, base, product_rng
         )
     touchpoints, truth = in_canonical_order(touchpoints, truth)
+    observed = None
+    if record_table is not None and primary is not None:
+        from omnijourney.synth._observed import observe
+
+        assert truth.episode_id is not None
+        observed, observed_truth = observe(
+            touchpoints, truth.visit_id, truth.episode_id, episodes.template, noise, primary,
+            record_table, pop, observed_rng,
+        )  # fmt: skip
+        truth = attrs.evolve(truth, observed=observed_truth)
     customers = Table.from_columns(
         {
             "customer": pop.person_id,
@@ -245,6 +275,9 @@ def generate(
         truth=truth,
         records=record_table,
         prices=price_world,
+        observed=observed,
+        vocabulary=vocabulary() if noise.vocabulary else {"channel_map": {}, "event_map": {}},
+        noise=noise,
     )
 
 
