@@ -18,10 +18,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._validation import check_choice, check_fraction
+from omnijourney._validation import check_choice, check_fraction, duration
 from omnijourney.errors import ConfigError
 from omnijourney.synth._templates import CHANNELS
-from omnijourney.time import to_timedelta64
 
 __all__ = ["DIFFICULTIES", "KEYS", "SOURCE_SYSTEMS", "Noise", "as_noise"]
 
@@ -83,7 +82,10 @@ def _devices(value: Any) -> float:
 
 
 def _skew(value: Any) -> np.timedelta64:
-    out = to_timedelta64(value, name="clock_skew")  # refuses a negative duration
+    out = duration(value, "clock_skew", positive=False)
+    if out is None or out < np.timedelta64(0, "us"):
+        msg = f"The 'clock_skew' parameter must be a duration >= 0. Got {value!r} instead."
+        raise ConfigError(msg)
     return out
 
 

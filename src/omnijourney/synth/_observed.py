@@ -280,7 +280,7 @@ def observe(
     # -- clocks and loading ---------------------------------------------------------------------
     t = t_true.copy()
     skew_us = float(noise.clock_skew / np.timedelta64(1, "us"))
-    if skew_us > 0 and "store" in data:
+    if "store" in data:  # drawn whatever the skew: a clock changes nothing else
         n_stores = len(tp.labels("store"))
         offset = (rng.standard_normal(n_stores) * skew_us).astype(np.int64)
         rows = np.flatnonzero(till & (data["store"] >= 0))
