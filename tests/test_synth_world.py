@@ -85,7 +85,7 @@ def test_bad_settings_raise_config_errors_naming_the_parameter(kwargs, name):
 
 
 def test_generate_refuses_unknown_presets_and_bad_sizes():
-    with pytest.raises(oj.ConfigError, match="'difficulty'.*'clean', 'realistic', 'hard'"):
+    with pytest.raises(oj.ConfigError, match=r"'difficulty'.*'clean', 'realistic', 'hard'"):
         oj.synth.generate(10, difficulty="messy")
     with pytest.raises(oj.ConfigError, match="'n_customers'"):
         oj.synth.generate(0)
