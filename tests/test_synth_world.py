@@ -390,6 +390,14 @@ def test_parallel_goals_interleave_and_the_truth_follows_the_rows(realistic):
     assert (tp["time"][f["response_row"][ok]] > tp["time"][f["trigger_row"][ok]]).all()
 
 
+def test_campaign_reminders_assist_in_the_middle_of_goals(realistic):
+    tp, role = realistic.touchpoints, realistic.truth.role
+    clicks = np.isin(tp["event"], ["email_click", "sms_click", "ad_click"])
+    names = np.array(oj.synth.ROLES)[role[clicks]]
+    assert set(names.tolist()) == {"opener", "assist"}
+    assert (tp["campaign"][clicks] != None).all()  # noqa: E711
+
+
 def test_research_online_then_weeks_later_in_store(realistic):
     b = realistic.truth.breaks
     ropo = b["kind"] == "ropo"

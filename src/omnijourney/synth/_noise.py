@@ -126,6 +126,9 @@ class Noise:
     long_research : float in [0, 1]
         *Story.* Probability that a customer who researched online and buys in store does so
         three to six weeks later. Needs ``gaps="continuous"``.
+    reminders : float in [0, 1]
+        *Story.* Share of the browsing steps that are a click on a campaign reminder (email,
+        SMS or ad) in the middle of a goal: campaign channels then assist as well as open.
     identification : mapping of channel to float
         *Observation.* Per channel, the share of touchpoints on which the source system knows
         the customer (a logged-in session, a loyalty card shown at the till, a caller whose
@@ -177,6 +180,7 @@ class Noise:
     gaps: str = attrs.field(default="bounded", converter=_gaps)
     concurrent_goals: float = attrs.field(default=0.0, validator=_fraction)
     long_research: float = attrs.field(default=0.0, validator=_fraction)
+    reminders: float = attrs.field(default=0.0, validator=_fraction)
     identification: dict[str, float] = attrs.field(factory=_all_channels, converter=_identification)
     devices: float = attrs.field(default=1.0, converter=_devices)
     reference_missing: float = attrs.field(default=0.0, validator=_fraction)
@@ -226,6 +230,7 @@ class Noise:
             gaps="continuous",
             concurrent_goals=0.08,
             long_research=0.25,
+            reminders=0.04,
             identification=ident,
             devices=2.0,
             reference_missing=0.03,
@@ -255,6 +260,7 @@ class Noise:
             gaps="continuous",
             concurrent_goals=0.2,
             long_research=0.5,
+            reminders=0.1,
             identification=ident,
             devices=3.0,
             reference_missing=0.12,

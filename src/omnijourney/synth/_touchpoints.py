@@ -274,6 +274,10 @@ def touchpoints_and_episodes(
     flat = np.where(q >= 0, t_ep[ep] * m + q, -1)  # index into the template step arrays
     i_tail = np.flatnonzero(flat >= 0)
     channel = _channels(rng, ep, pos, flat, has_open, ep_seg, digital)
+    if noise.reminders > 0:  # a campaign reminder clicked in the middle of a goal
+        browse = np.flatnonzero((flat < 0) & ~(has_open[ep] & (pos == 0)))
+        hit = browse[rng.random(browse.size) < noise.reminders]
+        channel[hit] = tpl.OPENER_CHANNELS[_choose(rng, tpl.OPENER_MIX, ep_seg[ep[hit]])]
     gap_kind = np.where(
         rng.random(N) < tpl.SAME_VISIT_P, tpl.GAP["visit"], tpl.GAP["next_visit"]
     ).astype(np.int8)
@@ -393,7 +397,8 @@ def touchpoints_and_episodes(
         )
         data[_REF_COLUMN[ref]] = codes.astype(code_dtype(eps.size))
         ref_codes[ref] = codes
-    # campaigns: the opener click carries "<channel>-<YYYY-MM>"
+    # campaigns: the opener click (and a reminder click) carries "<channel>-<YYYY-MM>"
+    i_open = np.flatnonzero(np.isin(channel, tpl.OPENER_CHANNELS))
     month = time_us[i_open].view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     m0 = int(month.min()) if month.size else 0
     m1 = int(month.max()) if month.size else 0
