@@ -9,6 +9,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+import omnijourney as oj
 from omnijourney import ConfigError
 from omnijourney.synth.prices import (
     PRICE_CHANNELS,
@@ -600,3 +601,86 @@ def test_other_store_counts_and_periods():
     assert len(w.stock) == sum(
         (120 - max(0, (lau - T0) // DAY)) * 2 for lau in w.catalog["launched"].astype(np.int64)
     )
+
+
+# ----------------------------------------------------------------------------- near tolerances
+
+
+@pytest.fixture(scope="module")
+def near_world():
+    return make_prices(
+        300, np.random.default_rng(11), start=START, days=DAYS, fault_rate=0.06, near=True
+    )
+
+
+def test_near_faults_fall_on_both_sides_of_the_default_policy(near_world):
+    """The world states the retailer's tolerances; the library's defaults are read here: every
+    injected violation is a finding of the default policy, no near miss is."""
+    w = near_world
+    as_of = START + np.timedelta64(DAYS, "D")
+    found = oj.pricing.audit(
+        w.prices, w.promotions, w.stock, catalog=w.catalog, start=START, as_of=as_of
+    ).findings
+
+    def keys(t):
+        return set(
+            zip(t["rule"].tolist(), t["sku"].tolist(), t["channel"].tolist(), t["location"].tolist(),
+                t["start"].tolist(), t["end"].tolist())
+        )  # fmt: skip
+
+    assert keys(found) == keys(w.violations)
+    near = w.near_misses
+    assert {"price_gap", "stale_price"} == set(near["rule"].tolist())
+    where = {k[:4] for k in keys(found)}
+    assert not {k[:4] for k in keys(near)} & where
+    policy = oj.pricing.Policy()
+    # price gaps: within a cent of the default tolerance, on each side
+    for table, inside in ((w.violations, False), (near, True)):
+        gap = table[table["rule"] == "price_gap"]
+        diff = np.abs(gap["actual"] - gap["expected"])
+        limit = policy.tolerance.limit(gap["expected"])
+        small = diff <= limit + 0.011
+        if inside:
+            assert (diff <= limit + 1e-9).all() and (limit - diff < 0.011).all()
+        else:
+            assert (diff > limit).all() and small.any()
+    # confirmations: at most an hour from the store limit, some exactly at it
+    store_limit = dict(policy.stale_after)["store"] / np.timedelta64(1, "D")
+    stale = near[near["rule"] == "stale_price"]
+    age = stale["actual"]
+    assert (age <= store_limit).all() and (store_limit - age <= 1 / 24 + 1e-12).all()
+    late = w.violations[w.violations["rule"] == "stale_price"]
+    just = late["actual"] - late["expected"]
+    assert ((just > 0) & (just <= 1 / 24 + 1e-12)).any()
+
+
+def test_a_confirmation_exactly_at_the_limit_is_in_time():
+    exact = 0
+    for seed in range(6):
+        w = make_prices(200, np.random.default_rng(seed), start=START, fault_rate=0.06, near=True)
+        n = w.near_misses
+        exact += int((n["actual"][n["rule"] == "stale_price"] == 7.0).sum())
+    assert exact > 0
+
+
+def test_store_prices_sent_twice_overlap_with_the_same_price(near_world):
+    v = near_world.violations
+    twice = v[v["rule"] == "overlapping_prices"]
+    assert len(twice) > 0
+    assert (twice["expected"] == twice["actual"]).all()
+    assert set(twice["channel"].tolist()) == {"store"}
+    p = near_world.prices
+    for sku, loc, s in zip(
+        twice["sku"].tolist(), twice["location"].tolist(), twice["start"].tolist()
+    ):
+        rows = (p["sku"] == sku) & (p["location"] == loc) & (p["audience"] == "public")
+        frm, to = p["valid_from"][rows], p.raw("valid_to")[rows]
+        s = np.datetime64(s, "us")
+        covering = (frm < s) & ((to > s) | np.isnat(to))
+        assert covering.sum() == 1 and (frm == s).sum() == 1
+
+
+def test_without_near_faults_the_world_is_unchanged():
+    a = make_prices(50, np.random.default_rng(3), start=START)
+    b = make_prices(50, np.random.default_rng(3), start=START, near=False)
+    assert a.prices.equals(b.prices) and len(a.near_misses) == 0

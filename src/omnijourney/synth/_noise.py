@@ -162,6 +162,10 @@ class Noise:
         *Observation.* Whether each system labels channels and events in its own words (the
         till's ``"VENTE"``, the web's ``"Purchase"``...), mapped back by
         ``world.vocabulary``.
+    near_price_faults : bool
+        *Prices.* Whether the price world also has faults within a cent or an hour of the
+        retailer's own tolerances, on both sides (``prices.near_misses`` lists those inside),
+        and store prices sent twice (see :func:`omnijourney.synth.prices.make_prices`).
 
     Examples
     --------
@@ -191,11 +195,13 @@ class Noise:
     clock_skew: np.timedelta64 = attrs.field(default="0s", converter=_skew)
     local_time: tuple[str, ...] = attrs.field(default=(), converter=_local_time)
     vocabulary: bool = attrs.field(default=False)
+    near_price_faults: bool = attrs.field(default=False)
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.vocabulary, (bool, np.bool_)):
-            msg = f"The 'vocabulary' parameter must be a bool. Got {self.vocabulary!r} instead."
-            raise ConfigError(msg)
+        for flag in ("vocabulary", "near_price_faults"):
+            if not isinstance(getattr(self, flag), (bool, np.bool_)):
+                msg = f"The {flag!r} parameter must be a bool. Got {getattr(self, flag)!r} instead."
+                raise ConfigError(msg)
         for name in ("concurrent_goals", "long_research"):
             if getattr(self, name) > 0 and self.gaps == "bounded":
                 msg = (
@@ -241,6 +247,7 @@ class Noise:
             clock_skew="3min",
             local_time=("till",),
             vocabulary=True,
+            near_price_faults=True,
         )
 
     @classmethod
@@ -271,19 +278,8 @@ class Noise:
             clock_skew="10min",
             local_time=("contact_centre", "till"),
             vocabulary=True,
+            near_price_faults=True,
         )
-
-    @property
-    def observes_everything(self) -> bool:
-        """Whether the observation settings are those of :meth:`clean`."""
-        c = Noise.clean()
-        return all(
-            getattr(self, f) == getattr(c, f)
-            for f in (
-                "identification", "devices", "reference_missing", "reference_typo", "keys",
-                "duplicates", "late_arrival", "clock_skew", "local_time", "vocabulary",
-            )
-        )  # fmt: skip
 
 
 def as_noise(difficulty: Any) -> Noise:

@@ -218,8 +218,9 @@ def generate(
 
         skus = n_skus if n_skus is not None else int(np.clip(n_customers // 20, 50, 2_000))
         price_world, base = make_price_world(
-            skus, price_rng, start=t0, days=int(days), n_stores=n_stores
-        )
+            skus, price_rng, start=t0, days=int(days), n_stores=n_stores,
+            near=noise.near_price_faults,
+        )  # fmt: skip
     pop = make_population(int(n_customers), pop_rng, start=t0, days=int(days))
     record_table = None
     primary = None

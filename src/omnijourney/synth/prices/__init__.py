@@ -110,13 +110,20 @@ one row, except promo_not_mirrored (one per missing series) and overlapping_prom
 group series). With a short period a rule may find no eligible sku and get fewer faults.
 """
 
-from omnijourney.synth.prices._base import PRICE_CHANNELS, RULES, SAME_PRICE_GROUP, PriceWorld
+from omnijourney.synth.prices._base import (
+    NEAR_RULES,
+    PRICE_CHANNELS,
+    RULES,
+    SAME_PRICE_GROUP,
+    PriceWorld,
+)
 from omnijourney.synth.prices._generate import make_prices, price_world
 from omnijourney.synth.prices._products import EXPOSURE_RULES, MISMATCH_WINDOW, attach_products
 
 __all__ = [
     "EXPOSURE_RULES",
     "MISMATCH_WINDOW",
+    "NEAR_RULES",
     "PRICE_CHANNELS",
     "RULES",
     "SAME_PRICE_GROUP",

@@ -96,6 +96,13 @@ def _assemble_prices(base: _Base, faults: Faults, rng: np.random.Generator) -> _
         to = np.concatenate((to[keep], np.array([r[2] for r in rows], dtype=np.int64)))
         price = np.concatenate((price[keep], np.array([r[3] for r in rows], dtype=np.float64)))
         regular = np.concatenate((regular[keep], np.array([r[4] for r in rows], dtype=bool)))
+    if faults.overlaps:  # intervals sent again inside the current one
+        extra = np.array(faults.overlaps, dtype=np.float64)
+        key = np.concatenate((key, extra[:, 0].astype(np.int64)))
+        frm = np.concatenate((frm, extra[:, 1].astype(np.int64)))
+        to = np.concatenate((to, extra[:, 2].astype(np.int64)))
+        price = np.concatenate((price, extra[:, 3]))
+        regular = np.concatenate((regular, np.ones(len(faults.overlaps), dtype=bool)))
     order = np.lexsort((frm, key))
     key, frm, to, price, regular = key[order], frm[order], to[order], price[order], regular[order]
 
@@ -280,10 +287,10 @@ def _stock_table(base: _Base) -> Table:
     )
 
 
-def _violations_table(base: _Base, faults: Faults) -> Table:
+def _violations_table(base: _Base, faults: Faults, *, near: bool = False) -> Table:
     promo = _promo_labels(base.p_sku.size + len(faults.new_promos))
     locations = _location_labels(base.n_stores)
-    rows = faults.truth
+    rows = faults.near if near else faults.truth
 
     def detail(d: str | tuple[int, ...]) -> str:
         return d if isinstance(d, str) else "|".join(sorted(promo[i] for i in d))

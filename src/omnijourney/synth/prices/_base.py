@@ -27,6 +27,8 @@ RULES = (
     "stock_shown_unavailable",
     "negative_stock",
 )
+#: Rules of the faults injected only with ``near=True``.
+NEAR_RULES = ("overlapping_prices",)
 
 _CATEGORIES = (
     "apparel",
@@ -70,6 +72,10 @@ class PriceWorld:
     violations : Table
         The truth: ``rule``, ``sku``, ``channel``, ``location``, ``start``, ``end``,
         ``expected``, ``actual``, ``detail``; see the module documentation for each rule.
+    near_misses : Table
+        Faults injected within the retailer's own tolerances (a regular price at most at the
+        same-price tolerance, a confirmation at most at its limit): the same columns, ``start``
+        and ``end`` the span of the injected difference; none is a violation.
     """
 
     catalog: Table
@@ -77,6 +83,7 @@ class PriceWorld:
     promotions: Table
     stock: Table
     violations: Table
+    near_misses: Table | None = None
 
 
 # --------------------------------------------------------------------------- baseline container

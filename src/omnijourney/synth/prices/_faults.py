@@ -19,7 +19,11 @@ DAY = 24 * HOUR
 NAT = int(np.iinfo(np.int64).min)
 
 _STORE, _WEB = 3, 4  # channel codes
-_STALE_AFTER = {True: 7 * DAY, False: 2 * DAY}  # store / other channels
+#: The retailer's own rules, as its pricing team states them: a channel's regular price is the
+#: same as the others' when within 1 % of their median (at least 5 cents); a source system
+#: re-confirms a store price within 7 days, any other within 2 days.
+SAME_PRICE_PCT, SAME_PRICE_CENTS = 1.0, 5
+CONFIRM_WITHIN = {True: 7 * DAY, False: 2 * DAY}  # store / other channels
 
 Interval = list[Any]  # [from_us, to_us or NAT, price, regular]
 
@@ -63,14 +67,20 @@ class Faults:
     promo_drop: set[int] = attrs.field(factory=set)
     promo_price: dict[int, float] = attrs.field(factory=dict)
     new_promos: list[NewPromo] = attrs.field(factory=list)
+    near: list[Truth] = attrs.field(factory=list)
+    overlaps: list[tuple[int, int, int, float]] = attrs.field(factory=list)
     ref_override: dict[int, float] = attrs.field(factory=dict)
     pct_override: dict[int, tuple[str, float, int]] = attrs.field(factory=dict)
 
 
-def inject_faults(base: _Base, rng: np.random.Generator, fault_rate: float) -> Faults:
+def inject_faults(
+    base: _Base, rng: np.random.Generator, fault_rate: float, near: bool = False
+) -> Faults:
     """Pick faulty skus rule by rule (one fault per sku) and describe each fault and its truth.
 
     Stock faults are written into the stock arrays of ``base``; everything else is returned.
+    With ``near``, also faults within a cent or an hour of the retailer's own tolerances on
+    both sides (those inside are near misses, not violations), and store prices sent twice.
     """
     faults = Faults()
     if fault_rate <= 0:
@@ -89,6 +99,8 @@ def inject_faults(base: _Base, rng: np.random.Generator, fault_rate: float) -> F
         _stock_shown_unavailable,
         _negative_stock,
     )
+    if near:
+        builders = (*builders, _price_gap_near, _stale_price_near, _overlapping_prices)
     for build in builders:
         done = 0
         for sku in rng.permutation(base.n).tolist():
@@ -199,6 +211,45 @@ def _price_gap(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) 
     return True
 
 
+def _cents_limit(price: float) -> int:
+    """The retailer's same-price tolerance around ``price``, in whole cents rounded down."""
+    return max(int(np.floor(price * SAME_PRICE_PCT + 1e-9)), SAME_PRICE_CENTS)
+
+
+def _price_gap_near(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+    """A regular price one cent beyond the retailer's tolerance, or at most at it (a near
+    miss): ``price_gap`` when beyond, recorded in ``near`` otherwise."""
+    rank = int(_pick(rng, base.group_ranks.tolist()))
+    iv = base.series(sku, rank)
+    found = _quiet_span(base, rng, sku, iv, 2)
+    if found is None:
+        return False
+    i, a, b = found
+    s, e = _sub_span(rng, a, b, 10)
+    f, t, p, _ = iv[i]
+    limit = p * SAME_PRICE_PCT / 100.0 if p * SAME_PRICE_PCT > SAME_PRICE_CENTS else None
+    beyond = rng.random() < 0.5
+    if limit is None:  # the limit is the whole cents of SAME_PRICE_CENTS
+        cents = SAME_PRICE_CENTS + 1 if beyond else SAME_PRICE_CENTS - 1
+    else:  # the smallest whole cents above the limit, or the largest below it
+        cents = _cents_limit(p) + 1 if beyond else int(np.ceil(limit * 100 - 1e-9)) - 1
+    sign = 1.0 if rng.random() < 0.5 else -1.0
+    other = round(p + sign * cents / 100.0, 2)
+    if other < 0.01 or cents <= 0:
+        return False
+    iv[i : i + 1] = [[f, s, p, True], [s, e, other, True], [e, t, p, True]]
+    faults.series[sku * base.n_ranks + rank] = iv
+    ch, loc = _where(base, rank)
+    detail = "regular price differs from the other channels"
+    truth = Truth("price_gap", sku, ch, loc, s, e, p, other, detail)
+    if beyond:
+        faults.truth.append(truth)
+    else:
+        truth.detail = "regular price differs by no more than the same-price tolerance"
+        faults.near.append(truth)
+    return True
+
+
 def _coverage_hole(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
     rank = int(_pick(rng, [*base.group_ranks.tolist(), 2]))
     iv = base.series(sku, rank)
@@ -222,7 +273,7 @@ def _stale_price(base: _Base, faults: Faults, rng: np.random.Generator, sku: int
         ranks += [3 + 2 * j for j in range(base.n_stores)]
     rank = int(_pick(rng, ranks))
     ch, loc = _where(base, rank)
-    threshold = _STALE_AFTER[ch == _STORE]
+    threshold = CONFIRM_WITHIN[ch == _STORE]
     iv = base.series(sku, rank)
     ends = [base.t1 if t == NAT else min(t, base.t1) for _f, t, _p, _r in iv]
     room = [end - row[0] - threshold for end, row in zip(ends, iv)]
@@ -247,6 +298,59 @@ def _stale_price(base: _Base, faults: Faults, rng: np.random.Generator, sku: int
             (end - confirmed) / DAY,
             "price not re-confirmed by the source system",
         )
+    )
+    return True
+
+
+def _stale_price_near(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+    """A store price whose last confirmation came within an hour of the retailer's limit: just
+    too late (``stale_price``) or just in time, possibly to the microsecond (a near miss)."""
+    rank = int(_pick(rng, base.group_ranks.tolist()[2:-1]))
+    ch, loc = _where(base, rank)
+    threshold = CONFIRM_WITHIN[ch == _STORE]
+    iv = base.series(sku, rank)
+    ends = [base.t1 if t == NAT else min(t, base.t1) for _f, t, _p, _r in iv]
+    ok = [i for i, (end, row) in enumerate(zip(ends, iv)) if end - row[0] - threshold >= DAY]
+    if not ok:
+        return False
+    i = _pick(rng, ok)
+    beyond = rng.random() < 0.5
+    lag = int(rng.integers(1, HOUR // SECOND + 1)) * SECOND
+    if not beyond:
+        lag = 0 if rng.random() < 0.3 else -lag  # exactly at the limit, or within it
+    end = ends[i]
+    confirmed = end - threshold - lag
+    faults.stale.append((sku * base.n_ranks + rank, iv[i][0], confirmed))
+    truth = Truth(
+        "stale_price", sku, ch, loc, confirmed + threshold, end, threshold / DAY,
+        (end - confirmed) / DAY, "price not re-confirmed by the source system",
+    )  # fmt: skip
+    if beyond:
+        faults.truth.append(truth)
+    else:
+        truth.start = iv[i][0]  # the interval whose confirmation came just in time
+        truth.detail = "confirmed in time, at most an hour before the limit"
+        faults.near.append(truth)
+    return True
+
+
+def _overlapping_prices(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+    """A store till sends a price again, days later, as a new interval inside the current one
+    (same price): the data disagrees with itself on when the price started."""
+    rank = int(_pick(rng, base.group_ranks.tolist()[2:-1]))
+    iv = base.series(sku, rank)
+    found = _quiet_span(base, rng, sku, iv, 4)
+    if found is None:
+        return False
+    i, a, b = found
+    s, e = _sub_span(rng, a, b, 10)
+    if any(s < w1 and w0 < e + 30 * DAY for w0, w1 in _windows(base, sku)):
+        return False  # keep the prior-price windows of promotions free of overlaps
+    price = iv[i][2]
+    faults.overlaps.append((sku * base.n_ranks + rank, s, e, price))
+    ch, loc = _where(base, rank)
+    faults.truth.append(
+        Truth("overlapping_prices", sku, ch, loc, s, e, price, price, "the same price sent twice")
     )
     return True
 

@@ -56,6 +56,7 @@ def make_prices(
     days: int = 365,
     n_stores: int = 5,
     fault_rate: float = 0.02,
+    near: bool = False,
 ) -> PriceWorld:
     """Generate catalogue, prices, promotions and stock with injected faults and their truth.
 
@@ -75,6 +76,11 @@ def make_prices(
     fault_rate : float
         Share of skus that receive a fault, for each rule of :data:`RULES` (0 to 0.1; at least
         one sku per rule when positive). A sku carries at most one fault.
+    near : bool
+        Also inject, at the same rate, regular prices one cent beyond or at most at the
+        retailer's same-price tolerance, store confirmations an hour beyond or at most at
+        their limit (to the microsecond for some), and store prices sent twice
+        (``overlapping_prices``); those within the tolerances are ``near_misses``.
 
     Returns
     -------
@@ -104,7 +110,7 @@ def make_prices(
     True
     """
     return price_world(
-        n_skus, rng, start=start, days=days, n_stores=n_stores, fault_rate=fault_rate
+        n_skus, rng, start=start, days=days, n_stores=n_stores, fault_rate=fault_rate, near=near
     )[0]
 
 
@@ -116,13 +122,14 @@ def price_world(
     days: int = 365,
     n_stores: int = 5,
     fault_rate: float = 0.02,
+    near: bool = False,
 ) -> tuple[PriceWorld, _Base]:
     """:func:`make_prices` and the clean baseline it started from (the group timeline of
     each sku before the faults, for the touchpoints that see these prices)."""
     _check(n_skus, rng, days, n_stores, fault_rate)
     t0 = int(to_datetime64(start, name="start").astype(np.int64))
     base = _baseline(int(n_skus), rng, t0, int(days), int(n_stores))
-    faults = inject_faults(base, rng, float(fault_rate))
+    faults = inject_faults(base, rng, float(fault_rate), near=bool(near))
     prices = _assemble_prices(base, faults, rng)
     promotions = _assemble_promotions(base, faults, prices)
     world = PriceWorld(
@@ -131,6 +138,7 @@ def price_world(
         promotions=promotions,
         stock=_stock_table(base),
         violations=_violations_table(base, faults),
+        near_misses=_violations_table(base, faults, near=True),
     )
     return world, base
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
-from omnijourney.synth.prices._base import _CHANNEL_LABELS, RULES, PriceWorld, _Base
+from omnijourney.synth.prices._base import _CHANNEL_LABELS, NEAR_RULES, RULES, PriceWorld, _Base
 from omnijourney.tables import Table, TouchpointTable
 from omnijourney.time import TIME_DTYPE
 
@@ -62,7 +62,9 @@ MISMATCH_WINDOW = np.timedelta64(7, "D")
 _WINDOW_US = int(MISMATCH_WINDOW / np.timedelta64(1, "us"))
 #: Rules of the price world a customer can meet: not a missed confirmation, nor a negative
 #: stock count (shown unavailable anyway).
-EXPOSURE_RULES = tuple(r for r in RULES if r not in ("stale_price", "negative_stock"))
+EXPOSURE_RULES = tuple(
+    r for r in (*RULES, *NEAR_RULES) if r not in ("stale_price", "negative_stock")
+)
 _PRODUCT_EVENTS = (
     "add_to_cart", "order", "pickup", "product_view", "purchase", "quote_request",
     "quote_signed", "reservation",
@@ -204,22 +206,28 @@ def _pairs(r: _Rows) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Violations:
-    """The price world's violations as codes (sku, price channel, location, rule)."""
+    """The price world's violations, then its near misses, as codes (sku, price channel,
+    location, rule); ``near`` marks the near misses (causes of price differences, but no
+    inconsistency a customer meets)."""
 
     def __init__(self, world: PriceWorld, base: _Base) -> None:
-        v = world.violations
+        tables = [world.violations]
+        if world.near_misses is not None:
+            tables.append(world.near_misses)
         locations = [*tpl.store_labels(base.n_stores).tolist(), "online"]
         sku_pos = {s: i for i, s in enumerate(base.sku_labels.tolist())}
-        self.rule = np.array(v["rule"].tolist(), dtype=object)
-        self.sku = np.array([sku_pos[s] for s in v["sku"].tolist()], dtype=np.int64)
+        self.rule = np.array([r for v in tables for r in v["rule"].tolist()], dtype=object)
+        self.sku = np.array([sku_pos[s] for v in tables for s in v["sku"].tolist()], dtype=np.int64)
         self.pch = np.array(
-            [_code(_PRICE_CHANNELS, c) for c in v["channel"].tolist()], dtype=np.int64
+            [_code(_PRICE_CHANNELS, c) for v in tables for c in v["channel"].tolist()],
+            dtype=np.int64,
         )
         self.location = np.array(
-            [_code(locations, x) for x in v["location"].tolist()], dtype=np.int64
+            [_code(locations, x) for v in tables for x in v["location"].tolist()], dtype=np.int64
         )
-        self.start = v.raw("start").view(np.int64)
-        self.end = v.raw("end").view(np.int64)
+        self.start = np.concatenate([v.raw("start").view(np.int64) for v in tables])
+        self.end = np.concatenate([v.raw("end").view(np.int64) for v in tables])
+        self.near = np.arange(self.rule.size) >= len(world.violations)
 
 
 class _Timeline:
@@ -421,7 +429,7 @@ class _Truth:
     def exposures(self) -> Table:
         r, f, base = self.r, self.faults, self.base
         n_ch, n_loc = len(_PRICE_CHANNELS), base.n_stores + 1
-        seen = np.isin(f.rule, EXPOSURE_RULES)
+        seen = np.isin(f.rule, EXPOSURE_RULES) & ~f.near
         faulty = np.zeros(base.n, dtype=bool)
         faulty[f.sku[seen]] = True
         mine = np.flatnonzero(faulty[self.sku])
