@@ -59,7 +59,7 @@ def _keys(value: Any) -> dict[str, float]:
     return dict(_rates(value, "keys", KEYS))
 
 
-def _fraction(instance: Any, attribute: attrs.Attribute[float], value: Any) -> None:
+def _fraction(instance: Any, attribute: Any, value: Any) -> None:
     check_fraction(value, attribute.name)
 
 
@@ -108,7 +108,7 @@ class Noise:
     """How the synthetic world departs from a tidy story, and how its systems record it.
 
     Use a preset (:meth:`clean`, :meth:`realistic`, :meth:`hard`, or their names as
-    ``generate(difficulty=...)``), or :func:`attrs.evolve` one to change a setting.
+    ``generate(difficulty=...)``), or ``attrs.evolve`` one to change a setting.
 
     Parameters
     ----------
