@@ -49,20 +49,16 @@ def run_pipeline(world: Any) -> dict[str, Any]:
     from omnijourney.journeys import FollowUpRule, check_followups, detect_breaks, sessionize
 
     jt = sessionize(world.touchpoints)
+    # the brand's promises, as a user would write them: (name, trigger, answer, within, direction)
+    promises = (
+        ("welcome_after_signup", "signup", "welcome", "2D", None),
+        ("answer_to_complaint", "complaint", "complaint_answer", "24h", "outbound"),
+    )
     rules = [
         FollowUpRule(
-            name="welcome_after_signup",
-            trigger_events=["signup"],
-            response_events=["welcome"],
-            within="2D",
-        ),
-        FollowUpRule(
-            name="answer_to_complaint",
-            trigger_events=["complaint"],
-            response_events=["complaint_answer"],
-            within="24h",
-            response_direction="outbound",
-        ),
+            name=n, trigger_events=[t], response_events=[r], within=w, response_direction=d
+        )
+        for n, t, r, w, d in promises
     ]
     end = world.start + np.timedelta64(world.days, "D")
     records = CustomerRecordTable.from_columns(

@@ -223,63 +223,50 @@ class Noise:
         """A retailer's usual data: continuous pauses, some parallel goals and long research,
         half the store purchases anonymous, several devices per person, a few missing or
         mistyped ids, double sends, late loads, tills a few minutes off and recording local
-        time, each system's own labels."""
-        ident = {
-            "app": 0.75, "call_centre": 0.85, "chat": 0.6, "email": 1.0, "sms": 1.0,
-            "social": 0.0, "store": 0.55, "web": 0.35,
-        }  # fmt: skip
-        keys = {
-            "device_id": 0.95, "loyalty_id": 0.2, "payment_token": 0.7, "pickup_code": 0.9,
-            "receipt_email": 0.3,
-        }  # fmt: skip
-        return cls(
-            gaps="continuous",
-            concurrent_goals=0.08,
-            long_research=0.25,
-            reminders=0.04,
-            identification=ident,
-            devices=2.0,
-            reference_missing=0.03,
-            reference_typo=0.01,
-            keys=keys,
-            duplicates=0.01,
-            late_arrival=0.02,
-            clock_skew="3min",
-            local_time=("till",),
-            vocabulary=True,
-            near_price_faults=True,
-        )
+        time, each system's own labels, near-tolerance price faults."""
+        return cls(**_PRESETS["realistic"])
 
     @classmethod
     def hard(cls) -> Noise:
         """Worse on every count: more parallel goals and long research, most store purchases
         and web visits anonymous, more devices, ids and keys often missing, more duplicates,
         late loads and skew."""
-        ident = {
-            "app": 0.5, "call_centre": 0.6, "chat": 0.4, "email": 1.0, "sms": 1.0,
-            "social": 0.0, "store": 0.3, "web": 0.2,
-        }  # fmt: skip
-        keys = {
-            "device_id": 0.8, "loyalty_id": 0.1, "payment_token": 0.4, "pickup_code": 0.6,
-            "receipt_email": 0.1,
-        }  # fmt: skip
-        return cls(
-            gaps="continuous",
-            concurrent_goals=0.2,
-            long_research=0.5,
-            reminders=0.1,
-            identification=ident,
-            devices=3.0,
-            reference_missing=0.12,
-            reference_typo=0.04,
-            keys=keys,
-            duplicates=0.04,
-            late_arrival=0.08,
-            clock_skew="10min",
-            local_time=("contact_centre", "till"),
-            vocabulary=True,
-            near_price_faults=True,
-        )
+        return cls(**_PRESETS["hard"])
+
+
+# Per preset: (realistic, hard) values of each setting that departs from the clean world.
+_DEPARTS: dict[str, tuple[Any, Any]] = {
+    "gaps": ("continuous", "continuous"),
+    "concurrent_goals": (0.08, 0.2),
+    "long_research": (0.25, 0.5),
+    "reminders": (0.04, 0.1),
+    "devices": (2.0, 3.0),
+    "reference_missing": (0.03, 0.12),
+    "reference_typo": (0.01, 0.04),
+    "duplicates": (0.01, 0.04),
+    "late_arrival": (0.02, 0.08),
+    "clock_skew": ("3min", "10min"),
+    "local_time": (("till",), ("contact_centre", "till")),
+    "vocabulary": (True, True),
+    "near_price_faults": (True, True),
+}
+# Per channel (identification) and key (keys): (realistic, hard).
+_IDENTIFIED = {
+    "app": (0.75, 0.5), "call_centre": (0.85, 0.6), "chat": (0.6, 0.4), "email": (1.0, 1.0),
+    "sms": (1.0, 1.0), "social": (0.0, 0.0), "store": (0.55, 0.3), "web": (0.35, 0.2),
+}  # fmt: skip
+_KEY_RATES = {
+    "device_id": (0.95, 0.8), "loyalty_id": (0.2, 0.1), "payment_token": (0.7, 0.4),
+    "pickup_code": (0.9, 0.6), "receipt_email": (0.3, 0.1),
+}  # fmt: skip
+_PRESETS: dict[str, dict[str, Any]] = {
+    name: {
+        **{k: v[i] for k, v in _DEPARTS.items()},
+        "identification": {c: v[i] for c, v in _IDENTIFIED.items()},
+        "keys": {k: v[i] for k, v in _KEY_RATES.items()},
+    }
+    for i, name in enumerate(("realistic", "hard"))
+}
 
 
 def as_noise(difficulty: Any) -> Noise:

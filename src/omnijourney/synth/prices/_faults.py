@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -100,7 +101,8 @@ def inject_faults(
         _negative_stock,
     )
     if near:
-        builders = (*builders, _price_gap_near, _stale_price_near, _overlapping_prices)
+        near_gap, near_stale = partial(_price_gap, near=True), partial(_stale_price, near=True)
+        builders = (*builders, near_gap, near_stale, _overlapping_prices)
     for build in builders:
         done = 0
         for sku in rng.permutation(base.n).tolist():
@@ -190,7 +192,11 @@ def _promo_index(iv: list[Interval], start_us: int) -> int:
 # --------------------------------------------------------------------------- price series faults
 
 
-def _price_gap(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+def _price_gap(
+    base: _Base, faults: Faults, rng: np.random.Generator, sku: int, near: bool = False
+) -> bool:
+    """A regular price 4-20 % away from the group's on one series for 1-10 days; with
+    ``near``, one cent beyond the retailer's tolerance or at most at it (a near miss)."""
     rank = int(_pick(rng, base.group_ranks.tolist()))
     iv = base.series(sku, rank)
     found = _quiet_span(base, rng, sku, iv, 2)
@@ -199,44 +205,18 @@ def _price_gap(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) 
     i, a, b = found
     s, e = _sub_span(rng, a, b, 10)
     f, t, p, _ = iv[i]
-    sign = 1.0 if rng.random() < 0.5 else -1.0
-    other = round(p * (1.0 + sign * rng.uniform(0.04, 0.2)), 2)
-    if abs(other - p) < max(0.015 * p, 0.07) or other < 0.01:
-        other = round(p + max(0.02 * p, 0.1), 2)
-    iv[i : i + 1] = [[f, s, p, True], [s, e, other, True], [e, t, p, True]]
-    faults.series[sku * base.n_ranks + rank] = iv
-    ch, loc = _where(base, rank)
-    detail = "regular price differs from the other channels"
-    faults.truth.append(Truth("price_gap", sku, ch, loc, s, e, p, other, detail))
-    return True
-
-
-def _cents_limit(price: float) -> int:
-    """The retailer's same-price tolerance around ``price``, in whole cents rounded down."""
-    return max(int(np.floor(price * SAME_PRICE_PCT + 1e-9)), SAME_PRICE_CENTS)
-
-
-def _price_gap_near(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
-    """A regular price one cent beyond the retailer's tolerance, or at most at it (a near
-    miss): ``price_gap`` when beyond, recorded in ``near`` otherwise."""
-    rank = int(_pick(rng, base.group_ranks.tolist()))
-    iv = base.series(sku, rank)
-    found = _quiet_span(base, rng, sku, iv, 2)
-    if found is None:
-        return False
-    i, a, b = found
-    s, e = _sub_span(rng, a, b, 10)
-    f, t, p, _ = iv[i]
-    limit = p * SAME_PRICE_PCT / 100.0 if p * SAME_PRICE_PCT > SAME_PRICE_CENTS else None
-    beyond = rng.random() < 0.5
-    if limit is None:  # the limit is the whole cents of SAME_PRICE_CENTS
-        cents = SAME_PRICE_CENTS + 1 if beyond else SAME_PRICE_CENTS - 1
-    else:  # the smallest whole cents above the limit, or the largest below it
-        cents = _cents_limit(p) + 1 if beyond else int(np.ceil(limit * 100 - 1e-9)) - 1
-    sign = 1.0 if rng.random() < 0.5 else -1.0
-    other = round(p + sign * cents / 100.0, 2)
-    if other < 0.01 or cents <= 0:
-        return False
+    beyond = True
+    if near:
+        beyond = rng.random() < 0.5
+        cents = _near_cents(p, beyond)
+        other = round(p + (1.0 if rng.random() < 0.5 else -1.0) * cents / 100.0, 2)
+        if other < 0.01 or cents <= 0:
+            return False
+    else:
+        sign = 1.0 if rng.random() < 0.5 else -1.0
+        other = round(p * (1.0 + sign * rng.uniform(0.04, 0.2)), 2)
+        if abs(other - p) < max(0.015 * p, 0.07) or other < 0.01:
+            other = round(p + max(0.02 * p, 0.1), 2)
     iv[i : i + 1] = [[f, s, p, True], [s, e, other, True], [e, t, p, True]]
     faults.series[sku * base.n_ranks + rank] = iv
     ch, loc = _where(base, rank)
@@ -248,6 +228,16 @@ def _price_gap_near(base: _Base, faults: Faults, rng: np.random.Generator, sku: 
         truth.detail = "regular price differs by no more than the same-price tolerance"
         faults.near.append(truth)
     return True
+
+
+def _near_cents(price: float, beyond: bool) -> int:
+    """Whole cents just beyond the retailer's same-price tolerance around ``price`` (the
+    smallest above it), or within it (the largest below it, or at it when it is whole)."""
+    limit = max(price * SAME_PRICE_PCT, SAME_PRICE_CENTS)  # in cents
+    if beyond:
+        return int(np.floor(limit + 1e-9)) + 1
+    whole = abs(limit - round(limit)) < 1e-9
+    return round(limit) - 1 if whole else int(np.floor(limit))
 
 
 def _coverage_hole(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
@@ -267,11 +257,16 @@ def _coverage_hole(base: _Base, faults: Faults, rng: np.random.Generator, sku: i
     return True
 
 
-def _stale_price(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+def _stale_price(
+    base: _Base, faults: Faults, rng: np.random.Generator, sku: int, near: bool = False
+) -> bool:
+    """A last confirmation 1 hour to 14 days older than the retailer's limit; with ``near``, a
+    store price confirmed within an hour of the limit: just too late, or just in time,
+    possibly to the microsecond (a near miss)."""
     ranks = [*base.group_ranks.tolist(), 2]
     if base.loyalty[sku]:
         ranks += [3 + 2 * j for j in range(base.n_stores)]
-    rank = int(_pick(rng, ranks))
+    rank = int(_pick(rng, base.group_ranks.tolist()[2:-1] if near else ranks))
     ch, loc = _where(base, rank)
     threshold = CONFIRM_WITHIN[ch == _STORE]
     iv = base.series(sku, rank)
@@ -280,46 +275,19 @@ def _stale_price(base: _Base, faults: Faults, rng: np.random.Generator, sku: int
     ok = [i for i, r in enumerate(room) if r >= DAY]
     if not ok:
         return False
-    i = len(iv) - 1 if len(iv) - 1 in ok else _pick(rng, ok)
-    extra_max = min(14 * DAY, room[i])
-    extra = HOUR + int(rng.integers(0, (extra_max - HOUR) // SECOND + 1)) * SECOND
+    beyond = True
+    if near:
+        i = _pick(rng, ok)
+        beyond = rng.random() < 0.5
+        extra = int(rng.integers(1, HOUR // SECOND + 1)) * SECOND
+        if not beyond:
+            extra = 0 if rng.random() < 0.3 else -extra  # exactly at the limit, or within it
+    else:
+        i = len(iv) - 1 if len(iv) - 1 in ok else _pick(rng, ok)
+        extra_max = min(14 * DAY, room[i])
+        extra = HOUR + int(rng.integers(0, (extra_max - HOUR) // SECOND + 1)) * SECOND
     end = ends[i]
     confirmed = end - threshold - extra
-    faults.stale.append((sku * base.n_ranks + rank, iv[i][0], confirmed))
-    faults.truth.append(
-        Truth(
-            "stale_price",
-            sku,
-            ch,
-            loc,
-            confirmed + threshold,
-            end,
-            threshold / DAY,
-            (end - confirmed) / DAY,
-            "price not re-confirmed by the source system",
-        )
-    )
-    return True
-
-
-def _stale_price_near(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
-    """A store price whose last confirmation came within an hour of the retailer's limit: just
-    too late (``stale_price``) or just in time, possibly to the microsecond (a near miss)."""
-    rank = int(_pick(rng, base.group_ranks.tolist()[2:-1]))
-    ch, loc = _where(base, rank)
-    threshold = CONFIRM_WITHIN[ch == _STORE]
-    iv = base.series(sku, rank)
-    ends = [base.t1 if t == NAT else min(t, base.t1) for _f, t, _p, _r in iv]
-    ok = [i for i, (end, row) in enumerate(zip(ends, iv)) if end - row[0] - threshold >= DAY]
-    if not ok:
-        return False
-    i = _pick(rng, ok)
-    beyond = rng.random() < 0.5
-    lag = int(rng.integers(1, HOUR // SECOND + 1)) * SECOND
-    if not beyond:
-        lag = 0 if rng.random() < 0.3 else -lag  # exactly at the limit, or within it
-    end = ends[i]
-    confirmed = end - threshold - lag
     faults.stale.append((sku * base.n_ranks + rank, iv[i][0], confirmed))
     truth = Truth(
         "stale_price", sku, ch, loc, confirmed + threshold, end, threshold / DAY,
