@@ -234,7 +234,10 @@ def observe(
     keys = noise.keys
 
     def present(name: str, eligible: np.ndarray) -> np.ndarray:
-        return eligible & (rng.random(n) < keys[name])
+        rows = np.flatnonzero(eligible)
+        out = np.zeros(n, dtype=bool)
+        out[rows[rng.random(rows.size) < keys[name]]] = True
+        return out
 
     on_device = online | (system == sys_code["ads"])
     has = present("device_id", on_device)
@@ -350,14 +353,13 @@ def _noisy_reference(
     codes: np.ndarray, labels: np.ndarray, noise: Noise, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reference codes with a share left empty and a share with one digit changed."""
-    n = codes.size
     key = codes.astype(np.int64)
-    u = rng.random(n)
-    has = key >= 0
-    key[has & (u < noise.reference_missing)] = -1
-    typo = np.flatnonzero(
-        has & (u >= noise.reference_missing) & (u < noise.reference_missing + noise.reference_typo)
-    )
+    has = np.flatnonzero(key >= 0)
+    u = rng.random(has.size)
+    key[has[u < noise.reference_missing]] = -1
+    typo = has[
+        (u >= noise.reference_missing) & (u < noise.reference_missing + noise.reference_typo)
+    ]
     texts = labels[key[typo]].astype(str) if typo.size else np.zeros(0, dtype=str)
     position = rng.integers(1, 10, typo.size)  # the prefix letter stays
     shift = rng.integers(1, 10, typo.size)

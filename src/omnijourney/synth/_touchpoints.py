@@ -51,8 +51,12 @@ def _choose(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np
     cum[:, -1] = 1.0
     u = rng.random(rows.size)
     out = np.zeros(rows.size, dtype=np.int64)
-    for k in range(cum.shape[1] - 1):  # a handful of categories: count thresholds passed
-        out += u >= cum[rows, k]
+    # a handful of probability rows: per row, count the thresholds each draw passes
+    order = np.argsort(rows, kind="stable")
+    bounds = np.searchsorted(rows[order], np.arange(probs.shape[0] + 1))
+    for r in range(probs.shape[0]):
+        sel = order[bounds[r] : bounds[r + 1]]
+        out[sel] = np.searchsorted(cum[r, :-1], u[sel], side="right")
     return out
 
 
@@ -90,22 +94,27 @@ def _channels(
 
 
 def _expected_kept(lam: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """E[min(1 + Poisson(lam - 1), G)] with G the episode of the first dropout (prob. ``d``)."""
-    from scipy.special import gammaln
+    """E[min(1 + Poisson(lam - 1), G)] with G the episode of the first dropout (prob. ``d``):
+    the sum over j < 400 of P(N >= j) (1 - d)^j, N ~ Poisson(lam - 1)."""
+    from scipy.special import gammaln, pdtr
 
     mu = np.maximum(lam - 1.0, 1e-12)
     out = np.empty(mu.size)
-    # customers by activity, in chunks: each sums only the terms its busiest customer needs
+    # customers by activity, in chunks; P(N >= j) is 1 (to 1e-15) below mu - 8 sd, 0 far above
     by_mu = np.argsort(mu, kind="stable")
-    for lo in range(0, mu.size, 4096):
-        idx = by_mu[lo : lo + 4096]
-        m, dd = mu[idx], d[idx]
-        k_max = int(min(2 * np.ceil(m.max(initial=1.0)) + 20, 400))
-        j = np.arange(k_max - 1)[:, None]  # P(N = j), j < k_max - 1
-        cdf = np.cumsum(np.exp(-m[None, :] + j * np.log(m[None, :]) - gammaln(j + 1)), axis=0)
-        at_least = np.vstack([np.ones((1, m.size)), 1.0 - cdf])  # P(N >= k - 1), k = 1...
-        survive = (1.0 - dd[None, :]) ** np.arange(k_max)[:, None]
-        out[idx] = (np.clip(at_least, 0.0, 1.0) * survive).sum(axis=0)
+    for lo_i in range(0, mu.size, 4096):
+        idx = by_mu[lo_i : lo_i + 4096]
+        m, s = mu[idx], 1.0 - d[idx]
+        sd = float(np.sqrt(m.max(initial=1.0)))
+        hi = int(min(2 * np.ceil(m.max(initial=1.0)) + 20, 400))
+        lo = min(max(int(m.min(initial=0.0) - 8 * sd - 2), 0), hi)
+        head = np.where(s < 1.0, (1.0 - s**lo) / np.maximum(1.0 - s, 1e-300), float(lo))
+        j = np.arange(lo, hi)[:, None]  # P(N >= j) = 1 - P(N <= j - 1)
+        pmf = np.exp(-m[None, :] + (j - 1) * np.log(m[None, :]) - gammaln(np.maximum(j, 1)))
+        pmf[j[:, 0] == 0] = 0.0
+        below = (pdtr(lo - 2, m) if lo >= 2 else np.zeros(m.size))[None, :] + np.cumsum(pmf, 0)
+        at_least = np.clip(1.0 - below, 0.0, 1.0)
+        out[idx] = head + (at_least * s[None, :] ** j).sum(axis=0)
     return np.maximum(out, 1e-9)
 
 
@@ -398,7 +407,8 @@ def touchpoints_and_episodes(
         data[_REF_COLUMN[ref]] = codes.astype(code_dtype(eps.size))
         ref_codes[ref] = codes
     # campaigns: the opener click (and a reminder click) carries "<channel>-<YYYY-MM>"
-    i_open = np.flatnonzero(np.isin(channel, tpl.OPENER_CHANNELS))
+    reminder = (flat < 0) & ~is_open & np.isin(channel, tpl.OPENER_CHANNELS)
+    i_open = np.flatnonzero(is_open | reminder)
     month = time_us[i_open].view("datetime64[us]").astype("datetime64[M]").astype(np.int64)
     m0 = int(month.min()) if month.size else 0
     m1 = int(month.max()) if month.size else 0
