@@ -12,6 +12,7 @@ from omnijourney._columns import code_dtype
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth._noise import Noise
+from omnijourney.synth._population import digit_text
 from omnijourney.synth._truth import (
     Episodes,
     Story,
@@ -52,10 +53,8 @@ def _choose(rng: np.random.Generator, probs: np.ndarray, rows: np.ndarray) -> np
     u = rng.random(rows.size)
     out = np.zeros(rows.size, dtype=np.int64)
     # a handful of probability rows: per row, count the thresholds each draw passes
-    order = np.argsort(rows, kind="stable")
-    bounds = np.searchsorted(rows[order], np.arange(probs.shape[0] + 1))
     for r in range(probs.shape[0]):
-        sel = order[bounds[r] : bounds[r + 1]]
+        sel = np.flatnonzero(rows == r)
         out[sel] = np.searchsorted(cum[r, :-1], u[sel], side="right")
     return out
 
@@ -401,9 +400,7 @@ def touchpoints_and_episodes(
         codes[uses] = np.cumsum(new, dtype=np.int32) - 1
         eps = np.flatnonzero(new)
         prefix_ = _REF_PREFIX[ref]
-        labels[_REF_COLUMN[ref]] = np.array(
-            [f"{prefix_}{i:09d}" for i in range(eps.size)], dtype=object
-        )
+        labels[_REF_COLUMN[ref]] = digit_text(f"{prefix_}#########", np.arange(eps.size))
         data[_REF_COLUMN[ref]] = codes.astype(code_dtype(eps.size))
         ref_codes[ref] = codes
     # campaigns: the opener click (and a reminder click) carries "<channel>-<YYYY-MM>"
