@@ -6,10 +6,11 @@ keyed by the true person; linking the observed rows across identities comes next
   prices), sessionize `world.touchpoints` with the default rules, detect breaks, check the two
   follow-ups the brand promises (welcome within 2 days, complaint answered within 24 h),
   channel roles of the converting paths, and resolve the source records; timed together. The
-  notes hold each item's precision and recall against the story's truth: visits and journeys
-  as pairwise scores of the partitions, breaks per kind on (kind, from row, to row),
-  follow-up statuses, roles against the story's stated roles, persons of the records, and the
-  persons of the observed rows (record ids through the resolution, anonymous ids alone).
+  notes hold each item's precision and recall against the story's truth, in percent: visits
+  and journeys as pairwise scores of the partitions, breaks per kind on (kind, from row, to
+  row), follow-up statuses, roles against the story's majority and stated roles, persons of the
+  records, and the persons of the observed rows (record ids through the resolution, anonymous
+  ids alone).
 
 Run it directly for the accuracy table alone:
 `python benchmarks/bench_endtoend.py [--customers N] [--seed S] [--difficulty D ...]`.
@@ -112,8 +113,8 @@ def score(world: Any, out: dict[str, Any]) -> dict[str, Any]:
     def put(
         name: str, values: tuple[float, ...], labels: tuple[str, ...] = ("p", "r", "f1")
     ) -> None:
-        for label, v in zip(labels, values):
-            fig[f"{name}_{label}"] = round(float(v), 3)
+        for label, v in zip(labels, values):  # in percent, so that one decimal says enough
+            fig[f"{name}_{label}"] = round(100 * float(v), 1)
 
     put("visit", pair_scores(jt.visit_id, truth.visit_id))
     put("journey", pair_scores(jt.journey_id, truth.journey_id))
@@ -134,7 +135,7 @@ def score(world: Any, out: dict[str, Any]) -> dict[str, Any]:
         zip(zip(tf["rule"].tolist(), tf["trigger_row"].tolist()), tf["status"].tolist())
     )
     fig["followup_status_accuracy"] = round(
-        float(np.mean([status.get(k) == s for k, s in true_status.items()])), 3
+        100 * float(np.mean([status.get(k) == s for k, s in true_status.items()])), 1
     )
     flagged = {k for k, s in status.items() if s != "on_time"}
     owed = {k for k, s in true_status.items() if s != "on_time"}
@@ -162,7 +163,7 @@ def score(world: Any, out: dict[str, Any]) -> dict[str, Any]:
     ids = obs["customer"].tolist()
     group = np.array([f"P{person_of[c]}" if c in person_of else c for c in ids], dtype=object)
     put("observed_person", pair_scores(group, truth.observed["customer"]))
-    fig["observed_identified"] = round(float(truth.observed["identified"].mean()), 3)
+    fig["observed_identified"] = round(100 * float(truth.observed["identified"].mean()), 1)
     return fig
 
 
