@@ -27,7 +27,7 @@ class World:
 
     Attributes
     ----------
-    seed : int
+    seed : int or numpy.random.Generator
         The seed it was generated with (same seed, same world).
     start : numpy.datetime64
         First instant of the period (UTC).
@@ -76,7 +76,7 @@ class World:
     events and journeys are the same for a seed with or without prices.
     """
 
-    seed: int
+    seed: int | np.random.Generator
     start: np.datetime64
     days: int
     customers: Table
@@ -127,7 +127,7 @@ class World:
 def generate(
     n_customers: int = 1_000,
     *,
-    seed: int = 0,
+    seed: int | np.random.Generator = 0,
     start: Any = "2024-01-01",
     days: int = 365,
     touchpoints_per_customer: float = 25.0,
@@ -142,8 +142,9 @@ def generate(
     ----------
     n_customers : int
         Number of true persons.
-    seed : int
-        Seed of the random generator; the same seed gives the same world.
+    seed : int or numpy.random.Generator
+        Seed of the random generator (or the generator itself); the same seed gives the same
+        world.
     start : str or datetime64
         First day of the period (UTC).
     days : int
