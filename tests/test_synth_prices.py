@@ -684,3 +684,28 @@ def test_without_near_faults_the_world_is_unchanged():
     a = make_prices(50, np.random.default_rng(3), start=START)
     b = make_prices(50, np.random.default_rng(3), start=START, near=False)
     assert a.prices.equals(b.prices) and len(a.near_misses) == 0
+
+
+def test_a_flyer_promotion_the_shelf_does_not_apply_is_found_on_request(near_world):
+    w = near_world
+    flyer = w.opt_in_violations
+    assert set(flyer["rule"].tolist()) == {"promo_not_applied"} and len(flyer) > 0
+    assert set(flyer["channel"].tolist()) == {"store"}
+    assert (flyer["expected"] < flyer["actual"]).all()  # the shelf charges more than announced
+    as_of = START + np.timedelta64(DAYS, "D")
+    policy = oj.pricing.Policy(rules=oj.pricing.DEFAULT_RULES | {"promo_not_applied"})
+    found = oj.pricing.audit(
+        w.prices, w.promotions, w.stock, catalog=w.catalog, start=START, as_of=as_of,
+        policy=policy,
+    ).findings  # fmt: skip
+    got = found[found["rule"] == "promo_not_applied"]
+    key = ("sku", "location", "start", "end", "expected", "actual", "detail")
+    assert sorted(zip(*(got[k].tolist() for k in key))) == sorted(
+        zip(*(flyer[k].tolist() for k in key))
+    )
+    # the promotion is still announced for that store
+    promo = w.promotions
+    for sku, loc, pid in zip(flyer["sku"].tolist(), flyer["location"].tolist(), flyer["detail"]):
+        assert (
+            (promo["sku"] == sku) & (promo["location"] == loc) & (promo["promo_id"] == pid)
+        ).any()

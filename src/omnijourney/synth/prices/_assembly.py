@@ -20,7 +20,7 @@ from omnijourney.synth.prices._base import (
     _labels,
     _loyalty_price,
 )
-from omnijourney.synth.prices._faults import DAY, NAT, SECOND, Faults
+from omnijourney.synth.prices._faults import DAY, NAT, SECOND, Faults, Truth
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE
 
@@ -287,10 +287,11 @@ def _stock_table(base: _Base) -> Table:
     )
 
 
-def _violations_table(base: _Base, faults: Faults, *, near: bool = False) -> Table:
+def _violations_table(base: _Base, faults: Faults, rows: list[Truth] | None = None) -> Table:
+    """The truth rows (``faults.truth`` by default) as a table."""
     promo = _promo_labels(base.p_sku.size + len(faults.new_promos))
     locations = _location_labels(base.n_stores)
-    rows = faults.near if near else faults.truth
+    rows = faults.truth if rows is None else rows
 
     def detail(d: str | tuple[int, ...]) -> str:
         return d if isinstance(d, str) else "|".join(sorted(promo[i] for i in d))

@@ -27,8 +27,9 @@ RULES = (
     "stock_shown_unavailable",
     "negative_stock",
 )
-#: Rules of the faults injected only with ``near=True``.
-NEAR_RULES = ("overlapping_prices",)
+#: Rules of the faults injected only with ``near=True`` (``promo_not_applied`` is opt-in in
+#: an audit: its rows are ``opt_in_violations``).
+NEAR_RULES = ("overlapping_prices", "promo_not_applied")
 
 _CATEGORIES = (
     "apparel",
@@ -76,6 +77,10 @@ class PriceWorld:
         Faults injected within the retailer's own tolerances (a regular price at most at the
         same-price tolerance, a confirmation at most at its limit): the same columns, ``start``
         and ``end`` the span of the injected difference; none is a violation.
+    opt_in_violations : Table
+        Violations of rules an audit checks only when asked (``promo_not_applied``: a
+        promotion announced by the flyer and the web that a store's shelf never applies),
+        with the same columns.
     """
 
     catalog: Table
@@ -84,6 +89,7 @@ class PriceWorld:
     stock: Table
     violations: Table
     near_misses: Table | None = None
+    opt_in_violations: Table | None = None
 
 
 # --------------------------------------------------------------------------- baseline container

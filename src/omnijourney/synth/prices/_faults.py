@@ -69,6 +69,7 @@ class Faults:
     promo_price: dict[int, float] = attrs.field(factory=dict)
     new_promos: list[NewPromo] = attrs.field(factory=list)
     near: list[Truth] = attrs.field(factory=list)
+    opt_in: list[Truth] = attrs.field(factory=list)
     overlaps: list[tuple[int, int, int, float]] = attrs.field(factory=list)
     ref_override: dict[int, float] = attrs.field(factory=dict)
     pct_override: dict[int, tuple[str, float, int]] = attrs.field(factory=dict)
@@ -102,7 +103,7 @@ def inject_faults(
     )
     if near:
         near_gap, near_stale = partial(_price_gap, near=True), partial(_stale_price, near=True)
-        builders = (*builders, near_gap, near_stale, _overlapping_prices)
+        builders = (*builders, near_gap, near_stale, _overlapping_prices, _flyer_not_applied)
     for build in builders:
         done = 0
         for sku in rng.permutation(base.n).tolist():
@@ -340,29 +341,36 @@ def _promo_not_mirrored(base: _Base, faults: Faults, rng: np.random.Generator, s
         missing = [group[0], group[-1]]  # app and web
     else:
         missing = [int(_pick(rng, group))]
-    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
-    step = int(base.p_first_step[pid])
     for rank in missing:
-        iv = base.series(sku, rank)
-        i = _promo_index(iv, start)
-        before, after = iv[i - 1], iv[i + 1]
-        iv[i - 1 : i + 2] = [[before[0], after[1], before[2], True]]
-        faults.series[sku * base.n_ranks + rank] = iv
         faults.promo_drop.add(pid * base.n_ranks + rank)
-        ch, loc = _where(base, rank)
-        faults.truth.append(
-            Truth(
-                "promo_not_mirrored",
-                sku,
-                ch,
-                loc,
-                start,
-                end,
-                float(base.q_price[step]),
-                float(before[2]),
-                (pid,),
-            )
-        )
+        faults.truth.append(_regular_during(base, faults, sku, rank, pid, "promo_not_mirrored"))
+    return True
+
+
+def _regular_during(base: _Base, faults: Faults, sku: int, rank: int, pid: int, rule: str) -> Truth:
+    """The series keeps its regular price during the promotion ``pid``: its truth row, with
+    the promotional price expected and the regular price charged."""
+    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+    iv = base.series(sku, rank)
+    i = _promo_index(iv, start)
+    before, after = iv[i - 1], iv[i + 1]
+    iv[i - 1 : i + 2] = [[before[0], after[1], before[2], True]]
+    faults.series[sku * base.n_ranks + rank] = iv
+    ch, loc = _where(base, rank)
+    promo = float(base.q_price[int(base.p_first_step[pid])])
+    return Truth(rule, sku, ch, loc, start, end, promo, float(before[2]), (pid,))
+
+
+def _flyer_not_applied(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
+    """The flyer and the web announce a promotion that one store's shelf never applies: the
+    promotion row stays, the store charges its regular price (``promo_not_applied``, a rule
+    an audit checks on request)."""
+    pids = _simple_promos(base, sku)
+    if not pids:
+        return False
+    pid = int(_pick(rng, pids))
+    rank = int(_pick(rng, base.group_ranks.tolist()[2:-1]))
+    faults.opt_in.append(_regular_during(base, faults, sku, rank, pid, "promo_not_applied"))
     return True
 
 

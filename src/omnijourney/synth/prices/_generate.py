@@ -79,8 +79,10 @@ def make_prices(
     near : bool
         Also inject, at the same rate, regular prices one cent beyond or at most at the
         retailer's same-price tolerance, store confirmations an hour beyond or at most at
-        their limit (to the microsecond for some), and store prices sent twice
-        (``overlapping_prices``); those within the tolerances are ``near_misses``.
+        their limit (to the microsecond for some), store prices sent twice
+        (``overlapping_prices``), and promotions a store's shelf does not apply (found by the
+        opt-in rule ``promo_not_applied``: ``opt_in_violations``); those within the
+        tolerances are ``near_misses``.
 
     Returns
     -------
@@ -138,7 +140,8 @@ def price_world(
         promotions=promotions,
         stock=_stock_table(base),
         violations=_violations_table(base, faults),
-        near_misses=_violations_table(base, faults, near=True),
+        near_misses=_violations_table(base, faults, faults.near),
+        opt_in_violations=_violations_table(base, faults, faults.opt_in),
     )
     return world, base
 

@@ -206,14 +206,13 @@ def _pairs(r: _Rows) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Violations:
-    """The price world's violations, then its near misses, as codes (sku, price channel,
-    location, rule); ``near`` marks the near misses (causes of price differences, but no
-    inconsistency a customer meets)."""
+    """The price world's violations, then its near misses and opt-in violations, as codes
+    (sku, price channel, location, rule); ``near`` marks the latter two (causes of price
+    differences, but nothing the default audit reports to a customer)."""
 
     def __init__(self, world: PriceWorld, base: _Base) -> None:
         tables = [world.violations]
-        if world.near_misses is not None:
-            tables.append(world.near_misses)
+        tables += [t for t in (world.near_misses, world.opt_in_violations) if t is not None]
         locations = [*tpl.store_labels(base.n_stores).tolist(), "online"]
         sku_pos = {s: i for i, s in enumerate(base.sku_labels.tolist())}
         self.rule = np.array([r for v in tables for r in v["rule"].tolist()], dtype=object)
