@@ -105,7 +105,7 @@ def test_ragged_columns_and_unknown_data_types():
         TouchpointTable.from_columns(cols(event=["view"]))
     with pytest.raises(SchemaError, match="mapping of column name"):
         TouchpointTable.from_columns(42)
-    with pytest.raises(oj.ConfigError, match="errors must be"):
+    with pytest.raises(oj.ConfigError, match="'errors' parameter must be"):
         TouchpointTable.from_columns(cols(), errors="ignore")
 
 
@@ -138,9 +138,10 @@ def test_quarantine_returns_kept_and_rejects_and_counts_add_up():
             st.sampled_from([1.0, None, "n/a", float("inf")]),
         ),
         max_size=30,
-    )
+    ),
+    st.sampled_from(["keep", "drop"]),
 )
-def test_quarantine_accounts_for_every_row(rows):
+def test_quarantine_accounts_for_every_row(rows, duplicates):
     data = {
         "customer": [r[0] for r in rows],
         "time": [r[1] for r in rows],
@@ -148,13 +149,16 @@ def test_quarantine_accounts_for_every_row(rows):
         "event": ["view"] * len(rows),
         "value": [r[2] for r in rows],
     }
-    result = TouchpointTable.from_columns(data, errors="quarantine")
-    assert result.n_kept + result.n_rejected == len(rows)
+    result = TouchpointTable.from_columns(data, errors="quarantine", duplicates=duplicates)
+    assert result.n_kept + result.n_rejected + result.n_duplicates == len(rows)
     expected_bad = [
         r[0] in (None, "") or r[1] in (None, "2024-02-30") or r[2] in ("n/a", float("inf"))
         for r in rows
     ]
     assert result.rejects.rows.tolist() == [i for i, b in enumerate(expected_bad) if b]
+    good = [r for r, b in zip(rows, expected_bad) if not b]
+    n_distinct = len({(r[0], r[1], r[2]) for r in good})
+    assert result.n_kept == (n_distinct if duplicates == "drop" else len(good))
 
 
 @pytest.mark.parametrize("ids", [[True, 1, 2, 3], [1, True, 2, 3], [2, 3, 1, True]])

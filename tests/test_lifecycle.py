@@ -35,7 +35,7 @@ COLUMNS = ("customer", "time", "channel", "event", "value")
 def table(rows, **kw):
     """rows: (customer, ISO time, channel, event, value)."""
     return TouchpointTable.from_columns(
-        {name: [r[i] for r in rows] for i, name in enumerate(COLUMNS)}, **kw
+        {name: [r[i] for r in rows] for i, name in enumerate(COLUMNS)}, duplicates="keep", **kw
     )
 
 

@@ -88,7 +88,7 @@ def table(rows, cls, times):
         data[k] = np.array(
             [np.iinfo(np.int64).min if v is None else v for v in data[k]], dtype=np.int64
         ).view("datetime64[us]")
-    return cls.from_columns(data)
+    return cls.from_columns(data, duplicates="keep")
 
 
 # --------------------------------------------------------------------------- the naive checker

@@ -34,7 +34,7 @@ def table(rows, **kw):
     }
     if any(len(r) > 4 for r in rows):
         cols["campaign"] = [r[4] if len(r) > 4 else None for r in rows]
-    return TouchpointTable.from_columns(cols, **kw)
+    return TouchpointTable.from_columns(cols, duplicates="keep", **kw)
 
 
 def reasons(jt):
@@ -393,6 +393,7 @@ def to_table(rows):
             "campaign": [r["campaign"] for r in rows],
         },
         channels={"store": "physical", "email": "messaging"},
+        duplicates="keep",
     )
 
 

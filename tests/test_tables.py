@@ -146,7 +146,7 @@ def test_integer_ids_keep_integer_labels():
     t = TouchpointTable.from_columns(
         {
             "customer": np.array([30, 10, 20, 10]),
-            "time": ["2024-01-01"] * 4,
+            "time": ["2024-01-01", "2024-01-01", "2024-01-01", "2024-01-02"],
             "channel": ["web"] * 4,
             "event": ["v"] * 4,
         }
@@ -183,8 +183,10 @@ def test_exact_duplicates_are_kept():
         "channel": ["web"] * 2,
         "event": ["view"] * 2,
     }
-    t = TouchpointTable.from_columns(cols).sort()
+    with pytest.warns(oj.OmnijourneyWarning, match="1 row is an exact duplicate"):
+        t = TouchpointTable.from_columns(cols).sort()
     assert len(t) == 2 and t[0] == t[1]
+    assert t.load_report is not None and t.load_report.n_duplicates == 1
 
 
 def test_core_columns_cost_about_15_bytes_per_touchpoint(rng):
@@ -236,7 +238,7 @@ def test_generic_table_infers_kinds():
 
 
 def _frame(cols):
-    return TouchpointTable.from_columns(cols)
+    return TouchpointTable.from_columns(cols, duplicates="keep")
 
 
 @settings(max_examples=60, deadline=None)

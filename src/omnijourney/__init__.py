@@ -34,7 +34,15 @@ from omnijourney.model import (
     Touchpoint,
     channel_catalog,
 )
-from omnijourney.tables import ColumnSpec, Quarantined, Rejects, Table, TouchpointTable, concat
+from omnijourney.tables import (
+    ColumnSpec,
+    Quarantined,
+    Rejects,
+    Table,
+    TouchpointTable,
+    Vocabulary,
+    concat,
+)
 
 _SUBMODULES = {
     "journeys",
@@ -89,6 +97,7 @@ __all__ = [
     "Table",
     "Touchpoint",
     "TouchpointTable",
+    "Vocabulary",
     "__version__",
     "channel_catalog",
     "concat",

@@ -13,10 +13,20 @@ import numpy as np
 
 from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, Problem
-from omnijourney._convert import _guess_kind, _values_at, convert_column, raise_problems
-from omnijourney._table import T, Table, _check_errors
-from omnijourney.errors import ConfigError, SchemaError
-from omnijourney.model import Channel
+from omnijourney._convert import _values_at, convert_column, raise_problems
+from omnijourney._load import (
+    LoadOptions,
+    LoadReport,
+    Plan,
+    duplicate_rows,
+    logger,
+    plan_columns,
+    warn,
+)
+from omnijourney._table import T, Table
+from omnijourney._vocabulary import apply_vocabulary, unplaced_channels
+from omnijourney.errors import ConfigError, DataError, SchemaError
+from omnijourney.model import Channel, channel_catalog
 
 # --------------------------------------------------------------------------- quarantine
 
@@ -49,19 +59,15 @@ class Rejects(Table):
             reasons.extend([p.reason] * idx.size)
             vals.extend(_text(v) for v in _values_at(raw_of(p.source), idx))
         row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-        table = Table.from_columns(
-            {"row": row.astype(np.int64), "column": cols, "value": vals, "reason": reasons},
-            kinds={"row": "int", "column": "category", "value": "category", "reason": "category"},
-        )
-        order = np.lexsort((table.raw("column"), table.raw("row")))
-        new = object.__new__(cls)
-        Table.__init__(
-            new,
-            {k: v[order] for k, v in table._data.items()},
-            table._labels,
-            table._specs,
-        )
-        return new
+        data: dict[str, np.ndarray] = {"row": row.astype(np.int64)}
+        labels: dict[str, np.ndarray] = {}
+        for name, values in (("column", cols), ("value", vals), ("reason", reasons)):
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            data[name], labels[name], _, _ = C.factorize(arr)
+        order = np.lexsort((data["column"], data["row"]))
+        specs = {name: ColumnSpec(name, "int" if name == "row" else "category") for name in data}
+        return cls.from_arrays({k: v[order] for k, v in data.items()}, labels, specs=specs)
 
 
 def _text(v: Any) -> str:
@@ -76,12 +82,15 @@ def _text(v: Any) -> str:
 class Quarantined:
     """What a builder returns with ``errors="quarantine"``: the kept table and the rejects.
 
-    Unpacks as ``kept, rejects = ...``. Counts add up: ``n_in == n_kept + n_rejected``.
+    Unpacks as ``kept, rejects = ...``. Counts add up:
+    ``n_in == n_kept + n_rejected + n_duplicates``.
     """
 
     kept: Table
     rejects: Rejects
     n_in: int
+    n_duplicates: int = 0
+    """Exact duplicate rows dropped (``duplicates="drop"``); they are not rejects."""
 
     @property
     def n_kept(self) -> int:
@@ -98,107 +107,249 @@ class Quarantined:
         yield self.rejects
 
     def __repr__(self) -> str:
+        dropped = f", {self.n_duplicates:,} duplicates dropped" if self.n_duplicates else ""
         return (
             f"Quarantined({self.n_in:,} rows in: {self.n_kept:,} kept, "
-            f"{self.n_rejected:,} rejected)"
+            f"{self.n_rejected:,} rejected{dropped})"
         )
 
 
-# --------------------------------------------------------------------------- schema'd tables
+# --------------------------------------------------------------------------- building
 
 
 def build_table(
-    cls: type[T],
-    data: Any,
-    mapping: Mapping[str, str | None],
-    *,
-    extra: Mapping[str, str] | Sequence[str] | None = None,
-    tz: Any = None,
-    time_unit: str | None = None,
-    time_format: str | None = None,
-    errors: str = "raise",
-    meta: Mapping[str, Any] | None = None,
+    cls: type[T], data: Any, roles: Mapping[str, Any] | None = None, **options: Any
 ) -> T | Quarantined:
-    """Build a schema'd table from the user's columns.
+    """Build a table of type ``cls`` from the user's columns, checked against ``cls.schema``.
 
-    ``mapping`` maps each schema column to the user's column name; ``None`` means "the column
-    of the same name if the data has one" for optional columns.
+    What :meth:`Table.from_columns` runs, for authors of new table types: declare a ``schema``
+    of :class:`ColumnSpec` (and, for rules beyond each column's kind, a ``check_rows``
+    class method), and every builder follows.
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Table` subclass.
+    data : mapping, DataFrame or Table
+        The user's columns.
+    roles : mapping of str to str, None or False, optional
+        Table column -> the user's column; ``None`` takes a column of the same name when there
+        is one; ``False`` leaves an optional column out.
+    **options
+        The options of :meth:`Table.from_columns` (``extra``, ``extra_kinds``, ``tz``,
+        ``time_unit``, ``time_format``, ``decimal``, ``duplicates``, ``errors``,
+        ``vocabulary``, ``event_map``, ``channel_map``, ``channels``).
+
+    Returns
+    -------
+    Table or Quarantined
+        The table; with ``errors="quarantine"``, the kept table and the rejects.
+
+    Examples
+    --------
+    >>> class Visits(Table):
+    ...     table_name = "Visits"
+    ...     schema = (ColumnSpec("store", "category", required=True, nullable=False),
+    ...               ColumnSpec("visitors", "int", required=True, nonnegative=True))
+    >>> visits = build_table(Visits, {"magasin": ["S1", "S2"], "n": [120, 80]},
+    ...                      {"store": "magasin", "visitors": "n"})
+    >>> visits.columns, visits["visitors"].tolist()
+    (('store', 'visitors'), [120, 80])
     """
-    _check_errors(errors)
     src = C.Source(data)
-    specs = {s.name: s for s in cls.schema}
-    unknown = set(mapping) - set(specs)
-    if unknown:
-        msg = f"{cls.table_name}: unknown columns {sorted(unknown)}"
+    opts = LoadOptions.from_keywords(options, textual=src.textual)
+    if not isinstance(cls, type) or not issubclass(cls, Table):
+        msg = f"build_table needs a Table subclass, got {cls!r}"
         raise ConfigError(msg)
-    chosen: list[tuple[ColumnSpec, str]] = []
-    for spec in cls.schema:
-        given = mapping.get(spec.name)
-        if given is None:
-            if src.has(spec.name):
-                chosen.append((spec, spec.name))
-            elif spec.required:
-                msg = (
-                    f"{cls.table_name}: required column {spec.name!r} not found; pass "
-                    f"{spec.name}='<your column>' (available: {src.names})"
-                )
-                raise SchemaError(msg, table=cls.table_name, column=spec.name)
-            continue
-        if not src.has(given) and given == spec.name and spec.required:
-            msg = (
-                f"{cls.table_name}: required column {spec.name!r} not found; pass "
-                f"{spec.name}='<your column>' (available: {src.names})"
-            )
-            raise SchemaError(msg, table=cls.table_name, column=spec.name)
-        if not src.has(given):
-            msg = (
-                f"{cls.table_name}: column {given!r} (for {spec.name!r}) not found; "
-                f"available: {src.names}"
-            )
-            raise SchemaError(msg, table=cls.table_name, column=spec.name, source_column=given)
-        chosen.append((spec, given))
-    if extra is not None:
-        pairs = list(extra.items()) if isinstance(extra, Mapping) else [(e, e) for e in extra]
-        for name, given in pairs:
-            if name in specs:
-                msg = f"{cls.table_name}: extra column {name!r} clashes with a standard column"
-                raise ConfigError(msg)
-            if not src.has(given):
-                msg = f"{cls.table_name}: extra column {given!r} not found; available: {src.names}"
-                raise SchemaError(msg, table=cls.table_name, column=name, source_column=given)
-            kind = _guess_kind(src.raw(given))
-            chosen.append((ColumnSpec(name, kind), given))
-    out: dict[str, np.ndarray] = {}
+    plan = plan_columns(cls, src, roles or {}, opts)
+    _check_table_options(cls, opts)
+    columns: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
-    out_specs: dict[str, ColumnSpec] = {}
+    specs: dict[str, ColumnSpec] = {}
     problems: list[Problem] = []
-    for spec, given in chosen:
-        arr, lab, probs = convert_column(
-            spec, src.raw(given), source=given, tz=tz, time_unit=time_unit, time_format=time_format
-        )
-        whole = [p for p in probs if p.reason.startswith(("mixed time-zone", "numeric times"))]
+    for spec, given in plan.chosen:
+        coded = src.coded(given) if spec.kind == "category" else None
+        values = None if coded else cls._prepare_column(spec.name, src.raw(given))
+        arr, lab, found = convert_column(spec, values, source=given, options=opts.read, coded=coded)
+        whole = [p for p in found if p.whole_column]
         if whole:
-            raise_problems(whole, cls.table_name, src.raw)
-        out[spec.name] = arr
-        out_specs[spec.name] = spec
+            raise_problems(whole, cls.table_name, src.raw, quarantine_hint=False)
+        columns[spec.name] = arr
+        specs[spec.name] = spec
         if lab is not None:
             labels[spec.name] = lab
-        problems.extend(probs)
-    new = object.__new__(cls)
-    Table.__init__(new, out, labels, out_specs, meta=meta)
-    if not problems:
-        return (
-            new
-            if errors == "raise"
-            else Quarantined(new, Rejects.from_problems([], src.raw), src.n)
-        )
-    if errors == "raise":
-        raise_problems(problems, cls.table_name, src.raw)
-    bad = np.zeros(src.n, dtype=bool)
+        problems.extend(found)
+    relabelled = _translate(columns, labels, opts)
+    raw_of = _raw_of(src)
+    if problems and opts.errors == "raise":
+        raise_problems(problems, cls.table_name, raw_of)
+    good = np.ones(src.n, dtype=bool)
     for p in problems:
-        bad |= p.mask
-    kept = new.filter(~bad).compact()
-    return Quarantined(kept, Rejects.from_problems(problems, src.raw), src.n)
+        good &= ~p.mask
+    everything = cls._from_parts(columns, labels, specs=specs)
+    mode = opts.duplicates or cls.duplicates_default or ("report" if cls.schema else "keep")
+    dropped, n_dup = _duplicates(everything, good, mode)
+    keep = good & ~dropped
+    kept = everything if keep.all() else everything.filter(keep)
+    kept_rows = np.flatnonzero(keep)
+    kept = cls._complete_load(kept, kept_rows)
+    checked = [_lift(p, kept_rows, src.n, plan) for p in cls.check_rows(kept) if p.mask.any()]
+    if checked and opts.errors == "raise":
+        raise_problems(checked, cls.table_name, raw_of)
+    if checked:
+        ok = np.ones(len(kept), dtype=bool)
+        for p in checked:
+            ok &= ~p.mask[kept_rows]
+        kept = kept.filter(ok)
+        problems += checked
+    rejected = ~good
+    for p in checked:
+        rejected |= p.mask
+    report = LoadReport(
+        table=cls.table_name,
+        columns=tuple((spec.name, given) for spec, given in plan.chosen),
+        picked_up=plan.picked_up,
+        unused=plan.unused,
+        n_in=src.n,
+        n_rejected=int(np.count_nonzero(rejected)),
+        duplicates=mode,
+        n_duplicates=n_dup,
+        n_dropped=int(np.count_nonzero(dropped)),
+        relabelled=relabelled,
+        unplaced_channels=_unplaced(cls, kept, opts),
+    )
+    _log(report)
+    _warn_duplicates(report)
+    meta = _meta(cls, kept, opts, src, report)
+    kept = (kept if len(kept) == src.n else kept.compact()).replace_columns(meta=meta)
+    if opts.errors == "raise":
+        return kept
+    rejects = Rejects.from_problems(problems, raw_of)
+    return Quarantined(kept, rejects, src.n, n_duplicates=report.n_dropped)
+
+
+def _check_table_options(cls: type[Table], opts: LoadOptions) -> None:
+    if opts.channels is not None and not cls.catalogs_channels:
+        msg = f"{cls.table_name} does not describe channels: channels= applies to touchpoints"
+        raise ConfigError(msg)
+    roles = {s.name for s in cls.schema}
+    vocab = opts.vocabulary
+    if vocab is None:
+        return
+    for mapping, column in ((vocab.events, "event"), (vocab.channels, "channel")):
+        if mapping and column not in roles:
+            msg = f"{cls.table_name} has no {column!r} column to map labels of"
+            raise ConfigError(msg)
+
+
+def _translate(
+    columns: dict[str, np.ndarray], labels: dict[str, np.ndarray], opts: LoadOptions
+) -> tuple[tuple[str, str, str], ...]:
+    """Map the event and channel labels to the library's words (in place)."""
+    if opts.vocabulary is None:
+        return ()
+    changed: list[tuple[str, str, str]] = []
+    for column in ("event", "channel"):
+        if column in labels:
+            codes, lab, done = apply_vocabulary(
+                opts.vocabulary, column, columns[column], labels[column]
+            )
+            columns[column], labels[column] = codes, lab
+            changed += [(column, a, b) for a, b in done.items()]
+    return tuple(changed)
+
+
+def _raw_of(src: C.Source) -> Any:
+    def raw_of(source: str | None) -> Any:
+        if source is None or not src.has(source):
+            return np.full(src.n, None, dtype=object)
+        return src.raw(source)
+
+    return raw_of
+
+
+def _duplicates(table: Table, good: np.ndarray, mode: str) -> tuple[np.ndarray, int | None]:
+    """Rows to drop as exact duplicates (a mask over the input rows) and how many duplicates
+    there are (None when not looked for); raises with ``mode="raise"``."""
+    dropped = np.zeros(good.size, dtype=bool)
+    if mode == "keep":
+        return dropped, None
+    rows = np.flatnonzero(good)
+    columns = [table.raw(c) for c in table.columns]
+    dup, twin = duplicate_rows(columns, None if rows.size == good.size else rows)
+    n = int(np.count_nonzero(dup))
+    if n and mode == "raise":
+        raise DataError(
+            "is an exact duplicate of an earlier row (equal on every loaded column)",
+            table=table.table_name,
+            rows=rows[dup],
+            values=[f"same as row {r}" for r in rows[twin[dup]]],
+            hint="Pass duplicates='drop' to keep one row of each, or duplicates='keep'",
+        )
+    if n and mode == "drop":
+        dropped[rows[dup]] = True
+    return dropped, n
+
+
+def _warn_duplicates(report: LoadReport) -> None:
+    n = report.n_duplicates or 0
+    if report.duplicates != "report" or n == 0:
+        return
+    rows = "1 row is an exact duplicate" if n == 1 else f"{n:,} rows are exact duplicates"
+    warn(
+        f"{report.table}: {rows} of an earlier row (equal on every loaded column). They are "
+        "kept and count twice in every result; pass duplicates='drop' to remove them, or "
+        "duplicates='keep' if they are real repeats (table.load_report has the count)"
+    )
+
+
+def _lift(p: Problem, kept_rows: np.ndarray, n: int, plan: Plan) -> Problem:
+    """A problem found on the kept table, on the input rows and with its input column."""
+    mask = np.zeros(n, dtype=bool)
+    mask[kept_rows[p.mask]] = True
+    source = dict((spec.name, given) for spec, given in plan.chosen).get(p.column)
+    return Problem(p.column, source, mask, p.reason)
+
+
+def _unplaced(cls: type[Table], table: Table, opts: LoadOptions) -> tuple[str, ...]:
+    if not cls.catalogs_channels or "channel" not in table.columns:
+        return ()
+    names = table.labels("channel").tolist()
+    unknown = tuple(unplaced_channels(names, opts.channels))
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        example = unknown[0]
+        warn(
+            f"{cls.table_name}: channel names {shown}{more} are not known channels, so their "
+            "kind is 'other' and kind-based results (cross-channel breaks, appetence "
+            "segments) cannot place them. Map them to the library's names with "
+            f"channel_map={{{example!r}: 'store'}} (or a Vocabulary), or describe them with "
+            f"channels={{{example!r}: 'physical'}}"
+        )
+    return unknown
+
+
+def _meta(
+    cls: type[Table], table: Table, opts: LoadOptions, src: C.Source, report: LoadReport
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {"load": report}
+    if cls.catalogs_channels and "channel" in table.columns:
+        channels = opts.channels
+        if channels is None and src.table is not None:
+            channels = src.table.meta.get("channels")
+        meta["channels"] = channel_catalog(table.labels("channel").tolist(), channels)
+    return meta
+
+
+def _log(report: LoadReport) -> None:
+    if report.picked_up:
+        logger.info(
+            "%s: columns picked up by name, not named in the call: %s (pass role=False to "
+            "leave one out)",
+            report.table,
+            ", ".join(report.picked_up),
+        )
 
 
 def concat(tables: Iterable[T]) -> T:
@@ -255,7 +406,7 @@ def _merge_meta(parts: Sequence[Table]) -> dict[str, Any]:
             if k == "channels":
                 for ch in v:
                     channels.setdefault(ch.name, ch)
-            else:
+            elif k != "load":  # a concatenation was not loaded as such
                 meta.setdefault(k, v)
     if channels:
         meta["channels"] = tuple(channels.values())

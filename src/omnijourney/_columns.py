@@ -1,8 +1,8 @@
-"""Column conversions shared by every table: category codes, times, numbers, enums.
+"""What every table shares: column specs, category codes into sorted labels, and read access
+to the user's columns (mappings, DataFrames, tables, text read from files).
 
-Each converter returns the stored array (and labels for categories) together with a mask of the
-input rows it could not accept and the reason, so that the caller decides whether to raise or to
-quarantine them.
+The factorizers return the codes and labels together with a mask of the input rows they could
+not accept and the reason, so that the caller decides whether to raise or to quarantine them.
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ import collections
 import enum
 import importlib.util
 import itertools
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
 import numpy as np
 
+from omnijourney._values import is_null
 from omnijourney.errors import SchemaError
-from omnijourney.time import TIME_DTYPE, parse_times
 
 KINDS = ("category", "time", "float", "int", "bool", "enum")
 
@@ -44,12 +43,28 @@ class ColumnSpec:
 
 @attrs.frozen
 class Problem:
-    """Rows of one column that cannot be accepted, and why."""
+    """Rows of one column that cannot be accepted, and why.
+
+    Attributes
+    ----------
+    column : str
+        The table's column.
+    source : str or None
+        The input column it was read from (None when it was not read from the input).
+    mask : numpy.ndarray of bool
+        The rows concerned.
+    reason : str
+        What is wrong with them, as a phrase that follows the value: ``"is negative"``.
+    whole_column : bool
+        The column as a whole cannot be read (mixed naive and aware times, numbers without a
+        time unit): no row can be kept, even in quarantine.
+    """
 
     column: str
     source: str | None
     mask: np.ndarray
     reason: str
+    whole_column: bool = False
 
 
 def code_dtype(n_labels: int) -> np.dtype:
@@ -63,33 +78,43 @@ def code_dtype(n_labels: int) -> np.dtype:
     return np.dtype(np.int64)
 
 
-def _is_null_label(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, float):
-        return math.isnan(v)
-    if isinstance(v, str):
-        return not v.strip()
-    if isinstance(v, np.floating):
-        return bool(np.isnan(v))
-    # pandas.NA, pandas.NaT and numpy NaT: compare unequal to themselves or have isnat
-    if isinstance(v, np.datetime64):
-        return bool(np.isnat(v))
-    try:
-        return bool(v != v)
-    except (TypeError, ValueError):
-        return type(v).__name__ in {"NAType", "NaTType"}
+_is_null_label = is_null
 
 
 def _normalize_label(v: Any) -> Any:
     if isinstance(v, np.generic):
         v = v.item()
-    if isinstance(v, float) and v.is_integer():
+    # whole floats are ids (pandas holds integer ids with nulls as floats) while exact
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
         return int(v)
     return v
 
 
 _NOT_AN_ID = object()  # stands for values that cannot be ids (booleans) while counting
+_INT64_MAX = 2**63 - 1
+
+
+class _NotAnId:
+    """Stands for one unhashable value (each is its own refused label)."""
+
+    def __repr__(self) -> str:
+        return "<unhashable value>"
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _bool_like(k: Any) -> bool:
+    if isinstance(k, (bool, np.bool_)):
+        return True
+    if isinstance(k, (int, float, np.integer, np.floating)):
+        return k in (0, 1)
+    return False
 
 
 def first_seen(items: Iterable[Any], count: int) -> tuple[dict[Any, int], np.ndarray]:
@@ -132,8 +157,15 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     if n == 0:
         return np.zeros(0, dtype=np.int8), np.zeros(0, dtype=object), nobad, None
     if kind == "b":
-        arr = arr.astype(np.int64)
-        kind = "i"
+        return (
+            np.full(n, -1, dtype=np.int8),
+            np.zeros(0, dtype=object),
+            np.ones(n, dtype=bool),
+            "is a boolean, not an identifier",
+        )
+    if kind == "u" and int(arr.max()) > _INT64_MAX:
+        # beyond int64: the exact decimal text of each id
+        return factorize(arr.astype(str).astype(object))
     if kind in "iu":
         ints = arr.astype(np.int64)
         lo, hi = int(ints.min()), int(ints.max())
@@ -146,27 +178,30 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
             labels, codes = np.unique(ints, return_inverse=True)
         return codes.astype(code_dtype(labels.size)), labels, nobad, None
     if kind == "f":
-        nan = np.isnan(arr)
-        finite = arr[~nan]
-        if finite.size and not (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))):
-            bad = ~nan & ~(np.isfinite(arr) & (arr == np.round(np.where(nan, 0, arr))))
-            reason: str | None = "is not an identifier (ids are strings or whole numbers)"
-            codes_ok, labels, _, _ = factorize(np.where(bad | nan, 0, arr).astype(np.int64))
-            codes_ok = codes_ok.astype(np.int64)
-            codes_ok[bad | nan] = -1
-            return codes_ok.astype(code_dtype(labels.size)), labels, bad, reason
-        codes, labels, _, _ = factorize(np.where(nan, 0, arr).astype(np.int64))
-        if nan.any():
-            # labels may contain the 0 used as filler; recompute over the non-null rows only
-            sub_codes, labels, _, _ = factorize(arr[~nan].astype(np.int64))
-            codes = np.full(n, -1, dtype=code_dtype(labels.size))
-            codes[~nan] = sub_codes
-        return codes, labels, nobad, None
+        with np.errstate(invalid="ignore"):
+            nan = np.isnan(arr)
+            exact = np.isfinite(arr) & (arr == np.round(arr)) & (np.abs(arr) < 2**53)
+        bad = ~nan & ~exact
+        sub_codes, labels, _, _ = factorize(arr[exact].astype(np.int64))
+        codes = np.full(n, -1, dtype=np.int64)
+        codes[exact] = sub_codes
+        reason: str | None = None
+        if bad.any():
+            reason = "is not an identifier (ids are strings or whole numbers)"
+            if not (bad & ~(np.abs(np.where(bad, arr, 0)) >= 2**53)).any():
+                reason = (
+                    "is a number too large to be an exact id; read the column as integers or text"
+                )
+        return codes.astype(code_dtype(labels.size)), labels, bad, reason
     if kind in "US":
         arr = arr.astype(object)
     items = arr.tolist()
-    seen, first_code = first_seen(items, n)
-    if any(isinstance(k, (bool, np.bool_)) or k in (0, 1) for k in seen if not isinstance(k, str)):
+    try:
+        seen, first_code = first_seen(items, n)
+    except TypeError:  # unhashable values (lists, dicts) are not ids
+        items = [v if _hashable(v) else _NotAnId() for v in items]
+        seen, first_code = first_seen(items, n)
+    if any(_bool_like(k) for k in seen):
         # True == 1 and False == 0 as dict keys: set booleans apart before counting values
         bools = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_))]
         if bools:
@@ -217,12 +252,42 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     del first_code
     bad = raw == -2
     raw[bad] = -1
+    if int_keys and not strs and not all(-_INT64_MAX - 1 <= normed[i] <= _INT64_MAX for i in order):
+        # ids beyond int64 are kept exact as their decimal text
+        return factorize(_ints_as_text(items))
     if int_keys and not strs:
         labels = np.array([normed[i] for i in order], dtype=np.int64)
     else:
         labels = np.empty(len(good), dtype=object)
         labels[:] = [normed[i] for i in order]
     return raw.astype(dtype), labels, bad, reason if bad.any() else None
+
+
+def _ints_as_text(items: list[Any]) -> np.ndarray:
+    out = np.empty(len(items), dtype=object)
+    for i, v in enumerate(items):
+        norm = _normalize_label(v)
+        is_int = isinstance(norm, int) and not isinstance(norm, bool)
+        out[i] = str(norm) if is_int else v
+    return out
+
+
+def relabel(codes: np.ndarray, labels: np.ndarray, new: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and sorted labels after replacing each label by ``new[i]`` (labels may merge).
+
+    ``new`` holds one label per current label, all strings or all integers.
+    """
+    new = np.asarray(new) if not isinstance(new, np.ndarray) else new
+    if new.dtype.kind not in "iu":
+        new = new.astype(object)
+    if new.size == 0:
+        return codes, labels
+    uniq, inverse = np.unique(new, return_inverse=True)
+    if uniq.dtype.kind not in "iu":
+        uniq = uniq.astype(object)
+    position = inverse.reshape(-1).astype(np.int64)
+    out = np.where(codes >= 0, position[np.maximum(codes, 0)], -1)
+    return out.astype(code_dtype(uniq.size)), uniq
 
 
 def remap(codes: np.ndarray, labels: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -282,115 +347,26 @@ def factorize_arrow(arrow_array: Any) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return codes.astype(code_dtype(labels.size)), labels, np.zeros(idx.size, dtype=bool), None
 
 
-# --------------------------------------------------------------------------- conversions
-
-
-def to_float(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Floats with NaN for missing values; returns (array, unreadable mask)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iufb":
-        return arr.astype(np.float64), np.zeros(arr.shape, dtype=bool)
-    n = arr.size
-    out = np.full(n, np.nan)
-    bad = np.zeros(n, dtype=bool)
-    try:
-        cleaned = np.array([np.nan if _is_null_label(v) else v for v in arr.tolist()], dtype=object)
-        out = cleaned.astype(np.float64)
-        return out, bad
-    except (TypeError, ValueError):
-        pass
-    for i, v in enumerate(arr.tolist()):
-        if _is_null_label(v):
-            continue
-        try:
-            out[i] = float(v.replace(",", ".") if isinstance(v, str) else v)
-        except (TypeError, ValueError):
-            bad[i] = True
-    return out, bad
-
-
-def to_int(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """int64 values; returns (array, null mask, unreadable mask)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind in "iub":
-        return arr.astype(np.int64), np.zeros(arr.shape, bool), np.zeros(arr.shape, bool)
-    f, bad = to_float(arr)
-    null = np.isnan(f) & ~bad
-    with np.errstate(invalid="ignore"):
-        whole = np.isfinite(f) & (f == np.round(f)) & (np.abs(f) < 2**53)
-    bad |= ~null & ~whole
-    out = np.where(whole, f, 0).astype(np.int64)
-    return out, null, bad
-
-
-def to_bool(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Booleans from bools, 0/1 or true/false strings; returns (array, null, unreadable)."""
-    arr = np.asarray(values)
-    if arr.dtype.kind == "b":
-        return arr.copy(), np.zeros(arr.shape, bool), np.zeros(arr.shape, bool)
-    out = np.zeros(arr.size, dtype=bool)
-    null = np.zeros(arr.size, dtype=bool)
-    bad = np.zeros(arr.size, dtype=bool)
-    truthy = {"true", "t", "yes", "y", "1", "oui", "vrai"}
-    falsy = {"false", "f", "no", "n", "0", "non", "faux"}
-    for i, v in enumerate(arr.tolist()):
-        if _is_null_label(v):
-            null[i] = True
-        elif isinstance(v, (bool, np.bool_)) or (isinstance(v, (int, float)) and v in (0, 1)):
-            out[i] = bool(v)
-        elif isinstance(v, str) and v.strip().lower() in truthy:
-            out[i] = True
-        elif isinstance(v, str) and v.strip().lower() in falsy:
-            out[i] = False
-        else:
-            bad[i] = True
-    return out, null, bad
-
-
-def to_enum(values: Any, cls: type[enum.Enum]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Codes into the members of ``cls`` (by value or name); returns (codes, null, unknown)."""
-    members = list(cls)
-    lookup: dict[Any, int] = {}
-    for i, m in enumerate(members):
-        lookup[m] = i
-        lookup[m.value] = i
-        lookup[m.name] = i
-        if isinstance(m.value, str):
-            lookup[m.value.upper()] = i
-    items = np.asarray(values, dtype=object).reshape(-1).tolist()
-    code_of: dict[Any, int] = {}
-    for key in dict.fromkeys(items):
-        if _is_null_label(key):
-            code_of[key] = -1
-            continue
-        probe = key.strip().lower() if isinstance(key, str) else key
-        code = lookup.get(probe, lookup.get(key))
-        code_of[key] = -2 if code is None else code
-    raw = np.fromiter(map(code_of.__getitem__, items), dtype=np.int64, count=len(items))
-    null = raw == -1
-    bad = raw == -2
-    raw[bad] = -1
-    return raw.astype(np.int8), null, bad
-
-
-def to_time(
-    values: Any, *, tz: Any = None, unit: str | None = None, fmt: str | None = None
-) -> tuple[np.ndarray, np.ndarray, str | None]:
-    return parse_times(values, tz=tz, unit=unit, fmt=fmt)
-
-
 # --------------------------------------------------------------------------- sources
+
+
+class TextColumns(dict):
+    """Columns read from a text file: each value is a string or None (pyarrow string arrays
+    or object arrays). Builders infer the kind of extras from the text and read whole-number
+    ids as integers, as a DataFrame library reads a file."""
 
 
 class Source:
     """Uniform read access to the user's columns (mapping, DataFrame or omnijourney table)."""
 
     def __init__(self, data: Any) -> None:
-        from omnijourney.tables import Table
+        from omnijourney._table import Table
 
         self.table: Table | None = None
         self.frame: Any = None
-        self.mapping: Mapping[str, Any] | None = None
+        self.mapping: Mapping[Any, Any] | None = None
+        self.textual = isinstance(data, TextColumns)
+        self._keys: dict[str, Any] = {}
         if isinstance(data, Table):
             self.table = data
             self.names: list[str] = list(data.columns)
@@ -398,7 +374,11 @@ class Source:
             return
         if isinstance(data, Mapping):
             self.mapping = data
-            self.names = [str(k) for k in data]
+            self._keys = {str(k): k for k in data}
+            if len(self._keys) != len(data):
+                msg = f"column names are not distinct once written as text: {list(data)}"
+                raise SchemaError(msg)
+            self.names = list(self._keys)
             lengths = {k: _length(v) for k, v in data.items()}
             distinct = set(lengths.values())
             if len(distinct) > 1:
@@ -409,7 +389,11 @@ class Source:
             return
         import narwhals as nw
 
-        frame = nw.from_native(data, pass_through=True, allow_series=False)
+        try:
+            frame = nw.from_native(data, pass_through=True, allow_series=False)
+        except (TypeError, ValueError) as exc:
+            msg = f"data of type {type(data).__name__} cannot be read as a DataFrame: {exc}"
+            raise SchemaError(msg) from exc
         if frame is data:
             msg = (
                 "data must be a mapping of column name -> values, an omnijourney table, or a "
@@ -419,7 +403,11 @@ class Source:
         if isinstance(frame, nw.LazyFrame):
             frame = frame.collect()
         self.frame = frame
-        self.names = list(frame.columns)
+        self.names = [str(c) for c in frame.columns]
+        self._keys = dict(zip(self.names, frame.columns))
+        if len(self._keys) != len(self.names):
+            msg = f"column names are not distinct once written as text: {list(frame.columns)}"
+            raise SchemaError(msg)
         self.n = len(frame)
 
     def has(self, name: str) -> bool:
@@ -429,11 +417,20 @@ class Source:
         if self.table is not None:
             return self.table.column_values(name)
         if self.mapping is not None:
-            return self.mapping[name]
-        return self.frame[name]
+            return self.mapping[self._keys[name]]
+        return self.frame[self._keys[name]]
+
+    def coded(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Codes and labels of a category column of a source table (no decoding), or None."""
+        if self.table is None or self.table.kinds[name] != "category":
+            return None
+        return self.table.raw(name), self.table.labels(name)
 
 
 def _length(values: Any) -> int:
+    if isinstance(values, (str, bytes, Mapping)):
+        msg = f"column values must be sequences, got {type(values).__name__}"
+        raise SchemaError(msg)
     try:
         return len(values)
     except TypeError:
@@ -455,16 +452,32 @@ def as_numpy(values: Any) -> np.ndarray:
     s = values if _is_nw_series(values) else series_of(values)
     if s is not None:
         return np.asarray(s.to_numpy())
-    arr = np.asarray(values) if not isinstance(values, (list, tuple)) else _list_to_array(values)
-    return arr if arr.ndim == 1 else arr.reshape(-1)
+    if isinstance(values, (list, tuple)):
+        arr = _list_to_array(values)
+    elif isinstance(values, np.ndarray):
+        arr = values
+    else:
+        arr = _list_to_array(list(values))
+    return arr if arr.ndim == 1 else _flatten_rows(arr)
+
+
+def _flatten_rows(arr: np.ndarray) -> np.ndarray:
+    """One object per row of a 2-d (or deeper) array, so that the row count is kept."""
+    out = np.empty(arr.shape[0] if arr.ndim else 1, dtype=object)
+    out[:] = list(arr) if arr.ndim else [arr.item()]
+    return out
 
 
 def _list_to_array(values: Sequence[Any]) -> np.ndarray:
     arr = np.empty(len(values), dtype=object)
     arr[:] = list(values)
-    # Let numpy pick a numeric dtype when every value is numeric (fast paths below).
-    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        return np.asarray(values)
+    # A numeric dtype when every value is a number that it holds exactly (fast paths).
+    types = set(map(type, values))
+    if types == {int} and min(values) >= -_INT64_MAX - 1 and max(values) <= _INT64_MAX:
+        return np.array(values, dtype=np.int64)
+    exact = types <= {int, float} and all(type(v) is float or abs(v) < 2**53 for v in values)
+    if types and types != {int} and exact:
+        return np.array(values, dtype=np.float64)
     return arr
 
 
@@ -483,27 +496,3 @@ def read_category(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str 
             return factorize_arrow(s.to_arrow())
         return factorize(s.to_numpy())
     return factorize(as_numpy(values))
-
-
-def read_time(
-    values: Any, *, tz: Any = None, unit: str | None = None, fmt: str | None = None
-) -> tuple[np.ndarray, np.ndarray, str | None]:
-    s = values if _is_nw_series(values) else series_of(values)
-    if s is not None:
-        import narwhals as nw
-
-        if s.dtype == nw.Datetime:
-            if s.dtype.time_zone is not None:
-                utc = s.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                arr = np.asarray(utc.to_numpy()).astype(TIME_DTYPE)
-                return arr, np.isnat(arr), None
-            return parse_times(np.asarray(s.to_numpy()), tz=tz)
-        if s.dtype == nw.Date:
-            return parse_times(np.asarray(s.cast(nw.Datetime("us")).to_numpy()), tz=tz)
-        values = s.to_numpy()
-    return parse_times(
-        as_numpy(values) if not isinstance(values, np.ndarray) else values,
-        tz=tz,
-        unit=unit,
-        fmt=fmt,
-    )

@@ -6,27 +6,28 @@ Public through :mod:`omnijourney.tables`; identity and pricing tables derive fro
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeVar, overload
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
 
 import attrs
 import numpy as np
 
 from omnijourney import _columns as C
-from omnijourney._columns import ColumnSpec
+from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _convert_free, _infer_spec, _py
-from omnijourney.errors import ConfigError, SchemaError
+from omnijourney._load import DuplicateMode, LoadReport
+from omnijourney.errors import SchemaError
 from omnijourney.time import as_datetime
 
+if TYPE_CHECKING:
+    from omnijourney._build import Quarantined
+    from omnijourney._vocabulary import Vocabulary
+    from omnijourney.model import Channel
+
 T = TypeVar("T", bound="Table")
-ErrorMode = Literal["raise", "quarantine"]
+Path = str | os.PathLike[str]
 _PREVIEW_ROWS = 5
-
-
-def _check_errors(errors: str) -> None:
-    if errors not in ("raise", "quarantine"):
-        msg = f"errors must be 'raise' or 'quarantine', got {errors!r}"
-        raise ConfigError(msg)
 
 
 class Table:
@@ -50,7 +51,14 @@ class Table:
     """
 
     table_name: ClassVar[str] = "Table"
+    #: The columns a table type knows (its roles); empty for a free-form table.
     schema: ClassVar[tuple[ColumnSpec, ...]] = ()
+    #: Whether the table describes its channels (a channel catalog, a warning on load for
+    #: channel names of unknown kind).
+    catalogs_channels: ClassVar[bool] = False
+    #: What ``from_columns`` does with exact duplicate rows unless told (``duplicates=``):
+    #: None means "report" for tables with a schema and "keep" for a free-form table.
+    duplicates_default: ClassVar[str | None] = None
 
     __slots__ = ("_data", "_labels", "_meta", "_sorted", "_specs")
 
@@ -109,6 +117,24 @@ class Table:
     def sorted_by(self) -> tuple[str, ...]:
         """The key columns the rows are known to be sorted by (canonically), or ()."""
         return self._sorted
+
+    def spec(self, name: str) -> ColumnSpec:
+        """The :class:`ColumnSpec` of column ``name`` (its kind, nullability, enum...)."""
+        self._check_column(name)
+        return self._specs[name]
+
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        """What the table carries beside its columns (read-only): ``channels`` (a channel
+        catalog), ``load`` (its :class:`LoadReport`)..."""
+        return types.MappingProxyType(self._meta)
+
+    @property
+    def load_report(self) -> LoadReport | None:
+        """How the table was loaded (None for a table that was not built from the user's
+        columns): where each column came from, columns picked up by name, duplicates."""
+        report = self._meta.get("load")
+        return report if isinstance(report, LoadReport) else None
 
     def _check_column(self, name: str) -> None:
         if name not in self._data:
@@ -215,6 +241,55 @@ class Table:
     def _replace(self: T, data: Mapping[str, np.ndarray], sorted_by: tuple[str, ...] = ()) -> T:
         new = object.__new__(type(self))
         Table.__init__(new, data, self._labels, self._specs, meta=self._meta, sorted_by=sorted_by)
+        return new
+
+    def replace_columns(
+        self: T,
+        columns: Mapping[str, np.ndarray] | None = None,
+        *,
+        labels: Mapping[str, np.ndarray] | None = None,
+        specs: Mapping[str, ColumnSpec] | None = None,
+        drop: Sequence[str] = (),
+        meta: Mapping[str, Any] | None = None,
+        sorted_by: Sequence[str] = (),
+    ) -> T:
+        """A table of the same type with columns replaced, added or dropped, in stored form.
+
+        For authors of table types and algorithms: ``columns`` holds stored arrays (codes for
+        a category column, with its sorted ``labels``); a new column's spec is inferred from
+        its dtype unless given in ``specs``. ``meta`` entries replace the table's. The result
+        is sorted by ``sorted_by`` only if said so (the caller knows); without new columns it
+        keeps the table's order key.
+
+        Examples
+        --------
+        >>> t = Table.from_columns({"sku": ["b", "a"], "price": [2.0, 1.5]})
+        >>> t2 = t.replace_columns({"price": t.raw("price") * 2}, drop=["sku"])
+        >>> t2.columns, t2["price"].tolist()
+        (('price',), [4.0, 3.0])
+        """
+        for name in drop:
+            self._check_column(name)
+        new_columns = dict(columns or {})
+        data = {k: v for k, v in self._data.items() if k not in drop}
+        data.update(new_columns)
+        lab = {k: v for k, v in self._labels.items() if k in data and k not in new_columns}
+        lab.update({k: v for k, v in (labels or {}).items()})
+        all_specs = {k: v for k, v in self._specs.items() if k in data}
+        for name, arr in new_columns.items():
+            given = (specs or {}).get(name)
+            if given is None and name in all_specs:
+                kept = all_specs[name]
+                given = kept if (kept.kind == "category") == (name in lab) else None
+            all_specs[name] = given or _infer_spec(name, np.asarray(arr), name in lab)
+        for name, spec in all_specs.items():
+            if spec.kind == "category" and name not in lab:
+                msg = f"{self.table_name}: category column {name!r} needs its labels"
+                raise SchemaError(msg, table=self.table_name, column=name)
+        order = tuple(sorted_by) or (() if new_columns or drop else self._sorted)
+        new = object.__new__(type(self))
+        merged = {**self._meta, **(meta or {})}
+        Table.__init__(new, data, lab, all_specs, meta=merged, sorted_by=order)
         return new
 
     def _take(self: T, idx: np.ndarray, *, keeps_order: bool) -> T:
@@ -463,7 +538,7 @@ class Table:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def _from_parts(
+    def from_arrays(
         cls: type[T],
         data: Mapping[str, np.ndarray],
         labels: Mapping[str, np.ndarray] | None = None,
@@ -473,7 +548,16 @@ class Table:
     ) -> T:
         """Wrap arrays that are already in stored form (codes into sorted labels).
 
-        For library code that builds columns itself; labels must be sorted and unique.
+        For authors of algorithms that build columns themselves: labels must be sorted and
+        unique; a column's spec comes from ``specs``, else the table's ``schema``, else its
+        dtype. Nothing is converted or checked beyond equal lengths.
+
+        Examples
+        --------
+        >>> t = Table.from_arrays({"sku": np.array([1, 0, 1], dtype=np.int8)},
+        ...                       {"sku": np.array(["a", "b"], dtype=object)})
+        >>> t["sku"].tolist()
+        ['b', 'a', 'b']
         """
         schema = {s.name: s for s in cls.schema}
         labels = dict(labels or {})
@@ -489,44 +573,233 @@ class Table:
         Table.__init__(new, data, labels, all_specs, meta=meta)
         return new
 
+    _from_parts = from_arrays
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def check_rows(cls, table: Any) -> list[Problem]:
+        """Rules beyond each column's kind, checked on the built table (before quarantine).
+
+        Table types override it (prices must be positive, a promotion needs a way to know its
+        price...); each :class:`Problem` names the table's column, a mask over ``table``'s
+        rows and the reason. The default finds nothing.
+        """
+        return []
+
+    @classmethod
+    def _prepare_column(cls, name: str, values: Any) -> Any:
+        """The user's values of column ``name`` before conversion (a hook for table types)."""
+        return values
+
+    @classmethod
+    def _complete_load(cls, table: Any, input_rows: np.ndarray) -> Any:
+        """The loaded table completed (a hook: keys derived from the input row numbers)."""
+        return table
+
+    @overload
     @classmethod
     def from_columns(
-        cls,
+        cls: type[T],
         data: Any,
         *,
-        columns: Mapping[str, str] | Sequence[str] | None = None,
-        kinds: Mapping[str, str] | None = None,
-        tz: str | None = None,
-    ) -> Table:
-        """A generic table from a mapping of column -> values or a DataFrame.
+        extra: Mapping[str, str] | Sequence[str] | bool | None = ...,
+        extra_kinds: Mapping[str, str] | None = ...,
+        columns: Mapping[str, str] | Sequence[str] | None = ...,
+        kinds: Mapping[str, str] | None = ...,
+        channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
+        vocabulary: Vocabulary | None = ...,
+        event_map: Mapping[str, str] | None = ...,
+        channel_map: Mapping[str, str] | None = ...,
+        tz: str | None = ...,
+        time_unit: str | None = ...,
+        time_format: str | None = ...,
+        decimal: Literal[".", ","] = ...,
+        duplicates: DuplicateMode | None = ...,
+        errors: Literal["raise"] = ...,
+        **roles: str | Literal[False] | None,
+    ) -> T: ...
 
-        Kinds are inferred (strings -> category, numbers -> float or int, datetimes -> time)
-        unless given in ``kinds``. ``columns`` selects (and, as a mapping of new name -> input
-        name, renames) columns.
+    @overload
+    @classmethod
+    def from_columns(
+        cls: type[T],
+        data: Any,
+        *,
+        extra: Mapping[str, str] | Sequence[str] | bool | None = ...,
+        extra_kinds: Mapping[str, str] | None = ...,
+        columns: Mapping[str, str] | Sequence[str] | None = ...,
+        kinds: Mapping[str, str] | None = ...,
+        channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
+        vocabulary: Vocabulary | None = ...,
+        event_map: Mapping[str, str] | None = ...,
+        channel_map: Mapping[str, str] | None = ...,
+        tz: str | None = ...,
+        time_unit: str | None = ...,
+        time_format: str | None = ...,
+        decimal: Literal[".", ","] = ...,
+        duplicates: DuplicateMode | None = ...,
+        errors: Literal["quarantine"],
+        **roles: str | Literal[False] | None,
+    ) -> Quarantined: ...
+
+    @classmethod
+    def from_columns(cls: type[T], data: Any, **keywords: Any) -> T | Quarantined:
+        """Build a table from the user's columns, under the user's names.
+
+        One builder for every table type: the keywords that are not options name the input
+        column of each role of the table's ``schema`` (``customer="client_id"`` for a
+        :class:`~omnijourney.TouchpointTable`, ``sku="article"`` for a price table...).
+
+        Parameters
+        ----------
+        data : mapping or DataFrame
+            A mapping of column name -> sequence/array, any DataFrame narwhals accepts
+            (pandas, polars, pyarrow, modin, cudf...), or another omnijourney table.
+        **roles : str, None or False
+            The input column of each role. When a role is not given, an input column of the
+            same name is used if there is one (it is *picked up by name*: the
+            :attr:`load_report` and the ``repr`` say so, and so does the
+            ``omnijourney.tables`` logger at INFO level); ``False`` leaves an optional role
+            out even then. A required role without a column raises :class:`SchemaError`; an
+            unknown role raises :class:`ConfigError` listing the valid ones. A plain
+            :class:`Table` has no roles.
+        extra : sequence of str, mapping or True, optional
+            Other columns to keep: ``["store"]``, ``{"store": "store_code"}`` (new name ->
+            input column) or ``True`` (every column no role takes). A plain :class:`Table`
+            keeps every column by default. ``columns`` is its other name.
+        extra_kinds : mapping of str to str, optional
+            The kind of extra columns (``{"store": "category"}``): ``category``, ``time``,
+            ``float``, ``int`` or ``bool``. Otherwise the kind follows the dtype (and, for
+            text read from a file, the text: whole numbers, numbers, ``true``/``false``,
+            ISO 8601 date-times). ``kinds`` is its other name.
+        channels : list of Channel or mapping of name -> kind, optional
+            Describes the channels (kind, initiator); see
+            :func:`~omnijourney.channel_catalog`. For tables with a channel catalog
+            (touchpoints).
+        vocabulary : Vocabulary, optional
+            Maps the user's event and channel labels to the library's (``"achat"`` ->
+            ``"purchase"``), with optional case and accent folding.
+        event_map, channel_map : mapping of str to str, optional
+            Shorthands for ``Vocabulary(events=..., channels=...)``.
+        tz : str, optional
+            Zone of naive times (default UTC). Aware times are converted to UTC; with ``tz``
+            a column may mix naive and aware values.
+        time_unit : {"s", "ms", "us", "ns"}, optional
+            Unit of numeric epoch times, also when written as text (``"1714557600"``).
+            Without it, numbers and digit-only text other than ISO 8601 basic dates
+            (``20240501``, ``20240501T101500``) are refused.
+        time_format : str, optional
+            ``strptime`` format of non-ISO time strings.
+        decimal : {".", ","}
+            The decimal mark of numbers written as text. ``"9,99"`` is refused unless
+            ``decimal=","``.
+        duplicates : {"report", "drop", "raise", "keep"}, optional
+            Rows equal on every loaded column to an earlier row: ``"report"`` (the default
+            for tables with a schema) counts them, warns and keeps them; ``"drop"`` removes
+            them; ``"raise"`` raises :class:`DataError` naming them; ``"keep"`` (the default
+            for a plain :class:`Table`) does not look.
+        errors : {"raise", "quarantine"}
+            ``"raise"`` (default) raises :class:`~omnijourney.DataError` naming the column,
+            rows and values; ``"quarantine"`` returns :class:`Quarantined` with the kept
+            table and a :class:`Rejects` table (rows in = kept + rejected + duplicates
+            dropped).
+
+        Raises
+        ------
+        SchemaError
+            A required column is missing, or a named column is not in ``data``.
+        DataError
+            Values that cannot be read (see each table type), or duplicates with
+            ``duplicates="raise"``.
+        ConfigError
+            An unknown role or option, or an invalid option value.
+
+        Examples
+        --------
+        >>> t = Table.from_columns({"sku": ["b", "a", "b"], "price": ["2,5", "1", "3"]},
+        ...                        decimal=",")
+        >>> t.kinds, t["price"].tolist()
+        ({'sku': 'category', 'price': 'float'}, [2.5, 1.0, 3.0])
         """
-        src = C.Source(data)
-        if columns is None:
-            pairs = [(n, n) for n in src.names]
-        elif isinstance(columns, Mapping):
-            pairs = list(columns.items())
-        else:
-            pairs = [(n, n) for n in columns]
-        out: dict[str, np.ndarray] = {}
-        labels: dict[str, np.ndarray] = {}
-        specs: dict[str, ColumnSpec] = {}
-        for name, source_name in pairs:
-            if not src.has(source_name):
-                msg = f"{cls.table_name}: no column {source_name!r}; available: {src.names}"
-                raise SchemaError(msg, table=cls.table_name, column=name, source_column=source_name)
-            kind = (kinds or {}).get(name)
-            arr, lab, spec = _convert_free(
-                name, src.raw(source_name), src.n, kind, cls.table_name, tz=tz
-            )
-            out[name] = arr
-            specs[name] = spec
-            if lab is not None:
-                labels[name] = lab
-        return Table(out, labels, specs)
+        from omnijourney._build import build_table
+        from omnijourney._load import OPTIONS
+
+        roles = {k: v for k, v in keywords.items() if k not in OPTIONS}
+        options = {k: v for k, v in keywords.items() if k in OPTIONS}
+        return build_table(cls, data, roles, **options)
+
+    @overload
+    @classmethod
+    def from_csv(
+        cls: type[T], path: Path, *, errors: Literal["raise"] = ..., **options: Any
+    ) -> T: ...
+
+    @overload
+    @classmethod
+    def from_csv(
+        cls: type[T], path: Path, *, errors: Literal["quarantine"], **options: Any
+    ) -> Quarantined: ...
+
+    @classmethod
+    def from_csv(
+        cls: type[T],
+        path: Path,
+        *,
+        delimiter: str = ",",
+        encoding: str = "utf-8",
+        null_values: Sequence[str] = ("",),
+        engine: str = "auto",
+        **options: Any,
+    ) -> T | Quarantined:
+        """Read a CSV file (plain, or compressed as ``.gz``, ``.bz2``, ``.xz``, ``.zip``);
+        the other keywords are those of :meth:`from_columns`.
+
+        The text is read as a DataFrame library would read it, with pyarrow (or polars) when
+        installed and the standard library otherwise: whole numbers without leading zeros
+        become integers (``"12346"`` and ``"12346.0"`` are the id 12346, ``"007"`` stays
+        text), other numbers floats, ``true``/``false`` booleans; roles take their own kind
+        (times are parsed, including ISO 8601 basic dates such as ``19970101``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        delimiter : str
+            Field separator (``";"`` for many European exports).
+        encoding : str
+            Text encoding (``"utf-8"``, with or without a byte-order mark; ``"latin-1"``,
+            ``"cp1252"``...). A file that does not decode raises :class:`DataError`.
+        null_values : sequence of str
+            Field values that are nulls (default: empty fields only).
+        engine : {"auto", "pyarrow", "polars", "python"}
+            Which reader parses the file; ``"auto"`` takes the first installed.
+        """
+        from omnijourney.io._csv import read_csv_text
+
+        text = read_csv_text(
+            path, delimiter=delimiter, encoding=encoding, null_values=null_values, engine=engine
+        )
+        return cls.from_columns(text, **options)
+
+    @overload
+    @classmethod
+    def from_parquet(
+        cls: type[T], path: Path, *, errors: Literal["raise"] = ..., **options: Any
+    ) -> T: ...
+
+    @overload
+    @classmethod
+    def from_parquet(
+        cls: type[T], path: Path, *, errors: Literal["quarantine"], **options: Any
+    ) -> Quarantined: ...
+
+    @classmethod
+    def from_parquet(cls: type[T], path: Path, **options: Any) -> T | Quarantined:
+        """Read a parquet file (needs the ``arrow`` or ``polars`` extra); the keywords are
+        those of :meth:`from_columns`."""
+        from omnijourney.io._frames import read_parquet
+
+        return cls.from_columns(read_parquet(path), **options)
 
     def __repr__(self) -> str:
         n = len(self)
@@ -542,6 +815,8 @@ class Table:
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
         if n > shown:
             lines.append(f"... {n - shown:,} more rows")
+        if self.load_report is not None:
+            lines += self.load_report.notes()
         return head + "\n" + "\n".join(lines)
 
 

@@ -7,38 +7,39 @@ views. Rows never become Python objects unless asked for.
 
 from __future__ import annotations
 
-import enum
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Literal, overload
+from typing import Any, ClassVar
 
 import numpy as np
 
-# the building blocks live in private modules; names other modules import from here
-from omnijourney._build import Quarantined, Rejects, concat
-from omnijourney._build import build_table as build_table
-from omnijourney._columns import ColumnSpec
+# the building blocks live in private modules; this is their public home, the surface for
+# authors of new table types (a schema of ColumnSpec, check_rows, build_table)
+from omnijourney._build import Quarantined, Rejects, build_table, concat
+from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _py
 from omnijourney._convert import raise_problems as raise_problems
-from omnijourney._table import ErrorMode, Table
+from omnijourney._load import ErrorMode, LoadReport
+from omnijourney._table import Table
 from omnijourney._table import _pack_key as _pack_key
 from omnijourney._table import _PackedKey as _PackedKey
+from omnijourney._vocabulary import Vocabulary
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.model import Channel, Direction, Touchpoint, channel_catalog
-from omnijourney.time import TIME_DTYPE
 
 __all__ = [
     "ColumnSpec",
+    "LoadReport",
+    "Problem",
     "Quarantined",
     "Rejects",
     "Table",
     "TouchpointTable",
+    "Vocabulary",
+    "build_table",
     "concat",
 ]
 
 # --------------------------------------------------------------------------- touchpoints
-
-_REFERENCE_IDS = ("order_id", "quote_id", "cart_id", "reservation_id")
 
 
 class TouchpointTable(Table):
@@ -102,156 +103,7 @@ class TouchpointTable(Table):
     #: Columns that order touchpoints; every other column breaks remaining ties.
     SORT_KEY: ClassVar[tuple[str, str]] = ("customer", "time")
 
-    # The schema'd builder takes the input name of each schema column as a keyword of its own
-    # instead of Table's generic columns/kinds, so it cannot be a substitutable override.
-    @overload  # type: ignore[override]
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        customer: str = ...,
-        time: str = ...,
-        channel: str = ...,
-        event: str = ...,
-        value: str | None = ...,
-        currency: str | None = ...,
-        direction: str | None = ...,
-        source: str | None = ...,
-        order_id: str | None = ...,
-        quote_id: str | None = ...,
-        cart_id: str | None = ...,
-        reservation_id: str | None = ...,
-        campaign: str | None = ...,
-        sequence: str | None = ...,
-        extra: Mapping[str, str] | Sequence[str] | None = ...,
-        channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["raise"] = ...,
-    ) -> TouchpointTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        customer: str = ...,
-        time: str = ...,
-        channel: str = ...,
-        event: str = ...,
-        value: str | None = ...,
-        currency: str | None = ...,
-        direction: str | None = ...,
-        source: str | None = ...,
-        order_id: str | None = ...,
-        quote_id: str | None = ...,
-        cart_id: str | None = ...,
-        reservation_id: str | None = ...,
-        campaign: str | None = ...,
-        sequence: str | None = ...,
-        extra: Mapping[str, str] | Sequence[str] | None = ...,
-        channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["quarantine"],
-    ) -> Quarantined: ...
-
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        customer: str = "customer",
-        time: str = "time",
-        channel: str = "channel",
-        event: str = "event",
-        value: str | None = None,
-        currency: str | None = None,
-        direction: str | None = None,
-        source: str | None = None,
-        order_id: str | None = None,
-        quote_id: str | None = None,
-        cart_id: str | None = None,
-        reservation_id: str | None = None,
-        campaign: str | None = None,
-        sequence: str | None = None,
-        extra: Mapping[str, str] | Sequence[str] | None = None,
-        channels: Iterable[Channel] | Mapping[str, Any] | None = None,
-        tz: str | None = None,
-        time_unit: str | None = None,
-        time_format: str | None = None,
-        errors: ErrorMode = "raise",
-    ) -> TouchpointTable | Quarantined:
-        """Build a touchpoint table from the user's columns, under the user's names.
-
-        Parameters
-        ----------
-        data : mapping or DataFrame
-            A mapping of column name -> sequence/array, or any DataFrame narwhals accepts
-            (pandas, polars, pyarrow, modin, cudf...), or another omnijourney table.
-        customer, time, channel, event : str
-            Names of the required columns in ``data``.
-        value, currency, direction, source, order_id, quote_id, cart_id, reservation_id, \
-campaign, sequence : str, optional
-            Names of optional columns. When not given, a column with the library's name is
-            used if ``data`` has one.
-        extra : mapping or sequence of str, optional
-            Other columns to keep (``{"store": "store_code"}`` or ``["store"]``).
-        channels : list of Channel or mapping of name -> kind, optional
-            Describes the channels (kind, initiator); see :func:`~omnijourney.channel_catalog`.
-        tz : str, optional
-            Zone of naive times (default UTC). Aware times are converted to UTC.
-        time_unit : {"s", "ms", "us", "ns"}, optional
-            Unit of numeric epoch times.
-        time_format : str, optional
-            ``strptime`` format of non-ISO time strings.
-        errors : {"raise", "quarantine"}
-            ``"raise"`` (default) raises :class:`~omnijourney.DataError` naming the column,
-            rows and values; ``"quarantine"`` returns :class:`Quarantined` with the kept table
-            and a :class:`Rejects` table.
-
-        Raises
-        ------
-        SchemaError
-            A required column is missing.
-        DataError
-            Null ids, unreadable or missing times, non-numeric values, unknown directions,
-            mixed naive and aware times.
-        """
-        mapping = {
-            "customer": customer,
-            "time": time,
-            "channel": channel,
-            "event": event,
-            "value": value,
-            "currency": currency,
-            "direction": direction,
-            "source": source,
-            "order_id": order_id,
-            "quote_id": quote_id,
-            "cart_id": cart_id,
-            "reservation_id": reservation_id,
-            "campaign": campaign,
-            "sequence": sequence,
-        }
-        result = build_table(
-            cls,
-            data,
-            mapping,
-            extra=extra,
-            tz=tz,
-            time_unit=time_unit,
-            time_format=time_format,
-            errors=errors,
-        )
-        table = result.kept if isinstance(result, Quarantined) else result
-        assert isinstance(table, TouchpointTable)
-        table._meta["channels"] = channel_catalog(table.labels("channel").tolist(), channels)
-        return result
+    catalogs_channels = True
 
     @classmethod
     def from_records(
@@ -293,34 +145,6 @@ campaign, sequence : str, optional
             present["sequence"] = cols["sequence"]
         data: dict[str, Any] = {**present, **{f"{k}": v for k, v in extras.items()}}
         return cls.from_columns(data, extra=list(extras) or None, channels=channels, errors=errors)
-
-    @classmethod
-    def from_csv(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        delimiter: str = ",",
-        encoding: str = "utf-8",
-        **columns: Any,
-    ) -> TouchpointTable | Quarantined:
-        """Read a CSV file; keywords are those of :meth:`from_columns`.
-
-        Empty fields are nulls. Needs no optional dependency.
-        """
-        from omnijourney.io._csv import read_csv_columns
-
-        return cls.from_columns(
-            read_csv_columns(path, delimiter=delimiter, encoding=encoding), **columns
-        )
-
-    @classmethod
-    def from_parquet(
-        cls, path: str | os.PathLike[str], **columns: Any
-    ) -> TouchpointTable | Quarantined:
-        """Read a parquet file (needs the ``arrow`` or ``polars`` extra)."""
-        from omnijourney.io._frames import read_parquet
-
-        return cls.from_columns(read_parquet(path), **columns)
 
     # ------------------------------------------------------------------ views
 
@@ -401,15 +225,7 @@ campaign, sequence : str, optional
         )
 
 
-def _enum_value(v: Any) -> Any:
-    return v.value if isinstance(v, enum.Enum) else v
-
-
-# make TIME_DTYPE visible to users of this module's namespace
-TIME = TIME_DTYPE
-
-
 # the public home of the classes defined in the private modules (pickles, help, reprs)
-for _obj in (Table, Rejects, Quarantined, concat):
+for _obj in (Table, Rejects, Quarantined, concat, build_table, ColumnSpec, Problem, LoadReport):
     _obj.__module__ = __name__
 del _obj

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
@@ -184,6 +185,27 @@ def as_datetime(value: np.datetime64 | int) -> _dt.datetime:
     return EPOCH + _dt.timedelta(microseconds=int(value))
 
 
+#: Why a value could not be read as a time (``TimeParse.status``).
+OK, MISSING, UNREADABLE, DIGITS, NUMBER, OUT_OF_RANGE = range(6)
+_MIN_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00
+_MAX_US = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999
+_DIGITS = re.compile(r"^[+-]?\d+$")
+# ISO 8601 basic format: 20240501, 20240501T1015, 20240501T101500.5+0200
+_BASIC = re.compile(
+    r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(?:(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+@attrs.frozen
+class TimeParse:
+    """Times read from a column, with the status of each row and any whole-column problem."""
+
+    times: np.ndarray
+    status: np.ndarray
+    problem: str | None = None
+
+
 def parse_times(
     values: Any,
     *,
@@ -196,12 +218,17 @@ def parse_times(
     Parameters
     ----------
     values : array-like
-        datetime64 values, ISO 8601 strings (with or without ``Z`` / ``+01:00`` offsets),
-        :class:`datetime.datetime` / ``pandas.Timestamp`` objects, or numbers with ``unit``.
+        datetime64 values, ISO 8601 strings in extended (``2024-05-01T10:15:00``) or basic
+        (``20240501``, ``20240501T101500``) format, with or without ``Z`` / ``+01:00``
+        offsets, :class:`datetime.datetime` / ``pandas.Timestamp`` objects, or numbers with
+        ``unit``.
     tz : str or tzinfo, optional
-        Zone in which naive values are read. Default: UTC.
+        Zone in which naive values are read. Default: UTC. With ``tz``, a column may mix
+        naive values (read in ``tz``) and aware ones (converted).
     unit : {"s", "ms", "us", "ns"}, optional
-        Unit of numeric epoch values. Numbers are refused without it.
+        Unit of numeric epoch values, also when they are written as text. Numbers are
+        refused without it, and so is digit-only text that is not an ISO 8601 basic date
+        (``"1714557600"``).
     fmt : str, optional
         A :func:`datetime.datetime.strptime` format for strings that are not ISO 8601.
 
@@ -210,65 +237,128 @@ def parse_times(
     times : numpy.ndarray of datetime64[us]
         NaT where a value is missing or invalid.
     bad : numpy.ndarray of bool
-        True where the value was missing or could not be read.
+        True where the value was missing or could not be read (times outside the years 1 to
+        9999 included).
     problem : str or None
-        A whole-column problem (mixed naive and aware values), or None.
+        A whole-column problem (mixed naive and aware values without ``tz``), or None.
+
+    Examples
+    --------
+    >>> times, bad, _ = parse_times(["19970101", "20240501T101500", "1714557600"])
+    >>> times[:2], bad.tolist()
+    (array(['1997-01-01T00:00:00.000000', '2024-05-01T10:15:00.000000'],
+          dtype='datetime64[us]'), [False, False, True])
+    >>> parse_times(["1714557600"], unit="s")[0]
+    array(['2024-05-01T10:00:00.000000'], dtype='datetime64[us]')
     """
+    out = read_times(values, tz=tz, unit=unit, fmt=fmt)
+    return out.times, out.status != OK, out.problem
+
+
+def read_times(
+    values: Any,
+    *,
+    tz: str | _dt.tzinfo | None = None,
+    unit: str | None = None,
+    fmt: str | None = None,
+) -> TimeParse:
+    """:func:`parse_times` with the reason each bad row was refused (``OK``, ``MISSING``,
+    ``UNREADABLE``, ``DIGITS``, ``NUMBER``, ``OUT_OF_RANGE``)."""
     zone = _tzinfo(tz)
+    if unit is not None and unit not in _UNIT_US:
+        msg = f"time_unit must be one of 's', 'ms', 'us', 'ns', got {unit!r}"
+        raise ConfigError(msg)
     arr = np.asarray(values)
     if arr.ndim != 1:
         arr = arr.reshape(-1)
     kind = arr.dtype.kind
     if kind == "M":
         out = arr.astype(TIME_DTYPE)
-        bad = np.isnat(out)
+        status = np.where(np.isnat(out), MISSING, OK).astype(np.int8)
+        _out_of_range(arr, out, status)
         if zone is not None:
             out = local_to_utc(out, zone)
-        return out, bad, None
+        return TimeParse(out, status)
     if kind in "iuf":
         if unit is None:
-            return (
+            return TimeParse(
                 np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE),
-                np.ones(arr.shape, dtype=bool),
+                np.full(arr.shape, NUMBER, dtype=np.int8),
                 "numeric times need a unit (time_unit='s', 'ms', 'us' or 'ns')",
             )
-        if unit not in _UNIT_US:
-            msg = f"time_unit must be one of 's', 'ms', 'us', 'ns', got {unit!r}"
-            raise ConfigError(msg)
-        with np.errstate(invalid="ignore"):
-            bad = ~np.isfinite(arr) if kind == "f" else np.zeros(arr.shape, dtype=bool)
-            raw = np.where(bad, 0, arr)
-            us = raw // 1000 if unit == "ns" else raw * _UNIT_US[unit]
-        out = np.asarray(us).astype(np.int64).view(TIME_DTYPE).copy()
-        out[bad] = np.datetime64("NaT")
-        return out, bad, None
+        us, status = _epoch_us(arr, unit)
+        return TimeParse(_as_times(us, status), status)
     if kind in "OUST":
-        return _parse_objects(arr, zone, fmt)
-    return (
+        return _parse_objects(arr, zone, unit, fmt)
+    return TimeParse(
         np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE),
-        np.ones(arr.shape, dtype=bool),
+        np.full(arr.shape, UNREADABLE, dtype=np.int8),
         f"values of dtype {arr.dtype} cannot be read as times",
     )
+
+
+def _epoch_us(arr: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds since the epoch of numbers in ``unit``, with the status of each."""
+    status = np.zeros(arr.shape, dtype=np.int8)
+    if arr.dtype.kind == "f":
+        with np.errstate(invalid="ignore", over="ignore"):
+            status[np.isnan(arr)] = MISSING
+            scaled = arr / 1000 if unit == "ns" else arr * _UNIT_US[unit]
+            status[(status == OK) & ~((scaled >= _MIN_US) & (scaled <= _MAX_US))] = OUT_OF_RANGE
+            us = np.where(status == OK, np.floor(np.where(status == OK, scaled, 0)), 0)
+        return us.astype(np.int64), status
+    if arr.dtype.kind == "u":
+        big = arr > np.uint64(2**62)
+        status[big] = OUT_OF_RANGE
+        arr = np.where(big, 0, arr).astype(np.int64)
+    ints = arr.astype(np.int64)
+    if unit == "ns":
+        return ints // 1000, status
+    factor = _UNIT_US[unit]
+    assert factor is not None
+    ok = (ints >= _MIN_US // factor) & (ints <= _MAX_US // factor)
+    status[~ok & (status == OK)] = OUT_OF_RANGE
+    return np.where(ok, ints, 0) * factor, status
+
+
+def _as_times(us: np.ndarray, status: np.ndarray) -> np.ndarray:
+    out = us.astype(np.int64).view(TIME_DTYPE).copy()
+    out[status != OK] = np.datetime64("NaT")
+    return out
+
+
+def _out_of_range(raw: np.ndarray, out: np.ndarray, status: np.ndarray) -> None:
+    """Flag (in place) values outside the years 1 to 9999, which datetime cannot show."""
+    unit, _ = np.datetime_data(raw.dtype)
+    if unit in ("ns", "ps", "fs", "as"):
+        return  # these units cannot reach beyond 1677-2262
+    lo = np.datetime64(_MIN_US, "us").astype(raw.dtype)
+    hi = np.datetime64(_MAX_US, "us").astype(raw.dtype)
+    bad = ~np.isnat(raw) & ((raw < lo) | (raw > hi))
+    status[bad] = OUT_OF_RANGE
+    out[bad] = np.datetime64("NaT")
 
 
 def _is_missing(v: Any) -> bool:
     if v is None:
         return True
-    if isinstance(v, float) and v != v:
-        return True
-    if isinstance(v, np.datetime64) and np.isnat(v):
-        return True
-    return bool(
-        isinstance(v, str) and v.strip() in {"", "NaT", "nat", "NaN", "nan", "None", "null"}
-    )
+    if isinstance(v, str):
+        return v.strip() in {"", "NaT", "nat", "NaN", "nan", "None", "null"}
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    try:
+        # NaN, pandas.NaT (a datetime subclass) and numpy NaT compare unequal to themselves
+        return bool(v != v)
+    except (TypeError, ValueError):  # pandas.NA refuses to be a bool
+        return type(v).__name__ in {"NAType", "NaTType"}
 
 
 def _parse_objects(
-    arr: np.ndarray, zone: _dt.tzinfo | None, fmt: str | None
-) -> tuple[np.ndarray, np.ndarray, str | None]:
+    arr: np.ndarray, zone: _dt.tzinfo | None, unit: str | None, fmt: str | None
+) -> TimeParse:
     """Parse object or string arrays value by unique value."""
     if arr.dtype.kind == "S":
-        arr = arr.astype("U")
+        arr = arr.astype(object)
     # Unique values once; parsing cost is then per distinct timestamp, not per row.
     mapping: dict[Any, int] = {}
     try:
@@ -281,79 +371,128 @@ def _parse_objects(
     except TypeError:  # unhashable values: parse each one
         uniques = arr.tolist()
         inverse = np.arange(arr.size)
-    us = np.zeros(len(uniques), dtype=np.int64)
-    bad = np.zeros(len(uniques), dtype=bool)
-    aware = np.zeros(len(uniques), dtype=bool)
-    naive_idx: list[int] = []
-    text_idx: list[int] = []
-    texts: list[str] = []
+    n = len(uniques)
+    us = np.zeros(n, dtype=np.int64)
+    status = np.zeros(n, dtype=np.int8)
+    aware = np.zeros(n, dtype=bool)
+    texts = _Texts()
     for i, v in enumerate(uniques):
         if _is_missing(v):
-            bad[i] = True
+            status[i] = MISSING
         elif isinstance(v, _dt.datetime):
-            if v.tzinfo is not None and v.utcoffset() is not None:
-                aware[i] = True
-                d = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-            else:
-                d = v
-            # pandas.Timestamp nanoseconds are floored to the microsecond.
-            us[i] = _naive_to_us(d)
-            if not aware[i]:
-                naive_idx.append(i)
+            status[i], us[i], aware[i] = _from_datetime(v)
         elif isinstance(v, _dt.date):
             us[i] = _naive_to_us(_dt.datetime(v.year, v.month, v.day))
-            naive_idx.append(i)
         elif isinstance(v, np.datetime64):
-            us[i] = int(v.astype(TIME_DTYPE).astype(np.int64))
-            naive_idx.append(i)
+            one = np.array([v])
+            value = one.astype(TIME_DTYPE)
+            st = np.zeros(1, dtype=np.int8)
+            _out_of_range(one, value, st)
+            status[i] = st[0]
+            us[i] = 0 if st[0] else int(value.astype(np.int64)[0])
         elif isinstance(v, str):
-            s = v.strip()
-            if fmt is not None:
-                try:
-                    d = _dt.datetime.strptime(s, fmt)
-                except ValueError:
-                    bad[i] = True
-                    continue
-                if d.tzinfo is not None:
-                    aware[i] = True
-                    d = d.astimezone(_dt.timezone.utc).replace(tzinfo=None)
-                else:
-                    naive_idx.append(i)
-                us[i] = _naive_to_us(d)
-                continue
-            m = _TZ_SUFFIX.search(s)
-            if m is not None:
-                aware[i] = True
-                us[i] = -_offset_us(m.group("off"))
-                s = s[: m.start("off")].rstrip()
+            status[i], us[i], aware[i] = texts.add(i, v.strip(), unit, fmt)
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+            v, (bool, np.bool_)
+        ):
+            if unit is None:
+                status[i] = NUMBER
             else:
-                naive_idx.append(i)
-            text_idx.append(i)
-            texts.append(s)
+                one_us, st = _epoch_us(np.array([v]), unit)
+                status[i], us[i] = st[0], one_us[0]
         else:
-            bad[i] = True
-    if texts:
-        pending = np.array(text_idx, dtype=np.int64)
-        parsed, pbad = _parse_iso(texts)
-        us[pending] += parsed
-        bad[pending] |= pbad
-    if aware.any() and (~aware & ~bad).any():
+            status[i] = UNREADABLE
+    texts.finish(us, status)
+    if aware.any() and zone is None and ((~aware) & (status == OK)).any():
         problem = (
-            "mixed time-zone-aware and naive values; give every value an offset, or none and "
-            "pass tz="
+            "mixed time-zone-aware and naive values; give every value an offset, or none, or "
+            "pass tz= to say the zone of the naive ones"
         )
         # Flag the naive values (and the unreadable ones) so that callers can name them.
-        flagged = bad | ~aware
+        flagged = np.where((status != OK) | ~aware, UNREADABLE, OK).astype(np.int8)
         out = np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE)
-        return out, flagged[inverse], problem
-    values = us.view(TIME_DTYPE).copy()
-    values[bad] = np.datetime64("NaT")
-    if zone is not None and naive_idx:
-        idx = np.array(naive_idx, dtype=np.int64)
-        idx = idx[~bad[idx]]
-        values[idx] = local_to_utc(values[idx], zone)
-    out = values[inverse]
-    return out, bad[inverse], None
+        return TimeParse(out, flagged[inverse], problem)
+    values = _as_times(us, status)
+    if zone is not None:
+        naive = np.flatnonzero(~aware & (status == OK))
+        if naive.size:
+            values[naive] = local_to_utc(values[naive], zone)
+    # an offset or a zone may carry an instant just outside the years 1 to 9999
+    _out_of_range(values, values, status)
+    return TimeParse(values[inverse], status[inverse])
+
+
+def _from_datetime(v: _dt.datetime) -> tuple[int, int, bool]:
+    """(status, microseconds, aware) of a datetime or pandas.Timestamp."""
+    try:
+        if v.tzinfo is not None and v.utcoffset() is not None:
+            d = v.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            # pandas.Timestamp nanoseconds are floored to the microsecond.
+            return OK, _naive_to_us(d), True
+        return OK, _naive_to_us(v.replace(tzinfo=None)), False
+    except (OverflowError, ValueError):
+        return OUT_OF_RANGE, 0, False
+
+
+class _Texts:
+    """Strings of a time column, parsed together once every value has been seen."""
+
+    def __init__(self) -> None:
+        self.index: list[int] = []
+        self.texts: list[str] = []
+
+    def add(self, i: int, s: str, unit: str | None, fmt: str | None) -> tuple[int, int, bool]:
+        """Status, offset (or value) in microseconds and awareness of one string; strings
+        left for :meth:`finish` (ISO 8601) get their offset now and their value then."""
+        if fmt is not None:
+            try:
+                d = _dt.datetime.strptime(s, fmt)
+            except ValueError:
+                return UNREADABLE, 0, False
+            return _from_datetime(d)
+        if _DIGITS.match(s):
+            if unit is not None:
+                if len(s) > 25:
+                    return OUT_OF_RANGE, 0, False
+                us, st = _epoch_us(np.array([float(s) if len(s) > 18 else int(s)]), unit)
+                return int(st[0]), int(us[0]), False
+            basic = _BASIC.match(s)
+            if basic is None:
+                return DIGITS, 0, False
+            s = _extended(basic)
+        elif "T" in s and s[:1].isdigit():
+            basic = _BASIC.match(s)
+            if basic is not None:
+                s = _extended(basic)
+        aware = False
+        offset = 0
+        m = _TZ_SUFFIX.search(s)
+        if m is not None:
+            aware = True
+            offset = -_offset_us(m.group("off"))
+            s = s[: m.start("off")].rstrip()
+        self.index.append(i)
+        self.texts.append(s)
+        return OK, offset, aware
+
+    def finish(self, us: np.ndarray, status: np.ndarray) -> None:
+        if not self.texts:
+            return
+        pending = np.array(self.index, dtype=np.int64)
+        parsed, pstatus = _parse_iso(self.texts)
+        us[pending] += parsed
+        status[pending] = np.maximum(status[pending], pstatus)
+
+
+def _extended(m: re.Match[str]) -> str:
+    """The ISO 8601 extended form of a basic-format match."""
+    year, month, day, hour, minute, second, frac, off = m.groups()
+    text = f"{year}-{month}-{day}"
+    if hour is not None:
+        text += f"T{hour}:{minute}"
+        if second is not None:
+            text += f":{second}" + (f".{frac}" if frac else "")
+    return text + (off or "")
 
 
 def _naive_to_us(d: _dt.datetime) -> int:
@@ -382,18 +521,17 @@ def _parse_iso(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     cleaned = ["1970-01-01" if b else s for s, b in zip(texts, bad)]
     try:
         parsed = np.array(cleaned, dtype=TIME_DTYPE)
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = np.zeros(n, dtype=TIME_DTYPE)
         for i, s in enumerate(cleaned):
             try:
                 parsed[i] = np.datetime64(s, "us")
-            except ValueError:
+            except (ValueError, OverflowError):
                 bad[i] = True
-    nat = np.isnat(parsed)
-    bad |= nat
+    bad |= np.isnat(parsed)
     out = parsed.astype(np.int64)
     out[bad] = 0
-    return out, bad
+    return out, np.where(bad, UNREADABLE, OK).astype(np.int8)
 
 
 # --------------------------------------------------------------------------- time zones

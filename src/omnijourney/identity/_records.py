@@ -7,15 +7,14 @@ names; :func:`normalize_records` turns its raw values into comparable keys.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol, overload
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 import attrs
 import numpy as np
 
 from omnijourney import _columns as C
-from omnijourney._columns import ColumnSpec, code_dtype
-from omnijourney.errors import DataError
+from omnijourney._columns import code_dtype
 from omnijourney.identity import _normalize as N
 from omnijourney.identity._contacts import (
     country_code,
@@ -24,7 +23,7 @@ from omnijourney.identity._contacts import (
     normalize_phones,
 )
 from omnijourney.identity._dates import normalize_dates
-from omnijourney.tables import Quarantined, Rejects, Table, build_table, concat
+from omnijourney.tables import ColumnSpec, Problem, Table
 
 __all__ = [
     "IDENTIFIER_FIELDS",
@@ -94,138 +93,27 @@ class CustomerRecordTable(Table):
         ColumnSpec("consent_sms", "bool", doc="SMS opt-in"),
     )
 
-    # The schema'd builder takes the input name of each schema column as a keyword of its own
-    # instead of Table's generic columns/kinds, so it cannot be a substitutable override.
-    @overload  # type: ignore[override]
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        errors: Literal["raise"] = ...,
-        extra: Mapping[str, str] | Sequence[str] | None = ...,
-        tz: str | None = ...,
-        **columns: str | None,
-    ) -> CustomerRecordTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        errors: Literal["quarantine"],
-        extra: Mapping[str, str] | Sequence[str] | None = ...,
-        tz: str | None = ...,
-        **columns: str | None,
-    ) -> Quarantined: ...
+    # identical records are what resolution merges into one person, and a record id used
+    # twice in a source is refused anyway: duplicates are kept unless asked
+    duplicates_default = "keep"
 
     @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        errors: Literal["raise", "quarantine"] = "raise",
-        extra: Mapping[str, str] | Sequence[str] | None = None,
-        tz: str | None = None,
-        **columns: str | None,
-    ) -> CustomerRecordTable | Quarantined:
-        """Build a record table from the user's columns, under the user's names.
+    def _prepare_column(cls, name: str, values: Any) -> Any:
+        return _dates_as_text(values) if name == "date_of_birth" else values
 
-        Parameters
-        ----------
-        data : mapping or DataFrame
-            Column name -> values, any DataFrame narwhals accepts, or an omnijourney table.
-        errors : {"raise", "quarantine"}
-            What to do with bad rows (unreadable times, non-text ids, duplicate record ids):
-            raise a :class:`~omnijourney.DataError` naming column, rows and values, or
-            return a :class:`~omnijourney.Quarantined` with the kept table and the rejects.
-        extra : mapping or sequence of str, optional
-            Other columns to keep (truth labels, segments...).
-        tz : str, optional
-            Zone of naive ``created`` / ``updated`` times.
-        **columns : str
-            Library column -> the user's column (``first_name="prenom"``): ``source``,
-            ``record_id``, ``first_name``, ``last_name``, ``email``, ``phone``,
-            ``street_number``, ``address``, ``address_2``, ``postcode``, ``city``,
-            ``region``, ``country``, ``date_of_birth``, ``loyalty_id``, ``account_id``,
-            ``card_id``, ``created``, ``updated``, ``consent_email``, ``consent_sms``. Any
-            subset may be given; a column named like the library's is picked up unasked.
+    @classmethod
+    def _complete_load(cls, table: Any, input_rows: np.ndarray) -> Any:
+        return _fill_keys(table, input_rows)
 
-        Raises
-        ------
-        ConfigError
-            An unknown keyword.
-        SchemaError
-            A named column is missing from ``data``.
-        DataError
-            Bad values (see ``errors``), or one ``record_id`` used twice in a source.
-        """
-        known = {s.name for s in cls.schema}
-        unknown = sorted(set(columns) - known)
-        if unknown:
-            from omnijourney.errors import ConfigError
-
-            msg = (
-                f"{cls.table_name}.from_columns: unknown keyword(s) {unknown}; the columns are "
-                f"{sorted(known)}"
-            )
-            raise ConfigError(msg)
-        if isinstance(data, Table):
-            fast = _from_table(cls, data, columns, extra)
-            if fast is not None:
-                return (
-                    fast
-                    if errors == "raise"
-                    else Quarantined(fast, Rejects.from_problems([], lambda _: None), len(fast))
-                )
-        src = C.Source(data)
-        prepared: dict[str, Any] = {name: src.raw(name) for name in src.names}
-        dob = columns.get("date_of_birth") or (
-            "date_of_birth" if src.has("date_of_birth") else None
-        )
-        if dob is not None and src.has(dob):
-            prepared[dob] = _dates_as_text(prepared[dob])
-        mapping = {s.name: columns.get(s.name) for s in cls.schema}
-        result = build_table(cls, prepared, mapping, extra=extra, tz=tz, errors="quarantine")
-        assert isinstance(result, Quarantined)
-        kept, rejects = result.kept, result.rejects
-        if len(rejects) and errors == "raise":
-            build_table(cls, prepared, mapping, extra=extra, tz=tz, errors="raise")
-        assert isinstance(kept, CustomerRecordTable)
-        kept_rows = np.setdiff1d(np.arange(src.n), rejects.rows)
-        kept = _fill_keys(kept, kept_rows)
-        dup = kept.duplicate_mask()
-        if dup.any():
-            rows = kept_rows[dup]
-            values = [f"{s}/{r}" for s, r in zip(kept["source"][dup], kept["record_id"][dup])]
-            if errors == "raise":
-                raise DataError(
-                    "is used by more than one record of the same source",
-                    table=cls.table_name,
-                    column="record_id",
-                    source_column=mapping.get("record_id") or "record_id",
-                    rows=rows,
-                    values=values,
-                    hint="Record ids must be unique within a source; pass errors='quarantine' "
-                    "to keep the first record of each id",
-                )
-            extra_rejects = Rejects.from_problems(
-                [
-                    C.Problem(
-                        "record_id",
-                        "_dup",
-                        np.isin(np.arange(src.n), rows),
-                        "duplicate record id in its source",
-                    )
-                ],
-                lambda _: np.array(_spread(values, rows, src.n), dtype=object),
-            )
-            rejects = concat([rejects, extra_rejects]) if len(rejects) else extra_rejects
-            kept = kept.filter(~dup).compact()
-        if errors == "raise":
-            return kept
-        return Quarantined(kept, rejects, src.n)
+    @classmethod
+    def check_rows(cls, table: Table) -> list[Problem]:
+        """A record id is used once within its source (later uses are the rejected ones)."""
+        assert isinstance(table, CustomerRecordTable)
+        dup = table.duplicate_mask()
+        if not dup.any():
+            return []
+        reason = "is used by more than one record of the same source (record ids are unique)"
+        return [Problem("record_id", None, dup, reason)]
 
     def duplicate_mask(self) -> np.ndarray:
         """Rows whose (source, record_id) appeared on an earlier row."""
@@ -250,54 +138,6 @@ class CustomerRecordTable(Table):
     def canonical_order(self) -> np.ndarray:
         """Rows sorted by (source, record_id): the same order for any input row order."""
         return np.lexsort((self.raw("record_id"), self.raw("source")))
-
-
-def _from_table(
-    cls: type[CustomerRecordTable],
-    table: Table,
-    columns: Mapping[str, str | None],
-    extra: Mapping[str, str] | Sequence[str] | None,
-) -> CustomerRecordTable | None:
-    """Reuse the codes of a table whose columns already have the right kinds (no re-encoding).
-
-    Returns None when a column needs converting; the general path then handles it.
-    """
-    chosen: list[tuple[str, str]] = []
-    for spec in cls.schema:
-        given = columns.get(spec.name) or (spec.name if spec.name in table.columns else None)
-        if given is None:
-            continue
-        if given not in table.columns or table.kinds[given] != spec.kind:
-            return None
-        if not spec.nullable and (table.raw(given) < 0).any():
-            return None
-        text = table.labels(given).dtype.kind in "OU" if spec.kind == "category" else True
-        if spec.name == "date_of_birth" and not text:
-            return None
-        chosen.append((spec.name, given))
-    if extra is not None:
-        pairs = list(extra.items()) if isinstance(extra, Mapping) else [(e, e) for e in extra]
-        for name, given in pairs:
-            if given not in table.columns or name in {s.name for s in cls.schema}:
-                return None
-            chosen.append((name, given))
-    data = {name: table.raw(given) for name, given in chosen}
-    labels = {
-        name: table.labels(given) for name, given in chosen if table.kinds[given] == "category"
-    }
-    specs = {name: ColumnSpec(name, table.kinds[given]) for name, given in chosen}
-    schema = {s.name: s for s in cls.schema}
-    specs.update({name: schema[name] for name in specs if name in schema})
-    out = cls._from_parts(data, labels, specs=specs)
-    out = _fill_keys(out, np.arange(len(out)))
-    return None if out.duplicate_mask().any() else out
-
-
-def _spread(values: list[str], rows: np.ndarray, n: int) -> list[Any]:
-    out: list[Any] = [None] * n
-    for r, v in zip(rows.tolist(), values):
-        out[r] = v
-    return out
 
 
 def _dates_as_text(values: Any) -> Any:

@@ -1,49 +1,246 @@
-"""CSV reading and writing with the standard library only."""
+"""CSV reading (pyarrow, polars or the standard library) and writing (the standard library).
+
+Files are read as text, column by column; the table builders then give each column its kind
+(roles by their schema, extras by their text), so that every engine gives the same table.
+Compressed files (gzip, bzip2, xz, zip) are recognised by their first bytes.
+"""
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
+import gzip
+import importlib.util
+import io
+import lzma
 import os
-from typing import TYPE_CHECKING
+import zipfile
+from collections.abc import Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from omnijourney.errors import DataError, SchemaError
+from omnijourney._columns import TextColumns
+from omnijourney._validation import check_choice
+from omnijourney.errors import ConfigError, DataError, SchemaError
 
 if TYPE_CHECKING:
     from omnijourney.tables import Table
 
+ENGINES = ("auto", "pyarrow", "polars", "python")
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"PK\x03\x04": "zip",
+}
 
-def read_csv_columns(
-    path: str | os.PathLike[str], *, delimiter: str = ",", encoding: str = "utf-8"
-) -> dict[str, np.ndarray]:
-    """Columns of a CSV file as object arrays of strings (empty fields become None)."""
-    with open(path, newline="", encoding=encoding) as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        try:
-            header = next(reader)
-        except StopIteration:
-            msg = f"CSV file {os.fspath(path)!r} is empty (no header line)"
-            raise SchemaError(msg) from None
-        if len(set(header)) != len(header):
-            msg = f"CSV file {os.fspath(path)!r} has duplicate column names: {header}"
+
+def read_csv_text(
+    path: str | os.PathLike[str],
+    *,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    null_values: Sequence[str] = ("",),
+    engine: str = "auto",
+) -> TextColumns:
+    """The columns of a CSV file as text (strings, None for nulls), with the header's names."""
+    check_choice(engine, "engine", ENGINES)
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        msg = f"The 'delimiter' parameter must be one character. Got {delimiter!r} instead."
+        raise ConfigError(msg)
+    if isinstance(null_values, str) or not all(isinstance(v, str) for v in null_values):
+        msg = f"The 'null_values' parameter must be a list of strings. Got {null_values!r}."
+        raise ConfigError(msg)
+    try:
+        codec = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        msg = f"The 'encoding' parameter must be a text encoding. Got {encoding!r} instead."
+        raise ConfigError(msg) from None
+    name = os.fspath(path)
+    where = f"CSV file {name!r}"
+    if engine == "auto":
+        engine = next(
+            (e for e in ("pyarrow", "polars") if importlib.util.find_spec(e) is not None),
+            "python",
+        )
+    with _open(name) as raw:
+        header = _header(raw, codec, delimiter, where)
+        if engine == "pyarrow":
+            columns = _read_pyarrow(raw, header, codec, delimiter, null_values, where)
+        elif engine == "polars":
+            columns = _read_polars(raw, header, codec, delimiter, null_values, where)
+        else:
+            columns = _read_python(raw, header, codec, delimiter, null_values, where)
+    return TextColumns(zip(header, columns))
+
+
+def _open(name: str) -> Any:
+    """The file's bytes, decompressed when its first bytes say it is compressed."""
+    try:
+        fh = open(name, "rb")  # noqa: SIM115 - returned to the caller's with block
+    except OSError as exc:
+        msg = f"cannot open CSV file {name!r}: {exc.strerror or exc}"
+        raise SchemaError(msg) from exc
+    head = fh.read(8)
+    fh.seek(0)
+    kind = next((k for magic, k in _MAGIC.items() if head.startswith(magic)), None)
+    if kind == "gzip":
+        return gzip.open(fh)
+    if kind == "bzip2":
+        return bz2.open(fh)
+    if kind == "xz":
+        return lzma.open(fh)
+    if kind == "zip":
+        archive = zipfile.ZipFile(fh)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            msg = f"zip file {name!r} must hold one CSV file; it holds {members}"
             raise SchemaError(msg)
-        rows = list(reader)
+        return archive.open(members[0])
+    return fh
+
+
+def _decode_error(where: str, codec: str, exc: Exception) -> DataError:
+    detail = f" ({exc.reason} at byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+    return DataError(
+        f"cannot be decoded as {codec}{detail}",
+        table=where,
+        hint="Pass encoding= with the file's encoding (for example encoding='latin-1' or "
+        "'cp1252' for many spreadsheet exports)",
+    )
+
+
+def _header(raw: IO[bytes], codec: str, delimiter: str, where: str) -> list[str]:
+    try:
+        first = raw.readline()
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        msg = f"{where} cannot be read: {exc}"
+        raise SchemaError(msg) from exc
+    try:
+        text = first.decode("utf-8-sig" if codec == "utf-8" else codec)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(where, codec, exc) from None
+    if not text.strip():
+        msg = f"{where} is empty (no header line)"
+        raise SchemaError(msg)
+    header = next(csv.reader([text], delimiter=delimiter))
+    if len(set(header)) != len(header):
+        msg = f"{where} has duplicate column names: {header}"
+        raise SchemaError(msg)
+    return header
+
+
+def _read_python(
+    raw: IO[bytes],
+    header: list[str],
+    codec: str,
+    delimiter: str,
+    null_values: Sequence[str],
+    where: str,
+) -> list[np.ndarray]:
+    nulls = set(null_values)
+    text = io.TextIOWrapper(raw, encoding=codec, newline="")
+    try:
+        rows = [row for row in csv.reader(text, delimiter=delimiter) if row]
+    except UnicodeDecodeError as exc:
+        raise _decode_error(where, codec, exc) from None
+    except (csv.Error, OSError, EOFError, lzma.LZMAError) as exc:
+        msg = f"{where} cannot be read: {exc}"
+        raise SchemaError(msg) from exc
     width = len(header)
     for i, row in enumerate(rows):
         if len(row) != width:
             raise DataError(
                 f"has {len(row)} fields, expected {width}",
-                table=f"CSV {os.fspath(path)!r}",
+                table=where,
                 rows=[i],
                 values=[delimiter.join(row)],
             )
-    out: dict[str, np.ndarray] = {}
-    for j, name in enumerate(header):
+    columns = []
+    for j in range(width):
         col = np.empty(len(rows), dtype=object)
-        col[:] = [r[j] if r[j] != "" else None for r in rows]
-        out[name] = col
-    return out
+        col[:] = [None if r[j] in nulls else r[j] for r in rows]
+        columns.append(col)
+    return columns
+
+
+def _utf8(raw: IO[bytes], codec: str, where: str) -> IO[bytes]:
+    """The rest of the stream as UTF-8 bytes (engines that read UTF-8 only)."""
+    if codec == "utf-8":
+        return raw
+    try:
+        return io.BytesIO(raw.read().decode(codec).encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _decode_error(where, codec, exc) from None
+
+
+def _read_pyarrow(
+    raw: IO[bytes],
+    header: list[str],
+    codec: str,
+    delimiter: str,
+    null_values: Sequence[str],
+    where: str,
+) -> list[Any]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            _utf8(raw, codec, where),
+            read_options=pacsv.ReadOptions(column_names=header),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                null_values=list(null_values),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null="" in null_values,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        text = str(exc)
+        if "UTF8" in text or "utf8" in text or "utf-8" in text.lower():
+            raise _decode_error(where, codec, exc) from None
+        raise DataError(f"cannot be read as CSV: {text}", table=where) from None
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        msg = f"{where} cannot be read: {exc}"
+        raise SchemaError(msg) from exc
+    return [table.column(j) for j in range(len(header))]
+
+
+def _read_polars(
+    raw: IO[bytes],
+    header: list[str],
+    codec: str,
+    delimiter: str,
+    null_values: Sequence[str],
+    where: str,
+) -> list[np.ndarray]:
+    import polars as pl
+
+    try:
+        frame = pl.read_csv(
+            _utf8(raw, codec, where),
+            has_header=False,
+            new_columns=header,
+            separator=delimiter,
+            infer_schema=False,
+        )
+    except pl.exceptions.ComputeError as exc:
+        text = str(exc)
+        if "utf-8" in text.lower() or "utf8" in text.lower():
+            raise _decode_error(where, codec, exc) from None
+        raise DataError(f"cannot be read as CSV: {text}", table=where) from None
+    nulls = set(null_values)
+    columns = []
+    for j in range(len(header)):
+        values = frame.to_series(j).to_list()
+        col = np.empty(len(values), dtype=object)
+        col[:] = [None if v is None or v in nulls else v for v in values]
+        columns.append(col)
+    return columns
 
 
 def write_csv(table: Table, path: str | os.PathLike[str], *, delimiter: str = ",") -> None:

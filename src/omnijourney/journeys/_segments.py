@@ -119,7 +119,7 @@ def channel_shares(
     --------
     >>> import omnijourney as oj
     >>> tp = oj.TouchpointTable.from_columns({
-    ...     "customer": ["a", "a", "a", "b"], "time": ["2024-01-01"] * 4,
+    ...     "customer": ["a", "a", "a", "b"], "time": ["2024-01-01", "2024-01-02"] * 2,
     ...     "channel": ["web", "web", "store", "store"], "event": ["view"] * 4})
     >>> s = channel_shares(tp)
     >>> s["web_share"].tolist(), s["store_share"].tolist()
@@ -283,7 +283,7 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
     >>> import omnijourney as oj
     >>> tp = oj.TouchpointTable.from_columns({
     ...     "customer": ["a"] * 4 + ["b"] * 4,
-    ...     "time": ["2024-01-01"] * 8,
+    ...     "time": [f"2024-01-0{d}" for d in (1, 2, 3, 4)] * 2,
     ...     "channel": ["web", "app", "web", "web", "store", "web", "store", "call_centre"],
     ...     "event": ["view"] * 8})
     >>> appetence(tp)["segment"].tolist()

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
-
 import numpy as np
 
-from omnijourney._columns import ColumnSpec
 from omnijourney.pricing._tables import (
     Audience,
-    Columns,
-    ErrorMode,
     Mechanic,
-    _build,
     _ends_before_start,
     _positive,
+    as_problems,
 )
-from omnijourney.tables import Quarantined, Table
+from omnijourney.tables import ColumnSpec, Problem, Table
 
 __all__ = ["PromotionTable"]
 
@@ -85,137 +80,12 @@ class PromotionTable(Table):
         ColumnSpec("exclusive", "bool", doc="channel-exclusive offer"),
     )
 
-    @overload  # type: ignore[override]
     @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        promo_id: str = ...,
-        sku: str = ...,
-        channel: str = ...,
-        start: str = ...,
-        location: str | None = ...,
-        mechanic: str | None = ...,
-        discount: str | None = ...,
-        promo_price: str | None = ...,
-        buy: str | None = ...,
-        pay: str | None = ...,
-        end: str | None = ...,
-        reference_price: str | None = ...,
-        announced_pct: str | None = ...,
-        audience: str | None = ...,
-        stackable: str | None = ...,
-        stack_type: str | None = ...,
-        exclusive: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["raise"] = ...,
-    ) -> PromotionTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        promo_id: str = ...,
-        sku: str = ...,
-        channel: str = ...,
-        start: str = ...,
-        location: str | None = ...,
-        mechanic: str | None = ...,
-        discount: str | None = ...,
-        promo_price: str | None = ...,
-        buy: str | None = ...,
-        pay: str | None = ...,
-        end: str | None = ...,
-        reference_price: str | None = ...,
-        announced_pct: str | None = ...,
-        audience: str | None = ...,
-        stackable: str | None = ...,
-        stack_type: str | None = ...,
-        exclusive: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["quarantine"],
-    ) -> Quarantined: ...
-
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        promo_id: str = "promo_id",
-        sku: str = "sku",
-        channel: str = "channel",
-        start: str = "start",
-        location: str | None = None,
-        mechanic: str | None = None,
-        discount: str | None = None,
-        promo_price: str | None = None,
-        buy: str | None = None,
-        pay: str | None = None,
-        end: str | None = None,
-        reference_price: str | None = None,
-        announced_pct: str | None = None,
-        audience: str | None = None,
-        stackable: str | None = None,
-        stack_type: str | None = None,
-        exclusive: str | None = None,
-        extra: Columns = None,
-        tz: str | None = None,
-        time_unit: str | None = None,
-        time_format: str | None = None,
-        errors: ErrorMode = "raise",
-    ) -> PromotionTable | Quarantined:
-        """Build a promotion table from the user's columns, under the user's names.
-
-        Parameters are those of :meth:`PriceTable.from_columns`, with this table's columns.
-
-        Raises
-        ------
-        SchemaError
-            A required column is missing.
-        DataError
-            Null ids or start times, ``end`` not after ``start``, prices that are not
-            positive, negative discounts, multi-buys without
-            ``buy > pay >= 1``, rows with no way to know the promotional price.
-        """
-        mapping: dict[str, str | None] = {
-            "promo_id": promo_id,
-            "sku": sku,
-            "channel": channel,
-            "location": location,
-            "mechanic": mechanic,
-            "discount": discount,
-            "promo_price": promo_price,
-            "buy": buy,
-            "pay": pay,
-            "start": start,
-            "end": end,
-            "reference_price": reference_price,
-            "announced_pct": announced_pct,
-            "audience": audience,
-            "stackable": stackable,
-            "stack_type": stack_type,
-            "exclusive": exclusive,
-        }
-        return _build(
-            cls,
-            data,
-            mapping,
-            extra=extra,
-            tz=tz,
-            time_unit=time_unit,
-            time_format=time_format,
-            errors=errors,
-            check=_check_promotions,
-        )
+    def check_rows(cls, table: Table) -> list[Problem]:
+        """Promotions end after they start, prices are positive, a percentage is at most
+        100, a multi-buy has ``buy > pay >= 1``, and every row has a way to know its
+        promotional price."""
+        return as_problems(_check_promotions(table))
 
 
 def _check_promotions(table: Table) -> list[tuple[str, np.ndarray, str]]:

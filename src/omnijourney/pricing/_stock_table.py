@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
-
 import numpy as np
 
-from omnijourney._columns import ColumnSpec
-from omnijourney.pricing._tables import (
-    Columns,
-    ErrorMode,
-    _build,
-)
-from omnijourney.tables import Quarantined, Table
+from omnijourney.pricing._tables import as_problems
+from omnijourney.tables import ColumnSpec, Problem, Table
 
 __all__ = ["CatalogTable", "StockTable"]
 
@@ -43,6 +36,8 @@ class StockTable(Table):
     ...     location="store", time="day", quantity="qty", shown_available="shown")
     >>> stock["quantity"].tolist()
     [3.0, 0.0]
+
+    Negative quantities are kept: they are findings of an audit, not unreadable values.
     """
 
     table_name = "StockTable"
@@ -55,96 +50,6 @@ class StockTable(Table):
         ColumnSpec("shown_available", "bool", doc="shown as available"),
         ColumnSpec("click_collect", "bool", doc="click & collect offered"),
     )
-
-    @overload  # type: ignore[override]
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        location: str = ...,
-        time: str = ...,
-        quantity: str = ...,
-        channel: str | None = ...,
-        shown_available: str | None = ...,
-        click_collect: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["raise"] = ...,
-    ) -> StockTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        location: str = ...,
-        time: str = ...,
-        quantity: str = ...,
-        channel: str | None = ...,
-        shown_available: str | None = ...,
-        click_collect: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["quarantine"],
-    ) -> Quarantined: ...
-
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = "sku",
-        location: str = "location",
-        time: str = "time",
-        quantity: str = "quantity",
-        channel: str | None = None,
-        shown_available: str | None = None,
-        click_collect: str | None = None,
-        extra: Columns = None,
-        tz: str | None = None,
-        time_unit: str | None = None,
-        time_format: str | None = None,
-        errors: ErrorMode = "raise",
-    ) -> StockTable | Quarantined:
-        """Build a stock table from the user's columns, under the user's names.
-
-        Negative quantities are kept: they are findings of an audit, not unreadable values.
-
-        Raises
-        ------
-        SchemaError
-            A required column is missing.
-        DataError
-            Null ids, times or quantities, quantities that are not finite numbers.
-        """
-        mapping: dict[str, str | None] = {
-            "sku": sku,
-            "location": location,
-            "channel": channel,
-            "time": time,
-            "quantity": quantity,
-            "shown_available": shown_available,
-            "click_collect": click_collect,
-        }
-        return _build(
-            cls,
-            data,
-            mapping,
-            extra=extra,
-            tz=tz,
-            time_unit=time_unit,
-            time_format=time_format,
-            errors=errors,
-            check=lambda t: [],
-        )
 
 
 # --------------------------------------------------------------------------- catalog
@@ -179,79 +84,10 @@ class CatalogTable(Table):
         ColumnSpec("perishable", "bool", doc="perishable goods"),
     )
 
-    @overload  # type: ignore[override]
     @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        launched: str | None = ...,
-        delisted: str | None = ...,
-        perishable: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["raise"] = ...,
-    ) -> CatalogTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        launched: str | None = ...,
-        delisted: str | None = ...,
-        perishable: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["quarantine"],
-    ) -> Quarantined: ...
-
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = "sku",
-        launched: str | None = None,
-        delisted: str | None = None,
-        perishable: str | None = None,
-        extra: Columns = None,
-        tz: str | None = None,
-        time_unit: str | None = None,
-        time_format: str | None = None,
-        errors: ErrorMode = "raise",
-    ) -> CatalogTable | Quarantined:
-        """Build a catalogue from the user's columns, under the user's names.
-
-        Raises
-        ------
-        DataError
-            Null or duplicate skus, unreadable times.
-        """
-        mapping: dict[str, str | None] = {
-            "sku": sku,
-            "launched": launched,
-            "delisted": delisted,
-            "perishable": perishable,
-        }
-        return _build(
-            cls,
-            data,
-            mapping,
-            extra=extra,
-            tz=tz,
-            time_unit=time_unit,
-            time_format=time_format,
-            errors=errors,
-            check=_check_catalog,
-        )
+    def check_rows(cls, table: Table) -> list[Problem]:
+        """One row per sku."""
+        return as_problems(_check_catalog(table))
 
 
 def _check_catalog(table: Table) -> list[tuple[str, np.ndarray, str]]:

@@ -9,15 +9,12 @@ back as rejects so that the counts add up.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, overload
+from typing import Any
 
 import numpy as np
 
-from omnijourney import _columns as C
-from omnijourney._columns import ColumnSpec, Problem
 from omnijourney.errors import ConfigError
-from omnijourney.tables import Quarantined, Rejects, Table, build_table, concat, raise_problems
+from omnijourney.tables import ColumnSpec, Problem, Table
 
 __all__ = [
     "ISO_4217",
@@ -28,8 +25,6 @@ __all__ = [
     "as_table",
 ]
 
-ErrorMode = Literal["raise", "quarantine"]
-Columns = Mapping[str, str] | Sequence[str] | None
 
 #: Active ISO 4217 currency codes (plus the precious-metal and testing codes).
 ISO_4217 = frozenset(
@@ -74,57 +69,6 @@ class Mechanic(str, enum.Enum):
     AMOUNT_OFF = "amount_off"
     FIXED_PRICE = "fixed_price"
     MULTI_BUY = "multi_buy"
-
-
-Check = Callable[[Table], list[tuple[str, np.ndarray, str]]]
-
-
-def _build(
-    cls: type[Table],
-    data: Any,
-    mapping: dict[str, str | None],
-    *,
-    extra: Columns,
-    tz: str | None,
-    time_unit: str | None,
-    time_format: str | None,
-    errors: str,
-    check: Check,
-) -> Any:
-    """``build_table`` plus the row checks of ``check``, raised or quarantined alike."""
-    if errors not in ("raise", "quarantine"):
-        msg = f"errors must be 'raise' or 'quarantine', got {errors!r}"
-        raise ConfigError(msg)
-    kw: dict[str, Any] = {
-        "extra": extra,
-        "tz": tz,
-        "time_unit": time_unit,
-        "time_format": time_format,
-    }
-    result = build_table(cls, data, mapping, errors="quarantine", **kw)
-    assert isinstance(result, Quarantined)
-    kept, rejects, n_in = result.kept, result.rejects, result.n_in
-    if errors == "raise" and len(rejects):
-        build_table(cls, data, mapping, errors="raise", **kw)  # raises with the full message
-    keep = np.ones(n_in, dtype=bool)
-    keep[rejects.rows] = False
-    kept_rows = np.flatnonzero(keep)
-    problems = []
-    for column, mask, reason in check(kept):
-        lifted = np.zeros(n_in, dtype=bool)
-        lifted[kept_rows[mask]] = True
-        problems.append(Problem(column, mapping.get(column) or column, lifted, reason))
-    if not problems:
-        return kept if errors == "raise" else result
-    src = C.Source(data)
-    if errors == "raise":
-        raise_problems(problems, cls.table_name, src.raw)
-    bad = np.zeros(len(kept), dtype=bool)
-    for p in problems:
-        bad |= p.mask[kept_rows]
-    more = Rejects.from_problems(problems, src.raw)
-    combined = concat([rejects, more]).sort(["row", "column"])
-    return Quarantined(kept.filter(~bad).compact(), combined, n_in)
 
 
 def _ends_before_start(table: Table, start: str, end: str) -> list[tuple[str, np.ndarray, str]]:
@@ -210,123 +154,11 @@ class PriceTable(Table):
         ColumnSpec("confirmed", "time", doc="last confirmation"),
     )
 
-    @overload  # type: ignore[override]
     @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        channel: str = ...,
-        price: str = ...,
-        valid_from: str = ...,
-        location: str | None = ...,
-        currency: str | None = ...,
-        valid_to: str | None = ...,
-        audience: str | None = ...,
-        price_type: str | None = ...,
-        confirmed: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["raise"] = ...,
-    ) -> PriceTable: ...
-
-    @overload
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = ...,
-        channel: str = ...,
-        price: str = ...,
-        valid_from: str = ...,
-        location: str | None = ...,
-        currency: str | None = ...,
-        valid_to: str | None = ...,
-        audience: str | None = ...,
-        price_type: str | None = ...,
-        confirmed: str | None = ...,
-        extra: Columns = ...,
-        tz: str | None = ...,
-        time_unit: str | None = ...,
-        time_format: str | None = ...,
-        errors: Literal["quarantine"],
-    ) -> Quarantined: ...
-
-    @classmethod
-    def from_columns(
-        cls,
-        data: Any,
-        *,
-        sku: str = "sku",
-        channel: str = "channel",
-        price: str = "price",
-        valid_from: str = "valid_from",
-        location: str | None = None,
-        currency: str | None = None,
-        valid_to: str | None = None,
-        audience: str | None = None,
-        price_type: str | None = None,
-        confirmed: str | None = None,
-        extra: Columns = None,
-        tz: str | None = None,
-        time_unit: str | None = None,
-        time_format: str | None = None,
-        errors: ErrorMode = "raise",
-    ) -> PriceTable | Quarantined:
-        """Build a price table from the user's columns, under the user's names.
-
-        Parameters
-        ----------
-        data : mapping or DataFrame
-            Column name -> values, any DataFrame narwhals reads, or another table.
-        sku, channel, price, valid_from : str
-            Names of the required columns.
-        location, currency, valid_to, audience, price_type, confirmed : str, optional
-            Names of optional columns; when not given, a column with the library's name is
-            used if there is one.
-        extra : mapping or sequence of str, optional
-            Other columns to keep.
-        tz, time_unit, time_format
-            How to read times (see :meth:`omnijourney.TouchpointTable.from_columns`).
-        errors : {"raise", "quarantine"}
-            Raise :class:`~omnijourney.DataError` on bad rows, or return
-            :class:`~omnijourney.Quarantined` with the kept table and the rejects.
-
-        Raises
-        ------
-        SchemaError
-            A required column is missing.
-        DataError
-            Null ids or times, prices that are not positive numbers, ``valid_to`` not after
-            ``valid_from``, unknown currencies, audiences or price types.
-        """
-        mapping: dict[str, str | None] = {
-            "sku": sku,
-            "channel": channel,
-            "location": location,
-            "price": price,
-            "currency": currency,
-            "valid_from": valid_from,
-            "valid_to": valid_to,
-            "audience": audience,
-            "price_type": price_type,
-            "confirmed": confirmed,
-        }
-        return _build(
-            cls,
-            data,
-            mapping,
-            extra=extra,
-            tz=tz,
-            time_unit=time_unit,
-            time_format=time_format,
-            errors=errors,
-            check=_check_prices,
-        )
+    def check_rows(cls, table: Table) -> list[Problem]:
+        """Prices must be positive, intervals must end after they start, currencies must be
+        ISO 4217 codes."""
+        return as_problems(_check_prices(table))
 
     @property
     def n_series(self) -> int:
@@ -344,6 +176,11 @@ class PriceTable(Table):
             sk = k[order]
             new[1:] |= sk[1:] != sk[:-1]
         return int(new.sum())
+
+
+def as_problems(found: list[tuple[str, np.ndarray, str]]) -> list[Problem]:
+    """Row checks as :class:`Problem` objects on the table's columns."""
+    return [Problem(column, None, mask, reason) for column, mask, reason in found]
 
 
 def _check_prices(table: Table) -> list[tuple[str, np.ndarray, str]]:
