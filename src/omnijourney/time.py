@@ -230,7 +230,8 @@ def parse_times(
         refused without it, and so is digit-only text that is not an ISO 8601 basic date
         (``"1714557600"``).
     fmt : str, optional
-        A :func:`datetime.datetime.strptime` format for strings that are not ISO 8601.
+        A :func:`datetime.datetime.strptime` format for strings that are not ISO 8601, and
+        for integers that write a date (``19970101`` with ``"%Y%m%d"``).
 
     Returns
     -------
@@ -279,12 +280,20 @@ def read_times(
         if zone is not None:
             out = local_to_utc(out, zone)
         return TimeParse(out, status)
+    if kind in "iu" and fmt is not None and unit is None:
+        # numbers written in a date format, such as 19970101 with time_format="%Y%m%d"
+        return _parse_objects(
+            np.array([str(v) for v in arr.tolist()], dtype=object), zone, None, fmt
+        )
     if kind in "iuf":
         if unit is None:
+            problem = "numeric times need a unit (time_unit='s', 'ms', 'us' or 'ns')"
+            if kind in "iu" and arr.size and arr.min() >= 10_000_101 and arr.max() <= 99_991_231:
+                problem += ", or, for dates written as YYYYMMDD numbers, time_format='%Y%m%d'"
             return TimeParse(
                 np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE),
                 np.full(arr.shape, NUMBER, dtype=np.int8),
-                "numeric times need a unit (time_unit='s', 'ms', 'us' or 'ns')",
+                problem,
             )
         us, status = _epoch_us(arr, unit)
         return TimeParse(_as_times(us, status), status)

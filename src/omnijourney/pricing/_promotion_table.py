@@ -105,6 +105,16 @@ def _check_promotions(table: Table) -> list[tuple[str, np.ndarray, str]]:
         bad = multi & ~((pay >= 1) & (buy > pay))
         if bad.any():
             out.append(("mechanic", bad, "is a multi-buy without buy > pay >= 1"))
+    if "discount" in cols:
+        with np.errstate(invalid="ignore"):
+            over = (mech == code[Mechanic.PERCENTAGE]) & (table.raw("discount") > 100)
+        if over.any():
+            out.append(("discount", over, "is a percentage above 100"))
+    if "announced_pct" in cols:
+        with np.errstate(invalid="ignore"):
+            over = table.raw("announced_pct") > 100
+        if over.any():
+            out.append(("announced_pct", over, "is a percentage above 100"))
     derivable = (
         ((mech == code[Mechanic.PERCENTAGE]) | (mech == code[Mechanic.AMOUNT_OFF])) & has_disc
     ) | multi
