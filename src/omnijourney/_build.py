@@ -161,8 +161,8 @@ def build_table(
     if not isinstance(cls, type) or not issubclass(cls, Table):
         msg = f"build_table needs a Table subclass, got {cls!r}"
         raise ConfigError(msg)
-    plan = plan_columns(cls, src, roles or {}, opts)
     _check_table_options(cls, opts)
+    plan = plan_columns(cls, src, roles or {}, opts)
     columns: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
     specs: dict[str, ColumnSpec] = {}
@@ -233,11 +233,8 @@ def _check_table_options(cls: type[Table], opts: LoadOptions) -> None:
         msg = f"{cls.table_name} does not describe channels: channels= applies to touchpoints"
         raise ConfigError(msg)
     roles = {s.name for s in cls.schema}
-    vocab = opts.vocabulary
-    if vocab is None:
-        return
-    for mapping, column in ((vocab.events, "event"), (vocab.channels, "channel")):
-        if mapping and column not in roles:
+    for column in opts.mapped:
+        if column not in roles:
             msg = f"{cls.table_name} has no {column!r} column to map labels of"
             raise ConfigError(msg)
 

@@ -56,6 +56,8 @@ class LoadOptions:
     extra_kinds: tuple[tuple[str, str], ...] = ()
     channels: Any = None
     vocabulary: Vocabulary | None = None
+    #: the columns mapped by event_map= / channel_map= (a table must have them)
+    mapped: tuple[str, ...] = ()
     read: ReadOptions = attrs.field(factory=ReadOptions)
     duplicates: str | None = None
     errors: str = "raise"
@@ -98,6 +100,9 @@ class LoadOptions:
             extra_kinds=_kinds(opts.get("extra_kinds")),
             channels=channels,
             vocabulary=vocabulary,
+            mapped=tuple(
+                c for c, o in (("event", "event_map"), ("channel", "channel_map")) if opts.get(o)
+            ),
             read=ReadOptions(tz, unit, fmt, decimal, textual),
             duplicates=duplicates,
             errors=errors,
