@@ -12,6 +12,11 @@ a year, and channel and event names as object arrays of 8 and 20 distinct string
   ``sort_values(["customer", "time"], kind="stable")``; polars: ``sort(..., maintain_order=True)``.
 - ``from_pandas_cat`` / ``from_pandas_str``: ``TouchpointTable.from_columns(df)`` on the
   pandas frame above (categorical string columns) or on one with plain string columns.
+- ``from_csv``: the same touchpoints written to a CSV file (not timed: integer ids, ISO 8601
+  times with ``Z``), read into a touchpoint table. omnijourney: ``TouchpointTable.from_csv``
+  (pyarrow engine; ``from_csv_stdlib``: the standard-library engine, for installs without
+  pyarrow); pyarrow: ``pyarrow.csv.read_csv`` + ``TouchpointTable.from_columns``; pandas:
+  ``pd.read_csv(engine="pyarrow")`` + ``TouchpointTable.from_columns``.
 """
 
 from __future__ import annotations
@@ -117,4 +122,51 @@ def _from_pandas(n: int) -> list[Case]:
     ]
 
 
-CASES = [case for n in SIZES for make in (_build_and_sort, _from_pandas) for case in make(n)]
+CSV_FILE = """
+import os
+import tempfile
+csv_path = os.path.join(tempfile.mkdtemp(prefix="oj-bench-"), "touchpoints.csv")
+stamps = np.char.add(np.datetime_as_string(time, unit="s").astype(str), "Z")
+with open(csv_path, "w") as f:
+    f.write("customer,time,channel,event\\n")
+    for lo in range(0, n, 100_000):
+        rows = zip(customer[lo:lo + 100_000].tolist(), stamps[lo:lo + 100_000].tolist(),
+                   channel[lo:lo + 100_000].tolist(), event[lo:lo + 100_000].tolist())
+        f.write("".join(f"{c},{t},{ch},{e}\\n" for c, t, ch, e in rows))
+del stamps, rows
+"""
+# tool -> (measured code, modules needed beyond omnijourney)
+CSV_READS = {
+    OMNIJOURNEY: ("table = oj.TouchpointTable.from_csv(csv_path)", ("pyarrow",)),
+    "pyarrow": (
+        "import pyarrow.csv as pacsv\n"
+        "table = oj.TouchpointTable.from_columns(pacsv.read_csv(csv_path))",
+        ("pyarrow",),
+    ),
+    "pandas": (
+        "import pandas as pd\n"
+        "table = oj.TouchpointTable.from_columns(pd.read_csv(csv_path, engine='pyarrow'))",
+        ("pandas", "pyarrow"),
+    ),
+}
+
+
+def _from_csv(n: int) -> list[Case]:
+    setup = DATA + CSV_FILE + DROP_INPUT + "import omnijourney as oj\n"
+    report = "{'check': digest(table['customer'], table['time'])}"
+    out = [
+        Case(case="from_csv", tool=tool, size=n, unit="rows", setup=setup, measure=measure,
+             report=report, requires=needs, pip=" ".join(needs))
+        for tool, (measure, needs) in CSV_READS.items()
+    ]  # fmt: skip
+    stdlib = "table = oj.TouchpointTable.from_csv(csv_path, engine='python')"
+    out.append(
+        Case(case="from_csv_stdlib", tool=OMNIJOURNEY, size=n, unit="rows", setup=setup,
+             measure=stdlib, report=report)
+    )  # fmt: skip
+    return out
+
+
+CASES = [
+    case for n in SIZES for make in (_build_and_sort, _from_pandas, _from_csv) for case in make(n)
+]

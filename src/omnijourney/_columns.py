@@ -366,6 +366,7 @@ class Source:
         self.frame: Any = None
         self.mapping: Mapping[Any, Any] | None = None
         self.textual = isinstance(data, TextColumns)
+        self._constants: dict[str, Any] = {}
         self._keys: dict[str, Any] = {}
         if isinstance(data, Table):
             self.table = data
@@ -411,9 +412,21 @@ class Source:
         self.n = len(frame)
 
     def has(self, name: str) -> bool:
-        return name in self.names
+        return name in self.names or name in self._constants
+
+    def add_constant(self, role: str, value: Any) -> str:
+        """A column holding ``value`` on every row, under a name no input column has."""
+        name = f"={value!r}"
+        while name in self.names:
+            name = "=" + name
+        self._constants[name] = value
+        return name
 
     def raw(self, name: str) -> Any:
+        if name in self._constants:
+            arr = np.empty(self.n, dtype=object)
+            arr[:] = [self._constants[name]] * self.n
+            return arr
         if self.table is not None:
             return self.table.column_values(name)
         if self.mapping is not None:
@@ -422,7 +435,7 @@ class Source:
 
     def coded(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Codes and labels of a category column of a source table (no decoding), or None."""
-        if self.table is None or self.table.kinds[name] != "category":
+        if self.table is None or name not in self.names or self.table.kinds[name] != "category":
             return None
         return self.table.raw(name), self.table.labels(name)
 

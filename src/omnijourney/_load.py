@@ -36,6 +36,7 @@ OPTIONS = (
     "columns",
     "kinds",
     "channels",
+    "constants",
     "vocabulary",
     "event_map",
     "channel_map",
@@ -55,6 +56,7 @@ class LoadOptions:
     extra: tuple[tuple[str, str], ...] | bool = ()
     extra_kinds: tuple[tuple[str, str], ...] = ()
     channels: Any = None
+    constants: tuple[tuple[str, Any], ...] = ()
     vocabulary: Vocabulary | None = None
     #: the columns mapped by event_map= / channel_map= (a table must have them)
     mapped: tuple[str, ...] = ()
@@ -99,6 +101,7 @@ class LoadOptions:
             extra=_extra(opts.get("extra")),
             extra_kinds=_kinds(opts.get("extra_kinds")),
             channels=channels,
+            constants=_constants(opts.get("constants")),
             vocabulary=vocabulary,
             mapped=tuple(
                 c for c, o in (("event", "event_map"), ("channel", "channel_map")) if opts.get(o)
@@ -148,6 +151,21 @@ def _kinds(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in value.items())
 
 
+def _constants(value: Any) -> tuple[tuple[str, Any], ...]:
+    if value is None:
+        return ()
+    scalar = (str, int, float, bool)
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, scalar) for k, v in value.items()
+    ):
+        msg = (
+            "The 'constants' parameter must map roles to one value each (a str, int, float "
+            f"or bool), such as {{'channel': 'store'}}. Got {value!r} instead."
+        )
+        raise ConfigError(msg)
+    return tuple(value.items())
+
+
 def _channels(value: Any) -> Any:
     if value is None:
         return None
@@ -189,8 +207,18 @@ def plan_columns(
         raise ConfigError(msg)
     chosen: list[tuple[ColumnSpec, str]] = []
     picked: list[str] = []
+    constants = dict(options.constants)
+    for name in sorted(set(constants) - set(specs)):
+        msg = f"{cls.table_name}: constants names {name!r}, which is not a role"
+        raise ConfigError(msg)
     for spec in cls.schema:
         given = roles.get(spec.name)
+        if spec.name in constants:
+            if given not in (None, False):
+                msg = f"{cls.table_name}: {spec.name!r} is given both a column and a constant"
+                raise ConfigError(msg)
+            chosen.append((spec, src.add_constant(spec.name, constants[spec.name])))
+            continue
         if given is False:
             if spec.required:
                 msg = f"{cls.table_name}: {spec.name!r} is required and cannot be left out"

@@ -608,6 +608,7 @@ class Table:
         columns: Mapping[str, str] | Sequence[str] | None = ...,
         kinds: Mapping[str, str] | None = ...,
         channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
+        constants: Mapping[str, Any] | None = ...,
         vocabulary: Vocabulary | None = ...,
         event_map: Mapping[str, str] | None = ...,
         channel_map: Mapping[str, str] | None = ...,
@@ -631,6 +632,7 @@ class Table:
         columns: Mapping[str, str] | Sequence[str] | None = ...,
         kinds: Mapping[str, str] | None = ...,
         channels: Iterable[Channel] | Mapping[str, Any] | None = ...,
+        constants: Mapping[str, Any] | None = ...,
         vocabulary: Vocabulary | None = ...,
         event_map: Mapping[str, str] | None = ...,
         channel_map: Mapping[str, str] | None = ...,
@@ -677,6 +679,9 @@ class Table:
             Describes the channels (kind, initiator); see
             :func:`~omnijourney.channel_catalog`. For tables with a channel catalog
             (touchpoints).
+        constants : mapping of str to value, optional
+            Roles that take one value on every row, for data that has no such column (a
+            transaction log without a channel: ``{"channel": "store", "event": "purchase"}``).
         vocabulary : Vocabulary, optional
             Maps the user's event and channel labels to the library's (``"achat"`` ->
             ``"purchase"``), with optional case and accent folding.
@@ -755,8 +760,8 @@ class Table:
         """Read a CSV file (plain, or compressed as ``.gz``, ``.bz2``, ``.xz``, ``.zip``);
         the other keywords are those of :meth:`from_columns`.
 
-        The text is read as a DataFrame library would read it, with pyarrow (or polars) when
-        installed and the standard library otherwise: whole numbers without leading zeros
+        The text is read as a DataFrame library would read it, with pyarrow when installed and
+        the standard library otherwise: whole numbers without leading zeros
         become integers (``"12346"`` and ``"12346.0"`` are the id 12346, ``"007"`` stays
         text), other numbers floats, ``true``/``false`` booleans; roles take their own kind
         (times are parsed, including ISO 8601 basic dates such as ``19970101``).
@@ -772,7 +777,9 @@ class Table:
         null_values : sequence of str
             Field values that are nulls (default: empty fields only).
         engine : {"auto", "pyarrow", "polars", "python"}
-            Which reader parses the file; ``"auto"`` takes the first installed.
+            Which reader parses the file: ``"auto"`` takes pyarrow when installed, else the
+            standard library. polars, when asked for, reads a row with too few fields as if
+            its last fields were empty, where the other two refuse it.
         """
         from omnijourney.io._csv import read_csv_text
 

@@ -26,6 +26,7 @@ _NUMBER = {
     ",": re.compile(r"^[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?$"),
 }
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_LEADING_ZERO = re.compile(r"^[+-]?0\d")  # "007", "012.5": codes written with digits
 # whole numbers as a DataFrame library writes them (no leading zeros): 12346, -5, 12346.0
 _WHOLE = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.0+)?$")
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf}
@@ -87,7 +88,9 @@ def by_distinct(items: list[Any], read: Callable[[Any], tuple[int, Any]]) -> tup
 
 
 def _refusals(codes: np.ndarray) -> Refusals:
-    return [(codes == c, reason) for c, reason in _REASONS.items() if (codes == c).any()]
+    """One refusal per reason found, the one met first in the rows first."""
+    found = [(codes == c, reason) for c, reason in _REASONS.items() if (codes == c).any()]
+    return sorted(found, key=lambda f: int(np.argmax(f[0])))
 
 
 def _read_number(v: Any, decimal: str) -> tuple[int, float]:
@@ -323,7 +326,9 @@ def guess_text_kind(values: Any, decimal: str) -> str:
     if all(_WHOLE.match(w) and "." not in w and _fits(w) for w in words):
         return "float" if has_null else "int"
     number = _NUMBER[decimal]
-    if all(number.match(w) or w.lower() in _SPECIAL for w in words):
+    if all(
+        (number.match(w) and not _LEADING_ZERO.match(w)) or w.lower() in _SPECIAL for w in words
+    ):
         return "float"
     if all(_ISO_DATETIME.match(w) for w in words):
         return "time"

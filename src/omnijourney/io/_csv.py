@@ -1,4 +1,4 @@
-"""CSV reading (pyarrow, polars or the standard library) and writing (the standard library).
+"""CSV reading (pyarrow, the standard library, or polars) and writing (the standard library).
 
 Files are read as text, column by column; the table builders then give each column its kind
 (roles by their schema, extras by their text), so that every engine gives the same table.
@@ -61,10 +61,8 @@ def read_csv_text(
     name = os.fspath(path)
     where = f"CSV file {name!r}"
     if engine == "auto":
-        engine = next(
-            (e for e in ("pyarrow", "polars") if importlib.util.find_spec(e) is not None),
-            "python",
-        )
+        # polars is not picked unasked: it reads a short row as empty trailing fields
+        engine = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "python"
     with _open(name) as raw:
         header = _header(raw, codec, delimiter, where)
         if engine == "pyarrow":
