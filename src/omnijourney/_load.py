@@ -270,6 +270,12 @@ def plan_columns(
         kind = kinds.get(name) or guess_kind(src.raw(given), options.read)
         chosen.append((ColumnSpec(name, kind), given))
         names.append(name)
+    if not chosen and src.n:
+        msg = (
+            f"{cls.table_name}: no column was loaded (roles: {', '.join(specs) or 'none'}; "
+            f"input columns: {src.names})"
+        )
+        raise SchemaError(msg, table=cls.table_name)
     used = {given for _, given in chosen}
     unused = tuple(n for n in src.names if n not in used)
     return Plan(tuple(chosen), tuple(picked), unused)

@@ -16,7 +16,7 @@ import numpy as np
 from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _convert_free, _infer_spec, _py
-from omnijourney._load import DuplicateMode, LoadReport
+from omnijourney._load import DuplicateMode, ErrorMode, LoadReport
 from omnijourney.errors import SchemaError
 from omnijourney.time import as_datetime
 
@@ -646,7 +646,27 @@ class Table:
     ) -> Quarantined: ...
 
     @classmethod
-    def from_columns(cls: type[T], data: Any, **keywords: Any) -> T | Quarantined:
+    def from_columns(
+        cls: type[T],
+        data: Any,
+        *,
+        extra: Mapping[str, str] | Sequence[str] | bool | None = None,
+        extra_kinds: Mapping[str, str] | None = None,
+        columns: Mapping[str, str] | Sequence[str] | None = None,
+        kinds: Mapping[str, str] | None = None,
+        channels: Iterable[Channel] | Mapping[str, Any] | None = None,
+        constants: Mapping[str, Any] | None = None,
+        vocabulary: Vocabulary | None = None,
+        event_map: Mapping[str, str] | None = None,
+        channel_map: Mapping[str, str] | None = None,
+        tz: str | None = None,
+        time_unit: str | None = None,
+        time_format: str | None = None,
+        decimal: Literal[".", ","] = ".",
+        duplicates: DuplicateMode | None = None,
+        errors: ErrorMode = "raise",
+        **roles: str | Literal[False] | None,
+    ) -> T | Quarantined:
         """Build a table from the user's columns, under the user's names.
 
         One builder for every table type: the keywords that are not options name the input
@@ -728,10 +748,25 @@ class Table:
         ({'sku': 'category', 'price': 'float'}, [2.5, 1.0, 3.0])
         """
         from omnijourney._build import build_table
-        from omnijourney._load import OPTIONS
 
-        roles = {k: v for k, v in keywords.items() if k not in OPTIONS}
-        options = {k: v for k, v in keywords.items() if k in OPTIONS}
+        options = dict(
+            extra=extra,
+            extra_kinds=extra_kinds,
+            channels=channels,
+            constants=constants,
+            vocabulary=vocabulary,
+            event_map=event_map,
+            channel_map=channel_map,
+            tz=tz,
+            time_unit=time_unit,
+            time_format=time_format,
+            decimal=decimal,
+            duplicates=duplicates,
+            errors=errors,
+        )
+        for alias, value in (("columns", columns), ("kinds", kinds)):
+            if value is not None:
+                options[alias] = value
         return build_table(cls, data, roles, **options)
 
     @overload

@@ -70,6 +70,8 @@ class Vocabulary:
         Compare labels without accents (``"téléphone"`` is ``"telephone"``); unmapped labels
         are kept without their accents.
 
+    Notes
+    -----
     Labels are compared after stripping surrounding blanks when either fold is on; the
     mapping's keys are folded the same way, its values are kept as written.
 

@@ -226,6 +226,16 @@ class TouchpointTable(Table):
 
 
 # the public home of the classes defined in the private modules (pickles, help, reprs)
-for _obj in (Table, Rejects, Quarantined, concat, build_table, ColumnSpec, Problem, LoadReport):
+for _obj in (
+    Table,
+    Rejects,
+    Quarantined,
+    concat,
+    build_table,
+    ColumnSpec,
+    Problem,
+    LoadReport,
+    Vocabulary,
+):
     _obj.__module__ = __name__
 del _obj

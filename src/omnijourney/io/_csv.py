@@ -91,7 +91,11 @@ def _open(name: str) -> Any:
     if kind == "xz":
         return lzma.open(fh)
     if kind == "zip":
-        archive = zipfile.ZipFile(fh)
+        try:
+            archive = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            msg = f"{name!r} starts like a zip file but cannot be opened as one: {exc}"
+            raise SchemaError(msg) from exc
         members = [m for m in archive.namelist() if not m.endswith("/")]
         if len(members) != 1:
             msg = f"zip file {name!r} must hold one CSV file; it holds {members}"
@@ -118,12 +122,16 @@ def _header(raw: IO[bytes], codec: str, delimiter: str, where: str) -> list[str]
         raise SchemaError(msg) from exc
     try:
         text = first.decode("utf-8-sig" if codec == "utf-8" else codec)
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise _decode_error(where, codec, exc) from None
     if not text.strip():
         msg = f"{where} is empty (no header line)"
         raise SchemaError(msg)
-    header = next(csv.reader([text], delimiter=delimiter))
+    try:
+        header = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
+        msg = f"{where}: its header line cannot be read: {exc}"
+        raise SchemaError(msg) from None
     if len(set(header)) != len(header):
         msg = f"{where} has duplicate column names: {header}"
         raise SchemaError(msg)
@@ -142,7 +150,7 @@ def _read_python(
     text = io.TextIOWrapper(raw, encoding=codec, newline="")
     try:
         rows = [row for row in csv.reader(text, delimiter=delimiter) if row]
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise _decode_error(where, codec, exc) from None
     except (csv.Error, OSError, EOFError, lzma.LZMAError) as exc:
         msg = f"{where} cannot be read: {exc}"
@@ -170,8 +178,11 @@ def _utf8(raw: IO[bytes], codec: str, where: str) -> IO[bytes]:
         return raw
     try:
         return io.BytesIO(raw.read().decode(codec).encode("utf-8"))
-    except UnicodeDecodeError as exc:
+    except UnicodeError as exc:
         raise _decode_error(where, codec, exc) from None
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        msg = f"{where} cannot be read: {exc}"
+        raise SchemaError(msg) from exc
 
 
 def _read_pyarrow(
@@ -226,7 +237,7 @@ def _read_polars(
             separator=delimiter,
             infer_schema=False,
         )
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         text = str(exc)
         if "utf-8" in text.lower() or "utf8" in text.lower():
             raise _decode_error(where, codec, exc) from None
