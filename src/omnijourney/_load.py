@@ -298,17 +298,14 @@ def duplicate_rows(
     """Among ``rows`` (default: all), those equal on every column to an earlier one (a mask
     over ``rows``), and for each row the position (in ``rows``) of the first row equal to it.
 
-    A hash of each row is sorted; only rows whose hash occurs twice are compared
-    column by column, so that the usual case (no duplicates) costs one pass per column and
-    one sort.
+    A 64-bit hash of each row is sorted; only rows whose hash occurs twice are compared column
+    by column, so that the usual case (no duplicates) costs a pass per column and one sort.
     """
     if rows is not None:
         columns = [c[rows] for c in columns]
     n = len(columns[0]) if columns else 0
-    out = np.zeros(n, dtype=bool)
-    twin = np.arange(n)
     if n < 2:
-        return out, twin
+        return np.zeros(n, dtype=bool), np.arange(n)
     h = np.zeros(n, dtype=np.uint64)
     mult = np.uint64(0x9E3779B97F4A7C15)
     for c in columns:
@@ -318,14 +315,22 @@ def duplicate_rows(
     s = np.sort(h)
     twice = s[1:] == s[:-1]
     if not twice.any():
-        return out, twin
+        return np.zeros(n, dtype=bool), np.arange(n)
     del s
     order = np.argsort(h)
     hs = h[order]
     in_run = np.zeros(n, dtype=bool)
     in_run[1:] = hs[1:] == hs[:-1]
     in_run[:-1] |= in_run[1:]
-    candidates = np.sort(order[in_run])
+    return _exact_duplicates(columns, np.sort(order[in_run]), n)
+
+
+def _exact_duplicates(
+    columns: Sequence[np.ndarray], candidates: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Duplicates among ``candidates`` (rows whose hashes collide), compared column by column."""
+    out = np.zeros(n, dtype=bool)
+    twin = np.arange(n)
     sub = [_row_key(c[candidates]) for c in columns]
     order = np.lexsort([candidates, *reversed(sub)])
     same = np.ones(order.size - 1, dtype=bool)

@@ -343,6 +343,9 @@ def _out_of_range(raw: np.ndarray, out: np.ndarray, status: np.ndarray) -> None:
         return  # these units cannot reach beyond 1677-2262
     lo = np.datetime64(_MIN_US, "us").astype(raw.dtype)
     hi = np.datetime64(_MAX_US, "us").astype(raw.dtype)
+    ints = raw.view(np.int64)  # NaT is the smallest int64
+    if raw.size == 0 or (ints.max() <= hi.astype(np.int64) and ints.min() >= lo.astype(np.int64)):
+        return  # the usual case, without a mask
     bad = ~np.isnat(raw) & ((raw < lo) | (raw > hi))
     status[bad] = OUT_OF_RANGE
     out[bad] = np.datetime64("NaT")
