@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 
 from omnijourney._columns import TextColumns
@@ -65,13 +66,25 @@ def read_csv_text(
         engine = "pyarrow" if importlib.util.find_spec("pyarrow") is not None else "python"
     with _open(name) as raw:
         header = _header(raw, codec, delimiter, where)
+        form = _Format(header, codec, delimiter, tuple(null_values), where)
         if engine == "pyarrow":
-            columns = _read_pyarrow(raw, header, codec, delimiter, null_values, where)
+            columns = _read_pyarrow(raw, form)
         elif engine == "polars":
-            columns = _read_polars(raw, header, codec, delimiter, null_values, where)
+            columns = _read_polars(raw, form)
         else:
-            columns = _read_python(raw, header, codec, delimiter, null_values, where)
+            columns = _read_python(raw, form)
     return TextColumns(zip(header, columns))
+
+
+@attrs.frozen
+class _Format:
+    """What the readers need to know of a file: its header and how its text is written."""
+
+    header: list[str]
+    codec: str
+    delimiter: str
+    null_values: tuple[str, ...]
+    where: str
 
 
 def _open(name: str) -> Any:
@@ -138,31 +151,24 @@ def _header(raw: IO[bytes], codec: str, delimiter: str, where: str) -> list[str]
     return header
 
 
-def _read_python(
-    raw: IO[bytes],
-    header: list[str],
-    codec: str,
-    delimiter: str,
-    null_values: Sequence[str],
-    where: str,
-) -> list[np.ndarray]:
-    nulls = set(null_values)
-    text = io.TextIOWrapper(raw, encoding=codec, newline="")
+def _read_python(raw: IO[bytes], f: _Format) -> list[np.ndarray]:
+    nulls = set(f.null_values)
+    text = io.TextIOWrapper(raw, encoding=f.codec, newline="")
     try:
-        rows = [row for row in csv.reader(text, delimiter=delimiter) if row]
+        rows = [row for row in csv.reader(text, delimiter=f.delimiter) if row]
     except UnicodeError as exc:
-        raise _decode_error(where, codec, exc) from None
+        raise _decode_error(f.where, f.codec, exc) from None
     except (csv.Error, OSError, EOFError, lzma.LZMAError) as exc:
-        msg = f"{where} cannot be read: {exc}"
+        msg = f"{f.where} cannot be read: {exc}"
         raise SchemaError(msg) from exc
-    width = len(header)
+    width = len(f.header)
     for i, row in enumerate(rows):
         if len(row) != width:
             raise DataError(
                 f"has {len(row)} fields, expected {width}",
-                table=where,
+                table=f.where,
                 rows=[i],
-                values=[delimiter.join(row)],
+                values=[f.delimiter.join(row)],
             )
     columns = []
     for j in range(width):
@@ -172,79 +178,66 @@ def _read_python(
     return columns
 
 
-def _utf8(raw: IO[bytes], codec: str, where: str) -> IO[bytes]:
+def _utf8(raw: IO[bytes], f: _Format) -> IO[bytes]:
     """The rest of the stream as UTF-8 bytes (engines that read UTF-8 only)."""
-    if codec == "utf-8":
+    if f.codec == "utf-8":
         return raw
     try:
-        return io.BytesIO(raw.read().decode(codec).encode("utf-8"))
+        return io.BytesIO(raw.read().decode(f.codec).encode("utf-8"))
     except UnicodeError as exc:
-        raise _decode_error(where, codec, exc) from None
+        raise _decode_error(f.where, f.codec, exc) from None
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile) as exc:
-        msg = f"{where} cannot be read: {exc}"
+        msg = f"{f.where} cannot be read: {exc}"
         raise SchemaError(msg) from exc
 
 
-def _read_pyarrow(
-    raw: IO[bytes],
-    header: list[str],
-    codec: str,
-    delimiter: str,
-    null_values: Sequence[str],
-    where: str,
-) -> list[Any]:
+def _parse_error(f: _Format, exc: Exception) -> Exception:
+    text = str(exc)
+    if "utf8" in text.lower() or "utf-8" in text.lower():
+        return _decode_error(f.where, f.codec, exc)
+    return DataError(f"cannot be read as CSV: {text}", table=f.where)
+
+
+def _read_pyarrow(raw: IO[bytes], f: _Format) -> list[Any]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     try:
         table = pacsv.read_csv(
-            _utf8(raw, codec, where),
-            read_options=pacsv.ReadOptions(column_names=header),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            _utf8(raw, f),
+            read_options=pacsv.ReadOptions(column_names=f.header),
+            parse_options=pacsv.ParseOptions(delimiter=f.delimiter),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                null_values=list(null_values),
+                column_types=dict.fromkeys(f.header, pa.string()),
+                null_values=list(f.null_values),
                 strings_can_be_null=True,
-                quoted_strings_can_be_null="" in null_values,
+                quoted_strings_can_be_null="" in f.null_values,
             ),
         )
     except pa.ArrowInvalid as exc:
-        text = str(exc)
-        if "UTF8" in text or "utf8" in text or "utf-8" in text.lower():
-            raise _decode_error(where, codec, exc) from None
-        raise DataError(f"cannot be read as CSV: {text}", table=where) from None
+        raise _parse_error(f, exc) from None
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        msg = f"{where} cannot be read: {exc}"
+        msg = f"{f.where} cannot be read: {exc}"
         raise SchemaError(msg) from exc
-    return [table.column(j) for j in range(len(header))]
+    return [table.column(j) for j in range(len(f.header))]
 
 
-def _read_polars(
-    raw: IO[bytes],
-    header: list[str],
-    codec: str,
-    delimiter: str,
-    null_values: Sequence[str],
-    where: str,
-) -> list[np.ndarray]:
+def _read_polars(raw: IO[bytes], f: _Format) -> list[np.ndarray]:
     import polars as pl
 
     try:
         frame = pl.read_csv(
-            _utf8(raw, codec, where),
+            _utf8(raw, f),
             has_header=False,
-            new_columns=header,
-            separator=delimiter,
+            new_columns=f.header,
+            separator=f.delimiter,
             infer_schema=False,
         )
     except pl.exceptions.PolarsError as exc:
-        text = str(exc)
-        if "utf-8" in text.lower() or "utf8" in text.lower():
-            raise _decode_error(where, codec, exc) from None
-        raise DataError(f"cannot be read as CSV: {text}", table=where) from None
-    nulls = set(null_values)
+        raise _parse_error(f, exc) from None
+    nulls = set(f.null_values)
     columns = []
-    for j in range(len(header)):
+    for j in range(len(f.header)):
         values = frame.to_series(j).to_list()
         col = np.empty(len(values), dtype=object)
         col[:] = [None if v is None or v in nulls else v for v in values]
