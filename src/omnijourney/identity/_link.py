@@ -116,6 +116,10 @@ def link_touchpoints(
     cols["anonymous"] = ~hit
     extra = [c for c in touchpoints.extra_columns] + ["original_customer", "anonymous"]
     std: dict[str, Any] = {c: c for c in touchpoints.columns if c not in touchpoints.extra_columns}
-    out = TouchpointTable.from_columns(cols, extra=extra, **std)
+    # the input was loaded (and reported) already: keep its channel descriptions, and do not
+    # count again rows that linking made equal
+    out = TouchpointTable.from_columns(
+        cols, extra=extra, channels=touchpoints.channel_catalog, duplicates="keep", **std
+    )
     assert isinstance(out, TouchpointTable)
     return out
