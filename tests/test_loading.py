@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pytest
 
+import omnijourney as oj
 from omnijourney import ConfigError, DataError, SchemaError, Table, TouchpointTable
 from omnijourney.identity import CustomerRecordTable
 from omnijourney.pricing import CatalogTable, PriceTable, PromotionTable, StockTable
@@ -228,3 +229,22 @@ def test_every_table_type_reads_csv_and_parquet_the_same_way(cls, tmp_path):
     assert cls.from_parquet(tmp_path / "t.parquet").equals(table)
     kept, rejects = cls.from_csv(tmp_path / "t.csv", errors="quarantine")
     assert kept.equals(table) and len(rejects) == 0
+
+
+def test_linking_touchpoints_keeps_the_channel_descriptions():
+    from omnijourney.identity import link_touchpoints
+
+    recs = CustomerRecordTable.from_columns(
+        {"source": ["crm", "web"], "record_id": ["1", "2"], "email": ["a@x.fr", "a@x.fr"]}
+    )
+    tp = TouchpointTable.from_columns(
+        {
+            "customer": ["1", "2"],
+            "time": ["2024-01-01"] * 2,
+            "channel": ["kiosk", "web"],
+            "event": ["x"] * 2,
+        },
+        channels={"kiosk": "physical"},
+    )
+    linked = link_touchpoints(tp, oj.resolve(recs), on={"customer": "record_id"})
+    assert [c.kind.value for c in linked.channel_catalog] == ["physical", "digital"]
