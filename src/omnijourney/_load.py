@@ -55,6 +55,9 @@ class LoadOptions:
 
     extra: tuple[tuple[str, str], ...] | bool = ()
     extra_kinds: tuple[tuple[str, str], ...] = ()
+    #: kinds given under their first name (``kinds=`` of a plain Table), which ignored names
+    #: that are not columns: kept so for the calls written then
+    lenient_kinds: bool = False
     channels: Any = None
     constants: tuple[tuple[str, Any], ...] = ()
     vocabulary: Vocabulary | None = None
@@ -67,6 +70,7 @@ class LoadOptions:
     @classmethod
     def from_keywords(cls, options: Mapping[str, Any], *, textual: bool = False) -> LoadOptions:
         opts = dict(options)
+        lenient = opts.get("kinds") is not None
         for alias, name in (("columns", "extra"), ("kinds", "extra_kinds")):
             if alias in opts:
                 if opts.get(name) is not None:
@@ -100,6 +104,7 @@ class LoadOptions:
         return cls(
             extra=_extra(opts.get("extra")),
             extra_kinds=_kinds(opts.get("extra_kinds")),
+            lenient_kinds=lenient,
             channels=channels,
             constants=_constants(opts.get("constants")),
             vocabulary=vocabulary,
@@ -256,7 +261,7 @@ def plan_columns(
         pairs = list(extra)
     kinds = dict(options.extra_kinds)
     unknown_kinds = sorted(set(kinds) - {name for name, _ in pairs})
-    if unknown_kinds:
+    if unknown_kinds and not options.lenient_kinds:
         msg = f"{cls.table_name}: extra_kinds names columns that are not extras: {unknown_kinds}"
         raise ConfigError(msg)
     names = [spec.name for spec, _ in chosen]
