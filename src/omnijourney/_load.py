@@ -301,7 +301,8 @@ def duplicate_rows(
     columns: Sequence[np.ndarray], rows: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Among ``rows`` (default: all), those equal on every column to an earlier one (a mask
-    over ``rows``), and for each row the position (in ``rows``) of the first row equal to it.
+    over ``rows``), and for each row the position (in ``rows``) of the first row equal to it
+    (an empty array when there are no duplicates).
 
     A 64-bit hash of each row is sorted; only rows whose hash occurs twice are compared column
     by column, so that the usual case (no duplicates) costs a pass per column and one sort.
@@ -309,18 +310,19 @@ def duplicate_rows(
     if rows is not None:
         columns = [c[rows] for c in columns]
     n = len(columns[0]) if columns else 0
+    none = np.zeros(n, dtype=bool), np.zeros(0, dtype=np.int64)
     if n < 2:
-        return np.zeros(n, dtype=bool), np.arange(n)
-    h = np.zeros(n, dtype=np.uint64)
+        return none
+    h = _hash_view(columns[0]).astype(np.uint64)
     mult = np.uint64(0x9E3779B97F4A7C15)
-    for c in columns:
+    for c in columns[1:]:
         h *= mult
         np.add(h, _hash_view(c), out=h, casting="unsafe")
     h ^= h >> np.uint64(29)
     s = np.sort(h)
     twice = s[1:] == s[:-1]
     if not twice.any():
-        return np.zeros(n, dtype=bool), np.arange(n)
+        return none
     del s
     order = np.argsort(h)
     hs = h[order]
