@@ -1,0 +1,317 @@
+"""The absorbing Markov chain of a path table: its states, its transitions, and its solution.
+
+A state is a window of the last ``k`` channels of a path. Two constructions are offered:
+
+- ``"growing"``: after each touch, the state is the last ``k`` channels, fewer at the start of
+  a path (``a > b > c`` at order 2: ``(a)``, ``(a > b)``, ``(b > c)``); with
+  ``repeats="collapse"`` consecutive touches on one channel are merged first.
+- ``"full"``: the states are the windows of ``k`` consecutive touches, and a path shorter than
+  ``k`` is one state (``a > b > c`` at order 2: ``(a > b)``, ``(b > c)``; ``a`` alone:
+  ``(a)``); with ``repeats="collapse"`` consecutive equal windows are merged. This is
+  ChannelAttribution's construction.
+
+The two agree at order 1. Absorption probabilities are solved exactly: from the linear system
+``(I - Q) x = r`` or, when walks are capped at a number of states, by summing the walks' first
+steps exactly (a truncated Neumann series).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+
+from omnijourney.attribution._paths import PathTable
+from omnijourney.attribution._results import CONVERSION, NULL, START
+from omnijourney.errors import ConfigError, ConvergenceError
+
+__all__ = ["Chain", "Repeats", "Solver", "Windows", "absorption", "fit_chain", "window_keys"]
+
+Repeats = Literal["collapse", "keep"]
+Solver = Literal["auto", "dense", "direct", "iterative"]
+Windows = Literal["growing", "full"]
+_DENSE_MAX = 64  # states (start included) up to which batched dense solves are fastest
+_DENSE_KEYS_MAX = 1 << 22  # key spaces up to this size are mapped with a lookup array
+_NEGLIGIBLE = 1e-18  # walk mass below which a capped sum stops (it bounds what is left)
+
+
+@attrs.frozen(eq=False)
+class Chain:
+    """An order-k absorbing chain fitted on a path table.
+
+    Transient states are ``0 .. m - 1`` and the start state is ``m``. ``keys`` encodes each
+    transient state as base-``C + 1`` digits, the newest channel in the lowest digit (a digit 0
+    is an empty place: shorter windows have fewer digits).
+    """
+
+    keys: np.ndarray  # (m,) state keys
+    n_channels: int
+    order: int
+    source: np.ndarray  # observed transitions between transient/start states
+    target: np.ndarray
+    counts: np.ndarray
+    conv: np.ndarray  # (m + 1,) conversions absorbed from each state
+    null: np.ndarray  # (m + 1,) nulls absorbed from each state
+    value: np.ndarray  # (m + 1,) value of the conversions absorbed from each state
+    longest: int  # states of the longest path with journeys
+
+    @property
+    def m(self) -> int:
+        return int(self.keys.size)
+
+    def out(self) -> np.ndarray:
+        total = np.bincount(self.source, weights=self.counts, minlength=self.m + 1)
+        return total + self.conv + self.null
+
+    def contains(self) -> np.ndarray:
+        """(m + 1, C) boolean: does state s contain channel c (the start contains none)."""
+        base = self.n_channels + 1
+        out = np.zeros((self.m + 1, self.n_channels), dtype=bool)
+        rest = self.keys.copy()
+        rows = np.arange(self.m)
+        for _ in range(self.order):
+            digit = rest % base
+            has = digit > 0
+            out[rows[has], digit[has] - 1] = True
+            rest //= base
+        return out
+
+    def labels(self, channels: np.ndarray) -> np.ndarray:
+        base = self.n_channels + 1
+        digits = np.zeros((self.m, self.order), dtype=np.int64)
+        rest = self.keys.copy()
+        for j in range(self.order):
+            digits[:, self.order - 1 - j] = rest % base
+            rest //= base
+        names = ["", *(str(c) for c in channels.tolist())]
+        out = np.empty(self.m + 3, dtype=object)
+        out[: self.m] = [" > ".join(names[d] for d in row if d) for row in digits.tolist()]
+        out[self.m :] = [START, CONVERSION, NULL]
+        return out
+
+
+def _collapsed(codes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop each step equal to the step before it in its path; the new path lengths."""
+    if not codes.size:
+        return codes, lengths
+    ends = np.cumsum(lengths)
+    keep = np.empty(codes.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    keep[ends[:-1]] = True  # the first step of every path stays
+    return codes[keep], np.add.reduceat(keep, ends - lengths).astype(np.int64)
+
+
+def window_keys(codes: np.ndarray, lengths: np.ndarray, order: int, base: int) -> np.ndarray:
+    """Key of the last ``order`` channels at each step, fewer at the start of a path."""
+    c64 = codes.astype(np.int64)
+    key = c64 + 1
+    if order > 1:
+        pos = np.arange(codes.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        for j in range(1, order):
+            shifted = np.zeros(codes.size, dtype=np.int64)
+            shifted[j:] = c64[:-j] + 1
+            key += np.where(pos >= j, shifted, 0) * base**j
+    return key
+
+
+def _state_steps(
+    pt: PathTable, order: int, windows: Windows, repeats: Repeats
+) -> tuple[np.ndarray, np.ndarray]:
+    """Key of every state each path passes through, path after path, and their numbers."""
+    base = pt.n_channels + 1
+    if windows == "growing":
+        codes, lengths = (
+            _collapsed(pt.codes, pt.lengths) if repeats == "collapse" else (pt.codes, pt.lengths)
+        )
+        return window_keys(codes, lengths, order, base), lengths
+    lengths = pt.lengths
+    keys = window_keys(pt.codes, lengths, order, base)
+    if order > 1:
+        ends = np.cumsum(lengths)
+        pos = np.arange(keys.size) - np.repeat(ends - lengths, lengths)
+        keep = pos >= order - 1  # full windows...
+        keep[ends[lengths < order] - 1] = True  # ... or the whole of a shorter path
+        keys, lengths = keys[keep], np.maximum(lengths - order + 1, 1)
+    if repeats == "collapse":
+        keys, lengths = _collapsed(keys, lengths)
+    return keys, lengths
+
+
+def fit_chain(
+    pt: PathTable, order: int, repeats: Repeats = "collapse", windows: Windows = "growing"
+) -> Chain:
+    """Transition counts of the order-k chain, weighted by each path's journeys."""
+    n_ch = pt.n_channels
+    base = n_ch + 1
+    if float(base) ** order >= 2.0**62:
+        msg = f"order {order} over {n_ch} channels is too large a state space"
+        raise ConfigError(msg)
+    key, lengths = _state_steps(pt, order, windows, repeats)
+    space = base**order
+    if space <= _DENSE_KEYS_MAX:
+        used = np.zeros(space, dtype=bool)
+        used[key] = True
+        state_keys = np.flatnonzero(used)
+        state = (np.cumsum(used) - 1)[key]
+    else:
+        state_keys, inverse = np.unique(key, return_inverse=True)
+        state = inverse.ravel()
+    m = state_keys.size
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    journeys = pt.conversions + pt.nulls
+    weights = np.repeat(journeys, lengths)
+    # every step but a path's first: (previous state, newest channel); the target state's key
+    # is the previous key shifted by one channel (both constructions add one channel a step)
+    inner = np.ones(key.size, dtype=bool)
+    inner[starts] = False
+    inner_at = np.flatnonzero(inner)
+    pair = state[inner_at - 1] * n_ch + (key[inner_at] % base - 1)
+    bins = np.bincount(pair, weights=weights[inner_at], minlength=m * n_ch)
+    del pair, inner, inner_at
+    nz = np.flatnonzero(bins)
+    src = nz // n_ch
+    next_key = (state_keys[src] % base ** (order - 1)) * base + nz % n_ch + 1
+    tgt = np.searchsorted(state_keys, next_key)
+    # first steps leave the start state
+    first = np.bincount(state[starts], weights=journeys, minlength=m)
+    to = np.flatnonzero(first)
+    last = state[ends - 1]
+    return Chain(
+        keys=state_keys,
+        n_channels=n_ch,
+        order=order,
+        source=np.concatenate([src, np.full(to.size, m)]),
+        target=np.concatenate([tgt, to]),
+        counts=np.concatenate([bins[nz], first[to]]),
+        conv=np.bincount(last, weights=pt.conversions, minlength=m + 1),
+        null=np.bincount(last, weights=pt.nulls, minlength=m + 1),
+        value=np.bincount(last, weights=pt.value, minlength=m + 1),
+        longest=int(lengths[journeys > 0].max(initial=0)),
+    )
+
+
+def absorption(
+    chain: Chain, removed: np.ndarray, solver: Solver, tol: float, steps: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(conversion) and expected value from the start, for each set of removed states.
+
+    ``removed`` is (n_cases, m + 1) boolean; a removed state sends its walks to null.
+    ``steps`` caps the walks: a walk that has not been absorbed after visiting ``steps``
+    transient states counts as a non-conversion. Returns two arrays of length n_cases.
+
+    With ``D`` the diagonal of kept states, the absorption probabilities solve
+    ``(I - D Q) x = D r``; only the start entry is needed, so the adjoint system
+    ``(I - Q^T D) y = e_start`` is solved once per case (``y`` holds the expected visits to
+    each state) and serves both right-hand sides: ``P = y . D r`` and ``E[V] = y . D r_V``.
+    With a cap, ``y`` is the exact finite sum ``sum_{t <= steps} (Q^T D)^t e_start``.
+    """
+    m1 = chain.m + 1
+    out = chain.out()
+    prob = chain.counts / np.where(out > 0, out, 1.0)[chain.source]
+    safe = np.where(out > 0, out, 1.0)  # states of zero weight (bootstrap draws) absorb nothing
+    rhs = np.stack([chain.conv / safe, chain.value / safe], axis=1)  # (m + 1, 2)
+    keep = ~removed
+    if steps is not None:
+        y = _capped_visits(chain, prob, keep, steps)
+    elif (solver == "auto" and m1 <= _DENSE_MAX) or solver == "dense":
+        y = _dense_visits(chain, prob, keep)
+    else:
+        y = _sparse_visits(chain, prob, keep, "iterative" if solver == "auto" else solver, tol)
+    p = (y * keep * rhs[:, 0]).sum(axis=1)
+    v = (y * keep * rhs[:, 1]).sum(axis=1)
+    return p, v
+
+
+def _transposed(chain: Chain, prob: np.ndarray) -> Any:
+    """Q^T as a CSR matrix with every diagonal entry stored (zero where there is no loop)."""
+    import scipy.sparse as sp
+
+    m1 = chain.m + 1
+    diag = np.arange(m1)
+    qt = sp.csr_matrix(
+        (
+            np.concatenate([prob, np.zeros(m1)]),
+            (np.concatenate([chain.target, diag]), np.concatenate([chain.source, diag])),
+        ),
+        shape=(m1, m1),
+    )
+    qt.sum_duplicates()
+    return qt
+
+
+def _capped_visits(chain: Chain, prob: np.ndarray, keep: np.ndarray, steps: int) -> np.ndarray:
+    """Expected visits of each state within the first ``steps`` transient states of a walk."""
+    qt = _transposed(chain, prob)
+    kept = keep.T.astype(np.float64)  # (m + 1, n_cases)
+    term = np.zeros_like(kept)
+    term[chain.m] = 1.0  # every walk is at the start
+    y = term.copy()
+    for _ in range(steps):
+        term = qt @ (term * kept)
+        y += term
+        if float(term.sum(axis=0).max()) < _NEGLIGIBLE:  # bounds every later contribution
+            break
+    return np.asarray(y.T)
+
+
+def _dense_visits(chain: Chain, prob: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    m1 = chain.m + 1
+    a = np.zeros((m1, m1))
+    np.add.at(a, (chain.target, chain.source), -prob)  # Q transposed
+    mats = a[None] * keep[:, None, :].astype(np.float64)  # Q^T D: scale columns
+    idx = np.arange(m1)
+    mats[:, idx, idx] += 1.0
+    unit = np.zeros((keep.shape[0], m1, 1))
+    unit[:, m1 - 1, 0] = 1.0
+    return np.linalg.solve(mats, unit)[:, :, 0]
+
+
+def _sparse_visits(
+    chain: Chain, prob: np.ndarray, keep: np.ndarray, solver: Solver, tol: float
+) -> np.ndarray:
+    import scipy.sparse as sp
+
+    m1 = chain.m + 1
+    base = _transposed(chain, prob)
+    base.data = -base.data  # -Q^T; each case rescales its columns and adds the identity
+    is_diag = np.repeat(np.arange(m1), np.diff(base.indptr)) == base.indices
+    y = np.empty(keep.shape, dtype=np.float64)
+    e = np.zeros(m1)
+    e[m1 - 1] = 1.0
+    guess = None
+    for i, kept in enumerate(keep):
+        data = base.data * kept[base.indices]  # -Q^T D
+        data[is_diag] += 1.0
+        a = sp.csr_matrix((data, base.indices, base.indptr), shape=(m1, m1))
+        if guess is None:
+            # the first few terms of y = sum_k (Q^T D)^k e: expected visits of the walks'
+            # first steps. From x0 = 0 with the unit right-hand side, BiCGSTAB breaks down
+            guess0, term = e.copy(), e.copy()
+            for _ in range(5):
+                term = term - a @ term
+                guess0 += term
+            y[i] = _solve(a, e, solver, tol, guess0)
+            guess = y[0]
+        else:
+            y[i] = _solve(a, e, solver, tol, guess * kept)
+    return y
+
+
+def _solve(a: Any, b: np.ndarray, solver: Solver, tol: float, x0: Any) -> np.ndarray:
+    """Solve ``a x = b``: BiCGSTAB to ``tol``, then GMRES, then sparse LU as fallbacks."""
+    import scipy.sparse.linalg as sla
+
+    if solver == "iterative":
+        norm = float(np.abs(b).max())
+        for method in (sla.bicgstab, sla.gmres):
+            x, info = method(a, b, x0=x0, rtol=tol, atol=0.0, maxiter=2_000)
+            if info == 0 and np.abs(a @ x - b).max() <= 1e3 * tol * norm:
+                return np.asarray(x)
+    try:
+        return np.asarray(sla.splu(a.tocsc()).solve(b))
+    except RuntimeError as exc:  # pragma: no cover - singular only for malformed chains
+        msg = f"the absorbing-chain system could not be solved: {exc}"
+        raise ConvergenceError(msg) from exc
