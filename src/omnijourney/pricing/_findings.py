@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,20 @@ from omnijourney.time import TIME_DTYPE
 
 __all__ = ["Finding", "FindingTable", "Found", "PriceAudit"]
 
+#: Rules whose findings concern one promotion (two for ``overlapping_promotions``).
+PROMOTION_RULES = frozenset(
+    {
+        "promotion_without_price",
+        "promo_not_mirrored",
+        "promo_not_applied",
+        "promo_not_below_regular",
+        "promo_not_below_prior",
+        "prior_price_reference",
+        "prior_price_percentage",
+        "prior_price_short_history",
+        "overlapping_promotions",
+    }
+)
 _NAT = np.iinfo(np.int64).min
 _DAY = 86_400_000_000
 
@@ -143,6 +158,7 @@ class Finding:
     at_stake: float | None
     detail: str | None
     reference: str
+    promotion: str | None = None
 
     def explain(self) -> str:
         """The finding in one sentence.
@@ -155,7 +171,7 @@ class Finding:
         ...     channel="web", location="online", other_channel=None,
         ...     start=dt.datetime(2024, 5, 10, tzinfo=utc), end=dt.datetime(2024, 5, 17, tzinfo=utc),
         ...     expected=12.99, actual=19.99, measure="price", currency="EUR", at_stake=7.0,
-        ...     detail="P1", reference="Directive 98/6/EC art. 6a")
+        ...     detail=None, reference="Directive 98/6/EC art. 6a", promotion="P1")
         >>> print(f.explain())  # doctest: +NORMALIZE_WHITESPACE
         Promotion P1 showed A1 on web (online) as reduced from 19.99 EUR from 2024-05-10 to
         2024-05-17, but the lowest public price applied before the reduction (the prior price)
@@ -167,6 +183,8 @@ class Finding:
         at = self.location or self.channel
         period = f"from {_when(self.start)} to {_when(self.end)}"
         sku, det = self.sku, self.detail
+        if self.promotion is not None:
+            det = self.promotion
         gap = None if e is None or a is None else abs(a - e)
         sentences = {
             "price_gap": f"{sku} had a regular price of {_money(a, cur)} on {where} {period}, "
@@ -225,8 +243,13 @@ class FindingTable(Table):
     ``location``, ``other_channel`` (the channel compared with, when there is one),
     ``start`` and ``end`` (the interval concerned, end exclusive), ``expected`` and
     ``actual`` (in the unit of ``measure``: price, percent, days or quantity), ``currency``,
-    ``at_stake`` (money at stake per unit sold, NaN where it has no meaning), ``detail``
-    (promotion ids, input rows...) and ``reference`` (the legal or policy source).
+    ``at_stake`` (money at stake per unit sold, NaN where it has no meaning), ``promotion``
+    (the promotion id of a promotion finding; ``"P1|P2"`` for two promotions that overlap),
+    ``detail`` (input rows, channels...) and ``reference`` (the legal or policy source).
+
+    For promotion findings ``detail`` still repeats the promotion id, for code written before
+    the ``promotion`` column existed; reading ``table["detail"]`` from a table that holds
+    promotion findings raises a :class:`DeprecationWarning`: that copy will be removed.
 
     Rows are sorted by rule, sku, channel, location and start. ``table[i]`` is a
     :class:`Finding`; :meth:`explanations` gives every row as a sentence.
@@ -262,9 +285,23 @@ class FindingTable(Table):
         ColumnSpec("measure", "category", doc="unit of expected and actual"),
         ColumnSpec("currency", "category", doc="currency of prices"),
         ColumnSpec("at_stake", "float", doc="money at stake per unit"),
-        ColumnSpec("detail", "category", doc="promotion ids, rows..."),
+        ColumnSpec("detail", "category", doc="input rows, channels..."),
         ColumnSpec("reference", "category", doc="legal or policy source"),
+        ColumnSpec("promotion", "category", doc="promotion id(s) of a promotion finding"),
     )
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str) and key == "detail" and self._repeats_promotions():
+            warnings.warn(
+                "the promotion id of a promotion finding is in the 'promotion' column; reading "
+                "it from 'detail' is deprecated and 'detail' will no longer repeat it",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return super().__getitem__(key)
+
+    def _repeats_promotions(self) -> bool:
+        return "promotion" in self.columns and bool((self.raw("promotion") >= 0).any())
 
     def _record(self, i: int) -> Finding:
         return Finding(**self.row(i))
@@ -366,6 +403,8 @@ class FindingTable(Table):
             else:
                 severity.extend(f.severity.tolist())
         detail = cat("detail").tolist() if parts else []
+        # the rules about promotions name theirs in `detail`: it gets its own column
+        promotion = [d if r in PROMOTION_RULES else None for r, d in zip(rules, detail)]
         data: dict[str, np.ndarray] = {}
         labels: dict[str, np.ndarray] = {}
         for name, values in (("rule", rules), ("severity", severity)):
@@ -388,6 +427,7 @@ class FindingTable(Table):
         data["at_stake"] = cat("at_stake").astype(np.float64)
         data["detail"], labels["detail"] = text(detail)
         data["reference"], labels["reference"] = text([policy.reference(r) for r in rules])
+        data["promotion"], labels["promotion"] = text(promotion)
         order = [s.name for s in cls.schema]
         table = cls._from_parts({k: data[k] for k in order}, labels)
         assert len(table) == n
