@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 
 import numpy as np
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import omnijourney as oj
 from omnijourney import Channel, Customer, Journey, Touchpoint
@@ -119,3 +123,111 @@ def test_tables_round_trip_with_categories_and_metadata(small_columns):
     assert back.is_sorted
     assert back.channel_catalog == tp.channel_catalog
     assert back[0] == tp[0]
+
+
+# --------------------------------------------------------------------------- standard JSON
+
+
+def strict_loads(text: str):
+    """json.loads that refuses the NaN / Infinity literals (not JSON: RFC 8259)."""
+
+    def refuse(constant):
+        raise AssertionError(f"not JSON: bare {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.float64, np.float32, np.float16]),
+        hnp.array_shapes(max_dims=2, max_side=6),
+        elements=st.floats(allow_nan=True, allow_infinity=True, width=16),
+    )
+)
+def test_float_arrays_with_nan_and_infinity_round_trip_through_standard_json(arr):
+    text = oj.to_json(arr)
+    strict_loads(text)
+    back = oj.from_json(text, np.ndarray)
+    assert back.dtype == arr.dtype and back.shape == arr.shape
+    assert np.array_equal(back, arr, equal_nan=True)
+    assert np.array_equal(np.signbit(back[~np.isnan(back)]), np.signbit(arr[~np.isnan(arr)]))
+
+
+@given(st.floats(allow_nan=False), st.sampled_from([np.inf, -np.inf, 0.0]))
+def test_infinite_record_values_round_trip(value, special):
+    t = Touchpoint(customer=1, time=BASE, channel="web", event="view", value=value + special)
+    text = oj.to_json(t)
+    strict_loads(text)
+    assert oj.from_json(text, Touchpoint) == t
+
+
+def test_tables_with_nulls_round_trip_through_standard_json():
+    from omnijourney.tables import Table
+
+    table = Table.from_columns(
+        {"x": [120.0, float("nan"), -0.0, None, 1e308, 0.5], "n": [1, 2, 3, 4, 5, 6]}
+    )
+    text = oj.to_json(table)
+    data = strict_loads(text)
+    assert data["columns"]["x"]["data"]["data"][1:4] == ["NaN", -0.0, "NaN"]
+    back = oj.from_json(text, Table)
+    assert back.equals(table)
+    # text written before non-finite floats were spelled as strings still reads
+    assert oj.from_json(text.replace('"NaN"', "NaN"), Table).equals(table)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "error", "match"),
+    [
+        ("{bad", Touchpoint, oj.DataError, r"Touchpoint: the text is not JSON: Expecting "
+         r"property name enclosed in double quotes at line 1, column 2"),
+        ('{"customer": 1}', Touchpoint, oj.SchemaError,
+         r"does not hold a Touchpoint: required field missing @ \$\.time; "
+         r"required field missing @ \$\.channel; required field missing @ \$\.event"),
+        ("[1, 2]", Touchpoint, oj.SchemaError, r"expected an object @ \$, got list"),
+        ('{"customer": "c", "time": "2024-13-01", "channel": "web", "event": "x"}', Touchpoint,
+         oj.SchemaError, r"expected an ISO 8601 time string, got '2024-13-01' @ \$\.time"),
+        ('{"a": 1}', oj.TouchpointTable, oj.SchemaError,
+         r"does not hold a TouchpointTable: expected a TouchpointTable: required field "
+         r"missing @ \$\.columns"),
+        ('{"columns": {"channel": {"kind": "category"}}}', oj.TouchpointTable, oj.SchemaError,
+         r"expected a column: required field missing @ \$\.columns\.channel\.data"),
+        ('{"columns": {"value": {"kind": "float", "data": {"dtype": "<f8"}}}}',
+         oj.TouchpointTable, oj.SchemaError, r"expected an array: required field missing"),
+        ("", Customer, oj.DataError, r"the text is not JSON: Expecting value at line 1"),
+        (b"\xff\xfe{", Customer, oj.DataError, r"not UTF-8 JSON|not JSON"),
+    ],
+)  # fmt: skip
+def test_malformed_or_mismatched_json_says_what_was_expected_and_where(text, cls, error, match):
+    with pytest.raises(error, match=match):
+        oj.from_json(text, cls)
+
+
+def test_from_json_needs_text():
+    with pytest.raises(oj.ConfigError, match="reads JSON text"):
+        oj.from_json({"customer": 1}, Touchpoint)
+
+
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+table_like = st.fixed_dictionaries(
+    {"columns": st.dictionaries(st.sampled_from(["customer", "time", "channel"]), json_values)}
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(json_values, table_like),
+    st.sampled_from([Touchpoint, Customer, Channel, Journey, oj.TouchpointTable, np.ndarray]),
+)
+def test_any_json_value_either_reads_or_raises_an_omnijourney_error(value, cls):
+    with contextlib.suppress(oj.OmnijourneyError):
+        oj.from_json(json.dumps(value), cls)

@@ -3,19 +3,29 @@
 Times become ISO 8601 strings, durations integer microseconds, enums their values, numpy
 scalars Python numbers and numpy arrays ``{"dtype": ..., "data": [...]}``; the round trip
 ``from_json(to_json(x), type(x)) == x`` is exact.
+
+The text is standard JSON (RFC 8259): a float that is not finite is written as one of the
+strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (the spellings Python's ``float`` and
+JavaScript read), and read back exactly wherever a float is expected (typed fields, float
+arrays); in untyped values (``attributes``) it comes back as that string. Text that is not
+JSON raises :class:`~omnijourney.errors.DataError`; JSON that does not hold the type asked for
+raises :class:`~omnijourney.errors.SchemaError` listing every problem with its path
+(``$.time``, ``$.findings.columns``...).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from functools import lru_cache
 from typing import Any, TypeVar, Union
 
+import attrs
 import cattrs
 import numpy as np
 
-from omnijourney.errors import ConfigError
+from omnijourney.errors import ConfigError, DataError, OmnijourneyError, SchemaError
 from omnijourney.model import Channel, CustomerId, FrozenMap
 
 __all__ = ["from_dict", "from_json", "make_converter", "to_dict", "to_json"]
@@ -33,10 +43,12 @@ def _structure_datetime(value: Any, _: Any) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return value
     if not isinstance(value, str):
-        msg = f"expected an ISO 8601 time string, got {value!r}"
-        raise ConfigError(msg)
+        raise DataError(f"expected an ISO 8601 time string, got {value!r}")
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
-    parsed = _dt.datetime.fromisoformat(text)
+    try:
+        parsed = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise DataError(f"expected an ISO 8601 time string, got {value!r}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_dt.timezone.utc)
     return parsed.astimezone(_dt.timezone.utc)
@@ -58,12 +70,16 @@ def _unstructure_array(arr: np.ndarray) -> dict[str, Any]:
         }
     if arr.dtype.kind == "U":
         return {"dtype": "object", "data": arr.tolist()}
-    return {"dtype": arr.dtype.str, "data": arr.tolist(), "shape": list(arr.shape)}
+    data = arr.tolist()
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        data = _finite(data)
+    return {"dtype": arr.dtype.str, "data": data, "shape": list(arr.shape)}
 
 
 def _structure_array(value: Any, _: Any) -> np.ndarray:
     if isinstance(value, np.ndarray):
         return value
+    _expect(value, ("dtype", "data"), "an array")
     dtype = value["dtype"]
     if dtype in ("datetime64[us]", "timedelta64[us]"):
         return np.asarray(value["data"], dtype=np.int64).view(dtype)
@@ -109,9 +125,12 @@ def _structure_table(value: Any, cls: type) -> Any:
 
     if isinstance(value, Table):
         return value
+    _expect(value, ("columns",), f"a {cls.__name__}")
+    _expect(value["columns"], (), "a mapping of column names to columns", "columns")
     schema = {s.name: s for s in getattr(cls, "schema", ())}
     data, labels, specs = {}, {}, {}
     for name, col in value["columns"].items():
+        _expect(col, ("kind", "data"), "a column", f"columns.{name}")
         data[name] = _structure_array(col["data"], None)
         spec = schema.get(name)
         if spec is None or spec.kind != col["kind"]:
@@ -138,6 +157,31 @@ def _enum_class(path: str | None) -> Any:
     import importlib
 
     return getattr(importlib.import_module(module), name)
+
+
+def _expect(value: Any, keys: tuple[str, ...], what: str, where: str = "") -> None:
+    """Refuse ``value`` unless it is a JSON object with ``keys``, naming the path."""
+    at = f"$.{where}" if where else "$"
+    if not isinstance(value, dict):
+        msg = f"expected {what} (a JSON object) @ {at}, got {type(value).__name__}"
+        raise SchemaError(msg)
+    missing = [k for k in keys if k not in value]
+    if missing:
+        msg = f"expected {what}: required field missing @ {at}.{missing[0]}"
+        raise SchemaError(msg)
+
+
+def _finite(values: Any) -> Any:
+    """A copy of a JSON-ready tree with non-finite floats spelled as strings."""
+    if isinstance(values, float):
+        if math.isfinite(values):
+            return values
+        return "NaN" if math.isnan(values) else ("Infinity" if values > 0 else "-Infinity")
+    if isinstance(values, list):
+        return [_finite(v) for v in values]
+    if isinstance(values, dict):
+        return {k: _finite(v) for k, v in values.items()}
+    return values
 
 
 def _unstructure_journeys(jt: Any) -> dict[str, Any]:
@@ -243,13 +287,48 @@ def to_dict(obj: Any) -> Any:
     return _converter().unstructure(obj)
 
 
+def _problem(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, OmnijourneyError):
+        return str(exc).split(" @ $")[0]
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    name = getattr(type_, "__name__", None) or str(type_)
+    return f"expected {name}, got an invalid value ({type(exc).__name__}: {exc})"
+
+
 def from_dict(data: Any, cls: type[T]) -> T:
-    """Structure JSON-ready values back into ``cls``."""
-    return _converter().structure(data, cls)
+    """Structure JSON-ready values back into ``cls``.
+
+    Raises
+    ------
+    SchemaError
+        ``data`` does not hold a ``cls``: the message lists every problem with its path.
+    """
+    name = getattr(cls, "__name__", str(cls))
+    if attrs.has(cls) and not isinstance(data, dict):
+        msg = f"the JSON does not hold a {name}: expected an object @ $, got {type(data).__name__}"
+        raise SchemaError(msg, table=name)
+    try:
+        return _converter().structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        problems = cattrs.transform_error(exc, format_exception=_problem)
+        msg = f"the JSON does not hold a {name}: " + "; ".join(problems)
+        raise SchemaError(msg, table=name) from exc
+    except SchemaError as exc:
+        msg = f"the JSON does not hold a {name}: {exc}"
+        raise SchemaError(msg, table=name) from exc
+    except OmnijourneyError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        msg = f"the JSON does not hold a {name} @ $: {_problem(exc, cls)}"
+        raise SchemaError(msg, table=name) from exc
 
 
 def to_json(obj: Any, *, indent: int | None = None) -> str:
-    """Serialize a record, result or table to JSON text.
+    """Serialize a record, result or table to standard JSON text.
+
+    Floats that are not finite are written as the strings ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"``, and read back exactly by :func:`from_json` where a float is expected.
 
     Examples
     --------
@@ -260,9 +339,44 @@ def to_json(obj: Any, *, indent: int | None = None) -> str:
     >>> oj.from_json(text, oj.Touchpoint) == tp
     True
     """
-    return json.dumps(to_dict(obj), indent=indent, ensure_ascii=False)
+    data = to_dict(obj)
+    try:
+        return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a non-finite float outside a float array
+        return json.dumps(_finite(data), indent=indent, ensure_ascii=False, allow_nan=False)
 
 
 def from_json(text: str | bytes, cls: type[T]) -> T:
-    """Read JSON text produced by :func:`to_json` back into ``cls``."""
-    return from_dict(json.loads(text), cls)
+    """Read JSON text produced by :func:`to_json` back into ``cls``.
+
+    Raises
+    ------
+    DataError
+        ``text`` is not JSON (the message gives the line, column and what was expected).
+    SchemaError
+        The JSON does not hold a ``cls`` (the message lists every problem with its path).
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> oj.from_json('{"customer": "C1", "channel": "web"}', oj.Touchpoint)
+    Traceback (most recent call last):
+    ...
+    omnijourney.errors.SchemaError: the JSON does not hold a Touchpoint: required field missing @ $.time; required field missing @ $.event
+    """
+    name = getattr(cls, "__name__", str(cls))
+    if not isinstance(text, (str, bytes, bytearray)):
+        msg = f"from_json reads JSON text (str or bytes), got {type(text).__name__}"
+        raise ConfigError(msg)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        snippet = exc.doc[max(exc.pos - 20, 0) : exc.pos + 20]
+        reason = (
+            f"the text is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+            f"(near {snippet!r})"
+        )
+        raise DataError(reason, table=name) from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"the text is not UTF-8 JSON: {exc}", table=name) from None
+    return from_dict(data, cls)
