@@ -38,9 +38,61 @@ def test_help_version_and_bad_arguments(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and "omnijourney" in capsys.readouterr().out
-    assert main([]) == 0 and "demo" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["demo", "--customers", "0"])
+    with pytest.raises(SystemExit) as exit_:
+        main([])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.startswith("usage: omnijourney") and "error: a command is required" in err
+    for option, value, message in (
+        ("--customers", "0", "must be at least 1, got 0"),
+        ("--seed", "-1", "must be at least 0, got -1"),
+        ("--seed", "x", "expected an integer, got 'x'"),
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            main(["demo", option, value])
+        assert exit_.value.code == 2
+        assert f"argument {option}: {message}" in capsys.readouterr().err
+
+
+def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "omnijourney", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("demo", "--seed", "-1"),
+            "omnijourney demo: error: argument --seed: must be at least 0, got -1",
+        ),
+        ((), "omnijourney: error: a command is required (demo)"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(args, message):
+    done = run_cli(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    usage, error = done.stderr.strip().splitlines()
+    assert usage.startswith("usage: omnijourney") and error == message
+
+
+def test_a_closed_pipe_ends_the_demo_quietly():
+    """``omnijourney demo | head``: the reader goes away before the demo has written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "omnijourney", "demo", "--customers", "50"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # like head after its lines
+    err = proc.stderr.read()
+    proc.wait(timeout=120)
+    assert "BrokenPipeError" not in err and "Traceback" not in err
+    assert err == ""
+    assert proc.returncode == 1
 
 
 def test_python_dash_m_runs_the_cli():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -215,8 +216,23 @@ def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> in
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``omnijourney`` command."""
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (a clear error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            msg = f"must be at least {minimum}, got {value}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="omnijourney",
         description="Omnichannel customer modelling: identities, journeys, attribution, prices.",
@@ -226,17 +242,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_demo = sub.add_parser(
         "demo", help="generate a synthetic world and print what omnijourney finds in it"
     )
-    p_demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_demo.add_argument("--seed", type=_count(0), default=0, help="random seed, >= 0 (default 0)")
     p_demo.add_argument(
-        "--customers", type=int, default=2_000, help="number of customers (default 2000)"
+        "--customers", type=_count(1), default=2_000, help="number of customers (default 2000)"
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``omnijourney`` command.
+
+    Exit status: 0 on success, 2 for a usage error (no command, a bad option value: one
+    line on stderr after the usage), 1 when omnijourney refuses the input (its message on
+    stderr). When the reader of the output goes away (``omnijourney demo | head``), the
+    command ends quietly, as Python's documentation advises for SIGPIPE.
+    """
+    parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        if args.customers < 1:
-            parser.error("--customers must be at least 1")
-        return demo(seed=args.seed, customers=args.customers)
-    parser.print_help()
-    return 0
+    if args.command is None:
+        parser.error("a command is required (demo)")
+    from omnijourney.errors import OmnijourneyError
+
+    try:
+        code = demo(seed=args.seed, customers=args.customers)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader closed the pipe: send what is still buffered nowhere, and stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OmnijourneyError as exc:
+        print(f"omnijourney: error: {exc}", file=sys.stderr)
+        return 1
+    return code
 
 
 if __name__ == "__main__":
