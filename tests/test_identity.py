@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -593,10 +594,27 @@ def test_golden_records_take_the_most_recent_valid_value_with_lineage(world_reso
 def test_explanations_name_comparisons_weights_and_rule(world_resolution):
     res = world_resolution
     k = int(np.flatnonzero(res.link == 2)[0])
-    text = res.explain(int(res.pair_left[k]), int(res.pair_right[k])).text
-    assert "same person" in text and "blocking rule" in text
-    person = res.explain(int(res.person_id[res.pair_left[k]]))
-    assert len(person.table) >= 1
+    a, b = int(res.pair_left[k]), int(res.pair_right[k])
+    expl = res.explain(a, b)
+    lines = expl.text.splitlines()
+    labels = [f"{res.records['source'][r]}/{res.records['record_id'][r]}" for r in (a, b)]
+    rule = re.fullmatch(
+        rf"{labels[0]} and {labels[1]}: same person \(found by blocking rule '(.+)'\)", lines[0]
+    )
+    assert rule is not None, lines[0]
+    assert rule.group(1) in {r.name for r in res.rules.blocking}
+    assert lines[1].strip().startswith(f"link model: match weight {res.match_weight[k]:+.1f}")
+    # every comparison with evidence is named with its level, weight and both values
+    rows = expl.table.to_pandas()
+    shown = rows[rows["level"] != "null"]
+    assert len(shown) >= 1 and set(rows["model"]) <= {"link", "person"}
+    for r in shown.itertuples():
+        line = f"[{r.model}] {r.comparison}: {r.level} ({r.weight:+.1f})"
+        assert any(x.strip().startswith(line) for x in lines), line
+    person = res.explain(int(res.person_id[a]))
+    members = np.flatnonzero(res.person_id == res.person_id[a])
+    assert person.text.startswith(f"person {res.person_id[a]}: {members.size} records")
+    assert len(person.table) >= members.size - 1  # at least a spanning set of links
 
 
 def test_quality_report_counts_add_up(world_resolution):
