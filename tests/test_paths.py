@@ -9,6 +9,8 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -814,25 +816,40 @@ def test_variant_values_and_step_times_are_the_same_bits_in_any_row_order(cols, 
 
 
 def test_same_counts_as_pm4py(world_jt):
-    pm4py = pytest.importorskip("pm4py")
+    """pm4py's variants and directly-follows graph of our event log, recorded by
+    tests/data/pm4py_golden.py (pm4py is AGPL-3.0: reference figures only)."""
+    pytest.importorskip("pandas")
     from omnijourney.journeys import to_event_log
 
+    golden = json.loads((Path(__file__).parent / "data" / "pm4py_golden.json").read_text())
+    gen = _pm4py_golden_module()
+    theirs = golden["event_log"]
     log = to_event_log(world_jt, activity="channel_event")
+    assert gen.frame_digest(log) == theirs["digest"], "export changed: rerun pm4py_golden.py"
     v = variants(world_jt, by="channel_event")
-    ours = {tuple(k.split(" > ")): c for k, c in zip(v["variant"].tolist(), v["journeys"].tolist())}
-    theirs = pm4py.get_variants(log)
-    assert ours == {tuple(k): int(c) for k, c in theirs.items()}
-    dfg, start, end = pm4py.discover_dfg(log)
+    assert dict(zip(v["variant"].tolist(), v["journeys"].tolist())) == theirs["variants"]
     g = directly_follows(world_jt, by="channel_event")
     nodes = g.nodes.tolist()
     inner = {
-        (nodes[a], nodes[b]): int(g.counts[a, b])
+        f"{nodes[a]} -> {nodes[b]}": int(g.counts[a, b])
         for a, b in zip(*np.nonzero(g.counts))
         if a > 0 and b < len(nodes) - 1
     }
-    assert inner == {k: int(c) for k, c in dfg.items()}
-    assert {nodes[i]: int(g.counts[0, i]) for i in np.flatnonzero(g.counts[0])} == dict(start)
-    assert {nodes[i]: int(g.counts[i, -1]) for i in np.flatnonzero(g.counts[:, -1])} == dict(end)
+    assert inner == theirs["dfg"]
+    assert {nodes[i]: int(g.counts[0, i]) for i in np.flatnonzero(g.counts[0])} == theirs["start"]
+    assert {nodes[i]: int(g.counts[i, -1]) for i in np.flatnonzero(g.counts[:, -1])} == theirs[
+        "end"
+    ]
+
+
+def _pm4py_golden_module():
+    import importlib.util
+
+    path = Path(__file__).parent / "data" / "pm4py_golden.py"
+    spec = importlib.util.spec_from_file_location("pm4py_golden", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_directly_follows_counts_alone_equal_the_counts_with_statistics():

@@ -24,8 +24,9 @@ pytestmark = [
 S = pytest.importorskip("omnijourney.spark")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark():
+    """One local[2] session for the whole test session."""
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # the executors run this interpreter
