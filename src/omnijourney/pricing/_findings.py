@@ -13,7 +13,7 @@ import numpy as np
 from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError
-from omnijourney.pricing._policy import Policy, measure_of
+from omnijourney.pricing._policy import RULES, Policy, measure_of
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE
 
@@ -21,17 +21,7 @@ __all__ = ["Finding", "FindingTable", "Found", "PriceAudit"]
 
 #: Rules whose findings concern one promotion (two for ``overlapping_promotions``).
 PROMOTION_RULES = frozenset(
-    {
-        "promotion_without_price",
-        "promo_not_mirrored",
-        "promo_not_applied",
-        "promo_not_below_regular",
-        "promo_not_below_prior",
-        "prior_price_reference",
-        "prior_price_percentage",
-        "prior_price_short_history",
-        "overlapping_promotions",
-    }
+    RULES[RULES.index("promotion_without_price") : RULES.index("overlapping_promotions") + 1]
 )
 _NAT = np.iinfo(np.int64).min
 _DAY = 86_400_000_000
