@@ -91,16 +91,13 @@ class Chain:
         return out
 
 
-def _collapsed(codes: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop each step equal to the step before it in its path; the new path lengths."""
-    if not codes.size:
-        return codes, lengths
-    ends = np.cumsum(lengths)
-    keep = np.empty(codes.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
-    keep[ends[:-1]] = True  # the first step of every path stays
-    return codes[keep], np.add.reduceat(keep, ends - lengths).astype(np.int64)
+def _runs(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Mask of the steps that differ from the step before them in their path."""
+    keep = np.ones(values.size, dtype=bool)
+    if values.size:
+        np.not_equal(values[1:], values[:-1], out=keep[1:])
+        keep[np.cumsum(lengths)[:-1]] = True  # the first step of every path stays
+    return keep
 
 
 def window_keys(codes: np.ndarray, lengths: np.ndarray, order: int, base: int) -> np.ndarray:
@@ -118,25 +115,28 @@ def window_keys(codes: np.ndarray, lengths: np.ndarray, order: int, base: int) -
 
 def _state_steps(
     pt: PathTable, order: int, windows: Windows, repeats: Repeats
-) -> tuple[np.ndarray, np.ndarray]:
-    """Key of every state each path passes through, path after path, and their numbers."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every state each path passes through, path after path: its key and its newest
+    channel; and the number of states of each path."""
     base = pt.n_channels + 1
-    if windows == "growing":
-        codes, lengths = (
-            _collapsed(pt.codes, pt.lengths) if repeats == "collapse" else (pt.codes, pt.lengths)
-        )
-        return window_keys(codes, lengths, order, base), lengths
-    lengths = pt.lengths
-    keys = window_keys(pt.codes, lengths, order, base)
-    if order > 1:
-        ends = np.cumsum(lengths)
-        pos = np.arange(keys.size) - np.repeat(ends - lengths, lengths)
-        keep = pos >= order - 1  # full windows...
-        keep[ends[lengths < order] - 1] = True  # ... or the whole of a shorter path
-        keys, lengths = keys[keep], np.maximum(lengths - order + 1, 1)
+    codes, lengths = pt.codes, pt.lengths
+    if windows == "growing" or order == 1:
+        if repeats == "collapse":
+            keep = _runs(codes, lengths)
+            codes, lengths = codes[keep], np.add.reduceat(keep, np.cumsum(lengths) - lengths)
+        keys = codes if order == 1 else window_keys(codes, lengths, order, base)
+        return keys, codes, lengths
+    keys = window_keys(codes, lengths, order, base)
+    ends = np.cumsum(lengths)
+    pos = np.arange(keys.size) - np.repeat(ends - lengths, lengths)
+    keep = pos >= order - 1  # full windows...
+    keep[ends[lengths < order] - 1] = True  # ... or the whole of a shorter path
+    keys, codes, lengths = keys[keep], codes[keep], np.maximum(lengths - order + 1, 1)
     if repeats == "collapse":
-        keys, lengths = _collapsed(keys, lengths)
-    return keys, lengths
+        keep = _runs(keys, lengths)
+        keys, codes = keys[keep], codes[keep]
+        lengths = np.add.reduceat(keep, np.cumsum(lengths) - lengths)
+    return keys, codes, lengths.astype(np.int64)
 
 
 def fit_chain(
@@ -148,9 +148,14 @@ def fit_chain(
     if float(base) ** order >= 2.0**62:
         msg = f"order {order} over {n_ch} channels is too large a state space"
         raise ConfigError(msg)
-    key, lengths = _state_steps(pt, order, windows, repeats)
+    key, newest, lengths = _state_steps(pt, order, windows, repeats)
     space = base**order
-    if space <= _DENSE_KEYS_MAX:
+    state: np.ndarray
+    if order == 1:  # states are the channels (the keys are the codes): nothing to look up
+        present = np.bincount(newest, minlength=n_ch) > 0
+        state_keys = np.flatnonzero(present) + 1
+        state = newest if present.all() else (np.cumsum(present) - 1)[newest]
+    elif space <= _DENSE_KEYS_MAX:
         used = np.zeros(space, dtype=bool)
         used[key] = True
         state_keys = np.flatnonzero(used)
@@ -158,34 +163,45 @@ def fit_chain(
     else:
         state_keys, inverse = np.unique(key, return_inverse=True)
         state = inverse.ravel()
+    del key
     m = state_keys.size
     ends = np.cumsum(lengths)
     starts = ends - lengths
     journeys = pt.conversions + pt.nulls
-    weights = np.repeat(journeys, lengths)
-    # every step but a path's first: (previous state, newest channel); the target state's key
-    # is the previous key shifted by one channel (both constructions add one channel a step)
-    inner = np.ones(key.size, dtype=bool)
-    inner[starts] = False
-    inner_at = np.flatnonzero(inner)
-    pair = state[inner_at - 1] * n_ch + (key[inner_at] % base - 1)
-    bins = np.bincount(pair, weights=weights[inner_at], minlength=m * n_ch)
-    del pair, inner, inner_at
+    # transitions (previous state, newest channel); a path's first step leaves the start (m).
+    # Each state adds one channel to the previous one, so the target's key is the source's
+    # shifted by one channel; only a full window entered from the start is not: those count
+    # apart, by target
+    prev = np.empty(newest.size, dtype=np.int64)
+    prev[0:1] = m
+    prev[1:] = state[:-1]
+    prev[starts] = m
+    prev *= n_ch
+    prev += newest
+    bins = np.bincount(prev, weights=np.repeat(journeys, lengths), minlength=(m + 1) * n_ch)
+    del prev
+    from_start = windows == "full" and order > 1
+    if from_start:
+        bins[m * n_ch :] = 0.0
     nz = np.flatnonzero(bins)
     src = nz // n_ch
-    next_key = (state_keys[src] % base ** (order - 1)) * base + nz % n_ch + 1
-    tgt = np.searchsorted(state_keys, next_key)
-    # first steps leave the start state
-    first = np.bincount(state[starts], weights=journeys, minlength=m)
-    to = np.flatnonzero(first)
+    src_key = np.where(src < m, state_keys[np.minimum(src, m - 1)], 0)
+    next_key = (src_key % base ** (order - 1)) * base + nz % n_ch + 1
+    source, target, counts = src, np.searchsorted(state_keys, next_key), bins[nz]
+    if from_start:
+        first = np.bincount(state[starts], weights=journeys, minlength=m)
+        to = np.flatnonzero(first)
+        source = np.concatenate([source, np.full(to.size, m)])
+        target = np.concatenate([target, to])
+        counts = np.concatenate([counts, first[to]])
     last = state[ends - 1]
     return Chain(
         keys=state_keys,
         n_channels=n_ch,
         order=order,
-        source=np.concatenate([src, np.full(to.size, m)]),
-        target=np.concatenate([tgt, to]),
-        counts=np.concatenate([bins[nz], first[to]]),
+        source=source,
+        target=target,
+        counts=counts,
         conv=np.bincount(last, weights=pt.conversions, minlength=m + 1),
         null=np.bincount(last, weights=pt.nulls, minlength=m + 1),
         value=np.bincount(last, weights=pt.value, minlength=m + 1),
