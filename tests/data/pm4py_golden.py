@@ -67,8 +67,10 @@ def main() -> None:
         "licence": "Figures only (pm4py, AGPL-3.0, is not used by omnijourney or its tests).",
         "pm4py": pm4py.__version__,
         "event_log": {
-            "digest": frame_digest(log),
-            "variants": {" > ".join(k): int(c) for k, c in sorted(pm4py.get_variants(log).items())},
+            "digest": digest,
+            "variants": {
+                " > ".join(k): int(c) for k, c in sorted(pm4py.get_variants(log.copy()).items())
+            },
             "dfg": {f"{a} -> {b}": int(c) for (a, b), c in sorted(dfg.items())},
             "start": {k: int(v) for k, v in sorted(dict(start).items())},
             "end": {k: int(v) for k, v in sorted(dict(end).items())},
