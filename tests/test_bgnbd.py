@@ -190,8 +190,16 @@ def test_weighted_fits_are_the_same_bits_in_any_row_order(cdnow, seed):
     triples = [cdnow[k][rows] for k in ("frequency", "recency", "T")]
     weights = rng.choice([0.1, 0.2, 0.3, 0.7, 1 / 3], rows.size)
     perm = rng.permutation(rows.size)
-    a = fit_bgnbd(*triples, weights=weights)
-    b = fit_bgnbd(*(v[perm] for v in triples), weights=weights[perm])
+
+    def fit(*columns, weights):
+        # some subsamples have no interior maximum: then both orders fail alike
+        try:
+            return fit_bgnbd(*columns, weights=weights)
+        except ConvergenceError as exc:
+            return str(exc)
+
+    a = fit(*triples, weights=weights)
+    b = fit(*(v[perm] for v in triples), weights=weights[perm])
     assert a == b
 
 
