@@ -202,7 +202,9 @@ def observe(
         rec = u < n_rec
         out[rec] = ids[u[rec]]
         dev = (u >= n_rec) & (u < n_rec + n_dev)
-        out[dev] = np.char.add("d", np.char.mod("%010x", device_numbers[u[dev] - n_rec]))
+        out[dev] = np.char.add(
+            "d", np.char.mod("%010x", device_numbers[u[dev] - n_rec]).astype(str)
+        )
         other = np.flatnonzero(u >= n_rec + n_dev)
         k = u[other] - n_rec - n_dev
         till = anon_system[k] == sys_code["till"]
@@ -244,7 +246,7 @@ def observe(
     data["device_id"], labels["device_id"] = _dense_coded(
         np.where(has, device, -1),
         n_dev,
-        lambda u: np.char.add("d", np.char.mod("%010x", device_numbers[u])),
+        lambda u: np.char.add("d", np.char.mod("%010x", device_numbers[u]).astype(str)),
     )
     cards = _card_numbers(records, primary, n_persons)
     till = system == sys_code["till"]
@@ -259,7 +261,7 @@ def observe(
     data["payment_token"], labels["payment_token"] = _dense_coded(
         np.where(has, token, -1),
         token_numbers.size,
-        lambda u: np.char.add("pt_", np.char.mod("%012x", token_numbers[u])),
+        lambda u: np.char.add("pt_", np.char.mod("%012x", token_numbers[u]).astype(str)),
     )
     collect_goal = _lookup(np.asarray(tpl.TEMPLATE_NAMES), _COLLECT_GOALS)[template]
     collect = collect_goal[episode_id] & _lookup(event_labels, _COLLECT_EVENTS)[event]
