@@ -247,32 +247,77 @@ def test_bad_input_from_journeys() -> None:
         M.compare(jt, "conversion", period=late)
 
 
-def test_large_groups_take_the_rotation_road_to_the_same_interval(monkeypatch) -> None:
+def test_counts_follow_each_scheme() -> None:
+    from scipy.special import factorial
+
+    from omnijourney.metrics._bootstrap import multinomial_counts, poisson_counts
+
+    gen = np.random.Generator(np.random.SFC64(3))
+    row = np.empty(2_000_000, dtype=np.uint8)
+    poisson_counts(gen, row)
+    freq = np.bincount(row, minlength=12)[:12]
+    expected = row.size * np.exp(-1.0) / factorial(np.arange(12))
+    seen = expected > 5
+    chi2 = (((freq - expected) ** 2 / expected)[seen]).sum()
+    assert chi2 < scipy.stats.chi2.ppf(0.999, seen.sum() - 1)
+    # multinomial: m draws exactly; each count Binomial(m, 1/m); counts negatively correlated
+    m = 40
+    counts = np.empty((20_000, m), dtype=np.uint8)
+    for r in range(counts.shape[0]):
+        multinomial_counts(gen, counts[r])
+    assert (counts.sum(axis=1) == m).all()
+    freq = np.bincount(counts.ravel(), minlength=8)[:8]
+    expected = counts.size * scipy.stats.binom.pmf(np.arange(8), m, 1 / m)
+    seen = expected > 5
+    chi2 = (((freq - expected) ** 2 / expected)[seen]).sum()
+    assert chi2 < scipy.stats.chi2.ppf(0.999, seen.sum() - 1)
+    cov = np.cov(counts[:, 0], counts[:, 1])[0, 1]
+    assert abs(cov - (-1 / m)) < 4 * np.sqrt(1 / counts.shape[0])
+
+
+@pytest.mark.parametrize("resampling", ["multinomial", "poisson"])
+def test_resamples_do_not_depend_on_blocks_or_threads(monkeypatch, resampling: str) -> None:
     import omnijourney.metrics._bootstrap as engine
 
-    rows = spend_panel(20_000, effect=5.0, seed=8)  # 10,000 customers a group >= 20 x 400
-    rotated = M.compare(rows, "spend", n_resamples=400, seed=1)
-    monkeypatch.setattr(engine, "_ROTATION", 10**9)
-    direct = M.compare(rows, "spend", n_resamples=400, seed=1)
-    assert rotated.estimate == direct.estimate
-    assert rotated.std_error == pytest.approx(direct.std_error, rel=0.12)
-    assert rotated.low == pytest.approx(direct.low, abs=0.15 * (direct.high - direct.low))
-    for resampling in ("poisson", "multinomial"):
-        monkeypatch.setattr(engine, "_ROTATION", 20)
-        a = M.compare(rows, "spend", n_resamples=400, resampling=resampling, seed=2)
-        b = M.compare(rows, "spend", n_resamples=400, resampling=resampling, seed=2)
-        assert a.confidence_interval() == b.confidence_interval()
-        assert a.low < 5.0 < a.high
+    rng = np.random.default_rng(0)
+    n = 5000
+    values = np.stack([rng.gamma(2.0, 50.0, n), np.ones(n), rng.normal(size=n)], axis=1)
+    strata = rng.integers(0, 3, n)
+
+    def sums(n_resamples: int) -> np.ndarray:
+        return engine.bootstrap_sums(
+            values,
+            strata,
+            3,
+            n_resamples=n_resamples,
+            rng=np.random.default_rng(5),
+            resampling=resampling,
+        )
+
+    reference = sums(100)
+    monkeypatch.setattr(engine, "_BLOCK", 7)
+    assert np.array_equal(sums(100), reference)
+    monkeypatch.setattr(engine, "_THREADED", 1)  # several threads even for this small case
+    assert np.array_equal(sums(100), reference)
+    # resample r is the same whatever the number of resamples
+    assert np.array_equal(sums(30), reference[:30])
+    # with the multinomial each group draws exactly its customers
+    if resampling == "multinomial":
+        assert (reference[:, :, 1] == np.bincount(strata, minlength=3)).all()
 
 
-def test_rotated_counts_are_the_scheme_counts() -> None:
-    from omnijourney.metrics._bootstrap import _rotated_sums
+def test_resamples_are_independent() -> None:
+    from omnijourney.metrics._bootstrap import bootstrap_sums
 
-    # with unit values, a rotation's sum is the number of customers it draws: n exactly for
-    # the multinomial; Poisson(n) for the Poisson scheme (mean n, variance n)
-    ones = np.ones((5000, 1))
-    multi = _rotated_sums(ones, np.random.default_rng(0), 300, "multinomial")
-    assert np.allclose(multi, 5000)
-    pois = _rotated_sums(ones, np.random.default_rng(0), 300, "poisson")[:, 0]
-    assert abs(pois.mean() - 5000) < 4 * np.sqrt(5000 / 300)
-    assert 0.7 < pois.var() / 5000 < 1.4
+    # the mean of each resample: successive resamples are uncorrelated (a rotation of one
+    # vector of counts would correlate them)
+    rng = np.random.default_rng(1)
+    n = 50_000
+    values = np.stack([rng.gamma(2.0, 50.0, n), np.ones(n)], axis=1)
+    s = bootstrap_sums(
+        values, np.zeros(n, dtype=np.int64), 1, n_resamples=2000, rng=np.random.default_rng(2)
+    )
+    means = s[:, 0, 0] / s[:, 0, 1]
+    lag = np.corrcoef(means[:-1], means[1:])[0, 1]
+    assert abs(lag) < 4 / np.sqrt(means.size)
+    assert means.std() == pytest.approx(values[:, 0].std() / np.sqrt(n), rel=0.1)

@@ -4,34 +4,41 @@ Every estimate here (a mean, a rate, a difference of them, a difference in diffe
 CUPED-adjusted difference, a regression coefficient) is a function of a few sums over
 customers: per stratum (group), ``S[s, j] = sum_i w_i V[i, j]`` for the columns ``V`` of
 per-customer numerators, denominators and products. A bootstrap resample of customers is a
-vector of counts ``w`` (how many times each customer is drawn), so a resample's sums are one
-matrix product ``W @ V`` for a batch of resamples, and the statistic is evaluated on all
-resamples at once. Memory is one batch of counts (about 2^24 values), whatever the number of
-resamples; the per-customer table is never copied (Efron & Tibshirani 1993; resampling the
+vector of counts ``w`` (how many times each customer is drawn), so the sums of a block of
+resamples are one matrix product ``W @ V``, and the statistic is evaluated on all resamples
+at once. The per-customer table is never copied (Efron & Tibshirani 1993; resampling the
 assigned unit, not rows: Cameron, Gelbach & Miller 2008).
 
-Two resampling schemes:
+Every resample is drawn independently of the others, from its own random stream (a child of
+one :class:`numpy.random.SeedSequence` seeded from ``seed``), so that the same seed gives the
+same resamples whatever the number of resamples processed together. Two schemes:
 
-``"poisson"`` (default)
+``"multinomial"`` (default)
+    the classical bootstrap: each stratum's ``m`` customers are drawn with replacement, ``m``
+    times (the counts follow a multinomial distribution).
+``"poisson"``
     each customer gets an independent Poisson(1) count (Hanley & MacGibbon 2006; Chamandy et
-    al. 2012): the number of customers of a resample varies a little, which ratio statistics
-    absorb. Counts come from a 65,536-entry table of Poisson(1) quantiles read with random
-    16-bit integers, so each count costs two random bytes; every probability of the table is
-    within 2^-16 of the exact one.
-``"multinomial"``
-    the classical bootstrap: each stratum's customers are drawn with replacement, as many as
-    there are (the counts of one resample follow a multinomial distribution).
+    al. 2012, "Estimating uncertainty for massive data streams"): the number of customers of
+    a resample varies (its mean is ``m``), which ratio statistics absorb; the intervals agree
+    with the classical ones to ``O(1/m)``.
 
-Large strata (at least ``20 * n_resamples`` customers) take a faster road to the same
-distribution: the customers are shuffled once, one vector of counts is drawn (Poisson or
-multinomial), and resample ``r`` gives customer ``i`` the count at position ``i + o_r``
-(modulo the stratum size) for distinct random offsets ``o_r``. Each resample's counts are
-then exactly as the scheme draws them (a rotation of i.i.d. Poisson counts is i.i.d.; a
-rotation of multinomial counts is multinomial), and the sums of every rotation are one
-circular cross-correlation, computed by FFT in ``O(n log n)`` instead of ``O(n x
-n_resamples)``. Two resamples share counts only through different pairings of customers,
-which the shuffle makes unrelated to the values (their correlation is of order
-``1 / sqrt(n)``).
+Poisson counts are read from a table of the Poisson(1) quantile function at 65,536 cells,
+indexed by random 16-bit integers (two random bytes and one byte of memory per count). The
+few cells that hold a step of the distribution function (9 of 65,536, and the tail) are
+resolved with a second, 53-bit uniform, so the counts are Poisson(1) to double precision.
+Multinomial counts start from Poisson counts: given their total ``t``, i.i.d. Poisson counts
+are multinomial with ``t`` draws, so adding ``m - t`` draws with replacement (``t < m``) or
+removing ``t - m`` of the ``t`` draws chosen without replacement (``t > m``) makes them
+exactly multinomial with ``m`` draws, at a cost of about ``sqrt(m)`` extra draws.
+
+Counts are held as bytes, 32 resamples at a time (32 bytes per customer), and enter the
+matrix products in single precision by chunks of customers small enough for a product to
+stay in cache, with the values centred on their stratum means; chunks add up in double
+precision, and the means come back times the exact count of customers drawn. Columns that
+are constant in a stratum (a denominator of one per customer) or repeat another column take
+no part in the products. Large problems spread their blocks of resamples over up to four
+threads; since each resample has its own stream and each block its fixed resamples, the sums
+are the same bits whatever the number of threads or the size of the blocks.
 
 Intervals are percentile or bias-corrected and accelerated (BCa, Efron 1987), the
 acceleration from the leave-one-customer-out jackknife, also computed on sums.
@@ -48,12 +55,19 @@ import numpy as np
 
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 
-__all__ = ["ConfidenceInterval", "bootstrap_sums", "customer_bootstrap", "intervals"]
+__all__ = ["RESAMPLING", "ConfidenceInterval", "bootstrap_sums", "customer_bootstrap", "intervals"]
 
 Statistic = Callable[[np.ndarray], np.ndarray]
-_BATCH_VALUES = 1 << 24
-_BLOCK = 1 << 16
-_ROTATION = 20  # strata with at least this many customers per resample are rotated
+#: The resampling schemes of the customer bootstrap.
+RESAMPLING = ("multinomial", "poisson")
+_BATCH_VALUES = 1 << 24  # jackknife values held at once
+_BLOCK = 32  # resamples whose counts are held at once (32 bytes per customer)
+_THREADED = 1 << 24  # counts from which blocks of resamples run on several threads
+#: customers of one matrix product (over the number of columns): a product stays in cache
+#: (and on one thread); fixed by the data, so that sums do not depend on how resamples are
+#: grouped
+_CHUNK_BITS = 13
+_STEP = 255  # table mark of a cell that holds a step of the distribution function
 
 
 class ConfidenceInterval(NamedTuple):
@@ -63,59 +77,86 @@ class ConfidenceInterval(NamedTuple):
     high: float
 
 
-def _poisson_table() -> np.ndarray:
-    """Poisson(1) count for each 16-bit integer: the quantile function on a 2^16 grid."""
-    k = np.arange(20)
-    pmf = np.exp(-1.0) / np.array([math.factorial(int(i)) for i in k], dtype=np.float64)
+def _poisson_tables() -> tuple[np.ndarray, np.ndarray]:
+    """The Poisson(1) distribution function (float64), and the count of each 16-bit cell
+    ``[j, j + 1) / 2^16`` of the uniform, ``_STEP`` where the count changes within the cell."""
+    pmf = [math.exp(-1.0) / math.factorial(k) for k in range(32)]
     cdf = np.cumsum(pmf)
-    u = (np.arange(1 << 16) + 0.5) / (1 << 16)
-    return np.searchsorted(cdf, u, side="right").astype(np.float32)
+    cdf = cdf[: int(np.searchsorted(cdf, 1.0)) + 1]
+    lo = np.arange(1 << 16) / (1 << 16)
+    hi = (np.arange(1 << 16) + 1) / (1 << 16)
+    count_lo = np.searchsorted(cdf, lo, side="right")
+    # a step at c with lo < c < hi changes the count inside the cell
+    steps_inside = np.searchsorted(cdf, hi, side="left") - count_lo
+    table = np.where(steps_inside > 0, _STEP, count_lo).astype(np.uint8)
+    return cdf, table
 
 
-_POISSON = _poisson_table()
+_CDF, _TABLE = _poisson_tables()
 
 
-def _multinomial(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
-    """``(b, n)`` multinomial counts: ``n`` draws with replacement among ``n``, per row."""
-    draws = rng.integers(0, n, size=(b, n))
-    draws += (np.arange(b) * n)[:, None]
-    return np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float32)
+def poisson_counts(gen: np.random.Generator, out: np.ndarray) -> None:
+    """Fill ``out`` (uint8) with i.i.d. Poisson(1) counts drawn from ``gen``."""
+    m = out.size
+    raw = gen.bit_generator.random_raw((m + 3) // 4).view(np.uint16)[:m]
+    np.take(_TABLE, raw, out=out)
+    steps = np.flatnonzero(out == _STEP)
+    if steps.size:
+        u = (raw[steps] + gen.random(steps.size)) / (1 << 16)
+        out[steps] = np.searchsorted(_CDF, u, side="right")
 
 
-def _rotated_sums(
-    v: np.ndarray, rng: np.random.Generator, n_resamples: int, resampling: str
-) -> np.ndarray:
-    """Sums of ``v`` (``(m, k)``) under ``n_resamples`` rotations of one vector of counts.
+def multinomial_counts(gen: np.random.Generator, out: np.ndarray) -> None:
+    """Fill ``out`` (uint8) with the counts of ``out.size`` draws with replacement among
+    ``out.size`` customers: Poisson counts brought to that total (see the module notes)."""
+    m = out.size
+    poisson_counts(gen, out)
+    total = int(out.sum(dtype=np.int64))
+    if total < m:
+        added = gen.integers(0, m, size=m - total)
+        np.add.at(out, added, 1)
+        if not out[added].all():  # a count wrapped past 255: probability below 1e-500
+            raise AssertionError("a customer drawn more than 255 times")
+    elif total > m:
+        ends = np.cumsum(out, dtype=np.int32 if total < 1 << 31 else np.int64)
+        gone = gen.choice(total, size=total - m, replace=False, shuffle=False)
+        np.subtract.at(out, np.searchsorted(ends, gone, side="right"), 1)
 
-    Poisson counts come from a pool of a length ``L >= 2m`` that the FFT likes (a window of
-    ``m`` consecutive positions of i.i.d. counts is i.i.d., and windows of a pool longer than
-    they are draw different numbers of customers, as Poisson resamples do); multinomial
-    counts from a pool of exactly ``m`` (a rotation of it is multinomial).
-    """
-    from scipy import fft
 
-    m, k = v.shape
-    shuffled = v[rng.permutation(m)]
-    mean = shuffled.mean(axis=0)
-    if resampling == "poisson":
-        size = fft.next_fast_len(2 * m, real=True)
-        pool = _POISSON[np.frombuffer(rng.bytes(2 * size), dtype=np.uint16)].astype(np.float64)
-    else:
-        size = m
-        pool = np.bincount(rng.integers(0, m, size=m), minlength=m).astype(np.float64)
-    offsets = rng.choice(size, size=n_resamples, replace=False)
-    spectrum = fft.rfft(pool)
-    # the number of customers drawn in each rotation: the pool's window sums
-    window = np.zeros(size)
-    window[:m] = 1.0
-    drawn = fft.irfft(spectrum * np.conj(fft.rfft(window)), n=size)[offsets]
-    out = np.empty((n_resamples, k))
-    column = np.zeros(size)
+def _streams(rng: np.random.Generator) -> np.random.SeedSequence:
+    """The root of the resamples' streams: resample ``r`` draws from its ``r``-th child."""
+    return np.random.SeedSequence([int(x) for x in rng.integers(0, 1 << 32, size=4)])
+
+
+class _Stratum(NamedTuple):
+    """The customers ``[lo, hi)`` (in stratum order) of one stratum, ready for products."""
+
+    lo: int
+    hi: int
+    matrix: np.ndarray  # (m, p + 1) float32: the varying columns centred, then ones
+    source: np.ndarray  # (k,) column of ``matrix`` of each value column, -1 if constant
+    mean: np.ndarray  # (k,) float64
+
+
+def _stratum(values: np.ndarray, lo: int, hi: int) -> _Stratum:
+    k = values.shape[1]
+    mean = values.mean(axis=0) if hi > lo else np.zeros(k)
+    centred = values - mean
+    source = np.full(k, -1, dtype=np.int64)
+    kept: list[int] = []
     for j in range(k):
-        column[:m] = shuffled[:, j] - mean[j]
-        corr = fft.irfft(spectrum * np.conj(fft.rfft(column)), n=size)
-        out[:, j] = corr[offsets] + mean[j] * drawn
-    return out
+        if not centred[:, j].any():
+            continue  # constant: its sum is the mean times the customers drawn
+        same = [i for i, jj in enumerate(kept) if np.array_equal(centred[:, j], centred[:, jj])]
+        if same:
+            source[j] = same[0]
+        else:
+            source[j] = len(kept)
+            kept.append(j)
+    matrix = np.empty((hi - lo, len(kept) + 1), dtype=np.float32)
+    matrix[:, :-1] = centred[:, kept]
+    matrix[:, -1] = 1.0
+    return _Stratum(lo, hi, matrix, source, mean)
 
 
 def bootstrap_sums(
@@ -125,63 +166,70 @@ def bootstrap_sums(
     *,
     n_resamples: int,
     rng: np.random.Generator,
-    resampling: str = "poisson",
+    resampling: str = "multinomial",
 ) -> np.ndarray:
     """Resampled per-stratum sums, shape ``(n_resamples, n_strata, k)``.
 
     ``values`` is ``(n_customers, k)``; ``strata`` the stratum (0..n_strata-1) of each
     customer, resampled separately (a two-sample bootstrap keeps each group's customers in
-    their group).
-
-    The counts and the values enter the matrix products in single precision, the values
-    centred on their stratum means, so that each product of a block of at most 2^16
-    customers is exact to about 1e-7 of the values' spread; blocks are added, and the means
-    put back (times the exact count of customers drawn), in double precision.
+    their group). Resample ``r`` is drawn from its own stream, whatever the block it is
+    computed in.
     """
     order = np.argsort(strata, kind="stable")
     bounds = np.searchsorted(strata[order], np.arange(n_strata + 1))
-    k = values.shape[1]
-    out = np.zeros((n_resamples, n_strata, k))
-    n = max(values.shape[0], 1)
-    batch = int(max(1, min(n_resamples, 32, _BATCH_VALUES // min(n, _BLOCK))))
-    blocks = []
-    for s in range(n_strata):
-        v = values[order[bounds[s] : bounds[s + 1]]]
-        mean = v.mean(axis=0) if v.shape[0] else np.zeros(k)
-        centred = np.empty((v.shape[0], k + 1), dtype=np.float32)
-        centred[:, :k] = v - mean
-        centred[:, k] = 1.0  # the number of customers drawn
-        blocks.append((centred, mean))
-    rotated = [
-        values.shape[0] and (bounds[s + 1] - bounds[s]) >= _ROTATION * n_resamples
+    ordered = values[order]
+    parts = [
+        _stratum(ordered[bounds[s] : bounds[s + 1]], int(bounds[s]), int(bounds[s + 1]))
         for s in range(n_strata)
     ]
-    for s in range(n_strata):
-        if rotated[s]:
-            v = values[order[bounds[s] : bounds[s + 1]]]
-            out[:, s, :] = _rotated_sums(v, rng, n_resamples, resampling)
-    buffer = np.empty(batch * min(n, _BLOCK), dtype=np.float32)
-    done = 0
-    while done < n_resamples and not all(rotated):
-        b = min(batch, n_resamples - done)
-        for s, (centred, mean) in enumerate(blocks):
-            m_s = centred.shape[0]
-            if m_s == 0 or rotated[s]:
-                continue
-            acc = np.zeros((b, k + 1))
-            counts = _multinomial(rng, b, m_s) if resampling == "multinomial" else None
-            for lo in range(0, m_s, _BLOCK):
-                hi = min(m_s, lo + _BLOCK)
-                if counts is None:
-                    raw = np.frombuffer(rng.bytes(2 * b * (hi - lo)), dtype=np.uint16)
-                    w = buffer[: b * (hi - lo)].reshape(b, hi - lo)  # contiguous, for BLAS
-                    np.take(_POISSON, raw.reshape(b, hi - lo), out=w)
-                else:
-                    w = np.ascontiguousarray(counts[:, lo:hi])
-                acc += w @ centred[lo:hi]
-            out[done : done + b, s, :] = acc[:, :k] + acc[:, k : k + 1] * mean
-        done += b
+    n, k = values.shape
+    draw = multinomial_counts if resampling == "multinomial" else poisson_counts
+    children = _streams(rng).spawn(n_resamples)
+    out = np.zeros((n_resamples, n_strata, k))
+    width = max((p.matrix.shape[1] for p in parts), default=1)
+    chunk = 1 << max(8, _CHUNK_BITS - int(width - 1).bit_length())
+
+    def run(start: int) -> None:
+        b = min(_BLOCK, n_resamples - start)
+        counts = np.empty((b, n), dtype=np.uint8)
+        weights = np.empty((b, chunk), dtype=np.float32)
+        for i, child in enumerate(children[start : start + b]):
+            gen = np.random.Generator(np.random.SFC64(child))
+            for part in parts:
+                if part.hi > part.lo:
+                    draw(gen, counts[i, part.lo : part.hi])
+        for s, part in enumerate(parts):
+            acc = np.zeros((b, part.matrix.shape[1]))
+            for lo in range(part.lo, part.hi, chunk):
+                hi = min(part.hi, lo + chunk)
+                w = weights[:, : hi - lo]
+                np.copyto(w, counts[:, lo:hi], casting="unsafe")
+                acc += w @ part.matrix[lo - part.lo : hi - part.lo]
+            sums = np.where(part.source >= 0, acc[:, np.maximum(part.source, 0)], 0.0)
+            out[start : start + b, s, :] = sums + acc[:, -1:] * part.mean
+
+    starts = range(0, n_resamples, _BLOCK)
+    workers = min(_workers(), len(starts)) if n * n_resamples >= _THREADED else 1
+    if workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
+    else:
+        for start in starts:
+            run(start)
     return out
+
+
+def _workers() -> int:
+    """Threads for the resamples: the CPUs this process may use, at most 4."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
 
 
 def stratum_sums(values: np.ndarray, strata: np.ndarray, n_strata: int) -> np.ndarray:
@@ -316,4 +364,4 @@ def check_bootstrap_options(
         )
         raise ConfigError(msg)
     check_choice(method, "method", ("percentile", "bca"))
-    check_choice(resampling, "resampling", ("poisson", "multinomial"))
+    check_choice(resampling, "resampling", RESAMPLING)

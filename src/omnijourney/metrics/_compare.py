@@ -374,7 +374,7 @@ def compare(
     confidence_level: float = 0.95,
     n_resamples: int = 1000,
     method: Literal["percentile", "bca"] = "percentile",
-    resampling: Literal["poisson", "multinomial"] = "poisson",
+    resampling: Literal["multinomial", "poisson"] = "multinomial",
     seed: Any = 0,
 ) -> Comparison:
     """Compare a KPI between periods, groups, or both, with a customer-bootstrap interval.
@@ -419,11 +419,15 @@ def compare(
         Bootstrap resamples of customers (default 1,000).
     method : {"percentile", "bca"}
         Percentile interval, or bias-corrected and accelerated (Efron 1987).
-    resampling : {"poisson", "multinomial"}
-        Poisson(1) counts per customer (default), or the classical draw with replacement of
-        as many customers as each group has.
+    resampling : {"multinomial", "poisson"}
+        ``"multinomial"`` (default): the classical bootstrap, each group's customers drawn
+        with replacement as many times as there are; ``"poisson"``: an independent
+        Poisson(1) count per customer (the Poisson bootstrap, about 25% cheaper; the number
+        of customers of a resample varies, and intervals agree with the classical ones to
+        ``O(1/n)``). Either way every resample is drawn independently of the others.
     seed : int or numpy.random.Generator
-        Same seed, same interval.
+        Same seed, same interval (whatever the machine's number of CPUs: each resample
+        has its own random stream).
 
     Returns
     -------

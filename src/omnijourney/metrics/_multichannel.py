@@ -200,7 +200,7 @@ def multichannel_value(
     indicator in an OLS of the measure on it, ``log(1 + tenure in days)`` and ``log(1 +
     journeys)``, divided by the single-channel mean.
     """
-    check_bootstrap_options(n_resamples, confidence_level, method, "poisson")
+    check_bootstrap_options(n_resamples, confidence_level, method, "multinomial")
     src = Source(journeys, "multichannel_value")
     follow = duration(follow_up, "follow_up")
     assert follow is not None
@@ -267,7 +267,7 @@ def multichannel_value(
         columns=2 * len(MEASURES),
         n_resamples=n_resamples,
         rng=as_generator(seed),
-        resampling="poisson",
+        resampling="multinomial",
         confidence_level=confidence_level,
         method=method,
     )
