@@ -256,3 +256,35 @@ def test_counts_add_up_over_channels(world_journeys) -> None:
         a = by_channel.table["numerator"][by_channel.table["kpi"] == name].sum()
         b = total.table["numerator"][total.table["kpi"] == name].sum()
         assert a == pytest.approx(b)
+
+
+@pytest.mark.parametrize("by", ["channel", "store", ["channel", "store"]])
+def test_distinct_customers_agree_with_pandas_nunique(world_journeys, by) -> None:
+    # up to 64 keys the runs of each customer and period carry their keys as bits; past
+    # that (channel x store) the marks of (customer, cell) pairs: both against nunique
+    jt = world_journeys
+    keys = [by] if isinstance(by, str) else by
+    tp = jt.touchpoint_table().to_pandas(categorical=False)
+    tp["period"] = tp["time"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    tp["conv"] = tp["event"].isin(jt.rules.conversion_events)
+    tp["spend"] = np.where(tp["conv"], tp["value"].fillna(0.0), 0.0)
+    groups = tp.groupby(["period", *keys], dropna=False)
+    active = groups["customer"].nunique()
+    buyers = tp[tp["conv"]].groupby(["period", *keys], dropna=False)["customer"].nunique()
+    ref = {
+        "customers": active.astype(float),
+        "buyer_rate": (buyers.reindex(active.index, fill_value=0) / active).astype(float),
+        "spend_per_customer": groups["spend"].sum() / active,
+    }
+    k = M.kpis(jt, list(ref), by=by).to_pandas()
+    for col in ("period", *keys):
+        k[col] = k[col].astype(object).where(k[col].notna(), np.nan)
+    for name, theirs in ref.items():
+        ours = k[k["kpi"] == name].set_index(["period", *keys])["value"].sort_index()
+        theirs = theirs.sort_index()
+        pd.testing.assert_series_equal(
+            ours, theirs, check_names=False, check_index=False, rtol=1e-12
+        )
+        assert [tuple(map(str, i)) for i in ours.index] == [
+            tuple(map(str, i)) for i in theirs.index
+        ]

@@ -432,7 +432,7 @@ def contamination(
     contacted = np.unique(src.customer[rows])
     n_ch = src.channel_labels.size
     touches = np.bincount(src.channel[rows], minlength=n_ch)
-    pairs = np.unique(src.customer[rows] * n_ch + src.channel[rows])
+    pairs = np.unique(src.customer[rows].astype(np.int64) * n_ch + src.channel[rows])
     customers = np.bincount(pairs % n_ch, minlength=n_ch)
     used = np.flatnonzero(touches)
     by_channel = Table.from_columns(

@@ -130,30 +130,66 @@ class KPITable:
 # --------------------------------------------------------------------------- cells
 
 
-def distinct_count(
-    cell: np.ndarray, customer: np.ndarray, n_cells: int, n_customers: int, monotone: bool
-) -> np.ndarray:
-    """Per cell, the number of distinct customers among the units (``cell >= 0``).
+def _runs(customer: np.ndarray, period: np.ndarray) -> np.ndarray:
+    """Start of each run of units of one customer in one period (units in canonical order)."""
+    new = np.empty(customer.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(customer[1:], customer[:-1], out=new[1:])
+    new[1:] |= period[1:] != period[:-1]
+    return np.flatnonzero(new)
 
-    With units in customer order whose cells never decrease within a customer (periods
-    alone), each (customer, cell) pair is one run; else a dense mark array when it fits,
-    else a sort.
+
+def distinct_count(
+    units: Units,
+    period: np.ndarray,
+    key: np.ndarray | None,
+    n_keys: int,
+    n_periods: int,
+    has: np.ndarray | None,
+) -> np.ndarray:
+    """Per cell (period x key), the number of distinct customers among the units (those
+    where ``has``, all when None).
+
+    Units in canonical order put each customer's units of a period in one run, so with at
+    most 64 keys each run's keys are the bits of one OR of ``1 << key`` over the run: the
+    distinct customers of a cell are the runs of its period whose bit is set, found without
+    sorting or hashing pairs. Otherwise a dense mark array when it fits, else a sort.
     """
-    keep = cell >= 0
-    c, k = customer[keep], cell[keep]
-    if c.size == 0:
-        return np.zeros(n_cells, dtype=np.int64)
-    if monotone:
-        new = np.ones(c.size, dtype=bool)
-        new[1:] = (c[1:] != c[:-1]) | (k[1:] != k[:-1])
-        return np.bincount(k[new], minlength=n_cells)
+    n_cells = n_periods * n_keys
+    if units.customer.size == 0:
+        return np.zeros(n_cells)
+    if units.sorted and n_keys <= 64:
+        starts = _runs(units.customer, period)
+        run_period = period[starts]
+        inside = run_period >= 0
+        if key is None:
+            if has is not None:
+                inside &= np.logical_or.reduceat(has, starts)
+            return np.bincount(run_period[inside], minlength=n_periods).astype(np.float64)
+        width = next(w for w in (8, 16, 32, 64) if n_keys <= w)
+        dtype = np.dtype(f"uint{width}")
+        bits = np.left_shift(dtype.type(1), key.astype(dtype))
+        if has is not None:
+            bits[~has] = 0
+        masks = np.bitwise_or.reduceat(bits, starts)[inside]
+        run_period = run_period[inside]
+        out = np.zeros((n_periods, n_keys))
+        for j in range(n_keys):
+            out[:, j] = np.bincount(
+                run_period, weights=(masks >> dtype.type(j)) & dtype.type(1), minlength=n_periods
+            )
+        return out.ravel()
+    cell = period.astype(np.int64) * n_keys + (0 if key is None else key)
+    keep = cell >= 0 if has is None else (cell >= 0) & has
+    c, k = units.customer[keep].astype(np.int64), cell[keep]
+    n_customers = int(c.max()) + 1 if c.size else 0
     if n_cells * n_customers <= _DENSE_LIMIT:
         # customer-major marks: units in customer order write to nearby places
         seen = np.zeros(n_cells * n_customers, dtype=bool)
         seen[c * n_cells + k] = True
-        return seen.reshape(n_customers, n_cells).sum(axis=0)
-    pairs = np.unique(k.astype(np.int64) * n_customers + c)
-    return np.bincount(pairs // n_customers, minlength=n_cells)
+        return seen.reshape(n_customers, n_cells).sum(axis=0).astype(np.float64)
+    pairs = np.unique(k * n_customers + c)
+    return np.bincount(pairs // n_customers, minlength=n_cells).astype(np.float64)
 
 
 @attrs.define
@@ -199,10 +235,15 @@ def _unit_keys(
         null = c < 0
         if null.any():  # nulls become the last label, None
             lab = np.append(np.asarray(lab, dtype=object), np.array([None], dtype=object))
-            c = np.where(null, lab.size - 1, c)
-        codes.append(c.astype(np.int64))
+            c = np.where(null, lab.size - 1, c.astype(np.int64))
+        codes.append(c)
         labels.append(np.asarray(lab, dtype=object))
     return codes, labels
+
+
+def _is_ones(values: np.ndarray) -> bool:
+    """Whether ``values`` is the read-only broadcast of ones that units use for counts."""
+    return values.ndim == 1 and values.strides == (0,) and (values.size == 0 or values[0] == 1)
 
 
 def aggregate(
@@ -211,42 +252,51 @@ def aggregate(
     codes: list[np.ndarray],
     labels: list[np.ndarray],
     n_periods: int,
-    n_customers: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(cell index, numerator, denominator, present) over every cell of periods x keys."""
-    sizes = [n_periods] + [lab.size for lab in labels]
-    n_cells = int(np.prod(sizes))
-    cell = period
-    outside = period < 0
+    """(cell index, numerator, denominator, present) over every cell of periods x keys.
+
+    The cell of a unit is ``period * n_keys + key``; a unit outside every period (period
+    -1) has a negative cell.
+    """
+    n_keys = int(np.prod([lab.size for lab in labels])) if labels else 1
+    n_cells = n_periods * n_keys
+    key: np.ndarray | None = None
     for c, lab in zip(codes, labels):
-        cell = cell * lab.size + c
-    if outside.any():
-        cell = np.where(outside, -1, cell)
-        keep: np.ndarray | slice = ~outside
-    else:
-        keep = slice(None)  # every unit is in a period: no masked copies
-    monotone = units.sorted and not codes
+        key = c if key is None else key.astype(np.int64) * lab.size + c
+    cell = period if key is None else period * n_keys + key
+    outside = bool(period.size) and int(period.min()) < 0
+    keep: np.ndarray | slice = cell >= 0 if outside else slice(None)
     inside = cell[keep]
-    counts = np.bincount(inside, minlength=n_cells)
-    if units.num_mode == "sum":
-        num = np.bincount(inside, weights=units.num[keep], minlength=n_cells)
+    ones = _is_ones(units.num)
+    has = None if ones else units.num > 0
+    counts: np.ndarray | None = None
+    if units.num_mode == "distinct":
+        num = distinct_count(units, period, key, n_keys, n_periods, has)
     else:
-        has = units.num > 0
-        num = distinct_count(
-            np.where(has, cell, -1), units.customer, n_cells, n_customers, monotone
-        ).astype(np.float64)
-    present = counts > 0
-    den: np.ndarray
-    if units.den_mode == "sum" and units.den_ones:
-        den = counts.astype(np.float64)
-    elif units.den_mode == "sum":
-        den = np.bincount(inside, weights=units.den[keep], minlength=n_cells)
-    elif units.den_mode == "one":
-        den = np.ones(n_cells)
-    else:
-        den = distinct_count(cell, units.customer, n_cells, n_customers, monotone).astype(
-            np.float64
+        counts = np.bincount(inside, minlength=n_cells)
+        num = (
+            counts.astype(np.float64)
+            if ones
+            else np.bincount(inside, weights=units.num[keep], minlength=n_cells)
         )
+    den: np.ndarray
+    if units.den_mode == "one":
+        den = np.ones(n_cells)
+    elif units.den_mode == "distinct":
+        den = distinct_count(units, period, key, n_keys, n_periods, None)
+    elif units.den_ones:
+        counts = np.bincount(inside, minlength=n_cells) if counts is None else counts
+        den = counts.astype(np.float64)
+    else:
+        den = np.bincount(inside, weights=units.den[keep], minlength=n_cells)
+    if counts is not None:
+        present = counts > 0
+    elif units.den_mode == "distinct":
+        present = den > 0
+    elif has is None:
+        present = num > 0
+    else:
+        present = np.bincount(inside, minlength=n_cells) > 0
     return np.arange(n_cells), num, den, present
 
 
@@ -406,7 +456,6 @@ def kpis(
             seg_cache.append(_segments(src, segments))
         return seg_cache[0]
 
-    n_c = src.customer_labels.size
     rows: dict[str, list[Any]] = {k: [] for k in ("kpi", *keys, "numerator", "denominator")}
 
     for name in names:
@@ -430,7 +479,7 @@ def kpis(
             period_idx = per.index(units.time)
             codes, lab_list = _unit_keys(src, units, group_names, name, segment_of)
 
-            cells, num, den, present = aggregate(units, period_idx, codes, lab_list, len(per), n_c)
+            cells, num, den, present = aggregate(units, period_idx, codes, lab_list, len(per))
         _emit(rows, name, keys, per, lab_list, cells, num, den, present)
 
     data: dict[str, Any] = {k: v for k, v in rows.items()}

@@ -87,7 +87,9 @@ class Source:
 
     @property
     def customer(self) -> np.ndarray:
-        return self._get("c", lambda: self.jt.in_order("customer").astype(np.int64))
+        """Customer code of each canonical row, in the table's own code dtype (no copy when
+        the touchpoints are in canonical order): cast before multiplying."""
+        return self.jt.in_order("customer")
 
     @property
     def customer_labels(self) -> np.ndarray:
@@ -99,7 +101,8 @@ class Source:
 
     @property
     def channel(self) -> np.ndarray:
-        return self._get("ch", lambda: self.jt.in_order("channel").astype(np.int64))
+        """Channel code of each canonical row, in the table's own code dtype."""
+        return self.jt.in_order("channel")
 
     @property
     def channel_labels(self) -> np.ndarray:
