@@ -94,7 +94,7 @@ def test_usefulness_labels() -> None:
         M.channel_usefulness(["a > b"])
 
 
-def _multichannel_world(seed: int) -> tuple[oj.JourneyTable, dict[str, str]]:
+def _multichannel_world(seed: int, uplift: float = 1.2) -> tuple[oj.JourneyTable, dict[str, str]]:
     rng = np.random.default_rng(seed)
     rows: dict[str, list] = {k: [] for k in ("customer", "time", "channel", "event", "value")}
     segments = {}
@@ -117,7 +117,7 @@ def _multichannel_world(seed: int) -> tuple[oj.JourneyTable, dict[str, str]]:
             rows["time"] += [t, t + np.timedelta64(5, "m")]
             rows["channel"] += [ch, ch]
             rows["event"] += ["product_view", "purchase"]
-            rows["value"] += [np.nan, float(rng.gamma(3.0, 20.0) * (1.2 if multi else 1.0))]
+            rows["value"] += [np.nan, float(rng.gamma(3.0, 20.0) * (uplift if multi else 1.0))]
     tp = oj.TouchpointTable.from_columns(
         {k: np.array(v, dtype="datetime64[us]" if k == "time" else None) for k, v in rows.items()}
     )
@@ -163,6 +163,44 @@ def test_multichannel_value_matches_a_least_squares_recipe() -> None:
     assert "the claimed +30%" in res.summary()
     lo, hi = res.interval("spend")
     assert lo <= table.loc["spend", "adjusted"] <= hi
+    # matching: the same bins by pandas, strata weighted by their multichannel buyers
+    per["t_bin"] = pd.cut(per["tenure"], [0, 30, 90, 180, 365, 730, np.inf], right=False)
+    per["j_bin"] = pd.cut(per["journeys"], [1, 2, 3, 5, 9, 17, 33, np.inf], right=False)
+    cells = per.groupby(["t_bin", "j_bin", "multi"], observed=True)
+    for measure in M.MEASURES:
+        means = cells[measure].mean().unstack("multi")
+        sizes = cells.size().unstack("multi")
+        both = sizes.notna().all(axis=1)
+        w = sizes.loc[both, True]
+        treated = (w * means.loc[both, True]).sum() / w.sum()
+        peers = (w * means.loc[both, False]).sum() / w.sum()
+        assert table.loc[measure, "matched"] == pytest.approx(treated / peers - 1)
+        assert res.n_matched == int(w.sum())
+    assert int(res.strata["multichannel"].sum()) == res.n_multichannel
+    assert int(res.strata["single"].sum()) == res.n_single
+    lo, hi = res.interval("spend", estimate="matched")
+    assert lo <= table.loc["spend", "matched"] <= hi
+    assert "against matched peers" in res.summary()
+
+
+def test_matching_finds_no_gap_where_activity_explains_it_all() -> None:
+    # multichannel customers have more journeys, each with one order of the same value
+    # distribution as single-channel customers': the raw gaps are activity, and matched
+    # on the exact number of journeys the gap in orders is exactly zero
+    jt, segments = _multichannel_world(5, uplift=1.0)
+    res = M.multichannel_value(
+        jt,
+        segments=segments,
+        split="2024-09-01",
+        follow_up="120D",
+        journey_bins=(2, 3, 4, 5, 6, 7, 8),
+        n_resamples=300,
+    )
+    table = res.table.to_pandas().set_index("measure")
+    assert table.loc["spend", "raw_low"] > 0.2
+    assert table.loc["frequency", "matched"] == pytest.approx(0.0, abs=1e-12)
+    lo, hi = res.interval("spend", estimate="matched")
+    assert lo < 0 < hi
 
 
 def test_multichannel_value_bad_input() -> None:
@@ -171,6 +209,10 @@ def test_multichannel_value_bad_input() -> None:
         M.multichannel_value(jt, segments=segments, multichannel="omni")
     with pytest.raises(DataError, match="observation window before the split is empty"):
         M.multichannel_value(jt, segments=segments, split="2023-01-01")
+    with pytest.raises(ConfigError, match="'tenure_bins' parameter"):
+        M.multichannel_value(jt, segments=segments, tenure_bins=(90, 30))
+    with pytest.raises(ConfigError, match="'estimate' parameter"):
+        M.multichannel_value(jt, segments=segments, n_resamples=10).interval("spend", estimate="x")
     only_multi = {c: "multichannel" for c in segments}
     with pytest.raises(DataError, match="at least two buyers in each group"):
         M.multichannel_value(jt, segments=only_multi, n_resamples=10)

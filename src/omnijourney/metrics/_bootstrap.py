@@ -128,8 +128,8 @@ def _streams(rng: np.random.Generator) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(x) for x in rng.integers(0, 1 << 32, size=4)])
 
 
-class _Stratum(NamedTuple):
-    """The customers ``[lo, hi)`` (in stratum order) of one stratum, ready for products."""
+class _Cell(NamedTuple):
+    """The customers ``[lo, hi)`` (in sorted order) of one cell, ready for products."""
 
     lo: int
     hi: int
@@ -138,7 +138,7 @@ class _Stratum(NamedTuple):
     mean: np.ndarray  # (k,) float64
 
 
-def _stratum(values: np.ndarray, lo: int, hi: int) -> _Stratum:
+def _cell(values: np.ndarray, lo: int, hi: int) -> _Cell:
     k = values.shape[1]
     mean = values.mean(axis=0) if hi > lo else np.zeros(k)
     centred = values - mean
@@ -156,7 +156,7 @@ def _stratum(values: np.ndarray, lo: int, hi: int) -> _Stratum:
     matrix = np.empty((hi - lo, len(kept) + 1), dtype=np.float32)
     matrix[:, :-1] = centred[:, kept]
     matrix[:, -1] = 1.0
-    return _Stratum(lo, hi, matrix, source, mean)
+    return _Cell(lo, hi, matrix, source, mean)
 
 
 def bootstrap_sums(
@@ -167,26 +167,37 @@ def bootstrap_sums(
     n_resamples: int,
     rng: np.random.Generator,
     resampling: str = "multinomial",
+    cells: np.ndarray | None = None,
+    n_cells: int | None = None,
 ) -> np.ndarray:
-    """Resampled per-stratum sums, shape ``(n_resamples, n_strata, k)``.
+    """Resampled per-cell sums, shape ``(n_resamples, n_cells, k)``.
 
     ``values`` is ``(n_customers, k)``; ``strata`` the stratum (0..n_strata-1) of each
     customer, resampled separately (a two-sample bootstrap keeps each group's customers in
-    their group). Resample ``r`` is drawn from its own stream, whatever the block it is
-    computed in.
+    their group); ``cells`` the cell (0..n_cells-1) whose sums each customer's values go to,
+    each cell within one stratum (default: the strata themselves). Resample ``r`` is drawn
+    from its own stream, whatever the block it is computed in.
     """
-    order = np.argsort(strata, kind="stable")
-    bounds = np.searchsorted(strata[order], np.arange(n_strata + 1))
+    if cells is None or n_cells is None:
+        cells, n_cells = strata, n_strata
+    key = strata.astype(np.int64) * n_cells + cells
+    order = np.argsort(key, kind="stable")
+    key = key[order]
     ordered = values[order]
-    parts = [
-        _stratum(ordered[bounds[s] : bounds[s + 1]], int(bounds[s]), int(bounds[s + 1]))
-        for s in range(n_strata)
-    ]
+    spans = np.searchsorted(key, np.arange(n_strata + 1) * n_cells)
+    found, lows = np.unique(key, return_index=True)
+    highs = np.append(lows[1:], key.size)
+    if np.unique(found % n_cells).size != found.size:
+        raise ValueError("a cell of the bootstrap spans two strata")
+    parts = {
+        int(f % n_cells): _cell(ordered[lo:hi], int(lo), int(hi))
+        for f, lo, hi in zip(found.tolist(), lows.tolist(), highs.tolist())
+    }
     n, k = values.shape
     draw = multinomial_counts if resampling == "multinomial" else poisson_counts
     children = _streams(rng).spawn(n_resamples)
-    out = np.zeros((n_resamples, n_strata, k))
-    width = max((p.matrix.shape[1] for p in parts), default=1)
+    out = np.zeros((n_resamples, n_cells, k))
+    width = max((p.matrix.shape[1] for p in parts.values()), default=1)
     chunk = 1 << max(8, _CHUNK_BITS - int(width - 1).bit_length())
 
     def run(start: int) -> None:
@@ -195,10 +206,10 @@ def bootstrap_sums(
         weights = np.empty((b, chunk), dtype=np.float32)
         for i, child in enumerate(children[start : start + b]):
             gen = np.random.Generator(np.random.SFC64(child))
-            for part in parts:
-                if part.hi > part.lo:
-                    draw(gen, counts[i, part.lo : part.hi])
-        for s, part in enumerate(parts):
+            for lo, hi in zip(spans[:-1].tolist(), spans[1:].tolist()):
+                if hi > lo:
+                    draw(gen, counts[i, lo:hi])
+        for c, part in parts.items():
             acc = np.zeros((b, part.matrix.shape[1]))
             for lo in range(part.lo, part.hi, chunk):
                 hi = min(part.hi, lo + chunk)
@@ -206,7 +217,7 @@ def bootstrap_sums(
                 np.copyto(w, counts[:, lo:hi], casting="unsafe")
                 acc += w @ part.matrix[lo - part.lo : hi - part.lo]
             sums = np.where(part.source >= 0, acc[:, np.maximum(part.source, 0)], 0.0)
-            out[start : start + b, s, :] = sums + acc[:, -1:] * part.mean
+            out[start : start + b, c, :] = sums + acc[:, -1:] * part.mean
 
     starts = range(0, n_resamples, _BLOCK)
     workers = min(_workers(), len(starts)) if n * n_resamples >= _THREADED else 1
@@ -328,13 +339,28 @@ def customer_bootstrap(
     resampling: str,
     confidence_level: float,
     method: str,
+    cells: np.ndarray | None = None,
+    n_cells: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The statistic on the full data and on every resample, and the intervals of its first
-    ``columns`` outputs: ``(point, replicates, low, high)``."""
-    full = stratum_sums(values, strata, n_strata)
+    ``columns`` outputs: ``(point, replicates, low, high)``.
+
+    The statistic reads the per-cell sums (``(m, n_cells, k)`` for ``m`` resamples); cells
+    default to the strata.
+    """
+    if cells is None or n_cells is None:
+        cells, n_cells = strata, n_strata
+    full = stratum_sums(values, cells, n_cells)
     point = statistic(full[None])[0]
     sums = bootstrap_sums(
-        values, strata, n_strata, n_resamples=n_resamples, rng=rng, resampling=resampling
+        values,
+        strata,
+        n_strata,
+        n_resamples=n_resamples,
+        rng=rng,
+        resampling=resampling,
+        cells=cells,
+        n_cells=n_cells,
     )
     reps = statistic(sums)
     low, high = intervals(
@@ -342,7 +368,7 @@ def customer_bootstrap(
         point[:columns],
         confidence_level,
         method,
-        lambda: jackknife(values, strata, full, statistic)[:, :columns],
+        lambda: jackknife(values, cells, full, statistic)[:, :columns],
     )
     return point, reps, low, high
 
