@@ -16,6 +16,7 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
+from omnijourney.metrics._results import result_eq
 from omnijourney.tables import Table
 
 __all__ = ["USEFULNESS_LABELS", "ChannelUsefulness", "channel_usefulness"]
@@ -24,7 +25,7 @@ __all__ = ["USEFULNESS_LABELS", "ChannelUsefulness", "channel_usefulness"]
 USEFULNESS_LABELS = ("under-used", "useful", "superfluous")
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class ChannelUsefulness:
     """Channels ranked by what they bring against what they take, and their synergies.
 
@@ -46,6 +47,8 @@ class ChannelUsefulness:
     negligible, under_used : float
         The thresholds of the labels.
     """
+
+    __eq__ = result_eq
 
     table: Table
     synergies: Table

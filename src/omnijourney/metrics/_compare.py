@@ -22,6 +22,7 @@ from omnijourney.metrics._bootstrap import (
 )
 from omnijourney.metrics._kpis import format_value
 from omnijourney.metrics._panel import Panel, kpi_kind, panel_from_journeys, panel_from_table
+from omnijourney.metrics._results import result_eq
 from omnijourney.metrics._source import customer_mapping
 from omnijourney.metrics._units import KPIS
 from omnijourney.tables import Table
@@ -50,7 +51,7 @@ def describe(kpi: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Comparison:
     """A KPI compared between periods, groups, or both, with a customer-bootstrap interval.
 
@@ -85,9 +86,13 @@ class Comparison:
         ``1 - var(CUPED estimate) / var(raw estimate)`` over the same resamples.
     raw_estimate : float or None
         The difference without CUPED.
-    confidence_level, method, resampling, n_resamples, seed
+    confidence_level, method, resampling, n_resamples
         How the interval was computed.
+    seed : int or None
+        The integer seed (None when a Generator was given).
     """
+
+    __eq__ = result_eq
 
     kpi: str
     design: str
@@ -99,7 +104,7 @@ class Comparison:
     relative_high: float
     std_error: float
     cells: Table
-    replicates: np.ndarray = attrs.field(eq=False, repr=False)
+    replicates: np.ndarray = attrs.field(repr=False)
     treated: str | None
     control: str | None
     before: str | None
@@ -112,7 +117,7 @@ class Comparison:
     method: str
     resampling: str
     n_resamples: int
-    seed: Any = attrs.field(repr=False)
+    seed: int | None = attrs.field(eq=False, repr=False)
 
     def confidence_interval(self) -> ConfidenceInterval:
         """The interval of the estimate, as ``(low, high)``."""
@@ -599,5 +604,5 @@ def compare(
         method=method,
         resampling=resampling,
         n_resamples=n_resamples,
-        seed=seed,
+        seed=int(seed) if isinstance(seed, (int, np.integer)) else None,
     )

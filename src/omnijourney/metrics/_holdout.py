@@ -20,6 +20,7 @@ import numpy as np
 from omnijourney._validation import check_choice, check_fraction
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.metrics._compare import Comparison, compare
+from omnijourney.metrics._results import result_eq
 from omnijourney.metrics._source import customer_mapping, group_codes
 from omnijourney.tables import Table
 
@@ -55,7 +56,7 @@ def hash_uniform(ids: Sequence[Any], salt: str) -> np.ndarray:
     return out
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class HoldoutAssignment:
     """Customers (or stores) assigned to the hold-out or the target group.
 
@@ -67,6 +68,8 @@ class HoldoutAssignment:
     share, salt, method
         How the groups were drawn.
     """
+
+    __eq__ = result_eq
 
     table: Table
     share: float
@@ -321,7 +324,7 @@ def sample_size(
 # --------------------------------------------------------------------------- contamination
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Contamination:
     """Hold-out customers who were contacted anyway.
 
@@ -334,6 +337,8 @@ class Contamination:
     by_channel : Table
         ``channel``, ``touchpoints`` (contacts of hold-out customers), ``customers``.
     """
+
+    __eq__ = result_eq
 
     holdout: int
     contacted: np.ndarray

@@ -15,6 +15,7 @@ import numpy as np
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError
 from omnijourney.metrics._periods import Periods, resolve_periods
+from omnijourney.metrics._results import result_eq
 from omnijourney.metrics._source import Source, customer_groups
 from omnijourney.metrics._units import KPIS, Units, build_units, check_kpi
 from omnijourney.tables import Table
@@ -37,7 +38,7 @@ def format_value(kpi: str, value: float) -> str:
     return f"{value:,.2f}"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class KPITable:
     """KPIs in long format: one row per KPI and cell (period and group keys).
 
@@ -54,6 +55,8 @@ class KPITable:
     periods : Periods
         The periods and their UTC bounds.
     """
+
+    __eq__ = result_eq
 
     table: Table
     by: tuple[str, ...]

@@ -33,6 +33,7 @@ from omnijourney.metrics._bootstrap import (
     check_bootstrap_options,
     customer_bootstrap,
 )
+from omnijourney.metrics._results import result_eq
 from omnijourney.metrics._source import Source, customer_groups, first_per_group
 from omnijourney.tables import Table
 from omnijourney.time import to_datetime64
@@ -50,7 +51,7 @@ TENURE_BINS = (30.0, 90.0, 180.0, 365.0, 730.0)
 JOURNEY_BINS = (2.0, 3.0, 5.0, 9.0, 17.0, 33.0)
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class MultichannelValue:
     """Multichannel against single-channel buyers, raw and at equal activity.
 
@@ -76,6 +77,8 @@ class MultichannelValue:
         Multichannel buyers in a stratum with single-channel buyers: those the matched gap
         is about.
     """
+
+    __eq__ = result_eq
 
     table: Table
     n_multichannel: int

@@ -18,6 +18,7 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError, OmnijourneyWarning
+from omnijourney.metrics._results import result_eq
 from omnijourney.time import TIME_DTYPE, local_to_utc, to_datetime64, utc_to_local
 
 __all__ = ["CALENDAR_PERIODS", "Periods", "resolve_periods"]
@@ -29,7 +30,7 @@ _GRID_FROM = 1 << 16  # times from which periods are found by table lookup
 _ALIASES = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class Periods:
     """Named, non-overlapping half-open periods ``[start, end)``, in time order.
 
@@ -46,9 +47,11 @@ class Periods:
         Time zone whose wall clock the periods follow.
     """
 
+    __eq__ = result_eq
+
     labels: tuple[str, ...]
-    starts: np.ndarray = attrs.field(eq=False)
-    ends: np.ndarray = attrs.field(eq=False)
+    starts: np.ndarray
+    ends: np.ndarray
     kind: str
     tz: str
 

@@ -8,12 +8,13 @@ from typing import Any
 import attrs
 
 from omnijourney.errors import ConfigError
+from omnijourney.metrics._results import result_eq
 from omnijourney.tables import Table
 
 __all__ = ["ReportSection", "report_section"]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class ReportSection:
     """One section of a report.
 
@@ -27,6 +28,8 @@ class ReportSection:
     figure : str or None
         The :mod:`omnijourney.plot` function that draws the result, if any.
     """
+
+    __eq__ = result_eq
 
     title: str
     text: str

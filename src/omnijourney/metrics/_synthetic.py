@@ -25,12 +25,13 @@ from omnijourney._random import as_generator
 from omnijourney._validation import check_choice, check_positive_int
 from omnijourney.errors import ConfigError, ConvergenceError, DataError
 from omnijourney.metrics._bootstrap import ConfidenceInterval
+from omnijourney.metrics._results import result_eq
 from omnijourney.tables import Table
 
 __all__ = ["SyntheticControl", "synthetic_control"]
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class SyntheticControl:
     """The effect on a few treated units, against a synthetic control made of the others.
 
@@ -65,6 +66,8 @@ class SyntheticControl:
     confidence_level : float
     """
 
+    __eq__ = result_eq
+
     method: str
     treated: tuple[str, ...]
     start: str
@@ -74,8 +77,8 @@ class SyntheticControl:
     high: float
     p_value: float
     periods: tuple[str, ...]
-    treated_outcome: np.ndarray = attrs.field(eq=False, repr=False)
-    synthetic_outcome: np.ndarray = attrs.field(eq=False, repr=False)
+    treated_outcome: np.ndarray = attrs.field(repr=False)
+    synthetic_outcome: np.ndarray = attrs.field(repr=False)
     unit_weights: Table = attrs.field(repr=False)
     time_weights: Table | None = attrs.field(repr=False)
     pre_rmspe: float
