@@ -4,6 +4,7 @@
   windows), channel, segment, store or team, in one long :class:`KPITable`;
 - :func:`compare`: a KPI before/after, test/control or by difference in differences, with a
   bootstrap of customers (the unit that was assigned) and CUPED; :class:`Comparison`;
+  :func:`customer_panel`, the per-customer values it resamples, to edit and pass back;
 - :func:`assign_holdout`, :func:`minimum_detectable_effect`, :func:`sample_size`,
   :func:`contamination`, :func:`lift`: hold-out groups ("blind zones") from the design to
   the lift;
@@ -20,7 +21,7 @@ Every result has ``summary()`` (plain sentences), ``to_pandas()``, and intervals
 (``comparison``, ``lift``, ``synthetic_control``).
 """
 
-from omnijourney.metrics._bootstrap import ConfidenceInterval
+from omnijourney.metrics._bootstrap import RESAMPLING, ConfidenceInterval
 from omnijourney.metrics._channels import USEFULNESS_LABELS, ChannelUsefulness, channel_usefulness
 from omnijourney.metrics._compare import DESIGNS, Comparison, compare
 from omnijourney.metrics._holdout import (
@@ -33,7 +34,15 @@ from omnijourney.metrics._holdout import (
     sample_size,
 )
 from omnijourney.metrics._kpis import KPITable, kpis
-from omnijourney.metrics._multichannel import MEASURES, MultichannelValue, multichannel_value
+from omnijourney.metrics._multichannel import (
+    ESTIMATES,
+    JOURNEY_BINS,
+    MEASURES,
+    TENURE_BINS,
+    MultichannelValue,
+    multichannel_value,
+)
+from omnijourney.metrics._panel import customer_panel
 from omnijourney.metrics._periods import CALENDAR_PERIODS, Periods
 from omnijourney.metrics._report import ReportSection, report_section
 from omnijourney.metrics._synthetic import SyntheticControl, synthetic_control
@@ -42,8 +51,12 @@ from omnijourney.metrics._units import KPIS, KpiSpec
 __all__ = [
     "CALENDAR_PERIODS",
     "DESIGNS",
+    "ESTIMATES",
+    "JOURNEY_BINS",
     "KPIS",
     "MEASURES",
+    "RESAMPLING",
+    "TENURE_BINS",
     "USEFULNESS_LABELS",
     "ChannelUsefulness",
     "Comparison",
@@ -60,6 +73,7 @@ __all__ = [
     "channel_usefulness",
     "compare",
     "contamination",
+    "customer_panel",
     "kpis",
     "lift",
     "minimum_detectable_effect",

@@ -46,8 +46,9 @@ MEASURES = ("spend", "frequency", "retention")
 ESTIMATES = ("raw", "adjusted", "matched")
 _P = 4  # regressors: intercept, multichannel, log tenure, log journeys
 _N_XX = _P * (_P + 1) // 2  # sums of the products of regressors
-#: Default matching bins: tenure in days before the split, journeys in the window.
+#: Default edges of the matching bins of tenure, in days before the split.
 TENURE_BINS = (30.0, 90.0, 180.0, 365.0, 730.0)
+#: Default edges of the matching bins of the number of journeys in the window.
 JOURNEY_BINS = (2.0, 3.0, 5.0, 9.0, 17.0, 33.0)
 
 

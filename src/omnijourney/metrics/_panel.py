@@ -18,7 +18,7 @@ from omnijourney.metrics._source import Source, customer_groups, table_codes
 from omnijourney.metrics._units import KPIS, build_units, check_kpi
 from omnijourney.tables import Table
 
-__all__ = ["PER_CUSTOMER", "Panel", "panel_from_journeys", "panel_from_table"]
+__all__ = ["PER_CUSTOMER", "Panel", "customer_panel", "panel_from_journeys", "panel_from_table"]
 
 #: KPIs whose comparison form is per customer of the design (inactive customers count zero).
 PER_CUSTOMER = frozenset(
@@ -112,6 +112,75 @@ def panel_from_journeys(
         ),
         per,
     )
+
+
+def customer_panel(
+    journeys: Any,
+    kpi: str,
+    *,
+    period: Any = None,
+    groups: Any = None,
+    tz: str = "UTC",
+    responses: Any = None,
+) -> Table:
+    """The per-customer values that :func:`compare` resamples, as a table to read, edit or
+    pass back.
+
+    One row per customer of the design and period: ``customer``, ``period``, ``group``
+    (with ``groups``), ``numerator`` and, for a ratio over units (conversion per journey,
+    basket...), ``denominator``. A per-customer KPI (spend, orders, visits per customer,
+    buyer rate) has no denominator column: every customer of the design counts once per
+    period, with zero when inactive. ``compare(customer_panel(jt, kpi, ...), kpi)`` is
+    ``compare(jt, kpi, ...)``: the same cells and estimate, and an interval from resamples
+    of the same customers. In between, the table can be capped (winsorized spend), filtered,
+    joined with the user's own columns, or handed to another tool.
+
+    Parameters
+    ----------
+    journeys : JourneyTable
+    kpi : str
+        One of :data:`KPIS` but ``inactive_share``.
+    period, groups, tz, responses
+        As in :func:`compare`.
+
+    Returns
+    -------
+    Table
+
+    Examples
+    --------
+    >>> import omnijourney as oj
+    >>> tp = oj.TouchpointTable.from_columns({
+    ...     "customer": ["a", "a", "b"],
+    ...     "time": ["2024-01-03", "2024-02-03", "2024-02-05"],
+    ...     "channel": ["web", "web", "store"],
+    ...     "event": ["purchase", "purchase", "purchase"],
+    ...     "value": [40.0, 60.0, 25.0]})
+    >>> windows = {"jan": ("2024-01-01", "2024-02-01"), "feb": ("2024-02-01", "2024-03-01")}
+    >>> panel = customer_panel(oj.sessionize(tp), "spend_per_customer", period=windows)
+    >>> panel.to_pandas()
+      customer period  numerator
+    0        a    jan       40.0
+    1        a    feb       60.0
+    2        b    jan        0.0
+    3        b    feb       25.0
+    """
+    panel, _ = panel_from_journeys(
+        journeys, kpi, period=period, tz=tz, groups=groups, responses=responses
+    )
+    n, p = panel.num.shape
+    columns: dict[str, Any] = {
+        "customer": np.repeat(panel.customers, p),
+        "period": np.tile(np.array(panel.periods, dtype=object), n),
+    }
+    kinds = {"customer": "category", "period": "category"}
+    if groups is not None:
+        columns["group"] = np.repeat(panel.group_labels[panel.group], p)
+        kinds["group"] = "category"
+    columns["numerator"] = panel.num.ravel()
+    if not panel.per_customer:
+        columns["denominator"] = panel.den.ravel()
+    return Table.from_columns(columns, kinds=kinds)
 
 
 def _extra_groups(groups: Any, extra_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
