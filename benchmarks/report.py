@@ -219,10 +219,15 @@ TARGETS: dict[str, list[tuple[str, str, int | None, str, str, float]]] = {
         ),
         ("... and at most 97%", "coverage", 400, "report cover_did_pct", "<=", 97),
         (
-            "... in groups resampled by rotations too: at least 93%",
+            "... over 50,000 customers too: at least 93%",
             "coverage", 400, "report cover_did_large_pct", ">=", 93,
         ),
         ("... and at most 97%", "coverage", 400, "report cover_did_large_pct", "<=", 97),
+        (
+            "... and with Poisson counts: at least 93%",
+            "coverage", 400, "report cover_did_poisson_pct", ">=", 93,
+        ),
+        ("... and at most 97%", "coverage", 400, "report cover_did_poisson_pct", "<=", 97),
     ],
 }  # fmt: skip
 

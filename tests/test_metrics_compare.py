@@ -68,12 +68,13 @@ def test_same_seed_same_interval_and_generators_accepted() -> None:
 
 @pytest.mark.parametrize("resampling", ["poisson", "multinomial"])
 def test_interval_agrees_with_scipy_bootstrap(resampling: str) -> None:
+    # groups of more than 2,048 customers: multinomial counts made from Poisson ones
     rng = np.random.default_rng(8)
-    y_t, y_c = rng.gamma(2.0, 30.0, 3000), rng.gamma(2.0, 28.0, 2500)
+    y_t, y_c = rng.gamma(2.0, 30.0, 12000), rng.gamma(2.0, 28.0, 10000)
     rows = {
-        "customer": np.arange(5500),
-        "period": np.full(5500, "after", dtype=object),
-        "group": np.array(["test"] * 3000 + ["control"] * 2500, dtype=object),
+        "customer": np.arange(22000),
+        "period": np.full(22000, "after", dtype=object),
+        "group": np.array(["test"] * 12000 + ["control"] * 10000, dtype=object),
         "numerator": np.concatenate([y_t, y_c]),
     }
     ours = M.compare(rows, "spend", n_resamples=4000, resampling=resampling, seed=2)
@@ -260,19 +261,23 @@ def test_counts_follow_each_scheme() -> None:
     seen = expected > 5
     chi2 = (((freq - expected) ** 2 / expected)[seen]).sum()
     assert chi2 < scipy.stats.chi2.ppf(0.999, seen.sum() - 1)
-    # multinomial: m draws exactly; each count Binomial(m, 1/m); counts negatively correlated
-    m = 40
-    counts = np.empty((20_000, m), dtype=np.uint8)
+    # multinomial, drawn directly (40 customers) or from Poisson counts brought to the total
+    # (10,000): m draws exactly; each count Binomial(m, 1/m); counts negatively correlated
+    for m, rows in ((40, 20_000), (10_000, 200)):
+        counts = np.empty((rows, m), dtype=np.uint8)
+        for r in range(rows):
+            multinomial_counts(gen, counts[r])
+        assert (counts.sum(axis=1) == m).all()
+        freq = np.bincount(counts.ravel(), minlength=8)[:8]
+        expected = counts.size * scipy.stats.binom.pmf(np.arange(8), m, 1 / m)
+        seen = expected > 5
+        chi2 = (((freq - expected) ** 2 / expected)[seen]).sum()
+        assert chi2 < scipy.stats.chi2.ppf(0.999, seen.sum() - 1)
+    counts = np.empty((20_000, 40), dtype=np.uint8)
     for r in range(counts.shape[0]):
         multinomial_counts(gen, counts[r])
-    assert (counts.sum(axis=1) == m).all()
-    freq = np.bincount(counts.ravel(), minlength=8)[:8]
-    expected = counts.size * scipy.stats.binom.pmf(np.arange(8), m, 1 / m)
-    seen = expected > 5
-    chi2 = (((freq - expected) ** 2 / expected)[seen]).sum()
-    assert chi2 < scipy.stats.chi2.ppf(0.999, seen.sum() - 1)
     cov = np.cov(counts[:, 0], counts[:, 1])[0, 1]
-    assert abs(cov - (-1 / m)) < 4 * np.sqrt(1 / counts.shape[0])
+    assert abs(cov - (-1 / 40)) < 4 * np.sqrt(1 / counts.shape[0])
 
 
 @pytest.mark.parametrize("resampling", ["multinomial", "poisson"])

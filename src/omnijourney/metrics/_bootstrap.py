@@ -26,10 +26,12 @@ Poisson counts are read from a table of the Poisson(1) quantile function at 65,5
 indexed by random 16-bit integers (two random bytes and one byte of memory per count). The
 few cells that hold a step of the distribution function (9 of 65,536, and the tail) are
 resolved with a second, 53-bit uniform, so the counts are Poisson(1) to double precision.
-Multinomial counts start from Poisson counts: given their total ``t``, i.i.d. Poisson counts
-are multinomial with ``t`` draws, so adding ``m - t`` draws with replacement (``t < m``) or
-removing ``t - m`` of the ``t`` draws chosen without replacement (``t > m``) makes them
-exactly multinomial with ``m`` draws, at a cost of about ``sqrt(m)`` extra draws.
+Multinomial counts of a large stratum start from Poisson counts: given their total ``t``,
+i.i.d. Poisson counts are multinomial with ``t`` draws, so adding ``m - t`` draws with
+replacement (``t < m``) or removing ``t - m`` of the ``t`` draws chosen without replacement
+(``t > m``) makes them exactly multinomial with ``m`` draws, at a cost of about ``sqrt(m)``
+extra draws. A stratum of fewer than 2,048 customers draws its ``m`` customers directly.
+Poisson counts are drawn for a whole resample at once.
 
 Counts are held as bytes, 32 resamples at a time (32 bytes per customer), and enter the
 matrix products in single precision by chunks of customers small enough for a product to
@@ -61,6 +63,7 @@ Statistic = Callable[[np.ndarray], np.ndarray]
 #: The resampling schemes of the customer bootstrap.
 RESAMPLING = ("multinomial", "poisson")
 _BATCH_VALUES = 1 << 24  # jackknife values held at once
+_DIRECT = 1 << 11  # strata below this many customers draw their multinomial counts directly
 _BLOCK = 32  # resamples whose counts are held at once (32 bytes per customer)
 _THREADED = 1 << 24  # counts from which blocks of resamples run on several threads
 #: customers of one matrix product (over the number of columns): a product stays in cache
@@ -106,11 +109,9 @@ def poisson_counts(gen: np.random.Generator, out: np.ndarray) -> None:
         out[steps] = np.searchsorted(_CDF, u, side="right")
 
 
-def multinomial_counts(gen: np.random.Generator, out: np.ndarray) -> None:
-    """Fill ``out`` (uint8) with the counts of ``out.size`` draws with replacement among
-    ``out.size`` customers: Poisson counts brought to that total (see the module notes)."""
+def _to_total(gen: np.random.Generator, out: np.ndarray) -> None:
+    """Bring i.i.d. Poisson counts ``out`` to a total of ``out.size`` draws: multinomial."""
     m = out.size
-    poisson_counts(gen, out)
     total = int(out.sum(dtype=np.int64))
     if total < m:
         added = gen.integers(0, m, size=m - total)
@@ -121,6 +122,62 @@ def multinomial_counts(gen: np.random.Generator, out: np.ndarray) -> None:
         ends = np.cumsum(out, dtype=np.int32 if total < 1 << 31 else np.int64)
         gone = gen.choice(total, size=total - m, replace=False, shuffle=False)
         np.subtract.at(out, np.searchsorted(ends, gone, side="right"), 1)
+
+
+def _direct(draws: np.ndarray, size: int) -> np.ndarray:
+    """Counts of each of ``size`` customers in each row of ``draws`` (customer positions)."""
+    rows = draws.shape[0]
+    flat = (draws + (np.arange(rows) * size)[:, None]).ravel()
+    counts = np.bincount(flat, minlength=rows * size).reshape(rows, size)
+    if counts.size and counts.max() > 255:  # probability below 1e-500
+        raise AssertionError("a customer drawn more than 255 times")
+    return counts
+
+
+def multinomial_counts(gen: np.random.Generator, out: np.ndarray) -> None:
+    """Fill ``out`` (uint8) with the counts of ``out.size`` draws with replacement among
+    ``out.size`` customers (see the module notes)."""
+    m = out.size
+    if m < _DIRECT:  # few customers: the draws themselves cost less than the corrections
+        out[:] = _direct(gen.integers(0, m, size=(1, m)), m)[0]
+        return
+    poisson_counts(gen, out)
+    _to_total(gen, out)
+
+
+class _Draws:
+    """How one resample draws the counts of every stratum (``spans``: their customers)."""
+
+    def __init__(self, spans: np.ndarray, resampling: str) -> None:
+        sizes = np.diff(spans)
+        self.poisson = resampling == "poisson"
+        self.n = int(spans[-1])
+        small = (sizes > 0) & (sizes < _DIRECT) & (not self.poisson)
+        self.large = [
+            (int(lo), int(hi)) for lo, hi, m in zip(spans[:-1], spans[1:], sizes) if m >= _DIRECT
+        ]
+        self.small = [(int(lo), int(hi)) for lo, hi, f in zip(spans[:-1], spans[1:], small) if f]
+        self.n_small = int(sizes[small].sum())
+
+    def fill(self, gens: list[np.random.Generator], counts: np.ndarray) -> None:
+        """Counts of resample ``i`` into ``counts[i]``, from ``gens[i]`` alone."""
+        # the draws of the small strata: positions in the concatenation of them
+        small = np.empty((len(gens), self.n_small), dtype=np.int64)
+        for i, gen in enumerate(gens):
+            if self.poisson or self.large:
+                poisson_counts(gen, counts[i])
+            for lo, hi in () if self.poisson else self.large:
+                _to_total(gen, counts[i, lo:hi])
+            at = 0
+            for lo, hi in self.small:
+                small[i, at : at + hi - lo] = gen.integers(at, at + hi - lo, size=hi - lo)
+                at += hi - lo
+        if self.n_small:
+            drawn = _direct(small, self.n_small)
+            at = 0
+            for lo, hi in self.small:
+                counts[: len(gens), lo:hi] = drawn[:, at : at + hi - lo]
+                at += hi - lo
 
 
 def _streams(rng: np.random.Generator) -> np.random.SeedSequence:
@@ -194,7 +251,7 @@ def bootstrap_sums(
         for f, lo, hi in zip(found.tolist(), lows.tolist(), highs.tolist())
     }
     n, k = values.shape
-    draw = multinomial_counts if resampling == "multinomial" else poisson_counts
+    draws = _Draws(spans, resampling)
     children = _streams(rng).spawn(n_resamples)
     out = np.zeros((n_resamples, n_cells, k))
     width = max((p.matrix.shape[1] for p in parts.values()), default=1)
@@ -204,11 +261,8 @@ def bootstrap_sums(
         b = min(_BLOCK, n_resamples - start)
         counts = np.empty((b, n), dtype=np.uint8)
         weights = np.empty((b, chunk), dtype=np.float32)
-        for i, child in enumerate(children[start : start + b]):
-            gen = np.random.Generator(np.random.SFC64(child))
-            for lo, hi in zip(spans[:-1].tolist(), spans[1:].tolist()):
-                if hi > lo:
-                    draw(gen, counts[i, lo:hi])
+        gens = [np.random.Generator(np.random.SFC64(c)) for c in children[start : start + b]]
+        draws.fill(gens, counts)
         for c, part in parts.items():
             acc = np.zeros((b, part.matrix.shape[1]))
             for lo in range(part.lo, part.hi, chunk):
