@@ -357,3 +357,24 @@ def test_customer_panel_passed_back_gives_the_same_comparison(kpi: str, options:
         frame["numerator"] = frame["numerator"].clip(upper=frame["numerator"].quantile(0.99))
         capped = M.compare(frame, kpi, n_resamples=50)
         assert capped.estimate != direct.estimate
+
+
+@pytest.mark.parametrize("resampling", ["multinomial", "poisson"])
+def test_difference_in_differences_interval_agrees_with_scipy(resampling: str) -> None:
+    # the per-customer change after - before, and scipy's two-sample bootstrap of the
+    # difference of its means: the same interval within Monte Carlo error
+    rows = spend_panel(9000, effect=5.0, seed=12)
+    change = rows["numerator"][1::2] - rows["numerator"][::2]
+    test = rows["group"][::2] == "test"
+    ours = M.compare(rows, "spend", n_resamples=3000, resampling=resampling, seed=4)
+    ref = scipy.stats.bootstrap(
+        (change[test], change[~test]),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        n_resamples=3000,
+        method="percentile",
+        rng=np.random.default_rng(5),
+    ).confidence_interval
+    width = ref.high - ref.low
+    assert ours.estimate == pytest.approx(change[test].mean() - change[~test].mean())
+    assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
+    assert ours.high == pytest.approx(ref.high, abs=0.06 * width)
