@@ -15,6 +15,18 @@ from omnijourney import metrics as M
 from omnijourney.errors import ConfigError, DataError
 
 
+def _difference_of_means_interval(a: np.ndarray, b: np.ndarray, n: int, seed: int):
+    """scipy.stats.bootstrap's percentile interval of mean(a) - mean(b), and its width."""
+    ref = scipy.stats.bootstrap(
+        (a, b),
+        lambda x, y, axis: x.mean(axis=axis) - y.mean(axis=axis),
+        n_resamples=n,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    ).confidence_interval
+    return ref, ref.high - ref.low
+
+
 def _ols_interaction(rows: dict, weights: np.ndarray | None = None) -> float:
     treated = (rows["group"] == "test").astype(float)
     post = (rows["period"] == "after").astype(float)
@@ -78,14 +90,7 @@ def test_interval_agrees_with_scipy_bootstrap(resampling: str) -> None:
         "numerator": np.concatenate([y_t, y_c]),
     }
     ours = M.compare(rows, "spend", n_resamples=4000, resampling=resampling, seed=2)
-    ref = scipy.stats.bootstrap(
-        (y_t, y_c),
-        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
-        n_resamples=4000,
-        method="percentile",
-        rng=np.random.default_rng(3),
-    ).confidence_interval
-    width = ref.high - ref.low
+    ref, width = _difference_of_means_interval(y_t, y_c, 4000, seed=3)
     assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
     assert ours.high == pytest.approx(ref.high, abs=0.06 * width)
 
@@ -367,14 +372,7 @@ def test_difference_in_differences_interval_agrees_with_scipy(resampling: str) -
     change = rows["numerator"][1::2] - rows["numerator"][::2]
     test = rows["group"][::2] == "test"
     ours = M.compare(rows, "spend", n_resamples=3000, resampling=resampling, seed=4)
-    ref = scipy.stats.bootstrap(
-        (change[test], change[~test]),
-        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
-        n_resamples=3000,
-        method="percentile",
-        rng=np.random.default_rng(5),
-    ).confidence_interval
-    width = ref.high - ref.low
+    ref, width = _difference_of_means_interval(change[test], change[~test], 3000, seed=5)
     assert ours.estimate == pytest.approx(change[test].mean() - change[~test].mean())
     assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
     assert ours.high == pytest.approx(ref.high, abs=0.06 * width)

@@ -19,11 +19,8 @@ def _same(a: Any, b: Any) -> bool:
         return isinstance(a, Table) and a.equals(b)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
-        if a.shape != b.shape:
-            return False
-        if a.dtype.kind == "f" and b.dtype.kind == "f":
-            return bool(np.array_equal(a, b, equal_nan=True))
-        return bool(np.array_equal(a, b))
+        floats = a.dtype.kind == "f" and b.dtype.kind == "f"
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=floats))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return bool(a == b)
