@@ -151,7 +151,6 @@ class _Draws:
     def __init__(self, spans: np.ndarray, resampling: str) -> None:
         sizes = np.diff(spans)
         self.poisson = resampling == "poisson"
-        self.n = int(spans[-1])
         small = (sizes > 0) & (sizes < _DIRECT) & (not self.poisson)
         self.large = [
             (int(lo), int(hi)) for lo, hi, m in zip(spans[:-1], spans[1:], sizes) if m >= _DIRECT
