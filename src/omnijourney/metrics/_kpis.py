@@ -266,6 +266,8 @@ def aggregate(
     key: np.ndarray | None = None
     for c, lab in zip(codes, labels):
         key = c if key is None else key.astype(np.int64) * lab.size + c
+    if n_cells >= 1 << 31:
+        period = period.astype(np.int64)
     cell = period if key is None else period * n_keys + key
     outside = bool(period.size) and int(period.min()) < 0
     keep: np.ndarray | slice = cell >= 0 if outside else slice(None)
@@ -479,7 +481,7 @@ def kpis(
             present = den > 0
         else:
             units = build_units(src, name, responses=responses, periods_of=per.index)
-            period_idx = per.index(units.time)
+            period_idx = units.periods(src, per)
             codes, lab_list = _unit_keys(src, units, group_names, name, segment_of)
 
             cells, num, den, present = aggregate(units, period_idx, codes, lab_list, len(per))

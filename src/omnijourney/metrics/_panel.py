@@ -81,7 +81,7 @@ def panel_from_journeys(
             pos = np.searchsorted(labels, extra_vals)
             group = np.concatenate([group, pos])
     n = ids.size
-    p = per.index(units.time)
+    p = units.periods(src, per).astype(np.int64)
     row = rows_of_label[units.customer]
     keep = (p >= 0) & (row >= 0)
     key = row[keep] * len(per) + p[keep]

@@ -58,8 +58,11 @@ class Periods:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def index(self, times_us: np.ndarray) -> np.ndarray:
-        """Period of each time (int64 microseconds, UTC); -1 outside every period."""
+    def index(self, times_us: np.ndarray, *, dtype: Any = np.int64) -> np.ndarray:
+        """Period of each time (int64 microseconds, UTC); -1 outside every period.
+
+        ``dtype``: of the result (a signed integer type).
+        """
         starts = self.starts.astype(np.int64)
         ends = self.ends.astype(np.int64)
         if not np.array_equal(starts[1:], ends[:-1]):
@@ -67,13 +70,13 @@ class Periods:
             inside = pos >= 0
             inside[inside] = times_us[inside] < ends[pos[inside]]
             pos[~inside] = -1
-            return pos
+            return pos.astype(dtype, copy=False)
         bounds = np.append(starts, ends[-1])  # contiguous periods: one search, no masks
         if times_us.size < _GRID_FROM:
             pos = np.searchsorted(bounds, times_us, side="right") - 1
             pos[pos >= starts.size] = -1
-            return pos
-        return _grid_index(bounds, times_us)
+            return pos.astype(dtype, copy=False)
+        return _grid_index(bounds, times_us, np.dtype(dtype))
 
     def describe(self, i: int) -> str:
         """``'before' (2024-01-01 to 2024-04-01)`` for messages."""
@@ -82,7 +85,7 @@ class Periods:
         return f"{self.labels[i]!r} ({s} to {e} UTC)"
 
 
-def _grid_index(bounds: np.ndarray, times_us: np.ndarray) -> np.ndarray:
+def _grid_index(bounds: np.ndarray, times_us: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """The period of each time by a table lookup instead of a binary search.
 
     Time is cut into cells of ``2^shift`` microseconds from the first bound (at most 2^16
@@ -98,7 +101,7 @@ def _grid_index(bounds: np.ndarray, times_us: np.ndarray) -> np.ndarray:
     cut = np.searchsorted(bounds, cell_lo + (1 << shift), side="left") - 1 > period
     period[period >= bounds.size - 1] = -1
     # cells before the first bound and after the last one: -1
-    table = np.concatenate([[-1], np.where(cut, -2, period), [-1]])
+    table = np.concatenate([[-1], np.where(cut, -2, period), [-1]]).astype(dtype)
     cells = np.subtract(times_us, origin)
     np.right_shift(cells, shift, out=cells)
     np.clip(cells, -1, n_cells, out=cells)

@@ -144,6 +144,13 @@ class Source:
 
         return self._get("value", make)
 
+    def row_periods(self, periods: Any) -> np.ndarray:
+        """Period of each canonical row (int32, -1 outside), computed once per periods."""
+        key = f"periods {id(periods)}"
+        if key not in self._cache:
+            self._cache[key] = (periods, periods.index(self.time, dtype=np.int32))
+        return self._cache[key][1]
+
     @property
     def journey(self) -> np.ndarray:
         """Position (0..n_journeys-1) in ``journeys.journeys`` of each canonical row."""

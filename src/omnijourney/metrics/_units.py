@@ -85,6 +85,15 @@ class Units:
     sorted: bool = True
     #: whether every ``den`` is 1 (the denominator of a cell is then its number of units)
     den_ones: bool = True
+    #: canonical row of each unit (its time is that row's), all rows for ``slice(None)``,
+    #: None when units are not rows (survey responses)
+    rows: np.ndarray | slice | None = None
+
+    def periods(self, src: Source, periods: Any) -> np.ndarray:
+        """Period of each unit: read from the rows' periods when units are rows."""
+        if self.rows is None:
+            return np.asarray(periods.index(self.time))
+        return src.row_periods(periods)[self.rows]
 
 
 def _ones(n: int) -> np.ndarray:
@@ -229,6 +238,7 @@ def _order_units(src: Source, kpi: str) -> Units:
         num=np.asarray(num, dtype=np.float64),
         den=ones,
         keys=_rows_keys(src, rows),
+        rows=rows,
     )
 
 
@@ -265,6 +275,7 @@ def _quote_units(src: Source) -> Units:
     units = Units(
         customer=src.customer[first][order],
         time=src.time[first][order],
+        rows=first[order],
         num=signed[order].astype(np.float64),
         den=_ones(first.size),
         keys={k: _permuted(f, order) for k, f in keys.items()},
@@ -299,6 +310,7 @@ def _touch_units(src: Source, kpi: str) -> Units:
         num_mode=num_mode,
         den_mode=den_mode,
         keys=_rows_keys(src, None),
+        rows=slice(None),
     )
 
 
@@ -314,6 +326,7 @@ def _repeat_units(src: Source) -> Units:
         den=_ones(rows.size),
         num_mode="distinct",
         den_mode="distinct",
+        rows=rows,
     )
 
 
@@ -400,6 +413,7 @@ def build_units(
             den=_ones(starts.size),
             den_mode="one" if kpi == "visits" else "sum",
             keys=_run_keys(src, starts),
+            rows=starts,
         )
     if kpi == "conversion":
         starts = src.journey_starts
@@ -409,6 +423,7 @@ def build_units(
             num=_reduce_any(src.conversion, starts).astype(np.float64),
             den=_ones(starts.size),
             keys=_run_keys(src, starts),
+            rows=starts,
         )
     if kpi in (
         "basket",
