@@ -1,6 +1,10 @@
 """ChannelAttribution's Monte-Carlo Markov credit converging to omnijourney's exact values.
 
-``python benchmarks/markov_convergence.py [--walks 1e5 1e6 1e7] [--seeds 3] [--data PATH]``
+``python benchmarks/markov_convergence.py [--walks 1e5 1e6 1e7] [--seeds 3] [--data PATH]
+[--json benchmarks/results/reference/markov_convergence.json]``
+
+(The saved run lives under ``results/reference/``, apart from the timed benchmarks that
+``report.py`` renders.)
 
 On ChannelAttribution's 10,000-path example (``Data.csv`` from its installed package, or
 ``--data``; the generated paths of ``tests/data/markov_golden.py`` when it is missing), for
