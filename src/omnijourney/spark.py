@@ -23,21 +23,6 @@ __all__ = ["SparkJourneys", "sessionize"]
 
 #: Columns added to every touchpoint row.
 ID_COLUMNS = ("journey_index", "visit_index")
-#: Columns of the journeys DataFrame, after the customer column.
-JOURNEY_COLUMNS = (
-    "journey_index",
-    "start",
-    "end",
-    "n_touchpoints",
-    "n_visits",
-    "first_channel",
-    "last_channel",
-    "converted",
-    "n_conversions",
-    "value",
-    "stage",
-    "end_reason",
-)
 _OPTIONAL = (
     "value",
     "currency",

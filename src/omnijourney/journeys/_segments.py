@@ -44,11 +44,6 @@ APPETENCE_SEGMENTS = (
     "undetermined",
 )
 _GROUPS = ("digital", "physical", "assisted")
-_GROUP_SEGMENT = {
-    "digital": "web_autonomous",
-    "physical": "store_relational",
-    "assisted": "assisted",
-}
 _KIND_GROUP = {
     ChannelKind.DIGITAL: "digital",
     ChannelKind.MARKETPLACE: "digital",

@@ -9,7 +9,6 @@ import attrs
 import numpy as np
 
 from omnijourney._columns import code_dtype
-from omnijourney.errors import ConfigError
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
 from omnijourney.model import EndReason, Journey
@@ -620,9 +619,3 @@ def _update_campaigns(old: Table, new: Table) -> Table:
     keep = ~np.isin(old["customer"], new["customer"])
     return concat([old.filter(keep), new]).compact()
 
-
-def check_rules(rules: Any) -> JourneyRules:
-    if not isinstance(rules, JourneyRules):
-        msg = f"rules must be a JourneyRules, got {type(rules).__name__}"
-        raise ConfigError(msg)
-    return rules

@@ -317,7 +317,7 @@ def _not_applied(p: Promos, s: Series, ctx: Context) -> Found:
     with np.errstate(invalid="ignore"):
         bad = ok[high > p.price[ok] + ctx.policy.price_tolerance]
         highest = high[high > p.price[ok] + ctx.policy.price_tolerance]
-    return _promo_found("promo_not_applied", p, bad, ctx, p.price[bad], highest, flip=True)
+    return _promo_found("promo_not_applied", p, bad, ctx, p.price[bad], highest)
 
 
 def _promo_found(
@@ -328,7 +328,6 @@ def _promo_found(
     expected: np.ndarray,
     actual: np.ndarray,
     *,
-    flip: bool = False,
     at_stake: np.ndarray | None = None,
     severity: object = None,
 ) -> Found:
