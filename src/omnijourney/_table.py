@@ -143,6 +143,19 @@ class Table:
             msg = f"{self.table_name} has no column {name!r}; columns are {list(self._data)}"
             raise SchemaError(msg, table=self.table_name, column=name)
 
+    def require_columns(self, *names: str) -> None:
+        """Raise :class:`SchemaError` naming the first of ``names`` the table does not have.
+
+        Examples
+        --------
+        >>> Table.from_columns({"sku": ["a"]}).require_columns("sku", "price")
+        Traceback (most recent call last):
+        ...
+        omnijourney.errors.SchemaError: Table has no column 'price'; columns are ['sku']
+        """
+        for name in names:
+            self._check_column(name)
+
     def codes(self, name: str) -> np.ndarray:
         """Integer codes of a category (or enum) column; -1 marks a null."""
         self._check_column(name)
@@ -444,6 +457,36 @@ class Table:
             return arr.astype(np.int8)
         return arr
 
+    def sorted_keys(
+        self, by: Sequence[str], *, tiebreak: Sequence[str | np.ndarray] = ()
+    ) -> tuple[np.ndarray | None, list[np.ndarray]]:
+        """The canonical permutation of the rows and the ``by`` columns in that order.
+
+        For algorithms that walk the rows in canonical order (see :meth:`sort_order`): the
+        permutation is None when the rows already are in canonical order (then the columns
+        are the stored arrays, not copies). Otherwise, when the key columns fit in one packed
+        integer key, they are decoded from the sorted key, which is cheaper than gathering
+        each through the permutation. Columns come in stored form (codes for categories).
+
+        Examples
+        --------
+        >>> t = Table.from_columns({"k": [2, 1, 2], "v": [0.5, 0.1, 0.2]})
+        >>> order, (k,) = t.sorted_keys(["k"])
+        >>> order.tolist(), t.labels("k")[k].tolist()
+        ([1, 2, 0], [1, 2, 2])
+        """
+        order, packed = self._canonical(by, tiebreak, keep_key=True)
+        if order is None:
+            return None, [self._data[name] for name in by]
+        if packed is not None and all(
+            self._specs[name].kind in ("category", "enum", "int", "time") for name in by
+        ):
+            dtypes = [self._data[name].dtype for name in by]
+            as_int = [np.dtype(np.int64) if d.kind == "M" else d for d in dtypes]
+            keys = packed.unpack(as_int)
+            return order, [k.view(d) if d.kind == "M" else k for k, d in zip(keys, dtypes)]
+        return order, [self._data[name][order] for name in by]
+
     def sort(self: T, by: Sequence[str]) -> T:
         """The rows in canonical order of ``by`` (see :meth:`sort_order`)."""
         order = self.sort_order(by)
@@ -484,9 +527,9 @@ class Table:
 
     def to_parquet(self, path: str | os.PathLike[str]) -> None:
         """Write a parquet file (needs the ``arrow`` extra)."""
-        from omnijourney.io._frames import require
+        from omnijourney._optional import import_optional
 
-        pq = require("pyarrow.parquet", "arrow")
+        pq = import_optional("pyarrow.parquet", "arrow")
         pq.write_table(self.to_arrow(), os.fspath(path))
 
     # ------------------------------------------------------------------ construction
@@ -499,12 +542,15 @@ class Table:
         *,
         meta: Mapping[str, Any] | None = None,
         specs: Mapping[str, ColumnSpec] | None = None,
+        sorted_by: Sequence[str] = (),
     ) -> T:
         """Wrap arrays that are already in stored form (codes into sorted labels).
 
         For authors of algorithms that build columns themselves: labels must be sorted and
-        unique; a column's spec comes from ``specs``, else the table's ``schema``, else its
-        dtype. Nothing is converted or checked beyond equal lengths.
+        unique (see :func:`~omnijourney.tables.factorize`); a column's spec comes from
+        ``specs``, else the table's ``schema``, else its dtype. Nothing is converted or checked
+        beyond equal lengths; ``sorted_by`` says that the rows are in canonical order of those
+        columns (the caller knows).
 
         Examples
         --------
@@ -524,7 +570,7 @@ class Table:
             else:
                 all_specs[name] = _infer_spec(name, arr, name in labels)
         new = object.__new__(cls)
-        Table.__init__(new, data, labels, all_specs, meta=meta)
+        Table.__init__(new, data, labels, all_specs, meta=meta, sorted_by=tuple(sorted_by))
         return new
 
     _from_parts = from_arrays

@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError, DataError
-from omnijourney.io._frames import require
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.time import TIME_DTYPE, to_datetime64
 
@@ -116,7 +116,7 @@ def sessionize(
     >>> result = sessionize(spark.createDataFrame(pandas_touchpoints))  # doctest: +SKIP
     >>> result.journeys.groupBy("end_reason").count().show()  # doctest: +SKIP
     """
-    require("pyspark", "spark")
+    import_optional("pyspark", "spark")
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 

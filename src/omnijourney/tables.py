@@ -14,6 +14,7 @@ import numpy as np
 
 # the building blocks live in private modules; this is their public home, the surface for
 # authors of new table types (a schema of ColumnSpec, check_rows, build_table)
+from omnijourney import _columns
 from omnijourney._build import Quarantined, Rejects, build_table, concat
 from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _py
@@ -23,7 +24,7 @@ from omnijourney._table import Table
 from omnijourney._table import _pack_key as _pack_key
 from omnijourney._table import _PackedKey as _PackedKey
 from omnijourney._vocabulary import Vocabulary
-from omnijourney.errors import ConfigError, SchemaError
+from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.model import Channel, Direction, Touchpoint, channel_catalog
 
 __all__ = [
@@ -36,8 +37,91 @@ __all__ = [
     "TouchpointTable",
     "Vocabulary",
     "build_table",
+    "code_dtype",
     "concat",
+    "factorize",
+    "remap_codes",
+    "union_labels",
 ]
+
+# --------------------------------------------------------------------------- category codes
+# Category columns are codes into a sorted dictionary of labels. Authors of algorithms that
+# build columns themselves use these to make codes that every table accepts.
+
+
+def code_dtype(n_labels: int) -> np.dtype:
+    """The smallest signed integer dtype for codes into ``n_labels`` labels (-1 is null).
+
+    ``int8`` up to 127 labels, then ``int16``, ``int32`` and ``int64``: the dtype every table
+    stores its category codes in.
+
+    Examples
+    --------
+    >>> code_dtype(3), code_dtype(128), code_dtype(40_000)
+    (dtype('int8'), dtype('int16'), dtype('int32'))
+    """
+    return _columns.code_dtype(n_labels)
+
+
+def factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes into a sorted dictionary of labels for decoded values, as tables store them.
+
+    Nulls (None, NaN, empty strings) get the code -1. Labels are ``int64`` when every value is
+    a whole number and Python strings otherwise; codes take :func:`code_dtype`.
+
+    Raises
+    ------
+    DataError
+        A value cannot be a label (a boolean, a fraction, strings mixed with integers...).
+
+    Examples
+    --------
+    >>> codes, labels = factorize(["web", None, "store", "web"])
+    >>> codes.tolist(), labels.tolist()
+    ([1, -1, 0, 1], ['store', 'web'])
+    """
+    codes, labels, bad, reason = _columns.factorize(values)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        given = np.empty(bad.size, dtype=object)
+        given[:] = list(np.asarray(values, dtype=object).reshape(-1))
+        raise DataError(reason or "is not a label", rows=rows, values=given[rows].tolist())
+    return codes, labels
+
+
+def remap_codes(codes: np.ndarray, labels: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Codes into ``labels`` re-expressed as codes into ``target``, a sorted superset of them.
+
+    Nulls stay -1; the result takes ``code_dtype(target.size)``. Use it to compare or join
+    category columns of two tables on one dictionary (see :func:`union_labels`).
+
+    Examples
+    --------
+    >>> target = np.array(["app", "store", "web"], dtype=object)
+    >>> remap_codes(np.array([1, -1, 0]), np.array(["store", "web"], dtype=object), target)
+    array([ 2, -1,  1], dtype=int8)
+    """
+    return _columns.remap(codes, labels, target)
+
+
+def union_labels(
+    dictionaries: Sequence[np.ndarray], *, column: str = "labels", table: str = "tables"
+) -> np.ndarray:
+    """The sorted union of several label dictionaries (all strings, or all integers).
+
+    Raises
+    ------
+    SchemaError
+        One dictionary holds integers and another strings (``column`` and ``table`` name them
+        in the message).
+
+    Examples
+    --------
+    >>> union_labels([np.array(["b", "d"], dtype=object), np.array(["a", "b"], dtype=object)])
+    array(['a', 'b', 'd'], dtype=object)
+    """
+    return _columns.union_labels(dictionaries, column, table)
+
 
 # --------------------------------------------------------------------------- touchpoints
 
@@ -232,6 +316,10 @@ for _obj in (
     Quarantined,
     concat,
     build_table,
+    code_dtype,
+    factorize,
+    remap_codes,
+    union_labels,
     ColumnSpec,
     Problem,
     LoadReport,

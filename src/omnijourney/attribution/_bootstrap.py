@@ -308,9 +308,9 @@ class ModelComparison:
         with interval columns when available)."""
         if wide:
             return frame(self.table(of), index=self.channels.tolist())
-        from omnijourney.io._frames import require
+        from omnijourney._optional import import_optional
 
-        pd = require("pandas", "pandas")
+        pd = import_optional("pandas", "pandas")
         parts = []
         for name, r in zip(self.models, self.results):
             df = r.to_pandas().reset_index()

@@ -558,7 +558,7 @@ class PathTable:
 
         text = self.paths()
         labels, codes = np.unique(text.astype(str), return_inverse=True)
-        return Table._from_parts(
+        return Table.from_arrays(
             {
                 "path": codes.astype(np.int64),
                 "length": self.lengths.astype(np.int64),

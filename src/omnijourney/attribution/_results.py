@@ -23,9 +23,9 @@ NULL = "(null)"
 
 def frame(columns: dict[str, Any], index: Any = None, index_name: str = "channel") -> Any:
     """A pandas DataFrame from columns (needs the ``pandas`` extra)."""
-    from omnijourney.io._frames import require
+    from omnijourney._optional import import_optional
 
-    pd = require("pandas", "pandas")
+    pd = import_optional("pandas", "pandas")
     df = pd.DataFrame(columns, index=None if index is None else pd.Index(index, name=index_name))
     return df
 
@@ -199,7 +199,7 @@ class Attribution:
         from omnijourney.tables import Table
 
         data = {"channel": np.arange(self.channels.size, dtype=np.int64), **self.columns()}
-        return Table._from_parts(data, {"channel": self.channels})
+        return Table.from_arrays(data, {"channel": self.channels})
 
     def to_pandas(self) -> Any:
         """One row per channel (index ``channel``): credited conversions, value, shares and,

@@ -233,9 +233,9 @@ class RoleComparison:
 
     def to_pandas(self) -> Any:
         """Long format: one row per (group, channel) with shares and role."""
-        from omnijourney.io._frames import require
+        from omnijourney._optional import import_optional
 
-        pd = require("pandas", "pandas")
+        pd = import_optional("pandas", "pandas")
         parts = []
         for g, r in zip(self.groups, self.results):
             df = r.to_pandas().reset_index()

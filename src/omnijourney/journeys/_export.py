@@ -67,9 +67,9 @@ def to_event_log(jt: JourneyTable, *, activity: StepBy = "channel_event") -> Any
     >>> log["case:concept:name"].tolist(), str(log["time:timestamp"].dt.tz)
     (['0', '0'], 'UTC')
     """
-    from omnijourney.io._frames import require
+    from omnijourney._optional import import_optional
 
-    pd = require("pandas", "pandas")
+    pd = import_optional("pandas", "pandas")
     check_journeys(jt, "to_event_log")
     codes, labels = step_labels(jt, check_by(activity))
     tp = jt.touchpoints

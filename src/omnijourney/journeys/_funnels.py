@@ -551,9 +551,9 @@ class TransitionMatrix:
 
     def to_pandas(self) -> Any:
         """The square matrix as a pandas DataFrame indexed by label (needs ``pandas``)."""
-        from omnijourney.io._frames import require
+        from omnijourney._optional import import_optional
 
-        pd = require("pandas", "pandas")
+        pd = import_optional("pandas", "pandas")
         index = pd.Index(self.labels.tolist(), name="from")
         columns = pd.Index(self.labels.tolist(), name="to")
         return pd.DataFrame(self.matrix, index=index, columns=columns)

@@ -13,10 +13,9 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
-from omnijourney.tables import Table
+from omnijourney.tables import Table, code_dtype
 
 __all__ = ["END", "START", "DirectlyFollows", "directly_follows", "variants"]
 
@@ -380,7 +379,7 @@ def variants(
         "conversion_rate": converted[chosen] / np.maximum(count[chosen], 1),
         "value": value[chosen],
     }
-    return Table._from_parts(data, {"variant": names})
+    return Table.from_arrays(data, {"variant": names})
 
 
 # --------------------------------------------------------------------------- directly-follows

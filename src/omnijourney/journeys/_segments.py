@@ -150,7 +150,7 @@ def channel_shares(
     data_cols["total"] = total
     codes = data_cols["customer"].astype(tp.raw("customer").dtype)
     data_cols["customer"] = codes
-    return noted(Table._from_parts(data_cols, {"customer": tp.labels("customer")}), unmatched)
+    return noted(Table.from_arrays(data_cols, {"customer": tp.labels("customer")}), unmatched)
 
 
 def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
@@ -297,7 +297,7 @@ def appetence(data: TouchpointTable | JourneyTable, rules: AppetenceRules | None
     used = per_channel > 0
     seg_labels = np.array(sorted(APPETENCE_SEGMENTS), dtype=object)
     seg_code = np.searchsorted(seg_labels, np.array(APPETENCE_SEGMENTS, dtype=object))
-    table = Table._from_parts(
+    table = Table.from_arrays(
         {
             "customer": present.astype(tp.raw("customer").dtype),
             "segment": seg_code[label].astype(np.int8),
@@ -366,7 +366,7 @@ def appetence_clusters(
         kinds={"customer": "category", "cluster": "int", "name": "category"},
     )
     if base.notes:
-        out._meta["notes"] = base.notes
+        out = out.replace_columns(meta={"notes": base.notes})
     return out, centroids
 
 
@@ -398,8 +398,7 @@ def segment_value(
     order, so the figures do not depend on the row order of ``data`` or ``segments``.
     """
     tp, conv_events = _source(data)
-    segments._check_column("customer")
-    segments._check_column(column)
+    segments.require_columns("customer", column)
     unmatched = check_conversions(
         data, tp, conv_events, "segment_value", False, "No customer has a conversion or a value"
     )

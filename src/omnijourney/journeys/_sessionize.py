@@ -278,21 +278,16 @@ def _sessionize(
     is_conv_in = conv_of_event[ev_codes] if n else np.zeros(0, dtype=bool)
     tiebreak: list[Any] = ["sequence"] if "sequence" in tp.columns else []
     tiebreak.append(is_conv_in)
-    maybe_order, packed = tp._canonical(tp.SORT_KEY, tiebreak, keep_key=True)
+    # the sorted key columns come decoded from the sort key when they fit in one int64
+    maybe_order, (c, t) = tp.sorted_keys(tp.SORT_KEY, tiebreak=tiebreak)
+    t = t.view(np.int64)
     del is_conv_in
     identity = maybe_order is None
     order = np.arange(0) if maybe_order is None else maybe_order
 
     if identity:  # already in canonical order: no gathers
-        c, t = tp.raw("customer"), tp.raw("time").view(np.int64)
         ch, ev = tp.raw("channel"), ev_codes
     else:
-        if packed is not None:  # decode the sorted key: cheaper than two random gathers
-            c, t = packed.unpack([tp.raw("customer").dtype, np.int64])
-            del packed
-        else:
-            c = tp.raw("customer")[order]
-            t = tp.raw("time").view(np.int64)[order]
         ch = tp.raw("channel")[order]
         ev = ev_codes[order]
     conv = conv_of_event[ev]

@@ -8,11 +8,10 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
 from omnijourney.model import EndReason, Journey
-from omnijourney.tables import Table, TouchpointTable, concat
+from omnijourney.tables import ColumnSpec, Table, TouchpointTable, code_dtype, concat
 from omnijourney.time import TIME_DTYPE, as_datetime
 
 __all__ = ["JourneyTable", "SessionState"]
@@ -296,9 +295,7 @@ class JourneyTable:
             "last_channel": ch_labels,
             "stage": sorted_names,
         }
-        from omnijourney._columns import ColumnSpec
-
-        journeys = Table._from_parts(
+        journeys = Table.from_arrays(
             data,
             labels,
             specs={"end_reason": ColumnSpec("end_reason", "enum", enum=EndReason)},
@@ -618,4 +615,3 @@ def _update_campaigns(old: Table, new: Table) -> Table:
         return old
     keep = ~np.isin(old["customer"], new["customer"])
     return concat([old.filter(keep), new]).compact()
-

@@ -340,7 +340,8 @@ def warn(unmatched: Iterable[UnmatchedRule | None]) -> tuple[UnmatchedRule, ...]
 def noted(table: T, unmatched: Sequence[UnmatchedRule]) -> T:
     """``table`` with one note per unmatched rule (shown when the table is printed)."""
     if unmatched:
-        table._meta["notes"] = (*table.notes, *(f"unmatched: {u.line}" for u in unmatched))
+        notes = (*table.notes, *(f"unmatched: {u.line}" for u in unmatched))
+        return table.replace_columns(meta={"notes": notes})
     return table
 
 

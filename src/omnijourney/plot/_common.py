@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError
-from omnijourney.io._frames import require
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
@@ -21,16 +21,16 @@ NOT_CONVERTED_COLOR = "#9e9e9e"
 
 def mpl() -> Any:
     """The ``matplotlib`` module, or an error that names the ``plot`` extra."""
-    return require("matplotlib", "plot")
+    return import_optional("matplotlib", "plot")
 
 
 def new_axes(ax: Axes | None, figsize: tuple[float, float], who: str) -> Axes:
     """``ax`` when given (checked), else the axes of a new pyplot figure."""
     if ax is None:
-        plt = require("matplotlib.pyplot", "plot")
+        plt = import_optional("matplotlib.pyplot", "plot")
         _, created = plt.subplots(figsize=figsize, layout="constrained")
         return created
-    axes_mod = require("matplotlib.axes", "plot")
+    axes_mod = import_optional("matplotlib.axes", "plot")
     if not isinstance(ax, axes_mod.Axes):
         msg = f"{who}: ax must be a matplotlib Axes or None, got {type(ax).__name__}"
         raise ConfigError(msg)
@@ -74,13 +74,13 @@ def palette(labels: Sequence[Any], colors: Mapping[Any, Any] | None = None) -> d
 
 def date_numbers(times: np.ndarray) -> np.ndarray:
     """``datetime64`` values as matplotlib date numbers (days since matplotlib's epoch)."""
-    mdates = require("matplotlib.dates", "plot")
+    mdates = import_optional("matplotlib.dates", "plot")
     return np.asarray(mdates.date2num(np.asarray(times).astype("datetime64[us]")), dtype=float)
 
 
 def date_axis(ax: Axes) -> None:
     """Dates on the x axis of ``ax``, whose x values are date numbers."""
-    mdates = require("matplotlib.dates", "plot")
+    mdates = import_optional("matplotlib.dates", "plot")
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -89,7 +89,7 @@ def date_axis(ax: Axes) -> None:
 def span(ax: Axes, x0: float, x1: float, *, min_width: float, **kwargs: Any) -> Any:
     """A full-height rectangle from ``x0`` to ``x1`` (data) on ``ax``, at least ``min_width``
     wide, centred when widened."""
-    patches = require("matplotlib.patches", "plot")
+    patches = import_optional("matplotlib.patches", "plot")
     if x1 - x0 < min_width:
         mid = (x0 + x1) / 2
         x0, x1 = mid - min_width / 2, mid + min_width / 2

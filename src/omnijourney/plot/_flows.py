@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError
-from omnijourney.io._frames import require
 from omnijourney.plot._common import (
     CONVERTED_COLOR,
     NOT_CONVERTED_COLOR,
@@ -189,7 +189,7 @@ def _layout(
 
 def _band(xs: float, xt: float, s_top: float, s_bot: float, t_top: float, t_bot: float) -> Any:
     """A flow from a source edge to a target edge: two cubic Bézier curves joined by lines."""
-    mpath = require("matplotlib.path", "plot")
+    mpath = import_optional("matplotlib.path", "plot")
     xm = (xs + xt) / 2
     verts = [
         (xs, s_top),
@@ -312,7 +312,7 @@ def sankey(
     if len(links) == 0 or count.sum() == 0:
         msg = f"{who}: result holds no journey; there is nothing to draw"
         raise ConfigError(msg)
-    patches = require("matplotlib.patches", "plot")
+    patches = import_optional("matplotlib.patches", "plot")
     ids = np.asarray(nodes["id"], dtype=np.int64)
     steps = np.asarray(nodes["step"], dtype=np.int64)
     node_label = [str(x) for x in nodes["label"].tolist()]

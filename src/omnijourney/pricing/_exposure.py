@@ -13,15 +13,14 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney import _columns as C
-from omnijourney.errors import ConfigError, SchemaError
+from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.pricing._checks_promo import _Index
 from omnijourney.pricing._findings import FindingTable, PriceAudit
 from omnijourney.pricing._intervals import grouped_search, pack, pack_bits, ranges
 from omnijourney.pricing._policy import Policy, Tolerance
 from omnijourney.pricing._series import Context, build_series, series_key
 from omnijourney.pricing._tables import PriceTable, as_table
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import Table, TouchpointTable, factorize, remap_codes, union_labels
 from omnijourney.time import TIME_DTYPE, to_timedelta64
 
 __all__ = ["EXPOSURE_RULES", "Exposure", "exposure"]
@@ -268,27 +267,33 @@ class _TP:
         self.tp = tp
         tables: list[Table] = [findings] + ([prices] if prices is not None else [])
         sku_raw, sku_lab = _as_category(tp, sku)
-        self.sku_labels = C.union_labels(
-            [sku_lab, *(x.labels("sku") for x in tables)], "sku", "exposure"
+        self.sku_labels = union_labels(
+            [sku_lab, *(x.labels("sku") for x in tables)], column="sku", table="exposure"
         )
-        self.channel_labels = C.union_labels(
-            [tp.labels("channel"), *(x.labels("channel") for x in tables)], "channel", "exposure"
+        self.channel_labels = union_labels(
+            [tp.labels("channel"), *(x.labels("channel") for x in tables)],
+            column="channel",
+            table="exposure",
         )
         loc_parts = [x.labels("location") for x in tables if "location" in x.columns]
         if location is not None:
             loc_raw, loc_lab = _as_category(tp, location)
             loc_parts.append(loc_lab)
         self.location_labels = (
-            C.union_labels(loc_parts, "location", "exposure") if loc_parts else np.zeros(0, object)
+            union_labels(loc_parts, column="location", table="exposure")
+            if loc_parts
+            else np.zeros(0, object)
         )
         rows = np.flatnonzero(sku_raw >= 0)
         self.row = rows
-        self.sku = C.remap(sku_raw, sku_lab, self.sku_labels).astype(np.int64)[rows]
-        self.channel = C.remap(tp.raw("channel"), tp.labels("channel"), self.channel_labels).astype(
-            np.int64
-        )[rows]
+        self.sku = remap_codes(sku_raw, sku_lab, self.sku_labels).astype(np.int64)[rows]
+        self.channel = remap_codes(
+            tp.raw("channel"), tp.labels("channel"), self.channel_labels
+        ).astype(np.int64)[rows]
         if location is not None:
-            self.location = C.remap(loc_raw, loc_lab, self.location_labels).astype(np.int64)[rows]
+            self.location = remap_codes(loc_raw, loc_lab, self.location_labels).astype(np.int64)[
+                rows
+            ]
         else:
             self.location = np.full(rows.size, -1, dtype=np.int64)
         self.time = tp.raw("time").view(np.int64)[rows]
@@ -307,14 +312,18 @@ class _TP:
         )
 
     def codes_in(self, table: Table, name: str, labels: np.ndarray) -> np.ndarray:
-        return C.remap(table.raw(name), table.labels(name), labels).astype(np.int64)
+        return remap_codes(table.raw(name), table.labels(name), labels).astype(np.int64)
 
 
 def _as_category(tp: TouchpointTable, name: str) -> tuple[np.ndarray, np.ndarray]:
     if tp.kinds[name] == "category":
         return tp.raw(name), tp.labels(name)
-    codes, labels, _, _ = C.factorize(tp.column_values(name))
-    return codes, labels
+    try:
+        return factorize(tp.column_values(name))
+    except DataError as exc:
+        raise DataError(
+            exc.reason, table=tp.table_name, column=name, rows=exc.rows, values=exc.values
+        ) from None
 
 
 def _exposed(

@@ -10,11 +10,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney import _columns as C
-from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.pricing._policy import RULES, Policy, measure_of
-from omnijourney.tables import Table
+from omnijourney.tables import ColumnSpec, Table, code_dtype, factorize
 from omnijourney.time import TIME_DTYPE
 
 __all__ = ["Finding", "FindingTable", "Found", "PriceAudit"]
@@ -298,7 +296,7 @@ class FindingTable(Table):
 
     def explanations(self) -> list[str]:
         """Each finding as a sentence, in row order."""
-        return [self._record(i).explain() for i in range(len(self))]
+        return [finding.explain() for finding in self]
 
     def counts(self) -> dict[str, int]:
         """Number of findings per rule (rules with findings only)."""
@@ -382,8 +380,7 @@ class FindingTable(Table):
         def text(values: list[Any]) -> tuple[np.ndarray, np.ndarray]:
             arr = np.empty(len(values), dtype=object)
             arr[:] = values
-            codes, labels, _, _ = C.factorize(arr)
-            return codes, labels
+            return factorize(arr)
 
         rules = [f.rule for f in parts for _ in range(len(f))]
         severity: list[Any] = []
@@ -419,7 +416,7 @@ class FindingTable(Table):
         data["reference"], labels["reference"] = text([policy.reference(r) for r in rules])
         data["promotion"], labels["promotion"] = text(promotion)
         order = [s.name for s in cls.schema]
-        table = cls._from_parts({k: data[k] for k in order}, labels)
+        table = cls.from_arrays({k: data[k] for k in order}, labels)
         assert len(table) == n
         return table.compact().sort(["rule", "sku", "channel", "location", "start"])
 

@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney import _columns as C
 from omnijourney.errors import DataError
 from omnijourney.pricing._findings import Found
 from omnijourney.pricing._intervals import (
@@ -29,7 +28,7 @@ from omnijourney.pricing._intervals import (
 from omnijourney.pricing._policy import Policy
 from omnijourney.pricing._stock_table import CatalogTable
 from omnijourney.pricing._tables import Audience, PriceTable, PriceType
-from omnijourney.tables import Table
+from omnijourney.tables import Table, remap_codes, union_labels
 
 __all__ = ["Context", "Series", "build_series", "series_key"]
 
@@ -46,7 +45,7 @@ def _codes(
     if labels.size == union.size and np.array_equal(labels, union):
         codes = table.raw(name)  # already codes into the common dictionary
     else:
-        codes = C.remap(table.raw(name), labels, union)
+        codes = remap_codes(table.raw(name), labels, union)
     return codes.astype(np.int64) if wide else codes
 
 
@@ -58,7 +57,7 @@ def _union(tables: list[Table | None], name: str, extra: Sequence[str] = ()) -> 
         parts.append(lab)
     if not parts:
         return np.zeros(0, dtype=object)
-    return C.union_labels(parts, name, "audit")
+    return union_labels(parts, column=name, table="audit")
 
 
 @attrs.define(eq=False)

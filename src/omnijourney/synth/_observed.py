@@ -32,12 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth._noise import SOURCE_SYSTEMS, Noise
 from omnijourney.synth._population import Population, digit_text, unique_numbers
 from omnijourney.synth._vocabulary import word_table
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import Table, TouchpointTable, code_dtype
 
 __all__ = ["ID_KINDS", "observe"]
 
@@ -322,11 +321,11 @@ def observe(
     order = np.argsort(loaded[rows], kind="stable")
     rows = rows[order]
     duplicate = np.concatenate([np.zeros(n, bool), np.ones(dup.size, bool)])[order]
-    observed = TouchpointTable._from_parts(
+    observed = TouchpointTable.from_arrays(
         {c: a[rows] for c, a in data.items()},
         labels,
     )
-    truth = Table._from_parts(
+    truth = Table.from_arrays(
         {
             "row": rows.astype(np.int64),
             "customer": person[rows].astype(code_dtype(n_persons)),

@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.synth import _names as N
 from omnijourney.synth._population import (
     SEGMENTS,
@@ -15,7 +14,7 @@ from omnijourney.synth._population import (
     digit_text,
     unique_numbers,
 )
-from omnijourney.tables import Table
+from omnijourney.tables import ColumnSpec, Table, code_dtype
 
 __all__ = [
     "COLUMNS",

@@ -8,7 +8,6 @@ from typing import cast
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth._noise import Noise
@@ -20,7 +19,7 @@ from omnijourney.synth._truth import (
     in_canonical_order,
     story_truth,
 )
-from omnijourney.tables import TouchpointTable
+from omnijourney.tables import TouchpointTable, code_dtype
 
 _US = 1_000_000
 _DAY_US = 86_400 * _US
@@ -434,9 +433,9 @@ def touchpoints_and_episodes(
     if record_ids is not None:
         data["record_id"], labels["record_id"] = _record_codes(record_ids, ep_cust[ep], channel)
 
-    table = TouchpointTable._from_parts(data, labels)
-    if noise.concurrent_goals == 0:  # goals one after the other: episode order is time order
-        table = table._replace(table._data, ("customer", "time"))
+    # goals one after the other: episode order is time order
+    in_order = ("customer", "time") if noise.concurrent_goals == 0 else ()
+    table = TouchpointTable.from_arrays(data, labels, sorted_by=in_order)
     story = Story(ep, t_ep, status, conversion, channel, q, stays, is_open, ref_codes)
     truth = story_truth(table, story)
     active = (start_us + join).view("datetime64[us]"), (start_us + churn).view("datetime64[us]")

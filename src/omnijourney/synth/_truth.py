@@ -23,9 +23,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import Table, TouchpointTable, code_dtype
 
 __all__ = ["ROLES", "Episodes", "Story", "TouchpointTruth", "in_canonical_order", "story_truth"]
 
@@ -158,7 +157,7 @@ def story_truth(table: TouchpointTable, s: Story) -> TouchpointTruth:
     j_conv = np.zeros(n_j, dtype=bool)
     j_conv[journey_id[s.conversion]] = True
     cust_codes, cust_labels = _coded(table, "customer", j_first)
-    journeys = Table._from_parts(
+    journeys = Table.from_arrays(
         {
             "journey_id": np.arange(n_j, dtype=np.int64),
             "customer": cust_codes,
@@ -306,7 +305,7 @@ def _with_customer(table: Table, codes: np.ndarray, labels: np.ndarray) -> Table
         "customer": labels,
         **{c: table.labels(c) for c in table.columns if table.kinds[c] == "category"},
     }
-    return Table._from_parts(data, lab)
+    return Table.from_arrays(data, lab)
 
 
 def _row_columns(table: Table) -> list[str]:
@@ -336,8 +335,7 @@ def in_canonical_order(
     order = np.lexsort((t, table.raw("customer")))
     new_of_old = np.empty(order.size, dtype=np.int64)
     new_of_old[order] = np.arange(order.size, dtype=np.int64)
-    sorted_table = table._take(order, keeps_order=False)
-    sorted_table = sorted_table._replace(sorted_table._data, ("customer", "time"))
+    sorted_table = table.take(order).replace_columns(sorted_by=("customer", "time"))
 
     def along(a: np.ndarray | None) -> np.ndarray | None:
         return None if a is None else a[order]

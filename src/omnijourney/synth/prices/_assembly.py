@@ -8,7 +8,6 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.synth._templates import store_labels
 from omnijourney.synth.prices._base import (
     _CATEGORIES,
@@ -21,7 +20,7 @@ from omnijourney.synth.prices._base import (
     _loyalty_price,
 )
 from omnijourney.synth.prices._faults import DAY, NAT, SECOND, Faults, Truth
-from omnijourney.tables import Table
+from omnijourney.tables import ColumnSpec, Table, code_dtype
 from omnijourney.time import TIME_DTYPE
 
 # --------------------------------------------------------------------------- assembly

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.synth.prices._faults import DAY, inject_faults
+from omnijourney.tables import code_dtype
 from omnijourney.time import to_datetime64
 
 __all__ = [

@@ -44,10 +44,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth.prices._base import _CHANNEL_LABELS, NEAR_RULES, RULES, PriceWorld, _Base
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import Table, TouchpointTable, code_dtype
 from omnijourney.time import TIME_DTYPE
 
 if TYPE_CHECKING:
@@ -391,8 +390,7 @@ def attach_products(
     data.update(sku=sku_col, location=loc_col, price=price_col, quantity=quantity)
     labels["sku"] = base.sku_labels
     labels["location"] = np.array([*tpl.store_labels(base.n_stores).tolist(), "online"], object)
-    out = TouchpointTable._from_parts(data, labels)
-    out = out._replace(out._data, table.sorted_by)
+    out = TouchpointTable.from_arrays(data, labels, sorted_by=table.sorted_by)
 
     tables = _Truth(out, r, sku, price, injected[r.episode], base, faults)
     truth = attrs.evolve(
@@ -418,7 +416,7 @@ class _Truth:
         self.table, self.r, self.sku, self.price = table, r, sku, price
         self.injected, self.base, self.faults = injected, base, faults
 
-    def _labels(self, column: str, rows: np.ndarray) -> np.ndarray:
+    def _decoded(self, column: str, rows: np.ndarray) -> np.ndarray:
         codes = self.table.raw(column)[rows].astype(np.int64)
         out = np.empty(rows.size, dtype=object)
         out[:] = self.table.labels(column)[np.maximum(codes, 0)] if codes.size else []
@@ -448,12 +446,12 @@ class _Truth:
         return Table.from_columns(
             {
                 "row": rows.astype(np.int64),
-                "customer": self._labels("customer", rows),
+                "customer": self._decoded("customer", rows),
                 "time": r.time[pos].view(TIME_DTYPE),
-                "channel": self._labels("channel", rows),
-                "location": self._labels("location", rows),
-                "sku": self._labels("sku", rows),
-                "event": self._labels("event", rows),
+                "channel": self._decoded("channel", rows),
+                "location": self._decoded("location", rows),
+                "sku": self._decoded("sku", rows),
+                "event": self._decoded("event", rows),
                 "purchase": r.paid[pos],
                 "quantity": self.table.raw("quantity")[rows].astype(np.float64),
                 "rule": f.rule[vio],
@@ -491,12 +489,12 @@ class _Truth:
         qty = self.table.raw("quantity")[rows_b].astype(np.float64)
         return Table.from_columns(
             {
-                "customer": self._labels("customer", rows_b),
-                "sku": self._labels("sku", rows_b),
-                "seen_channel": self._labels("channel", rows_v),
+                "customer": self._decoded("customer", rows_b),
+                "sku": self._decoded("sku", rows_b),
+                "seen_channel": self._decoded("channel", rows_v),
                 "seen_time": r.time[v].view(TIME_DTYPE),
                 "seen_price": seen,
-                "paid_channel": self._labels("channel", rows_b),
+                "paid_channel": self._decoded("channel", rows_b),
                 "paid_time": r.time[b].view(TIME_DTYPE),
                 "paid_price": paid,
                 "quantity": qty,
