@@ -146,6 +146,17 @@ def test_vectorized_and_general_string_parsers_agree(rng):
     assert pt.channels.tolist() == ["Zoé", "東京"]
 
 
+def test_many_channel_names_are_each_one_channel(rng):
+    # thousands of distinct short names fill every hash table of the fast parser, which
+    # then sorts them: a name used on many rows is still one channel
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    names = sorted({"".join(rng.choice(letters, 10)) for _ in range(6000)})
+    texts = [f"{a} > {b} > {a}" for a, b in zip(names, names[::-1])]
+    pt = PathTable.from_strings(texts, conversions=np.ones(len(texts)))
+    assert pt.channels.tolist() == names
+    assert pt.paths().tolist() == texts
+
+
 def test_custom_separator_and_separator_inside_channel_names():
     pt = PathTable.from_strings(["a|b > c"], conversions=[1], sep="|")
     assert pt.channels.tolist() == ["a", "b > c"]

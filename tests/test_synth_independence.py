@@ -20,7 +20,7 @@ from omnijourney.journeys import BreakRules, detect_breaks, sessionize
 
 SYNTH = Path(oj.__file__).parent / "synth"
 ALLOWED = (
-    "omnijourney._columns",
+    "omnijourney._arrays",
     "omnijourney._random",
     "omnijourney._validation",
     "omnijourney.errors",

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_heads, run_starts
 from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.journeys._rules import JourneyRules
@@ -232,10 +233,7 @@ def _run(frames: list[Any], config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np
 def _customer_first_journey(jt: Any) -> np.ndarray:
     """Per journey, the row of its customer's first journey (journeys are in canonical
     (customer, start) order, so a journey's rank among its customer's is ``row - this``)."""
-    cust = jt.journeys.raw("customer").astype(np.int64)
-    first = np.ones(cust.size, dtype=bool)
-    first[1:] = cust[1:] != cust[:-1]
-    return np.maximum.accumulate(np.where(first, np.arange(cust.size), 0))
+    return run_heads(run_starts(jt.journeys.raw("customer")))
 
 
 def _ranks(jt: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -12,9 +12,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from omnijourney import _columns
+
 # the building blocks live in private modules; this is their public home, the surface for
 # authors of new table types (a schema of ColumnSpec, check_rows, build_table)
-from omnijourney import _columns
+from omnijourney._arrays import run_offsets
 from omnijourney._build import Quarantined, Rejects, build_table, concat
 from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _py
@@ -300,13 +302,7 @@ class TouchpointTable(Table):
         if not self.is_sorted:
             msg = "customer_offsets needs a sorted table; call table.sort() first"
             raise ConfigError(msg)
-        codes = self._data["customer"]
-        starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-        return (
-            np.concatenate(([0], starts, [codes.size])).astype(np.int64)
-            if codes.size
-            else np.zeros(1, dtype=np.int64)
-        )
+        return run_offsets(self._data["customer"])
 
 
 # the public home of the classes defined in the private modules (pickles, help, reprs)

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import positions, run_starts
 from omnijourney.errors import DataError
 
 __all__ = [
@@ -19,7 +20,6 @@ __all__ = [
     "canonical_groups",
     "parse_ascii",
     "parse_python",
-    "positions",
     "sorted_codes",
 ]
 
@@ -39,14 +39,6 @@ def _array_eq(a: Any, b: Any) -> bool:
 
 #: Comparison of ndarray fields of attrs classes: element-wise, NaN equal to NaN.
 ARRAY_EQ = attrs.cmp_using(eq=_array_eq)
-
-
-def positions(lengths: np.ndarray) -> np.ndarray:
-    """0-based position of every step within its path, for paths of the given lengths."""
-    total = int(lengths.sum())
-    starts = np.zeros(lengths.size, dtype=np.int64)
-    np.cumsum(lengths[:-1], out=starts[1:])
-    return np.arange(total, dtype=np.int64) - np.repeat(starts, lengths)
 
 
 def sorted_codes(
@@ -115,10 +107,7 @@ def _factorize_words(words: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         slot[bucket[reps[ranks]]] = np.arange(reps.size)
         return slot[bucket], reps[ranks]
     order = np.lexsort(tuple(reversed(words)))
-    new = np.ones(n, dtype=bool)
-    for w in words:
-        ws = w[order]
-        new[1:] |= ws[1:] != ws[:-1]
+    new = run_starts(*(w[order] for w in words))
     inverse = np.empty(n, dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return inverse, order[new]
@@ -214,9 +203,6 @@ def canonical_groups(
     keys[chunk[word_start], pid[word_start]] = sums
     # lexsort sorts by the last key first: words from last to first, then the length
     order = np.lexsort((*keys[::-1], lengths))
-    ks = keys[:, order]
-    ls = lengths[order]
-    new = np.ones(n, dtype=bool)
-    new[1:] = (ls[1:] != ls[:-1]) | (ks[:, 1:] != ks[:, :-1]).any(axis=0)
+    new = run_starts(lengths[order], *keys[:, order])
     group = np.cumsum(new) - 1
     return order, group, int(group[-1]) + 1

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from omnijourney.attribution._encode import positions
+from omnijourney._arrays import positions
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, make_result
 from omnijourney.errors import ConfigError, DataError

@@ -12,12 +12,12 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._arrays import positions, run_ends, run_starts
 from omnijourney.attribution._encode import (
     ARRAY_EQ,
     canonical_groups,
     parse_ascii,
     parse_python,
-    positions,
     sorted_codes,
 )
 from omnijourney.errors import ConfigError, DataError
@@ -646,8 +646,7 @@ class PathTable:
         """
         if self.codes.size == 0:
             return self
-        keep = np.ones(self.codes.size, dtype=bool)
-        keep[:-1] = self.codes[1:] != self.codes[:-1]
+        keep = run_ends(self.codes)
         keep[self.offsets[1:] - 1] = True  # the last step of a path is always kept
         return self._keep_steps(keep, "error", "collapsing repeats")
 
@@ -743,7 +742,7 @@ class PathTable:
         order, group, n_groups = canonical_groups(self.codes, self.offsets, self.n_channels)
         if self.times is not None:
             return self.take(order)
-        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if order.size else order
+        first = np.flatnonzero(run_starts(group))
         rep = order[first]
         sums = {
             name: np.bincount(group, weights=getattr(self, name)[order], minlength=n_groups)
@@ -808,7 +807,7 @@ class PathTable:
         """Distinct channels of each path: flat codes (sorted within a path), offsets, sizes."""
         pid = self.path_index()
         key = np.sort(pid * max(self.n_channels, 1) + self.codes)
-        uniq = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+        uniq = key[run_starts(key)]
         upid = uniq // max(self.n_channels, 1)
         ucode = (uniq % max(self.n_channels, 1)).astype(np.int64)
         sizes = np.bincount(upid, minlength=self.n_paths)

@@ -14,7 +14,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney.attribution._encode import ARRAY_EQ, positions
+from omnijourney._arrays import positions
+from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import frame
 from omnijourney.errors import ConfigError

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.attribution._encode import canonical_groups
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, make_result, scaled
@@ -43,7 +44,7 @@ def _distinct_sets(
         return codes.astype(np.int64), offsets, sums[0], sums[1], sums[2]
     codes, offsets, _ = pt.channel_sets()
     order, group, n_groups = canonical_groups(codes, offsets, pt.n_channels)
-    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if order.size else order
+    first = np.flatnonzero(run_starts(group))
     rep = order[first]
     sizes = np.diff(offsets)[rep]
     new_off = np.zeros(rep.size + 1, dtype=np.int64)

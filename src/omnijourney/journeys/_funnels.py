@@ -13,12 +13,12 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._arrays import positions
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._paths import (
     StepBy,
     _Steps,
     check_journeys,
-    positions,
     step_pairs,
     steps_of,
 )

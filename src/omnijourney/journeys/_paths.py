@@ -13,6 +13,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._arrays import positions
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.tables import Table, code_dtype
@@ -81,18 +82,6 @@ def check_by(by: Any) -> str:
         msg = f"by must be one of {list(_BY)}, got {by!r}"
         raise ConfigError(msg)
     return str(by)
-
-
-def positions(lengths: np.ndarray, dtype: Any = np.int64) -> np.ndarray:
-    """0-based position within its segment of each element of contiguous segments."""
-    lens = lengths[lengths > 0]
-    n = int(lens.sum())
-    if n == 0:
-        return np.zeros(0, dtype=dtype)
-    step = np.ones(n, dtype=dtype)
-    step[0] = 0
-    step[np.cumsum(lens)[:-1]] = 1 - lens[:-1]
-    return np.cumsum(step, dtype=dtype)
 
 
 def in_order(jt: JourneyTable, name: str) -> np.ndarray:

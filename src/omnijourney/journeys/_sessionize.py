@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from omnijourney._arrays import run_heads, run_starts
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._table import JourneyTable, SessionState
@@ -311,7 +312,7 @@ def _sessionize(
     if rules.split_on_campaign_change and "campaign" in tp.columns:
         camp_codes = tp.raw("campaign") if identity else tp.raw("campaign")[order]
         camp_codes = camp_codes.astype(np.int64)
-        cust_start = np.maximum.accumulate(np.where(new_cust, np.arange(n), 0))
+        cust_start = run_heads(new_cust)
         seed = _campaign_seed(tp, state, c) if state is not None else None
         _mark(reason, _campaign_change(camp_codes, cust_start, seed), EndReason.CAMPAIGN_CHANGE)
     if rules.split_at_midnight and n:
@@ -470,10 +471,8 @@ def sessionize_partition(
     order = tp.sort_order(tiebreak=tiebreak)
     sj = journey[order]
     sv = visit[order]
-    j_start = np.ones(n, dtype=bool)
-    j_start[1:] = sj[1:] != sj[:-1]
-    v_start = np.ones(n, dtype=bool)
-    v_start[1:] = sv[1:] != sv[:-1]
+    j_start = run_starts(sj)
+    v_start = run_starts(sv)
     reasons = np.array([final_reason[int(j)] for j in sj[j_start]], dtype=np.int8)
     ev = ev_codes[order].astype(np.int64)
     stage_rank = rules.stages.ranks(event_labels.tolist())

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_ends, run_heads, run_starts
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
 from omnijourney.model import EndReason, Journey
@@ -225,11 +226,9 @@ class JourneyTable:
 
         # returning: the customer converted in an earlier journey (here or in earlier batches)
         cum = np.cumsum(converted, dtype=np.int32)
-        first_of_customer = np.ones(n_j, dtype=bool)
-        first_of_customer[1:] = cust[1:] != cust[:-1]
-        base = np.maximum.accumulate(np.where(first_of_customer, np.arange(n_j, dtype=np.int32), 0))
+        base = run_heads(run_starts(cust), np.int32)
         returning = (cum - converted) > (cum[base] - converted[base])
-        del cum, base, first_of_customer
+        del cum, base
         if state is not None and state.converted_customers.size:
             cust_labels = tp.labels("customer")
             known = np.isin(cust_labels, state.converted_customers)
@@ -242,8 +241,7 @@ class JourneyTable:
         end_reason = np.empty(n_j, dtype=np.int8)
         if n_j:
             end_reason[:-1] = reason_codes[nxt]
-            last = np.ones(n_j, dtype=bool)
-            last[:-1] = cust[1:] != cust[:-1]
+            last = run_ends(cust)
             if closed:
                 status = np.full(n_j, _E[EndReason.CUSTOMER_CHANGE], dtype=np.int8)
             else:
@@ -594,10 +592,7 @@ def _last_campaign(tp: TouchpointTable, order: np.ndarray | None) -> Table:
             {"customer": np.zeros(0, dtype=object), "campaign": np.zeros(0, dtype=object)},
             kinds={"customer": "category", "campaign": "category"},
         )
-    c = cust[has]
-    last = np.ones(has.size, dtype=bool)
-    last[:-1] = c[1:] != c[:-1]
-    rows = has[last]
+    rows = has[run_ends(cust[has])]
     return Table.from_columns(
         {
             "customer": tp.labels("customer")[cust[rows]],

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError
 from omnijourney.metrics._periods import Periods, resolve_periods
@@ -135,11 +136,7 @@ class KPITable:
 
 def _runs(customer: np.ndarray, period: np.ndarray) -> np.ndarray:
     """Start of each run of units of one customer in one period (units in canonical order)."""
-    new = np.empty(customer.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(customer[1:], customer[:-1], out=new[1:])
-    new[1:] |= period[1:] != period[:-1]
-    return np.flatnonzero(new)
+    return np.flatnonzero(run_starts(customer, period))
 
 
 def distinct_count(
@@ -313,7 +310,7 @@ def _inactive(
     cust, t = src.customer, src.time
     first_row = np.full(n_c, -1, dtype=np.int64)
     if cust.size:
-        starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
+        starts = np.flatnonzero(run_starts(cust))
         first_row[cust[starts]] = starts
     first_time = np.where(first_row >= 0, t[np.maximum(first_row, 0)], np.iinfo(np.int64).max)
     seg_c = seg if seg is not None else np.zeros(n_c, dtype=np.int64)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.errors import ConfigError, OmnijourneyWarning, SchemaError
 from omnijourney.model import ChannelKind
 from omnijourney.tables import Table
@@ -173,8 +174,7 @@ class Source:
             v = self.jt.sorted_visit
             if v.size == 0:
                 return np.zeros(0, dtype=np.int64)
-            start = np.ones(v.size, dtype=bool)
-            start[1:] = v[1:] != v[:-1]
+            start = run_starts(v)
             start[self.journey_starts] = True
             return np.flatnonzero(start)
 

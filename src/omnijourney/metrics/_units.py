@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.metrics._source import Source, first_per_group
 from omnijourney.tables import Table
@@ -250,9 +251,7 @@ def _quote_units(src: Source) -> Units:
     has = np.flatnonzero(ref >= 0)
     rows = has[np.argsort(ref[has], kind="stable")]  # by quote, then canonical order
     q = ref[rows]
-    start = np.ones(rows.size, dtype=bool)
-    start[1:] = q[1:] != q[:-1]
-    starts = np.flatnonzero(start)
+    starts = np.flatnonzero(run_starts(q))
     signed = _reduce_any(src.conversion[rows], starts)
     first = rows[starts]
 

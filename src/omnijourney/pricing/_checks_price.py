@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from omnijourney._arrays import grouped_search, is_in, pack, pack_bits, ranges, run_starts
 from omnijourney.errors import DataError
 from omnijourney.pricing._findings import Found
-from omnijourney.pricing._intervals import (
-    NAT,
-    grouped_search,
-    is_in,
-    pack,
-    pack_bits,
-    ranges,
-    run_starts,
-)
+from omnijourney.pricing._intervals import NAT
 from omnijourney.pricing._policy import Tolerance
 from omnijourney.pricing._series import Context, Series
 

@@ -11,17 +11,10 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from omnijourney._arrays import grouped_search, is_in, range_reduce, ranges, run_starts
 from omnijourney.errors import DataError
 from omnijourney.pricing._findings import Found
-from omnijourney.pricing._intervals import (
-    NAT,
-    OPEN,
-    grouped_search,
-    is_in,
-    range_reduce,
-    ranges,
-    run_starts,
-)
+from omnijourney.pricing._intervals import NAT, OPEN
 from omnijourney.pricing._promotion_table import PromotionTable
 from omnijourney.pricing._series import Context, Series, series_key
 from omnijourney.pricing._tables import Mechanic

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from omnijourney._arrays import dense_rank, grouped_search, pack, pack_bits
 from omnijourney.pricing._findings import Found
-from omnijourney.pricing._intervals import dense_rank, pack, pack_bits
 from omnijourney.pricing._series import Context
 from omnijourney.pricing._stock_table import StockTable
 
@@ -156,8 +156,6 @@ def _current(
     else:  # pragma: no cover - centuries of data for very many places
         lo = np.searchsorted(st.place[pool], st.place[rows], "left")
         hi = np.searchsorted(st.place[pool], st.place[rows], "right")
-        from omnijourney.pricing._intervals import grouped_search
-
         pos = grouped_search(st.t[pool], lo, hi, st.t[rows], "right") - 1
         pos = np.where(pos >= lo, pos, -1)
     r = pool[np.maximum(pos, 0)]

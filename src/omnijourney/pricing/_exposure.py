@@ -13,10 +13,10 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import grouped_search, pack, pack_bits, ranges
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.pricing._checks_promo import _Index
 from omnijourney.pricing._findings import FindingTable, PriceAudit
-from omnijourney.pricing._intervals import grouped_search, pack, pack_bits, ranges
 from omnijourney.pricing._policy import Policy, Tolerance
 from omnijourney.pricing._series import Context, build_series, series_key
 from omnijourney.pricing._tables import PriceTable, as_table

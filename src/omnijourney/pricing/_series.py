@@ -14,17 +14,10 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import code_offsets, dense_rank, grouped_search, pack_bits, run_starts
 from omnijourney.errors import DataError
 from omnijourney.pricing._findings import Found
-from omnijourney.pricing._intervals import (
-    NAT,
-    OPEN,
-    dense_rank,
-    grouped_search,
-    offsets_of,
-    pack_bits,
-    run_starts,
-)
+from omnijourney.pricing._intervals import NAT, OPEN
 from omnijourney.pricing._policy import Policy
 from omnijourney.pricing._stock_table import CatalogTable
 from omnijourney.pricing._tables import Audience, PriceTable, PriceType
@@ -288,7 +281,7 @@ def build_series(table: PriceTable, ctx: Context) -> tuple[Series, list[Found]]:
         r = {k: (v if v is None else v[order]) for k, v in r.items()}
         row = order.astype(np.int64)
     n_series = int(sid[-1]) + 1 if n else 0
-    offsets = offsets_of(sid, n_series)
+    offsets = code_offsets(sid, n_series)
     first = offsets[:-1]
     s = Series(
         n=n_series,
@@ -418,7 +411,7 @@ def _resolve(s: Series, flagged: np.ndarray) -> Series:
     out = {k: v[order2] for k, v in out.items()}
     return attrs.evolve(
         s,
-        offsets=offsets_of(out["sid"], s.n),
+        offsets=code_offsets(out["sid"], s.n),
         confirmed=out.get("confirmed"),
         **{k: v for k, v in out.items() if k != "confirmed"},
     )
@@ -450,7 +443,7 @@ def _merge_equal_neighbours(s: Series) -> Series:
     sid = s.sid[start]
     return attrs.evolve(
         s,
-        offsets=offsets_of(sid, s.n),
+        offsets=code_offsets(sid, s.n),
         sid=sid,
         frm=s.frm[start],
         to=s.to[end],

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.errors import ConfigError
 from omnijourney.tables import ColumnSpec, Problem, Table
 
@@ -170,12 +171,7 @@ class PriceTable(Table):
             if name in self.columns:
                 keys.append(self.raw(name).astype(np.int64))
         order = np.lexsort(tuple(reversed(keys)))
-        new = np.zeros(order.size, dtype=bool)
-        new[0] = True
-        for k in keys:
-            sk = k[order]
-            new[1:] |= sk[1:] != sk[:-1]
-        return int(new.sum())
+        return int(run_starts(*(k[order] for k in keys)).sum())
 
 
 def as_problems(found: list[tuple[str, np.ndarray, str]]) -> list[Problem]:

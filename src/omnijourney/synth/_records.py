@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.synth import _names as N
 from omnijourney.synth._population import (
     SEGMENTS,
@@ -251,8 +252,7 @@ def _coded(
     order = sorted(range(len(texts)), key=texts.__getitem__)
     ordered = np.empty(len(texts), dtype=object)
     ordered[:] = [texts[i] for i in order]
-    new = np.ones(len(texts), dtype=bool)
-    new[1:] = (ordered[1:] != ordered[:-1]).astype(bool)
+    new = run_starts(ordered)
     rank = np.empty(len(texts), dtype=np.int64)
     rank[np.asarray(order, dtype=np.int64)] = np.cumsum(new) - 1
     labels = ordered[new]

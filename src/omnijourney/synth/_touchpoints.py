@@ -8,6 +8,7 @@ from typing import cast
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.model import Direction
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth._noise import Noise
@@ -393,8 +394,7 @@ def touchpoints_and_episodes(
     for r_i, ref in enumerate(tpl.REFS):
         uses = i_tail[refs_flat[f_tail, r_i]]
         ep_u = ep[uses]  # rows are in episode order: number the distinct episodes in turn
-        new = np.ones(ep_u.size, dtype=bool)
-        new[1:] = ep_u[1:] != ep_u[:-1]
+        new = run_starts(ep_u)
         codes = np.full(n_rows, -1, dtype=np.int32)
         codes[uses] = np.cumsum(new, dtype=np.int32) - 1
         eps = np.flatnonzero(new)

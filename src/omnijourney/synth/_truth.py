@@ -23,6 +23,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.synth import _templates as tpl
 from omnijourney.tables import Table, TouchpointTable, code_dtype
 
@@ -140,8 +141,7 @@ def story_truth(table: TouchpointTable, s: Story) -> TouchpointTruth:
     """The truth of ``table`` (rows in episode order) from the story ``s`` of its rows."""
     n = s.episode.size
     ep = s.episode
-    new_ep = np.ones(n, dtype=bool)
-    new_ep[1:] = ep[1:] != ep[:-1]
+    new_ep = run_starts(ep)
     j_start = new_ep.copy()
     j_start[1:] |= s.conversion[:-1]
     journey_id = np.cumsum(j_start, dtype=np.int64) - 1

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import pack, run_starts
 from omnijourney.synth import _templates as tpl
 from omnijourney.synth.prices._base import _CHANNEL_LABELS, NEAR_RULES, RULES, PriceWorld, _Base
 from omnijourney.tables import Table, TouchpointTable, code_dtype
@@ -145,7 +146,8 @@ def _seconds(base: _Base, t: Any) -> np.ndarray:
 
 
 def _packed(key: np.ndarray, seconds: np.ndarray) -> np.ndarray:
-    return (np.asarray(key, dtype=np.int64) << 32) | np.asarray(seconds, dtype=np.int64)
+    """(key, seconds) as one sortable int64: the seconds of the world fit in 32 bits."""
+    return pack(key, seconds, 0, 32)
 
 
 # --------------------------------------------------------------------------- skus of episodes
@@ -174,8 +176,7 @@ def _first_times(r: _Rows, n_episodes: int) -> np.ndarray:
     """Time of each episode's first touchpoint with a sku (the largest int64 when none)."""
     first = np.full(n_episodes, np.iinfo(np.int64).max, dtype=np.int64)
     if r.row.size:
-        new = np.ones(r.row.size, dtype=bool)
-        new[1:] = r.episode[1:] != r.episode[:-1]
+        new = run_starts(r.episode)
         first[r.episode[new]] = r.time[new]
     return first
 
