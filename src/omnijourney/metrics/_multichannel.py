@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import first_per_group
 from omnijourney._random import as_generator
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError, DataError
@@ -34,7 +35,7 @@ from omnijourney.metrics._bootstrap import (
     customer_bootstrap,
 )
 from omnijourney.metrics._results import result_eq
-from omnijourney.metrics._source import Source, customer_groups, first_per_group
+from omnijourney.metrics._source import Source, customer_groups
 from omnijourney.tables import Table
 from omnijourney.time import to_datetime64
 

@@ -19,24 +19,12 @@ from omnijourney.errors import ConfigError, OmnijourneyWarning, SchemaError
 from omnijourney.model import ChannelKind
 from omnijourney.tables import Table
 
-__all__ = ["Source", "first_per_group", "group_codes"]
+__all__ = ["Source", "group_codes"]
 
 _DIGITAL = (ChannelKind.DIGITAL, ChannelKind.MARKETPLACE)
 _PHYSICAL = (ChannelKind.PHYSICAL,)
 #: Channels a customer chooses; messages and media follow the brand's campaigns.
 _CHOSEN = (ChannelKind.DIGITAL, ChannelKind.MARKETPLACE, ChannelKind.PHYSICAL, ChannelKind.ASSISTED)
-
-
-def first_per_group(group: np.ndarray, valid: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per group (``group`` non-decreasing), the first position where ``valid``; -1 if none."""
-    pos = np.flatnonzero(valid)
-    out = np.full(n_groups, -1, dtype=np.int64)
-    if pos.size:
-        g = group[pos]
-        first = np.ones(pos.size, dtype=bool)
-        first[1:] = g[1:] != g[:-1]
-        out[g[first]] = pos[first]
-    return out
 
 
 def group_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

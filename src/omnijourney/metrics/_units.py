@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._arrays import run_starts
+from omnijourney._arrays import first_per_group, run_starts
 from omnijourney.errors import ConfigError, OmnijourneyWarning
-from omnijourney.metrics._source import Source, first_per_group
+from omnijourney.metrics._source import Source
 from omnijourney.tables import Table
 from omnijourney.time import parse_times
 
