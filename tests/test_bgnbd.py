@@ -355,7 +355,7 @@ def test_other_bad_arguments():
         fit_bgnbd([0, 1], [0, 1], [2, 2], initial=[1, 2, 3])
     with pytest.raises(ConfigError, match="recency and T are required"):
         fit_bgnbd([0, 1])
-    with pytest.raises(ConfigError, match="'alpha' must be a positive"):
+    with pytest.raises(ConfigError, match="'alpha' parameter must be a finite number > 0"):
         BGNBD(r=1, alpha=0, a=1, b=1)
 
 

@@ -17,10 +17,22 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_bool, check_choice, check_text, validator
 from omnijourney._values import is_null
-from omnijourney.errors import SchemaError
+from omnijourney.errors import ConfigError, SchemaError
 
 KINDS = ("category", "time", "float", "int", "bool", "enum")
+
+
+def _check_enum(value: Any, name: str) -> None:
+    if value is not None and not (isinstance(value, type) and issubclass(value, enum.Enum)):
+        msg = f"The {name!r} parameter must be an enum.Enum class or None. Got {value!r} instead."
+        raise ConfigError(msg)
+
+
+def _check_doc(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise ConfigError(f"The {name!r} parameter must be a string. Got {value!r} instead.")
 
 
 @attrs.frozen
@@ -32,13 +44,13 @@ class ColumnSpec:
     members of ``enum``).
     """
 
-    name: str
-    kind: str = attrs.field(validator=attrs.validators.in_(KINDS))
-    required: bool = False
-    nullable: bool = True
-    enum: type[enum.Enum] | None = None
-    nonnegative: bool = False
-    doc: str = ""
+    name: str = attrs.field(validator=validator(check_text))
+    kind: str = attrs.field(validator=validator(check_choice, KINDS))
+    required: bool = attrs.field(default=False, validator=validator(check_bool))
+    nullable: bool = attrs.field(default=True, validator=validator(check_bool))
+    enum: type[enum.Enum] | None = attrs.field(default=None, validator=validator(_check_enum))
+    nonnegative: bool = attrs.field(default=False, validator=validator(check_bool))
+    doc: str = attrs.field(default="", validator=validator(_check_doc))
 
 
 @attrs.frozen

@@ -4,28 +4,41 @@ Every configuration object (attrs classes such as ``JourneyRules``, ``BreakRules
 ``Policy``...) and every function parameter that is checked goes through these helpers, so that
 a wrong value always raises :class:`~omnijourney.errors.ConfigError` naming the parameter, what
 is accepted, and the value given (the message style of scikit-learn's parameter validation).
+
+On attrs fields: a check is a validator through :func:`validator`
+(``attrs.field(validator=validator(check_choice, ("a", "b")))``); a conversion is a named
+function of the module (``def _window(value): return duration(value, "window")``), since the
+attrs plugin of mypy reads named functions only.
 """
 
 from __future__ import annotations
 
+import enum as _enum
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
 from omnijourney.errors import ConfigError
 from omnijourney.time import to_timedelta64
 
+E = TypeVar("E", bound=_enum.Enum)
+
 __all__ = [
+    "check_bool",
     "check_choice",
     "check_fraction",
     "check_positive_int",
+    "check_text",
     "duration",
     "duration_converter",
+    "members",
     "names",
     "names_converter",
+    "number",
     "pairs",
+    "validator",
 ]
 
 
@@ -75,6 +88,33 @@ def names_converter(name: str, *, allow_none: bool = True) -> Callable[[Any], fr
     return convert
 
 
+def members(value: Any, name: str, enum: type[E]) -> frozenset[E]:
+    """A set of members of ``enum`` from one member (or its value) or a collection of them.
+
+    Examples
+    --------
+    >>> from omnijourney.model import ChannelKind
+    >>> sorted(k.value for k in members(["digital", ChannelKind.PHYSICAL], "kinds", ChannelKind))
+    ['digital', 'physical']
+    >>> members(5, "kinds", ChannelKind)
+    Traceback (most recent call last):
+    ...
+    omnijourney.errors.ConfigError: The 'kinds' parameter must be a collection of ChannelKind values ('digital', 'physical', 'assisted', 'messaging', 'media', 'marketplace', 'other'). Got 5 instead.
+    """
+    allowed = ", ".join(repr(m.value) for m in enum)
+    expected = f"a collection of {enum.__name__} values ({allowed})"
+    items = [value] if isinstance(value, (str, enum)) else value
+    if isinstance(items, (bytes, Mapping)) or not _iterable(items):
+        raise _fail(name, expected, value)
+    out = []
+    for item in items:
+        try:
+            out.append(enum(item))
+        except ValueError:
+            raise _fail(name, expected, value) from None
+    return frozenset(out)
+
+
 def pairs(value: Any, name: str) -> tuple[tuple[str, Any], ...]:
     """Sorted ``(key, value)`` pairs from a mapping or an iterable of pairs (None: empty)."""
     if value is None:
@@ -92,6 +132,14 @@ def pairs(value: Any, name: str) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(((str(k), v) for k, v in items), key=lambda kv: kv[0]))
 
 
+@overload
+def duration(
+    value: Any, name: str, *, optional: Literal[False] = False, positive: bool = True
+) -> np.timedelta64: ...
+@overload
+def duration(
+    value: Any, name: str, *, optional: bool, positive: bool = True
+) -> np.timedelta64 | None: ...
 def duration(
     value: Any, name: str, *, optional: bool = False, positive: bool = True
 ) -> np.timedelta64 | None:
@@ -152,6 +200,93 @@ def check_fraction(
     if math.isnan(f) or f < 0 or f > 1 or (low_open and f == 0) or (high_open and f == 1):
         raise _fail(name, expected, value)
     return f
+
+
+@overload
+def number(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    low_open: bool = False,
+    optional: Literal[False] = False,
+) -> float: ...
+@overload
+def number(
+    value: Any, name: str, *, minimum: float | None = None, low_open: bool = False, optional: bool
+) -> float | None: ...
+def number(
+    value: Any,
+    name: str,
+    *,
+    minimum: float | None = None,
+    low_open: bool = False,
+    optional: bool = False,
+) -> float | None:
+    """A finite real number as a float, ``>= minimum`` (``>`` with ``low_open``); booleans,
+    text and NaN are refused. ``None`` is accepted (and returned) only when ``optional``.
+
+    Examples
+    --------
+    >>> number("2", "amount")
+    Traceback (most recent call last):
+    ...
+    omnijourney.errors.ConfigError: The 'amount' parameter must be a finite number. Got '2' instead.
+    >>> number(0, "max_stock", minimum=0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    omnijourney.errors.ConfigError: The 'max_stock' parameter must be a finite number > 0. Got 0 instead.
+    """
+    if value is None and optional:
+        return None
+    expected = "a finite number"
+    if minimum is not None:
+        expected += f" {'>' if low_open else '>='} {minimum:g}"
+    if optional:
+        expected += " or None"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise _fail(name, expected, value)
+    f = float(value)
+    if not math.isfinite(f):
+        raise _fail(name, expected, value)
+    if minimum is not None and (f < minimum or (low_open and f == minimum)):
+        raise _fail(name, expected, value)
+    return f
+
+
+def check_bool(value: Any, name: str) -> None:
+    """Refuse anything but ``True`` or ``False``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise _fail(name, "True or False", value)
+
+
+def check_text(value: Any, name: str, *, optional: bool = False) -> None:
+    """Refuse anything but a non-blank string (or None when ``optional``)."""
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(name, "a non-blank string" + (" or None" if optional else ""), value)
+
+
+def validator(check: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., None]:
+    """An attrs validator that runs ``check(value, field name, *args, **kwargs)``.
+
+    Examples
+    --------
+    >>> import attrs
+    >>> @attrs.frozen
+    ... class Rules:
+    ...     order: str = attrs.field(default="asc", validator=validator(check_choice, ("asc", "desc")))
+    >>> Rules("up")
+    Traceback (most recent call last):
+    ...
+    omnijourney.errors.ConfigError: The 'order' parameter must be one of 'asc', 'desc'. Got 'up' instead.
+    """
+
+    def run(instance: Any, attribute: Any, value: Any) -> None:
+        check(value, attribute.name, *args, **kwargs)
+
+    return run
 
 
 def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> None:

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 
 from omnijourney import _columns as C
+from omnijourney._validation import check_bool, validator
 from omnijourney.errors import ConfigError
 from omnijourney.model import DEFAULT_CHANNELS, FrozenMap
 
@@ -87,8 +88,8 @@ class Vocabulary:
 
     events: FrozenMap = attrs.field(factory=FrozenMap, converter=_events)
     channels: FrozenMap = attrs.field(factory=FrozenMap, converter=_channels)
-    fold_case: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
-    fold_accents: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
+    fold_case: bool = attrs.field(default=False, validator=validator(check_bool))
+    fold_accents: bool = attrs.field(default=False, validator=validator(check_bool))
 
     @property
     def folds(self) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import number
 from omnijourney.errors import ConfigError, ConvergenceError, DataError, SchemaError
 from omnijourney.tables import Table
 
@@ -27,10 +28,20 @@ _LOG_BOUND = math.log(1e8)
 _LOG_RUNAWAY = math.log(1e5)
 
 
-def _positive(instance: Any, attribute: attrs.Attribute, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        msg = f"BGNBD parameter {attribute.name!r} must be a positive finite number, got {value!r}"
-        raise ConfigError(msg)
+def _r(value: Any) -> float:
+    return number(value, "r", minimum=0, low_open=True)
+
+
+def _alpha(value: Any) -> float:
+    return number(value, "alpha", minimum=0, low_open=True)
+
+
+def _a(value: Any) -> float:
+    return number(value, "a", minimum=0, low_open=True)
+
+
+def _b(value: Any) -> float:
+    return number(value, "b", minimum=0, low_open=True)
 
 
 def _opt_float(value: Any) -> float | None:
@@ -234,10 +245,10 @@ class BGNBD:
     1.1951
     """
 
-    r: float = attrs.field(converter=float, validator=_positive)
-    alpha: float = attrs.field(converter=float, validator=_positive)
-    a: float = attrs.field(converter=float, validator=_positive)
-    b: float = attrs.field(converter=float, validator=_positive)
+    r: float = attrs.field(converter=_r)
+    alpha: float = attrs.field(converter=_alpha)
+    a: float = attrs.field(converter=_a)
+    b: float = attrs.field(converter=_b)
     log_likelihood: float | None = attrs.field(default=None, converter=_opt_float)
     n_customers: float | None = attrs.field(default=None, converter=_opt_float)
     converged: bool | None = None

@@ -12,6 +12,13 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import (
+    check_choice,
+    check_positive_int,
+    members,
+    number,
+    validator,
+)
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._canonical import group_sums
 from omnijourney.journeys._table import JourneyTable
@@ -154,7 +161,15 @@ def channel_shares(
 
 
 def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
-    return frozenset(ChannelKind(k) for k in value)
+    return members(value, "kinds", ChannelKind)
+
+
+def _dominance(value: Any) -> float:
+    return number(value, "dominance")
+
+
+def _min_share(value: Any) -> float:
+    return number(value, "min_share")
 
 
 @attrs.frozen(kw_only=True)
@@ -185,10 +200,10 @@ class AppetenceRules:
     channels when loading them (``channels={"Magasin": "physical"}``).
     """
 
-    dominance: float = attrs.field(default=0.8)
-    min_share: float = attrs.field(default=0.15)
-    min_touchpoints: int = attrs.field(default=3)
-    weight: str = attrs.field(default="touchpoints")
+    dominance: float = attrs.field(default=0.8, converter=_dominance)
+    min_share: float = attrs.field(default=0.15, converter=_min_share)
+    min_touchpoints: int = attrs.field(default=3, validator=validator(check_positive_int))
+    weight: str = attrs.field(default="touchpoints", validator=validator(check_choice, _WEIGHTS))
     kinds: frozenset[ChannelKind] = attrs.field(
         default=(
             ChannelKind.DIGITAL,
@@ -202,15 +217,10 @@ class AppetenceRules:
     def __attrs_post_init__(self) -> None:
         if not 0 < self.min_share <= self.dominance <= 1:
             msg = (
-                "AppetenceRules needs 0 < min_share <= dominance <= 1, got "
-                f"min_share={self.min_share!r}, dominance={self.dominance!r}"
+                "The 'min_share' and 'dominance' parameters must satisfy 0 < min_share <= "
+                f"dominance <= 1. Got min_share={self.min_share!r}, dominance={self.dominance!r} "
+                "instead."
             )
-            raise ConfigError(msg)
-        if self.min_touchpoints < 1:
-            msg = f"min_touchpoints must be at least 1, got {self.min_touchpoints!r}"
-            raise ConfigError(msg)
-        if self.weight not in _WEIGHTS:
-            msg = f"weight must be one of {_WEIGHTS}, got {self.weight!r}"
             raise ConfigError(msg)
 
 

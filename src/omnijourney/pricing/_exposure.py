@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import grouped_search, pack, pack_bits, ranges
+from omnijourney._validation import names
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.pricing._checks_promo import _Index
 from omnijourney.pricing._findings import FindingTable, PriceAudit
@@ -123,10 +124,6 @@ class Exposure:
         )
 
 
-def _names(value: Any) -> frozenset[str]:
-    return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
-
-
 def _mask(labels: np.ndarray, names: Iterable[str]) -> np.ndarray:
     wanted = set(names)
     return np.array([str(x) in wanted for x in labels.tolist()], dtype=bool)
@@ -228,7 +225,7 @@ def exposure(
             raise SchemaError(msg, table="TouchpointTable", column=name)
     win = int(to_timedelta64(window, name="window").astype(np.int64))
     tol = tolerance if tolerance is not None else Tolerance(amount=0.01, pct=0.0)
-    kept_rules = EXPOSURE_RULES if rules is None else _names(rules)
+    kept_rules = EXPOSURE_RULES if rules is None else names(rules, "rules")
     prices_t = as_table(PriceTable, prices, "prices")
 
     # common dictionaries: the findings' and the touchpoints'
@@ -299,7 +296,7 @@ class _TP:
         self.time = tp.raw("time").view(np.int64)[rows]
         self.customer = tp.raw("customer").astype(np.int64)[rows]
         ev = tp.raw("event").astype(np.int64)[rows]
-        self.purchase = _mask(tp.labels("event"), _names(purchase_events))[ev]
+        self.purchase = _mask(tp.labels("event"), names(purchase_events, "purchase_events"))[ev]
         self.price = (
             tp.raw(price).astype(np.float64)[rows]
             if price is not None

@@ -7,14 +7,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 import numpy as np
 
+from omnijourney._validation import (
+    check_choice,
+    check_text,
+    duration,
+    names,
+    number,
+    pairs,
+    validator,
+)
 from omnijourney.errors import ConfigError
-from omnijourney.time import to_timedelta64
 
 __all__ = [
     "DEFAULT_RULES",
@@ -96,18 +104,16 @@ _RULE_INFO: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _nonnegative(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if not np.isfinite(value) or value < 0:
-        msg = f"The {attribute.name!r} parameter must be a finite number >= 0. Got {value!r}."
-        raise ConfigError(msg)
+def _fail(name: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(f"The {name!r} parameter must be {expected}. Got {value!r} instead.")
 
 
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        msg = f"expected a number, got {value!r}"
-        raise ConfigError(msg) from None
+def _amount(value: Any) -> float:
+    return number(value, "amount", minimum=0)
+
+
+def _pct(value: Any) -> float:
+    return number(value, "pct", minimum=0)
 
 
 @attrs.frozen(kw_only=True)
@@ -127,8 +133,8 @@ class Tolerance:
     array([0.05, 0.2 ])
     """
 
-    amount: float = attrs.field(default=0.05, converter=_float, validator=_nonnegative)
-    pct: float = attrs.field(default=1.0, converter=_float, validator=_nonnegative)
+    amount: float = attrs.field(default=0.05, converter=_amount)
+    pct: float = attrs.field(default=1.0, converter=_pct)
 
     def limit(self, reference: Any) -> np.ndarray:
         """The largest allowed difference from ``reference`` (array in, array out)."""
@@ -136,176 +142,170 @@ class Tolerance:
         return np.maximum((self.pct / 100.0) * ref, self.amount)
 
 
-def _tolerance(value: Any) -> Tolerance:
+def _as_tolerance(value: Any, name: str) -> Tolerance:
     if isinstance(value, Tolerance):
         return value
-    if isinstance(value, Mapping):
-        return Tolerance(**value)
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return Tolerance(amount=value[0], pct=value[1])
-    msg = f"a tolerance must be a Tolerance, a mapping or an (amount, pct) pair, got {value!r}"
-    raise ConfigError(msg)
+    expected = "a Tolerance, a mapping such as {'amount': 0.05, 'pct': 1} or an (amount, pct) pair"
+    try:
+        if isinstance(value, Mapping):
+            return Tolerance(**value)
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            return Tolerance(amount=value[0], pct=value[1])
+    except (ConfigError, TypeError) as exc:  # TypeError: a key that is not amount or pct
+        msg = f"The {name!r} parameter is not a valid tolerance ({exc}). Got {value!r} instead."
+        raise ConfigError(msg) from None
+    raise _fail(name, expected, value)
 
 
-def _items(value: Any, name: str) -> list[tuple[Any, Any]]:
+def _collection(value: Any, name: str, expected: str) -> list[Any]:
+    """The items of a collection parameter (None: none); a string or a scalar is refused."""
     if value is None:
         return []
-    if isinstance(value, Mapping):
-        return list(value.items())
+    if isinstance(value, (str, bytes, Mapping)):
+        raise _fail(name, expected, value)
     try:
-        return [tuple(x) for x in value]
+        return list(value)
     except TypeError:
-        msg = f"{name} must be a mapping, got {value!r}"
-        raise ConfigError(msg) from None
-
-
-def _names(value: Any, name: str) -> frozenset[str]:
-    if isinstance(value, str):
-        return frozenset([value])
-    try:
-        return frozenset(str(v) for v in value)
-    except TypeError:
-        msg = f"{name} must be a collection of names, got {value!r}"
-        raise ConfigError(msg) from None
+        raise _fail(name, expected, value) from None
 
 
 def _groups(value: Any) -> tuple[tuple[str, ...], ...]:
+    name, expected = "same_price_groups", "a collection of groups of channel names"
     if isinstance(value, str):
         value = [[value]]
-    groups = tuple(tuple(sorted({str(c) for c in g})) for g in value)
+    groups = tuple(
+        tuple(sorted(names(g, name, allow_none=False))) for g in _collection(value, name, expected)
+    )
     seen: dict[str, int] = {}
     for i, g in enumerate(groups):
         if not g:
-            msg = "same_price_groups must not contain an empty group"
-            raise ConfigError(msg)
+            raise _fail(name, f"{expected}, none of them empty", value)
         for c in g:
             if c in seen:
-                msg = f"channel {c!r} is in two same-price groups; a channel may be in one only"
+                msg = (
+                    f"The {name!r} parameter puts channel {c!r} in two same-price groups; a "
+                    "channel may be in one only."
+                )
                 raise ConfigError(msg)
             seen[c] = i
     return tuple(sorted(groups))
 
 
 def _channel_tolerances(value: Any) -> tuple[tuple[str, Tolerance], ...]:
-    return tuple(sorted((str(k), _tolerance(v)) for k, v in _items(value, "channel_tolerances")))
+    name = "channel_tolerances"
+    return tuple((k, _as_tolerance(v, f"{name}[{k!r}]")) for k, v in pairs(value, name))
 
 
 def _channel_pairs(value: Any) -> tuple[tuple[str, str, Tolerance], ...]:
+    name, expected = "channel_pairs", "a collection of (reference, channel[, tolerance])"
     out = []
-    for item in value or ():
+    for item in _collection(value, name, expected):
+        if isinstance(item, str):
+            raise _fail(name, expected, value)
         try:
             ref, other, *rest = item
         except (TypeError, ValueError):
-            msg = f"channel_pairs entries are (reference, channel, tolerance), got {item!r}"
-            raise ConfigError(msg) from None
-        tol = _tolerance(rest[0]) if rest else Tolerance()
-        out.append((str(ref), str(other), tol))
+            raise _fail(name, expected, value) from None
+        if not (isinstance(ref, str) and isinstance(other, str)) or len(rest) > 1:
+            raise _fail(name, expected, value)
+        tol = _as_tolerance(rest[0], name) if rest else Tolerance()
+        out.append((ref, other, tol))
     return tuple(sorted(out, key=lambda x: (x[0], x[1])))
 
 
+def _name_pair(item: Any, name: str, expected: str, value: Any) -> tuple[str, str]:
+    if isinstance(item, str):
+        raise _fail(name, expected, value)
+    pair = tuple(sorted(names(item, name, allow_none=False))) if item is not None else ()
+    if len(pair) == 1 and len(list(item)) == 2:  # two equal names
+        pair = (pair[0], pair[0])
+    if len(pair) != 2:
+        raise _fail(name, expected, value)
+    return pair[0], pair[1]
+
+
 def _stacking(value: Any) -> tuple[tuple[str, str], ...]:
-    pairs = set()
-    for item in value or ():
-        a, b = (str(x) for x in item)
-        pairs.add((min(a, b), max(a, b)))
-    return tuple(sorted(pairs))
-
-
-def _duration(value: Any, name: str) -> np.timedelta64:
-    out = to_timedelta64(value, name=name)
-    if out <= np.timedelta64(0, "us"):
-        msg = f"The {name!r} parameter must be a positive duration. Got {value!r}."
-        raise ConfigError(msg)
-    return out
+    name, expected = "stacking", "a collection of (type, type) pairs"
+    return tuple(
+        sorted({_name_pair(i, name, expected, value) for i in _collection(value, name, expected)})
+    )
 
 
 def _stale_after(value: Any) -> tuple[tuple[str, np.timedelta64], ...]:
-    items = _items(value, "stale_after")
-    return tuple(sorted((str(k), _duration(v, f"stale_after[{k!r}]")) for k, v in items))
+    name = "stale_after"
+    return tuple((k, duration(v, f"{name}[{k!r}]")) for k, v in pairs(value, name))
 
 
 def _money_pairs(value: Any, name: str) -> tuple[tuple[str, float], ...]:
     out = []
-    for k, v in _items(value, name):
-        f = _float(v)
-        if not np.isfinite(f) or f <= 0:
-            msg = f"{name}[{k!r}] must be a positive number, got {v!r}"
-            raise ConfigError(msg)
-        out.append((str(k), f))
-    return tuple(sorted(out))
+    for k, v in pairs(value, name):
+        out.append((k, number(v, f"{name}[{k!r}]", minimum=0, low_open=True)))
+    return tuple(out)
 
 
 def _severities(value: Any) -> tuple[tuple[str, str], ...]:
     out = []
-    for rule, sev in _items(value, "severities"):
-        if rule not in _RULE_INFO:
-            msg = f"severities: unknown rule {rule!r}; rules are {list(RULES)}"
-            raise ConfigError(msg)
-        if sev not in SEVERITIES:
-            msg = f"severities[{rule!r}] must be one of {SEVERITIES}, got {sev!r}"
-            raise ConfigError(msg)
-        out.append((str(rule), str(sev)))
-    return tuple(sorted(out))
+    for rule, sev in pairs(value, "severities"):
+        check_choice(rule, "severities", RULES)
+        check_choice(sev, f"severities[{rule!r}]", SEVERITIES)
+        out.append((rule, str(sev)))
+    return tuple(out)
 
 
 def _rules(value: Any) -> frozenset[str]:
-    names = _names(value, "rules")
-    unknown = sorted(names - set(RULES))
+    found = names(value, "rules", allow_none=False)
+    unknown = sorted(found - set(RULES))
     if unknown:
-        msg = f"unknown rules {unknown}; rules are {list(RULES)}"
+        msg = f"The 'rules' parameter names unknown rules {unknown}; rules are {list(RULES)}."
         raise ConfigError(msg)
-    return names
-
-
-def _choice(name: str, allowed: Sequence[str]) -> Any:
-    def check(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-        if value not in allowed:
-            msg = f"The {name!r} parameter must be one of {list(allowed)}. Got {value!r}."
-            raise ConfigError(msg)
-
-    return check
+    return found
 
 
 def _stock_channels(value: Any) -> tuple[str, str]:
-    pair = tuple(str(v) for v in value)
-    if len(pair) != 2:
-        msg = f"stock_channels must be (online channel, store channel), got {value!r}"
-        raise ConfigError(msg)
-    return pair
+    name, expected = "stock_channels", "(online channel, store channel)"
+    items = _collection(value, name, expected)
+    if len(items) != 2 or not all(isinstance(v, str) for v in items):
+        raise _fail(name, expected, value)
+    return items[0], items[1]
 
 
-def _optional_max(value: Any) -> float | None:
-    if value is None:
-        return None
-    f = _float(value)
-    if not f > 0:
-        msg = f"max_stock must be positive or None, got {value!r}"
-        raise ConfigError(msg)
-    return f
+def _choice(choices: tuple[str, ...]) -> Any:
+    return validator(check_choice, choices)
+
+
+# one converter per field (the attrs plugin of mypy reads named functions only)
+
+
+def _tolerance(value: Any) -> Tolerance:
+    return _as_tolerance(value, "tolerance")
+
+
+def _stock_tolerance(value: Any) -> Tolerance:
+    return _as_tolerance(value, "stock_tolerance")
 
 
 def _mirror_channels(value: Any) -> frozenset[str]:
-    return _names(value, "mirror_channels")
+    return names(value, "mirror_channels", allow_none=False)
 
 
 def _prior_audiences(value: Any) -> frozenset[str]:
-    return _names(value, "prior_audiences")
+    return names(value, "prior_audiences", allow_none=False)
 
 
 def _online_locations(value: Any) -> frozenset[str]:
-    return _names(value, "online_locations")
+    return names(value, "online_locations", allow_none=False)
 
 
 def _stale_after_default(value: Any) -> np.timedelta64:
-    return _duration(value, "stale_after_default")
+    return duration(value, "stale_after_default")
 
 
 def _prior_window(value: Any) -> np.timedelta64:
-    return _duration(value, "prior_window")
+    return duration(value, "prior_window")
 
 
 def _stock_interval(value: Any) -> np.timedelta64:
-    return _duration(value, "stock_interval")
+    return duration(value, "stock_interval")
 
 
 def _map_floors(value: Any) -> tuple[tuple[str, float], ...]:
@@ -314,6 +314,18 @@ def _map_floors(value: Any) -> tuple[tuple[str, float], ...]:
 
 def _currency_rates(value: Any) -> tuple[tuple[str, float], ...]:
     return _money_pairs(value, "currency_rates")
+
+
+def _price_tolerance(value: Any) -> float:
+    return number(value, "price_tolerance", minimum=0)
+
+
+def _percentage_tolerance(value: Any) -> float:
+    return number(value, "percentage_tolerance", minimum=0)
+
+
+def _max_stock(value: Any) -> float | None:
+    return number(value, "max_stock", minimum=0, low_open=True, optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -407,7 +419,7 @@ class Policy:
     'exempt'
     """
 
-    jurisdiction: str = "EU"
+    jurisdiction: str = attrs.field(default="EU", validator=validator(check_text))
     same_price_groups: tuple[tuple[str, ...], ...] = attrs.field(
         default=(("web", "app", "store", "call_centre"),), converter=_groups
     )
@@ -430,28 +442,22 @@ class Policy:
     map_floors: tuple[tuple[str, float], ...] = attrs.field(default=(), converter=_map_floors)
     prior_window: np.timedelta64 = attrs.field(default="30D", converter=_prior_window)
     prior_scope: str = attrs.field(
-        default="series", validator=_choice("prior_scope", ("series", "channel", "all_channels"))
+        default="series", validator=_choice(("series", "channel", "all_channels"))
     )
     prior_audiences: frozenset[str] = attrs.field(default=("public",), converter=_prior_audiences)
     progressive: str = attrs.field(
-        default="first_step", validator=_choice("progressive", ("first_step", "each_step"))
+        default="first_step", validator=_choice(("first_step", "each_step"))
     )
-    perishables: str = attrs.field(
-        default="apply", validator=_choice("perishables", ("apply", "exempt"))
-    )
-    price_tolerance: float = attrs.field(default=0.005, converter=_float, validator=_nonnegative)
-    percentage_tolerance: float = attrs.field(default=0.1, converter=_float, validator=_nonnegative)
+    perishables: str = attrs.field(default="apply", validator=_choice(("apply", "exempt")))
+    price_tolerance: float = attrs.field(default=0.005, converter=_price_tolerance)
+    percentage_tolerance: float = attrs.field(default=0.1, converter=_percentage_tolerance)
     currency_rates: tuple[tuple[str, float], ...] = attrs.field(
         default=(), converter=_currency_rates
     )
-    overlaps: str = attrs.field(
-        default="finding", validator=_choice("overlaps", ("finding", "raise"))
-    )
-    unknown_series: str = attrs.field(
-        default="finding", validator=_choice("unknown_series", ("finding", "raise"))
-    )
+    overlaps: str = attrs.field(default="finding", validator=_choice(("finding", "raise")))
+    unknown_series: str = attrs.field(default="finding", validator=_choice(("finding", "raise")))
     coverage: str = attrs.field(
-        default="until_as_of", validator=_choice("coverage", ("until_as_of", "between_prices"))
+        default="until_as_of", validator=_choice(("until_as_of", "between_prices"))
     )
     online_locations: frozenset[str] = attrs.field(default=("online",), converter=_online_locations)
     stock_channels: tuple[str, str] = attrs.field(
@@ -459,21 +465,28 @@ class Policy:
     )
     stock_interval: np.timedelta64 = attrs.field(default="1D", converter=_stock_interval)
     stock_tolerance: Tolerance = attrs.field(
-        factory=lambda: Tolerance(amount=2.0, pct=10.0), converter=_tolerance
+        factory=lambda: Tolerance(amount=2.0, pct=10.0),
+        converter=_stock_tolerance,
     )
-    max_stock: float | None = attrs.field(default=None, converter=_optional_max)
+    max_stock: float | None = attrs.field(
+        default=None,
+        converter=_max_stock,
+    )
     rules: frozenset[str] = attrs.field(default=DEFAULT_RULES, converter=_rules)
     severities: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_severities)
 
     def __attrs_post_init__(self) -> None:
         for ref, other, _ in self.channel_pairs:
             if ref == other:
-                msg = f"channel_pairs: a channel cannot be compared with itself ({ref!r})"
+                msg = (
+                    f"The 'channel_pairs' parameter compares channel {ref!r} with itself; "
+                    "each pair names two channels."
+                )
                 raise ConfigError(msg)
-        unknown = {a for a in self.prior_audiences} - {"public", "loyalty", "personalised"}
-        if unknown:
-            msg = f"prior_audiences: unknown audiences {sorted(unknown)}"
-            raise ConfigError(msg)
+        audiences = ("public", "loyalty", "personalised")
+        if set(self.prior_audiences) - set(audiences):
+            expected = f"a collection of audiences among {list(audiences)}"
+            raise _fail("prior_audiences", expected, sorted(self.prior_audiences))
 
     # ------------------------------------------------------------------ profiles
 
