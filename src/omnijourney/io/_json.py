@@ -16,6 +16,7 @@ raises :class:`~omnijourney.errors.SchemaError` listing every problem with its p
 from __future__ import annotations
 
 import datetime as _dt
+import enum
 import json
 import math
 from functools import lru_cache
@@ -26,7 +27,9 @@ import cattrs
 import numpy as np
 
 from omnijourney.errors import ConfigError, DataError, OmnijourneyError, SchemaError
+from omnijourney.io._state import json_state_of, resolve_tag
 from omnijourney.model import Channel, CustomerId, FrozenMap
+from omnijourney.tables import ColumnSpec, Table
 
 __all__ = ["from_dict", "from_json", "make_converter", "to_dict", "to_json"]
 
@@ -99,18 +102,18 @@ def _structure_id(value: Any, _: Any) -> CustomerId:
     return value
 
 
-def _unstructure_table(table: Any) -> dict[str, Any]:
+def _unstructure_table(table: Table) -> dict[str, Any]:
     columns = {}
     for name, kind in table.kinds.items():
         col: dict[str, Any] = {"kind": kind, "data": _unstructure_array(table.raw(name))}
         if kind == "category":
             col["labels"] = _unstructure_array(table.labels(name))
-        spec = table._specs[name]
+        spec = table.spec(name)
         if kind == "enum" and spec.enum is not None:
             col["enum"] = f"{spec.enum.__module__}:{spec.enum.__qualname__}"
         columns[name] = col
     out: dict[str, Any] = {"type": type(table).__name__, "columns": columns}
-    channels = table._meta.get("channels")
+    channels = table.meta.get("channels")
     if channels:
         out["channels"] = [
             {"name": c.name, "kind": c.kind.value, "initiator": c.initiator.value} for c in channels
@@ -120,14 +123,12 @@ def _unstructure_table(table: Any) -> dict[str, Any]:
     return out
 
 
-def _structure_table(value: Any, cls: type) -> Any:
-    from omnijourney.tables import ColumnSpec, Table
-
+def _structure_table(value: Any, cls: type[Table]) -> Table:
     if isinstance(value, Table):
         return value
     _expect(value, ("columns",), f"a {cls.__name__}")
     _expect(value["columns"], (), "a mapping of column names to columns", "columns")
-    schema = {s.name: s for s in getattr(cls, "schema", ())}
+    schema = {s.name: s for s in cls.schema}
     data, labels, specs = {}, {}, {}
     for name, col in value["columns"].items():
         _expect(col, ("kind", "data"), "a column", f"columns.{name}")
@@ -141,22 +142,39 @@ def _structure_table(value: Any, cls: type) -> Any:
     meta = {}
     if value.get("channels"):
         meta["channels"] = tuple(Channel(**c) for c in value["channels"])
-    new: Table = object.__new__(cls)
-    Table.__init__(new, data, labels, specs, meta=meta, sorted_by=tuple(value.get("sorted_by", ())))
-    return new
+    sorted_by = tuple(value.get("sorted_by", ()))
+    return cls.from_arrays(data, labels, meta=meta, specs=specs, sorted_by=sorted_by)
 
 
-def _enum_class(path: str | None) -> Any:
-    """The enum class named ``module:qualname``, from omnijourney modules only."""
-    if path is None:
+def _enum_class(tag: str | None) -> Any:
+    """The enum class a column names as ``module:qualname`` (omnijourney's only)."""
+    if tag is None:
         return None
-    module, _, name = path.partition(":")
-    if not module.startswith("omnijourney."):
-        msg = f"refusing to load enum {path!r}: only omnijourney enums are allowed"
-        raise ConfigError(msg)
-    import importlib
+    found = resolve_tag(tag)
+    if not (isinstance(found, type) and issubclass(found, enum.Enum)):
+        msg = f"the column's enum {tag!r} is not an enum"
+        raise SchemaError(msg)
+    return found
 
-    return getattr(importlib.import_module(module), name)
+
+def _unstructure_state(obj: Any) -> dict[str, Any]:
+    entry = json_state_of(type(obj))
+    assert entry is not None  # the hook's predicate
+    return {"type": entry.tag, **entry.to_state(obj, _converter().unstructure)}
+
+
+def _structure_state(value: Any, cls: type) -> Any:
+    entry = json_state_of(cls)
+    assert entry is not None  # the hook's predicate
+    if isinstance(value, cls):
+        return value
+    _expect(value, (), f"a {cls.__name__}")
+    tag = value.get("type", entry.tag)  # documents written before tags had none
+    if tag != entry.tag:
+        msg = f"expected a {cls.__name__} ({entry.tag}), got a document of type {tag!r}"
+        raise SchemaError(msg)
+    state = {k: v for k, v in value.items() if k != "type"}
+    return entry.from_state(state, _converter().structure)
 
 
 def _expect(value: Any, keys: tuple[str, ...], what: str, where: str = "") -> None:
@@ -184,43 +202,6 @@ def _finite(values: Any) -> Any:
     return values
 
 
-def _unstructure_journeys(jt: Any) -> dict[str, Any]:
-    conv = _converter()
-    return {
-        "touchpoints": _unstructure_table(jt.touchpoints),
-        "journeys": _unstructure_table(jt.journeys),
-        "journey_all": _unstructure_array(jt._all_journey),
-        "visit_all": _unstructure_array(jt._all_visit),
-        "order": None if jt._order is None else _unstructure_array(jt._order),
-        "offsets": _unstructure_array(jt.offsets),
-        "carried": jt.carried,
-        "rules": conv.unstructure(jt.rules),
-        "state": conv.unstructure(jt.state),
-    }
-
-
-def _structure_journeys(value: Any, cls: type) -> Any:
-    from omnijourney.journeys._rules import JourneyRules
-    from omnijourney.journeys._table import SessionState
-    from omnijourney.tables import Table, TouchpointTable
-
-    conv = _converter()
-    out = cls()
-    out.touchpoints = _structure_table(value["touchpoints"], TouchpointTable)
-    out.journeys = _structure_table(value["journeys"], Table)
-    out._all_journey = _structure_array(value["journey_all"], None)
-    out._all_visit = _structure_array(value["visit_all"], None)
-    out._order = None if value["order"] is None else _structure_array(value["order"], None)
-    out._identity = value["order"] is None
-    out.offsets = _structure_array(value["offsets"], None)
-    out.carried = int(value["carried"])
-    out.journey_id = out._all_journey[out.carried :]
-    out.visit_id = out._all_visit[out.carried :]
-    out.rules = conv.structure(value["rules"], JourneyRules)
-    out.state = conv.structure(value["state"], SessionState)
-    return out
-
-
 def _is_set_type(t: Any) -> bool:
     origin = getattr(t, "__origin__", t)
     return origin in (set, frozenset)
@@ -236,9 +217,11 @@ def _unstructure_set(values: Any) -> list[Any]:
 
 
 def make_converter() -> cattrs.Converter:
-    """A new converter configured for every omnijourney type (extend it for your own types)."""
-    from omnijourney.tables import Table
+    """A new converter configured for every omnijourney type (extend it for your own types).
 
+    Records, results (attrs classes) and tables are written from their fields and columns;
+    types that are neither say how with :func:`register_json_state`.
+    """
     conv = cattrs.Converter()
     conv.register_unstructure_hook(_dt.datetime, _unstructure_datetime)
     conv.register_structure_hook(_dt.datetime, _structure_datetime)
@@ -270,10 +253,9 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, Table), _structure_table
     )
-    from omnijourney.journeys._table import JourneyTable
-
-    conv.register_unstructure_hook(JourneyTable, _unstructure_journeys)
-    conv.register_structure_hook(JourneyTable, _structure_journeys)
+    # types that write their own state, registered by their modules (see register_json_state)
+    conv.register_unstructure_hook_func(lambda t: json_state_of(t) is not None, _unstructure_state)
+    conv.register_structure_hook_func(lambda t: json_state_of(t) is not None, _structure_state)
     return conv
 
 

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import run_ends, run_heads, run_starts
+from omnijourney.io import register_json_state
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
 from omnijourney.model import EndReason, Journey
@@ -576,6 +577,51 @@ class JourneyTable:
             for jid, reason in zip(ids.tolist(), r.journeys.raw("end_reason").tolist()):
                 final_reason[jid] = reason
         return sessionize_partition(tp, last.rules, journey, visit, final_reason, state=last.state)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _to_state(jt: JourneyTable, unstructure: Callable[[Any], Any]) -> dict[str, Any]:
+    return {
+        "touchpoints": unstructure(jt.touchpoints),
+        "journeys": unstructure(jt.journeys),
+        "journey_all": unstructure(jt._all_journey),
+        "visit_all": unstructure(jt._all_visit),
+        "order": None if jt._order is None else unstructure(jt._order),
+        "offsets": unstructure(jt.offsets),
+        "carried": jt.carried,
+        "rules": unstructure(jt.rules),
+        "state": unstructure(jt.state),
+    }
+
+
+def _from_state(state: dict[str, Any], structure: Callable[[Any, Any], Any]) -> JourneyTable:
+    out = JourneyTable()
+    out.touchpoints = structure(state["touchpoints"], TouchpointTable)
+    out.journeys = structure(state["journeys"], Table)
+    out._all_journey = structure(state["journey_all"], np.ndarray)
+    out._all_visit = structure(state["visit_all"], np.ndarray)
+    out._order = None if state["order"] is None else structure(state["order"], np.ndarray)
+    out._identity = state["order"] is None
+    out.offsets = structure(state["offsets"], np.ndarray)
+    out.carried = int(state["carried"])
+    out.journey_id = out._all_journey[out.carried :]
+    out.visit_id = out._all_visit[out.carried :]
+    out.rules = structure(state["rules"], JourneyRules)
+    out.state = structure(state["state"], SessionState)
+    return out
+
+
+register_json_state(
+    JourneyTable,
+    tag="omnijourney.journeys:JourneyTable",
+    to_state=_to_state,
+    from_state=_from_state,
+)
+
+
+# --------------------------------------------------------------------------- helpers
 
 
 def _last_campaign(tp: TouchpointTable, order: np.ndarray | None) -> Table:
