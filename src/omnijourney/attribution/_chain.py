@@ -22,6 +22,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney.attribution._paths import PathTable
 from omnijourney.attribution._results import CONVERSION, NULL, START
 from omnijourney.errors import ConfigError, ConvergenceError
@@ -93,9 +94,8 @@ class Chain:
 
 def _runs(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Mask of the steps that differ from the step before them in their path."""
-    keep = np.ones(values.size, dtype=bool)
+    keep = run_starts(values)
     if values.size:
-        np.not_equal(values[1:], values[:-1], out=keep[1:])
         keep[np.cumsum(lengths)[:-1]] = True  # the first step of every path stays
     return keep
 

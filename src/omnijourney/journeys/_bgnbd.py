@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import run_starts
 from omnijourney._validation import number
 from omnijourney.errors import ConfigError, ConvergenceError, DataError, SchemaError
 from omnijourney.tables import Table
@@ -567,9 +568,7 @@ def fit_bgnbd(
     # that the sums (and the fit) do not depend on the row order
     order = np.lexsort((w, age, tx, x))
     x, tx, age, w = x[order], tx[order], age[order], w[order]
-    new = np.ones(x.size, dtype=bool)
-    new[1:] = (x[1:] != x[:-1]) | (tx[1:] != tx[:-1]) | (age[1:] != age[:-1])
-    starts = np.flatnonzero(new)
+    starts = np.flatnonzero(run_starts(x, tx, age))
     x, tx, age, w = x[starts], tx[starts], age[starts], np.add.reduceat(w, starts)
     scale = float(age.max()) / 10.0 if age.max() > 0 else 1.0
     data = _Fit.of(x, tx / scale, age / scale, w, float(penalizer))

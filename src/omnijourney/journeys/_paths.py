@@ -13,7 +13,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from omnijourney._arrays import positions
+from omnijourney._arrays import positions, run_offsets, run_starts
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.tables import Table, code_dtype
@@ -126,17 +126,13 @@ def steps_of(
     if per == "journey":
         offsets = jt.offsets
     elif per == "customer":
-        c = in_order(jt, "customer")
-        new = np.ones(n, dtype=bool)
-        np.not_equal(c[1:], c[:-1], out=new[1:])
-        offsets = np.append(np.flatnonzero(new), n).astype(np.int64)
+        offsets = run_offsets(in_order(jt, "customer"))
     else:
         msg = f"per must be 'journey' or 'customer', got {per!r}"
         raise ConfigError(msg)
     if not collapse_repeats or n == 0:
         return _Steps(labels, codes, t, t, offsets)
-    keep = np.ones(n, dtype=bool)
-    np.not_equal(codes[1:], codes[:-1], out=keep[1:])
+    keep = run_starts(codes)
     keep[offsets[:-1]] = True
     rows = np.flatnonzero(keep)
     last_row = np.append(rows[1:], n) - 1
