@@ -393,6 +393,34 @@ def store_count(n_customers: int) -> int:
     return int(np.clip(n_customers // 2000, 3, 20))
 
 
+#: Customers' home stores follow a Zipf law of this exponent over the store ranks 1, 2, 3...,
+#: folded onto the stores (rank r is store r mod n): a few stores draw most customers.
+HOME_STORE_EXPONENT = 1.6
+
+
+def home_store_shares(n_stores: int) -> np.ndarray:
+    """Share of the customers whose home store is each store (``"S01"`` first).
+
+    Ranks follow ``P(r) = r ** -s / zeta(s)`` (:data:`HOME_STORE_EXPONENT`) and rank ``r``
+    shops at store ``r mod n``, so store ``k`` (0-based) gathers ``sum_j (k + j n) ** -s``:
+    ``n ** -s * zeta(s, k / n)`` for ``k >= 1`` and ``n ** -s * zeta(s, 1)`` for ``k = 0``
+    (Hurwitz zeta). Drawn by inverting this distribution with one uniform per customer, the
+    home stores are the same on every numpy version (its Zipf sampler changed in 2.1).
+
+    Examples
+    --------
+    >>> shares = home_store_shares(3)
+    >>> [round(float(x), 2) for x in shares], int(np.argmax(shares))
+    ([0.17, 0.57, 0.26], 1)
+    """
+    from scipy.special import zeta
+
+    q = np.arange(n_stores, dtype=np.float64) / n_stores
+    q[0] = 1.0
+    w = np.asarray(zeta(HOME_STORE_EXPONENT, q), dtype=np.float64)
+    return w / w.sum()
+
+
 def store_labels(n_stores: int) -> np.ndarray:
     """Store names ``"S01"``, ``"S02"``... (sorted, as category labels)."""
     width = max(2, len(str(n_stores)))

@@ -421,7 +421,7 @@ def touchpoints_and_episodes(
     data["campaign"] = campaign
     # stores: each customer has a home store; store touchpoints happen there 85% of the time
     n_stores = n_stores or tpl.store_count(n)
-    home = rng.zipf(1.6, n) % n_stores
+    home = _choose(rng, tpl.home_store_shares(n_stores)[None, :], np.zeros(n, dtype=np.int64))
     i_store = np.flatnonzero(channel == tpl.CH["store"])
     at_home = rng.random(i_store.size) < 0.85
     store = np.full(n_rows, -1, dtype=code_dtype(n_stores))
