@@ -697,3 +697,23 @@ def test_audit_round_trips_through_json():
     back = oj.from_json(oj.to_json(result), oj.pricing.PriceAudit)
     assert back == result and back.findings.equals(result.findings)
     assert back[0] == result[0]
+
+
+def test_a_stale_price_sent_again_is_still_stale():
+    """A source silent for 22 days, then sending the same price again: the silence counts
+    (equal neighbouring intervals are merged only after staleness is judged)."""
+    prices = oj.pricing.PriceTable.from_columns(
+        {
+            "sku": ["A", "A"],
+            "channel": ["store", "store"],
+            "location": ["S01", "S01"],
+            "price": [10.0, 10.0],
+            "valid_from": ["2024-01-01", "2024-02-01"],
+            "valid_to": ["2024-02-01", None],
+            "confirmed": ["2024-01-10", "2024-02-28"],
+        }
+    )
+    found = oj.pricing.audit(prices, as_of="2024-03-01").findings
+    assert found["rule"].tolist() == ["stale_price"]
+    assert found["actual"].tolist() == [22.0]
+    assert str(found["start"][0])[:10] == "2024-01-17"

@@ -13,7 +13,7 @@ from omnijourney.pricing._checks_stock import stock_checks
 from omnijourney.pricing._findings import FindingTable, Found, PriceAudit
 from omnijourney.pricing._policy import Policy
 from omnijourney.pricing._promotion_table import PromotionTable
-from omnijourney.pricing._series import Context, build_series, period
+from omnijourney.pricing._series import Context, build_series, merge_equal_neighbours, period
 from omnijourney.pricing._stock_table import CatalogTable, StockTable
 from omnijourney.pricing._tables import PriceTable, as_table
 from omnijourney.tables import Table
@@ -133,11 +133,12 @@ def audit(
     }
     t0, t1 = period(tables, _instant(start, "start"), _instant(as_of, "as_of"))
     ctx = Context.build(policy, tables, catalog_table, t0, t1)
-    series, found = build_series(price_table, ctx)
+    series, found = build_series(price_table, ctx, merge=False)
+    if policy.checks("stale_price"):  # each interval as sent, before equal neighbours merge
+        found.append(stale_prices(series, ctx))
+    series = merge_equal_neighbours(series)
     if policy.checks("coverage_hole"):
         found.append(coverage_holes(series, ctx))
-    if policy.checks("stale_price"):
-        found.append(stale_prices(series, ctx))
     if policy.checks("below_map"):
         found.append(below_map(series, ctx))
     found.extend(price_gaps(series, ctx))

@@ -75,7 +75,9 @@ def coverage_holes(s: Series, ctx: Context) -> Found:
 
 def stale_prices(s: Series, ctx: Context) -> Found:
     """Intervals whose last confirmation is older than the channel's limit when they stop
-    being current (at ``min(valid_to, as_of)``); the finding covers the stale part."""
+    being current (at ``min(valid_to, as_of)``); the finding covers the stale part. Run on
+    the intervals as sent (before equal neighbours merge, which would keep the latest
+    confirmation and hide the silence before it)."""
     if s.confirmed is None or s.frm.size == 0:
         return _empty("stale_price")
     per_series = ctx.policy.stale_limits(ctx.channel_labels.tolist())[s.channel]
@@ -88,13 +90,25 @@ def stale_prices(s: Series, ctx: Context) -> Found:
     sid = s.sid[bad]
     limit = per_series[sid]
     end = np.minimum(s.to[bad], ctx.as_of)
+    start = np.maximum(s.confirmed[bad] + limit, s.frm[bad])
+    # touching pieces of one price stale end to end (the same price sent again, unconfirmed)
+    # are one stretch, as when they are merged: its start from the first, the rest from the last
+    a, b = bad[:-1], bad[1:]
+    joined = (b == a + 1) & (sid[1:] == sid[:-1]) & (start[1:] == end[:-1])
+    joined &= (s.price[b] == s.price[a]) & (s.regular[b] == s.regular[a])
+    joined &= s.currency[b] == s.currency[a]
+    first = np.ones(bad.size, dtype=bool)
+    first[1:] = ~joined
+    last = np.ones(bad.size, dtype=bool)
+    last[:-1] = ~joined
+    sid, limit, bad = sid[last], limit[last], bad[last]
     return Found.make(
         "stale_price",
         sku=s.sku[sid],
         channel=s.channel[sid],
         location=s.location[sid],
-        start=np.maximum(s.confirmed[bad] + limit, s.frm[bad]),
-        end=end,
+        start=start[first],
+        end=end[last],
         expected=limit / DAY,
         actual=late[bad] / DAY,
         currency=s.currency[bad],

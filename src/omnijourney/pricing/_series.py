@@ -23,7 +23,7 @@ from omnijourney.pricing._stock_table import CatalogTable
 from omnijourney.pricing._tables import Audience, PriceTable, PriceType
 from omnijourney.tables import Table, remap_codes, union_labels
 
-__all__ = ["Context", "Series", "build_series", "series_key"]
+__all__ = ["Context", "Series", "build_series", "merge_equal_neighbours", "series_key"]
 
 DAY = 86_400_000_000
 _AUDIENCES = [a.value for a in Audience]
@@ -270,8 +270,12 @@ def _order(r: dict[str, Any], n_loc: int, n_ch: int) -> tuple[np.ndarray | None,
     return order, sid.astype(dtype)
 
 
-def build_series(table: PriceTable, ctx: Context) -> tuple[Series, list[Found]]:
-    """Sort, check and normalize the price intervals of ``table`` into :class:`Series`."""
+def build_series(
+    table: PriceTable, ctx: Context, *, merge: bool = True
+) -> tuple[Series, list[Found]]:
+    """Sort, check and normalize the price intervals of ``table`` into :class:`Series`
+    (with ``merge``, touching intervals of one price made one: see
+    :func:`merge_equal_neighbours`)."""
     r = _rows(table, ctx)
     _convert_currency(r, ctx, table)
     order, sid = _order(r, ctx.location_labels.size, ctx.channel_labels.size)
@@ -320,7 +324,7 @@ def build_series(table: PriceTable, ctx: Context) -> tuple[Series, list[Found]]:
         flagged[s.sid[overlap]] = True
         found.append(_overlap_findings(s, flagged, ctx))
         s = _resolve(s, flagged)
-    return _merge_equal_neighbours(s), found
+    return (merge_equal_neighbours(s) if merge else s), found
 
 
 def _overlap_findings(s: Series, flagged: np.ndarray, ctx: Context) -> Found:
@@ -417,8 +421,12 @@ def _resolve(s: Series, flagged: np.ndarray) -> Series:
     )
 
 
-def _merge_equal_neighbours(s: Series) -> Series:
-    """Merge intervals that touch and carry the same price, type and currency."""
+def merge_equal_neighbours(s: Series) -> Series:
+    """Merge intervals that touch and carry the same price, type and currency.
+
+    The merged interval keeps the latest confirmation of its pieces, so staleness is judged
+    before merging: a price sent again after its source was silent would hide the silence.
+    """
     n = s.frm.size
     if n < 2:
         return s
