@@ -42,9 +42,19 @@ TITLES = {
     "identity": "Identity merging",
     "attribution": "Channel attribution",
     "pricing": "Price audit",
+    "pricing_accuracy": "Price audit accuracy",
     "metrics": "Measurement",
     "endtoend": "End to end against the synthetic truth",
 }
+
+#: The finding kinds of the price audit, in its order (oj.pricing.RULES).
+PRICE_FINDING_KINDS = (
+    "price_gap", "channel_pair_gap", "overlapping_prices", "coverage_hole", "stale_price",
+    "below_map", "promotion_without_price", "promo_not_mirrored", "promo_not_applied",
+    "promo_not_below_regular", "promo_not_below_prior", "prior_price_reference",
+    "prior_price_percentage", "prior_price_short_history", "overlapping_promotions",
+    "stock_shown_unavailable", "negative_stock", "impossible_stock", "stock_mismatch",
+)  # fmt: skip
 
 # The project's targets: benchmark -> (target, case, size, metric, comparison, limit).
 # ``size`` None checks every size of the case. Metrics, all read from omnijourney's row:
@@ -228,6 +238,12 @@ TARGETS: dict[str, list[tuple[str, str, int | None, str, str, float]]] = {
             "coverage", 400, "report cover_did_poisson_pct", ">=", 93,
         ),
         ("... and at most 97%", "coverage", 400, "report cover_did_poisson_pct", "<=", 97),
+    ],
+    "pricing_accuracy": [
+        (f"`{kind}`: {what} at least 90 % at the default settings", "audit_stories", None,
+         f"report {kind}_{key}", ">=", 90)
+        for kind in PRICE_FINDING_KINDS
+        for what, key in (("precision", "p"), ("recall", "r"))
     ],
 }  # fmt: skip
 

@@ -1,5 +1,10 @@
 """Synthetic catalogue, prices, promotions and stock across channels, with injected faults.
 
+Two worlds: :func:`make_prices`, described below, whose ``violations`` are defined rule by
+rule, one fault per faulty sku; and :func:`price_stories`, a history told as what a merchant
+and its systems did (every finding kind of an audit, several per sku, sizes on both sides of
+any limit), whose ``incidents`` come from the stories alone.
+
 :func:`make_prices` builds a :class:`PriceWorld`: a price, promotion and stock history that is
 clean by construction, plus a few injected inconsistencies whose exact truth is the
 ``violations`` table. The definitions below are the contract an auditor implements to find
@@ -119,6 +124,7 @@ from omnijourney.synth.prices._base import (
 )
 from omnijourney.synth.prices._generate import make_prices, price_world
 from omnijourney.synth.prices._products import EXPOSURE_RULES, MISMATCH_WINDOW, attach_products
+from omnijourney.synth.prices._stories import STORY_KINDS, PriceStories, Retailer, price_stories
 
 __all__ = [
     "EXPOSURE_RULES",
@@ -127,8 +133,12 @@ __all__ = [
     "PRICE_CHANNELS",
     "RULES",
     "SAME_PRICE_GROUP",
+    "STORY_KINDS",
+    "PriceStories",
     "PriceWorld",
+    "Retailer",
     "attach_products",
     "make_prices",
+    "price_stories",
     "price_world",
 ]
