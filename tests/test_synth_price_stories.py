@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney.errors import ConfigError
@@ -153,3 +155,35 @@ def test_what_the_defaults_miss_is_below_their_limits(world, scores):
 def test_bad_parameters_name_themselves(kwargs, name):
     with pytest.raises(ConfigError, match=name):
         price_stories(**kwargs)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), n_stores=st.integers(1, 4))
+def test_any_history_loads_and_its_incidents_lie_in_the_period(seed, n_stores):
+    w = price_stories(12, seed=seed, n_stores=n_stores)
+    pr = oj.pricing
+    for table, kind in (
+        (w.prices, pr.PriceTable),
+        (w.promotions, pr.PromotionTable),
+        (w.stock, pr.StockTable),
+        (w.catalog, pr.CatalogTable),
+    ):
+        assert len(kind.from_columns(table)) == len(table)
+    inc = w.incidents
+    t0, t1 = (np.datetime64(t, "us").astype(np.int64) for t in (w.start, w.as_of))
+    a, b = (inc[c].astype("datetime64[us]").astype(np.int64) for c in ("start", "end"))
+    assert (t0 <= a).all() and (a <= b).all() and (b <= t1).all()
+    # intervals of a series overlap only where a till sent a price twice
+    p = w.prices
+    order = np.lexsort((p["valid_from"], p["location"], p["channel"], p["sku"]))
+    key = [np.asarray(p[c], dtype=object)[order] for c in ("sku", "channel", "location")]
+    frm = p["valid_from"].astype("datetime64[us]").astype(np.int64)[order]
+    to = p["valid_to"].astype("datetime64[us]")[order]
+    to = np.where(np.isnat(to), np.datetime64(w.as_of, "us"), to).astype(np.int64)
+    same = np.logical_and.reduce([k[1:] == k[:-1] for k in key])
+    overlap = same & (frm[1:] < to[:-1])
+    twice = set(
+        np.asarray(inc["sku"], dtype=object)[np.asarray(inc["kind"]) == "overlapping_prices"]
+    )
+    assert set(key[0][1:][overlap]) <= twice
+    assert (p["price"] > 0).all()

@@ -457,7 +457,8 @@ class _Teller:
         self.promote(self.group, a2, a2 + self.days(2, 3), second, reference=first, pct=10.0)
         story = "two_promotions_scheduled_together"
         for s in self.group:
-            self.incident("overlapping_promotions", story, s, a2, b, overlap / _DAY, overlap > 0)
+            gap = (min(a2, b), max(a2, b))  # the overlap, or the gap between the two
+            self.incident("overlapping_promotions", story, s, *gap, overlap / _DAY, overlap > 0)
 
     def promotion_sku_mistyped(self, slot: int) -> None:
         a, b, regular = self.window(slot)
