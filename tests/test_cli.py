@@ -67,15 +67,19 @@ def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
             ("demo", "--seed", "-1"),
             "omnijourney demo: error: argument --seed: must be at least 0, got -1",
         ),
-        ((), "omnijourney: error: a command is required (demo)"),
+        (
+            (),
+            "omnijourney: error: a command is required "
+            "(demo, sessionize, breaks, resolve, attribute, audit, report)",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(args, message):
     done = run_cli(*args)
     assert done.returncode == 2
     assert done.stdout == ""
-    usage, error = done.stderr.strip().splitlines()
-    assert usage.startswith("usage: omnijourney") and error == message
+    *usage, error = done.stderr.strip().splitlines()
+    assert usage[0].startswith("usage: omnijourney") and error == message
 
 
 def test_a_closed_pipe_ends_the_demo_quietly():

@@ -3,7 +3,7 @@
 The core is the package's ``__init__``, ``model``, ``tables``, ``time``, ``errors``, ``io`` and
 the private modules beside them (``_table.py``, ``_build.py``...). Capabilities (``journeys``,
 ``identity``, ``attribution``, ``pricing``, ``synth``, ``metrics``, ``plot``, ``spark``,
-``cli``) use the core through its public modules and the few private helpers meant to be
+``cli``, ``reports``) use the core through its public modules and the few private helpers meant to be
 shared (validation of configuration, randomness, optional imports, array primitives), never
 through the table internals: neither the private modules that build and store tables nor the
 private attributes of a table. The core imports no capability: types register what they need
@@ -23,7 +23,18 @@ from omnijourney.tables import Table
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "omnijourney"
 CAPABILITIES = frozenset(
-    {"journeys", "identity", "attribution", "pricing", "synth", "metrics", "plot", "spark", "cli"}
+    {
+        "journeys",
+        "identity",
+        "attribution",
+        "pricing",
+        "synth",
+        "metrics",
+        "plot",
+        "spark",
+        "cli",
+        "reports",
+    }
 )
 #: Private core modules that capabilities may import: helpers shared on purpose.
 SHARED_PRIVATE = frozenset(

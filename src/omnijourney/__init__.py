@@ -55,6 +55,7 @@ _SUBMODULES = {
     "plot",
     "spark",
     "time",
+    "reports",
 }
 # Public names that live in lazily imported subpackages.
 _LAZY: dict[str, str] = {
@@ -62,6 +63,7 @@ _LAZY: dict[str, str] = {
     "CustomerRecordTable": "identity",
     "ResolutionRules": "identity",
     "resolve": "identity",
+    "report": "reports",
     "sessionize": "journeys",
     "sessionize_batches": "journeys",
     "JourneyRules": "journeys",
@@ -103,6 +105,7 @@ __all__ = [
     "concat",
     "from_dict",
     "from_json",
+    "report",
     "resolve",
     "sessionize",
     "sessionize_batches",

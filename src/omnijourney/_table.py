@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TextIO, TypeVar, overload
 
 import numpy as np
 
@@ -519,8 +519,9 @@ class Table:
 
         return table_to_polars(self)
 
-    def to_csv(self, path: str | os.PathLike[str], *, delimiter: str = ",") -> None:
-        """Write a CSV file (UTF-8, times in ISO 8601 with ``Z``, nulls as empty fields)."""
+    def to_csv(self, path: str | os.PathLike[str] | TextIO, *, delimiter: str = ",") -> None:
+        """Write a CSV file (UTF-8, times in ISO 8601 with ``Z``, nulls as empty fields), or
+        the same text to an open text stream such as ``sys.stdout``."""
         from omnijourney.io._csv import write_csv
 
         write_csv(self, path, delimiter=delimiter)

@@ -17,7 +17,7 @@ import lzma
 import os
 import zipfile
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 import attrs
 import numpy as np
@@ -245,7 +245,16 @@ def _read_polars(raw: IO[bytes], f: _Format) -> list[np.ndarray]:
     return columns
 
 
-def write_csv(table: Table, path: str | os.PathLike[str], *, delimiter: str = ",") -> None:
+def write_csv(table: Table, path: str | os.PathLike[str] | TextIO, *, delimiter: str = ",") -> None:
+    """Write ``table`` to a file, or to an open text stream (standard output...)."""
+    if not isinstance(path, (str, os.PathLike)):
+        _write_rows(table, path, delimiter)
+        return
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        _write_rows(table, fh, delimiter)
+
+
+def _write_rows(table: Table, fh: TextIO, delimiter: str) -> None:
     cols = []
     for name, kind in table.kinds.items():
         values = table.column_values(name)
@@ -257,7 +266,6 @@ def write_csv(table: Table, path: str | os.PathLike[str], *, delimiter: str = ",
             cols.append(["" if np.isnan(v) else repr(float(v)) for v in values.tolist()])
         else:
             cols.append(["" if v is None else str(v) for v in values.tolist()])
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, delimiter=delimiter)
-        writer.writerow(table.columns)
-        writer.writerows(zip(*cols))
+    writer = csv.writer(fh, delimiter=delimiter)
+    writer.writerow(table.columns)
+    writer.writerows(zip(*cols))

@@ -1,35 +1,14 @@
-"""Command-line interface: ``omnijourney demo`` (or ``python -m omnijourney demo``)."""
+"""``omnijourney demo``: a synthetic world and a short tour of what omnijourney finds in it."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from omnijourney._version import __version__
-
-
-class _Progress:
-    """Step messages on stderr when it is a terminal; silent otherwise (pipes, tests)."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-
-    @contextmanager
-    def step(self, label: str) -> Iterator[None]:
-        start = time.perf_counter()
-        if self.enabled:
-            self.stream.write(f"  {label}...")
-            self.stream.flush()
-        yield
-        if self.enabled:
-            self.stream.write(f" {time.perf_counter() - start:.1f} s\n")
-            self.stream.flush()
+from omnijourney.cli._common import Progress
 
 
 def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
@@ -75,14 +54,21 @@ def _pairwise(found: Any, truth: Any) -> tuple[float, float]:
     return agree / max(pairs(np.bincount(f)), 1.0), agree / max(pairs(np.bincount(t)), 1.0)
 
 
-def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> int:
-    """Generate a synthetic world and print a short tour of what omnijourney finds in it."""
+def demo(
+    seed: int = 0,
+    customers: int = 2_000,
+    out: TextIO | None = None,
+    *,
+    report: str | os.PathLike[str] | None = None,
+) -> int:
+    """Generate a synthetic world and print a short tour of what omnijourney finds in it;
+    with ``report``, also write the HTML report of its results to that file."""
     import numpy as np
 
     import omnijourney as oj
 
     out = out if out is not None else sys.stdout
-    progress = _Progress()
+    progress = Progress()
     say: Callable[..., None] = lambda text="": print(text, file=out)  # noqa: E731
     say(f"omnijourney {__version__} demo: a synthetic omnichannel retailer (seed {seed})")
     say()
@@ -90,6 +76,7 @@ def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> in
         world = oj.synth.generate(n_customers=customers, seed=seed)
     say(world.summary())
     tp = world.touchpoints
+    resolution = audit = None
     say()
 
     # -- journeys ---------------------------------------------------------------------------
@@ -212,70 +199,18 @@ def demo(seed: int = 0, customers: int = 2_000, out: TextIO | None = None) -> in
         if len(audit.findings):
             say(f"   e.g. {audit.explain(0)}")
         say()
+    if report is not None:
+        with progress.step("writing the report"):
+            oj.reports.report(
+                report,
+                journeys=journeys,
+                breaks=breaks,
+                segments=segments,
+                resolution=resolution,
+                audit=audit,
+                prices=world.prices.prices if world.prices is not None else None,
+                title=f"omnijourney demo: a synthetic omnichannel retailer (seed {seed})",
+            )
+        say(f"Report written to {os.fspath(report)}")
     say("Next: the tutorials in the documentation walk through each step on this same world.")
     return 0
-
-
-def _count(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum`` (a clear error otherwise)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            msg = f"must be at least {minimum}, got {value}"
-            raise argparse.ArgumentTypeError(msg)
-        return value
-
-    return parse
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="omnijourney",
-        description="Omnichannel customer modelling: identities, journeys, attribution, prices.",
-    )
-    parser.add_argument("--version", action="version", version=f"omnijourney {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="command")
-    p_demo = sub.add_parser(
-        "demo", help="generate a synthetic world and print what omnijourney finds in it"
-    )
-    p_demo.add_argument("--seed", type=_count(0), default=0, help="random seed, >= 0 (default 0)")
-    p_demo.add_argument(
-        "--customers", type=_count(1), default=2_000, help="number of customers (default 2000)"
-    )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``omnijourney`` command.
-
-    Exit status: 0 on success, 2 for a usage error (no command, a bad option value: one
-    line on stderr after the usage), 1 when omnijourney refuses the input (its message on
-    stderr). When the reader of the output goes away (``omnijourney demo | head``), the
-    command ends quietly, as Python's documentation advises for SIGPIPE.
-    """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.error("a command is required (demo)")
-    from omnijourney.errors import OmnijourneyError
-
-    try:
-        code = demo(seed=args.seed, customers=args.customers)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # the reader closed the pipe: send what is still buffered nowhere, and stop quietly
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
-    except OmnijourneyError as exc:
-        print(f"omnijourney: error: {exc}", file=sys.stderr)
-        return 1
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
