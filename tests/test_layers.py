@@ -23,18 +23,8 @@ from omnijourney.tables import Table
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "omnijourney"
 CAPABILITIES = frozenset(
-    {
-        "journeys",
-        "identity",
-        "attribution",
-        "pricing",
-        "synth",
-        "metrics",
-        "plot",
-        "spark",
-        "cli",
-        "reports",
-    }
+    {"journeys", "identity", "attribution", "pricing", "synth", "metrics"}
+    | {"plot", "spark", "cli", "reports"}
 )
 #: Private core modules that capabilities may import: helpers shared on purpose.
 SHARED_PRIVATE = frozenset(

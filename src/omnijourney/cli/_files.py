@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,6 +31,18 @@ _PARQUET = (".parquet", ".pq")
 def one_line(exc: BaseException) -> str:
     """An error's message on one line (the library's messages may list rows on several)."""
     return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+
+
+def command_line_terms(message: str) -> str:
+    """A loader's message in the terms of the command line: ``pass customer='<your
+    column>'`` becomes ``pass --customer COLUMN``; the advice on a keyword the command line
+    does not have is dropped."""
+    message = re.sub(
+        r"pass (\w+)='<your column>'",
+        lambda m: f"pass --{m[1].replace('_', '-')} COLUMN",
+        message,
+    )
+    return re.sub(r"\.? ?Pass errors='quarantine'[^.]*\.?$", "", message)
 
 
 def add_reading_options(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +159,7 @@ def read_table(
             return table_type.from_parquet(file, **options)
         return table_type.from_csv(file, delimiter=args.delimiter, **options)
     except (OmnijourneyError, OSError, TypeError) as exc:
-        raise InputError(f"{file}: {one_line(exc)}") from None
+        raise InputError(f"{file}: {command_line_terms(one_line(exc))}") from None
 
 
 def output_format(output: str | None, fmt: str | None) -> str:

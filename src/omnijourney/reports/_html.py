@@ -3,7 +3,7 @@
 The page declares a Content-Security-Policy that allows nothing but its own inline styles,
 ``data:`` images and its one inline script (by hash), so a browser opening it makes no network
 request even if some text in it looked like an address. The script marks the page once its
-figures have loaded (``data-figures="loaded/total"`` on the body).
+figures have loaded and been laid out (``data-figures="shown/total"`` on the body).
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ from omnijourney.tables import Table
 #: Rows of a table shown in the page; the rest are counted under it.
 MAX_ROWS = 40
 
+# counts the figures decoded (naturalWidth) and laid out (a width on the page) once loaded
 _SCRIPT = (
     "window.addEventListener('load',function(){var i=document.images,n=0;"
-    "for(var k=0;k<i.length;k++){if(i[k].complete&&i[k].naturalWidth>0){n++;}}"
+    "for(var k=0;k<i.length;k++){if(i[k].complete&&i[k].naturalWidth>0&&"
+    "i[k].getBoundingClientRect().width>0){n++;}}"
     "document.body.setAttribute('data-figures',n+'/'+i.length);});"
 )
 _SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
@@ -115,7 +117,7 @@ def page(title: str, sections: Sequence[Any]) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{_e(POLICY)}">
+<meta http-equiv="Content-Security-Policy" content="{POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="omnijourney {_e(__version__)}">
 <title>{_e(title)}</title>

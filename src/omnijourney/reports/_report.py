@@ -24,6 +24,8 @@ from omnijourney.tables import Table
 __all__ = ["Report", "Section", "report"]
 
 T = TypeVar("T")
+TRANSITIONS = "transitions between the channels of consecutive touchpoints"
+SHARES = "digital, physical and assisted shares per segment"
 
 #: The sections of a report, in order: key -> title.
 SECTIONS = {
@@ -82,12 +84,12 @@ class Report:
     sections : tuple of Section
         One per key of :data:`SECTIONS`, in that order.
     html : str
-        The self-contained page.
+        The self-contained page. Two reports are equal when their title and page are.
     """
 
     title: str
-    sections: tuple[Section, ...]
-    html: str = attrs.field(eq=False)
+    sections: tuple[Section, ...] = attrs.field(eq=False)
+    html: str
 
     def __getitem__(self, key: str) -> Section:
         for s in self.sections:
@@ -125,19 +127,19 @@ def _figure(draw: Callable[[Any], Any]) -> bytes | None:
     return buffer.getvalue()
 
 
-def _figures(*items: tuple[str, Callable[[Any], Any]]) -> tuple[tuple[str, bytes], ...]:
-    out = []
-    for caption, draw in items:
-        png = _figure(draw)
-        if png is not None:
-            out.append((caption, png))
-    return tuple(out)
+def _figures(caption: str, draw: Callable[[Any], Any]) -> tuple[tuple[str, bytes], ...]:
+    """The captioned figure that ``draw(ax)`` draws (none without matplotlib)."""
+    png = _figure(draw)
+    return () if png is None else ((caption, png),)
+
+
+def _part(key: str, status: str, text: str, **parts: Any) -> Section:
+    """The section ``key`` (its title from :data:`SECTIONS`)."""
+    return Section(key=key, title=SECTIONS[key], status=status, text=text, **parts)
 
 
 def _not_run(key: str, needs: str) -> Section:
-    return Section(
-        key=key, title=SECTIONS[key], status="not run", text=f"Not run: no {needs} given."
-    )
+    return _part(key, "not run", f"Not run: no {needs} given.")
 
 
 def _text(summary: Any) -> str:
@@ -154,9 +156,7 @@ def _overview(journeys: Any) -> Section:
     tp = journeys.touchpoints
     j = journeys.journeys
     if len(tp) == 0:
-        return Section(
-            key="overview", title=SECTIONS["overview"], status="empty", text="No touchpoint."
-        )
+        return _part("overview", "empty", "No touchpoint.")
     times = tp["time"].astype("datetime64[s]")
     rows = {
         "touchpoints": len(tp),
@@ -166,15 +166,10 @@ def _overview(journeys: Any) -> Section:
         "converted journeys": int(j.raw("converted").sum()),
         "value": float(j.raw("value").sum()),
     }
-    text = f"Touchpoints from {times.min()} to {times.max()} UTC.".replace("T", " ")
+    first, last = (str(t).replace("T", " ") for t in (times.min(), times.max()))
+    text = f"Touchpoints from {first} to {last} UTC."
     table = _table({"measure": list(rows), "count": [float(v) for v in rows.values()]})
-    return Section(
-        key="overview",
-        title=SECTIONS["overview"],
-        status="results",
-        text=text,
-        tables=(("", table),),
-    )
+    return _part("overview", "results", text, tables=(("", table),))
 
 
 def _identity(resolution: Any) -> Section:
@@ -182,9 +177,7 @@ def _identity(resolution: Any) -> Section:
         return _not_run("identity", "customer records")
     n = resolution.n_records
     if n == 0:
-        return Section(
-            key="identity", title=SECTIONS["identity"], status="empty", text="No record."
-        )
+        return _part("identity", "empty", "No record.")
     counts = {
         "records": n,
         "persons": resolution.n_persons,
@@ -210,40 +203,26 @@ def _identity(resolution: Any) -> Section:
                 ),
             )
         )
-    return Section(
-        key="identity",
-        title=SECTIONS["identity"],
-        status="results",
-        text=resolution.summary(),
-        tables=tuple(tables),
-    )
+    return _part("identity", "results", resolution.summary(), tables=tuple(tables))
 
 
 def _journeys(journeys: Any) -> Section:
     if journeys is None:
         return _not_run("journeys", "touchpoints or journeys")
     if len(journeys) == 0:
-        return Section(
-            key="journeys", title=SECTIONS["journeys"], status="empty", text="No journey."
-        )
+        return _part("journeys", "empty", "No journey.")
     from omnijourney import plot
     from omnijourney.journeys import channel_transitions
 
     ends = journeys.end_reasons
     table = _table({"ended by": list(ends), "journeys": list(ends.values())})
     matrix = channel_transitions(journeys)
-    return Section(
-        key="journeys",
-        title=SECTIONS["journeys"],
-        status="results",
-        text=journeys.summary(),
+    return _part(
+        "journeys",
+        "results",
+        journeys.summary(),
         tables=(("journeys per end reason", table),),
-        figures=_figures(
-            (
-                "transitions between the channels of consecutive touchpoints",
-                lambda ax: plot.transitions(matrix, ax),
-            )
-        ),
+        figures=_figures(TRANSITIONS, lambda ax: plot.transitions(matrix, ax)),
     )
 
 
@@ -252,17 +231,13 @@ def _breaks(breaks: Any) -> Section:
         return _not_run("breaks", "journeys")
     if len(breaks) == 0:
         text = "No journey crossed channels: no break was found."
-        return Section(key="breaks", title=SECTIONS["breaks"], status="empty", text=text)
+        return _part("breaks", "empty", text)
     counts = breaks.counts()
     text = f"{len(breaks):,} breaks: " + ", ".join(
         f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if v
     )
-    return Section(
-        key="breaks",
-        title=SECTIONS["breaks"],
-        status="results",
-        text=text,
-        tables=(("breaks per kind and channel pair", breaks.summary()),),
+    return _part(
+        "breaks", "results", text, tables=(("breaks per kind and channel pair", breaks.summary()),)
     )
 
 
@@ -271,7 +246,7 @@ def _segments(segments: Any, value: Any) -> Section:
         return _not_run("segments", "journeys")
     if len(segments) == 0:
         text = "No customer to segment."
-        return Section(key="segments", title=SECTIONS["segments"], status="empty", text=text)
+        return _part("segments", "empty", text)
     from omnijourney import plot
 
     labels = segments["segment"]
@@ -280,18 +255,12 @@ def _segments(segments: Any, value: Any) -> Section:
         f"{n} {c:,}" for n, c in zip(names.tolist(), counts.tolist())
     )
     tables = (("what each segment is worth", value),) if value is not None else ()
-    return Section(
-        key="segments",
-        title=SECTIONS["segments"],
-        status="results",
-        text=text,
+    return _part(
+        "segments",
+        "results",
+        text,
         tables=tables,
-        figures=_figures(
-            (
-                "digital, physical and assisted shares per segment",
-                lambda ax: plot.appetence(segments, ax),
-            )
-        ),
+        figures=_figures(SHARES, lambda ax: plot.appetence(segments, ax)),
     )
 
 
@@ -299,22 +268,19 @@ def _attribution(result: Any) -> Section:
     if result is None:
         return _not_run("attribution", "journeys or attribution")
     if isinstance(result, str):  # why it could not run
-        return Section(
-            key="attribution", title=SECTIONS["attribution"], status="empty", text=result
-        )
+        return _part("attribution", "empty", result)
     from omnijourney import plot
 
     table = _table({"channel": result.channels, **result.columns()})
     caption = "credited conversions per channel"
     if hasattr(result, "conversions_low"):
         caption += f" with {round(100 * result.level)}% bootstrap intervals"
-    return Section(
-        key="attribution",
-        title=SECTIONS["attribution"],
-        status="results",
-        text=result.summary(),
+    return _part(
+        "attribution",
+        "results",
+        result.summary(),
         tables=(("credit per channel", table),),
-        figures=_figures((caption, lambda ax: plot.credit(result, ax))),
+        figures=_figures(caption, lambda ax: plot.credit(result, ax)),
     )
 
 
@@ -327,7 +293,7 @@ def _prices(audit: Any, prices: Any) -> Section:
             f"No finding: {audit.n_prices:,} prices, {audit.n_promotions:,} promotions and "
             f"{audit.n_stock:,} stock rows passed every rule of the policy."
         )
-        return Section(key="prices", title=SECTIONS["prices"], status="empty", text=text)
+        return _part("prices", "empty", text)
     by_rule = audit.summary()
     text = (
         f"{len(findings):,} findings on {audit.n_prices:,} prices, {audit.n_promotions:,} "
@@ -344,17 +310,12 @@ def _prices(audit: Any, prices: Any) -> Section:
         if known.size:
             names, counts = np.unique(known.astype(str), return_counts=True)
             sku = names[int(np.argmax(counts))]
-            figures = _figures(
-                (
-                    f"prices of {sku} per channel, with its findings",
-                    lambda ax: plot.prices(prices, sku, audit, ax),
-                )
-            )
-    return Section(
-        key="prices",
-        title=SECTIONS["prices"],
-        status="results",
-        text=text,
+            caption = f"prices of {sku} per channel, with its findings"
+            figures = _figures(caption, lambda ax: plot.prices(prices, sku, audit, ax))
+    return _part(
+        "prices",
+        "results",
+        text,
         tables=(("findings per rule", by_rule), ("findings", findings)),
         figures=figures,
     )
@@ -367,11 +328,10 @@ def _kpis(kpis: Any) -> Section:
 
     part = report_section(kpis)
     status = "results" if len(part.table) else "empty"
-    return Section(
-        key="kpis",
-        title=SECTIONS["kpis"],
-        status=status,
-        text=part.text if status == "results" else "No KPI value.",
+    return _part(
+        "kpis",
+        status,
+        part.text if status == "results" else "No KPI value.",
         tables=(("", part.table),) if status == "results" else (),
     )
 
