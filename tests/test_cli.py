@@ -11,10 +11,13 @@ import pytest
 from omnijourney.cli import _pairwise, demo, main
 
 
-def test_demo_tours_every_capability_on_a_small_world():
+def test_demo_tours_every_capability_on_a_small_world(tmp_path):
     out = io.StringIO()
-    assert demo(seed=3, customers=300, out=out) == 0
+    assert demo(seed=3, customers=300, out=out, report=tmp_path / "demo.html") == 0
     text = out.getvalue()
+    page = (tmp_path / "demo.html").read_text("utf-8")
+    assert page.count('class="results"') == 8 and page.count("<img ") == 4
+    assert f"Report written to {tmp_path / 'demo.html'}" in text
     for heading in (
         "1. Journeys",
         "2. Where journeys",

@@ -192,3 +192,15 @@ def test_markup_is_escaped():
     r = report(touchpoints=tp, n_resamples=0, title="A & B <report>")
     assert "<b>web</b>" not in r.html and "&lt;b&gt;web&lt;/b&gt;" in r.html
     assert "<title>A &amp; B &lt;report&gt;</title>" in r.html
+
+
+def test_no_figure_of_nothing():
+    """One touchpoint per customer: no transition to draw, and no converting journey."""
+    tp = touchpoints(
+        customer=["c1", "c2", "c3", "c4", "c5"], event=["page_view"] * 5, value=[None] * 5
+    )
+    with pytest.warns(oj.OmnijourneyWarning):
+        journeys = oj.sessionize(tp)
+    r = report(journeys=journeys, n_resamples=0)
+    assert r["journeys"].status == "results" and r["journeys"].figures == ()
+    assert r["attribution"].status == "empty"

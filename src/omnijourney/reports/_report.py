@@ -222,7 +222,10 @@ def _journeys(journeys: Any) -> Section:
         "results",
         journeys.summary(),
         tables=(("journeys per end reason", table),),
-        figures=_figures(TRANSITIONS, lambda ax: plot.transitions(matrix, ax)),
+        # no figure of an all-zero matrix (one touchpoint per customer)
+        figures=_figures(TRANSITIONS, lambda ax: plot.transitions(matrix, ax))
+        if float(np.sum(matrix.matrix)) > 0
+        else (),
     )
 
 
