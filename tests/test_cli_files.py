@@ -40,6 +40,7 @@ def files(tmp_path_factory):
     world.records.to_csv(root / "records.csv")
     world.prices.prices.to_csv(root / "prices.csv")
     world.prices.promotions.to_csv(root / "promotions.csv")
+    (root / "broken.parquet").write_bytes(b"not parquet")
     return root
 
 
@@ -172,6 +173,10 @@ def test_report_on_files(files, capsys, tmp_path):
     [
         (("sessionize", "{root}/missing.csv"), "{root}/missing.csv: no such file"),
         (("sessionize", "{root}"), "{root}: is a directory"),
+        (
+            ("sessionize", "{root}/broken.parquet"),
+            "{root}/broken.parquet: Could not open Parquet input source",
+        ),
         (
             ("sessionize", "{root}/touchpoints.csv"),
             "{root}/touchpoints.csv: TouchpointTable: required column 'customer' not found",

@@ -158,7 +158,8 @@ def read_table(
         if file.name.lower().endswith(_PARQUET):
             return table_type.from_parquet(file, **options)
         return table_type.from_csv(file, delimiter=args.delimiter, **options)
-    except (OmnijourneyError, OSError, TypeError) as exc:
+    # ValueError: a reader's own (pyarrow's ArrowInvalid for a file that is not parquet...)
+    except (OmnijourneyError, OSError, ValueError) as exc:
         raise InputError(f"{file}: {command_line_terms(one_line(exc))}") from None
 
 
