@@ -165,6 +165,30 @@ def test_report_on_files(files, capsys, tmp_path):
     assert page.count("<img ") == 4
 
 
+def test_rejects_are_written_with_their_reason(tmp_path, capsys):
+    path = tmp_path / "tp.csv"
+    path.write_text(
+        "customer,time,channel,event\n"
+        "c1,2024-05-01 10:00,web,page_view\n"
+        "c1,yesterday,web,purchase\n"
+        "c2,2024-05-02 10:00,store,purchase\n",
+        "utf-8",
+    )
+    loaded = oj.TouchpointTable.from_csv(path, errors="quarantine")
+    rejects = tmp_path / "rejects.json"
+    code, out, err = run(capsys, "sessionize", path, "--rejects", rejects)
+    assert code == 0 and out == csv_of(oj.sessionize(loaded.kept).journeys)
+    assert (
+        err
+        == f"omnijourney sessionize: 1 of 3 rows of {path} refused, written with the reason to {rejects}\n"
+    )
+    rows = json.loads(rejects.read_text("utf-8"))
+    assert rows == [
+        {"row": 1, "column": "time", "value": "yesterday", "reason": loaded.rejects["reason"][0]}
+    ]
+    assert rows[0]["reason"] == "is not a time (ISO 8601 expected)"
+
+
 # --------------------------------------------------------------------------- conventions
 
 

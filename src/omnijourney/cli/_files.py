@@ -80,6 +80,12 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
         "--decimal", choices=(".", ","), default=".", help="decimal mark of numbers in text"
     )
     group.add_argument("--delimiter", default=",", help="CSV field separator (default ',')")
+    group.add_argument(
+        "--rejects",
+        metavar="FILE",
+        help="keep going without the rows of the input that cannot be read, and write them "
+        "there with the reason (CSV, parquet or JSON by extension; default: refuse the file)",
+    )
 
 
 def add_role_options(parser: argparse.ArgumentParser, table_type: type[Table], what: str) -> None:
@@ -154,13 +160,27 @@ def read_table(
             options[name] = getattr(args, name)
     if args.decimal != ".":
         options["decimal"] = args.decimal
+    quarantine = main and args.rejects is not None
+    if quarantine:
+        options["errors"] = "quarantine"
     try:
         if file.name.lower().endswith(_PARQUET):
-            return table_type.from_parquet(file, **options)
-        return table_type.from_csv(file, delimiter=args.delimiter, **options)
+            loaded = table_type.from_parquet(file, **options)
+        else:
+            loaded = table_type.from_csv(file, delimiter=args.delimiter, **options)
     # ValueError: a reader's own (pyarrow's ArrowInvalid for a file that is not parquet...)
     except (OmnijourneyError, OSError, ValueError) as exc:
         raise InputError(f"{file}: {command_line_terms(one_line(exc))}") from None
+    if not quarantine:
+        return loaded
+    write_table(loaded.rejects, args.rejects, None)
+    if loaded.n_rejected:
+        print(
+            f"omnijourney {args.command}: {loaded.n_rejected:,} of {loaded.n_in:,} rows of "
+            f"{file} refused, written with the reason to {args.rejects}",
+            file=sys.stderr,
+        )
+    return loaded.kept
 
 
 def output_format(output: str | None, fmt: str | None) -> str:
