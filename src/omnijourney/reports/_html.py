@@ -45,7 +45,8 @@ header p{color:#52606d;margin:.2rem 0}nav ol{columns:2;padding-left:1.2rem}
 section{margin:1.8rem 0}pre{background:#f5f7fa;padding:.6rem .8rem;overflow-x:auto;
 font-size:.85rem;border-radius:4px;white-space:pre-wrap}
 table{border-collapse:collapse;font-size:.85rem;margin:.6rem 0}
-th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left}
+.wide{overflow-x:auto;max-width:100%}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left;white-space:nowrap}
 th{background:#eef0f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .status{display:inline-block;font-size:.8rem;padding:.05rem .5rem;border-radius:1rem;
 margin-bottom:.4rem}.results .status{background:#e3f9e5;color:#05400a}
@@ -94,14 +95,14 @@ def table_html(table: Table, max_rows: int = MAX_ROWS) -> str:
     names = list(columns)
     shown = min(len(table), max_rows)
     head = "".join(f"<th>{_e(n)}</th>" for n in names)
-    lines = [f"<table><thead><tr>{head}</tr></thead><tbody>"]
+    lines = [f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>']
     for i in range(shown):
         cells = []
         for n in names:
             text, number = cell(columns[n][i])
             cells.append(f'<td class="n">{_e(text)}</td>' if number else f"<td>{_e(text)}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
-    lines.append("</tbody></table>")
+    lines.append("</tbody></table></div>")
     if len(table) > shown:
         lines.append(f'<p class="more">{len(table) - shown:,} more rows not shown.</p>')
     return "\n".join(lines)
