@@ -9,6 +9,7 @@ for new failures; a failure found that way becomes an ``@example`` of the test.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -42,6 +43,27 @@ def small_columns() -> dict[str, list]:
         "amount": [120.0, None, None, None, None, None],
         "basket": [None, "K1", None, None, "K1", None],
     }
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the whole test session (tests that use it import
+    pyspark first and skip without it)."""
+    from pyspark.sql import SparkSession
+
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the executors run this interpreter
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("omnijourney-tests")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
 
 
 # Reference tests compare with peers that are optional (lifetimes, jellyfish, pyspark): they

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 import pytest
 
@@ -22,25 +19,7 @@ pytestmark = [
 ]
 
 S = pytest.importorskip("omnijourney.spark")
-
-
-@pytest.fixture(scope="session")
-def spark():
-    """One local[2] session for the whole test session."""
-    from pyspark.sql import SparkSession
-
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # the executors run this interpreter
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("omnijourney-tests")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+from omnijourney.spark._sessionize import _ranks as ranks  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +33,7 @@ def world():
 
 def _local(tp, rules=None):
     jt = oj.sessionize(tp, rules)
-    return jt, S._ranks(jt)
+    return jt, ranks(jt)
 
 
 def _spark_rows(result):

@@ -117,46 +117,15 @@ def sessionize(
     >>> result = sessionize(spark.createDataFrame(pandas_touchpoints))  # doctest: +SKIP
     >>> result.journeys.groupBy("end_reason").count().show()  # doctest: +SKIP
     """
-    import_optional("pyspark", "spark")
-    from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    rules = JourneyRules() if rules is None else rules
-    if not isinstance(rules, JourneyRules):
-        msg = f"rules must be a JourneyRules, got {type(rules).__name__}"
-        raise ConfigError(msg)
-    optional = dict(columns or {})
-    unknown = sorted(set(optional) - set(_OPTIONAL))
-    if unknown:
-        msg = f"columns: unknown touchpoint column(s) {unknown}; choose from {list(_OPTIONAL)}"
-        raise ConfigError(msg)
-    names = {"customer": customer, "time": time, "channel": channel, "event": event, **optional}
-    missing = [v for v in names.values() if v not in df.columns]
-    if missing:
-        msg = f"sessionize: the DataFrame has no column {missing[0]!r} (columns: {df.columns})"
-        raise ConfigError(msg)
-    if partitions is not None and (not isinstance(partitions, int) or partitions < 1):
-        msg = f"partitions must be a positive integer, got {partitions!r}"
-        raise ConfigError(msg)
     for field in ID_COLUMNS:
         if field in df.columns:
             msg = f"sessionize: the DataFrame already has a column {field!r}"
             raise ConfigError(msg)
-
-    tz = df.sparkSession.conf.get("spark.sql.session.timeZone")
-    closed = isinstance(as_of, str) and as_of == "closed"
-    if as_of is None:
-        # microseconds since the epoch: no time zone between the executors and the driver
-        t = F.col(time)
-        if isinstance(df.schema[time].dataType, T.StringType):
-            t = F.to_timestamp(t)
-        latest = df.agg(F.max(F.unix_micros(t)).alias("t")).collect()[0]["t"]
-        as_of = None if latest is None else np.datetime64(int(latest), "us")
-    elif not closed:
-        as_of = to_datetime64(as_of, tz=tz, name="as_of")
-    parts = df.repartition(partitions or df.rdd.getNumPartitions(), F.col(customer))
-
-    config = (names, rules, tz, as_of)
+    parts, config = prepare(df, rules, (customer, time, channel, event), columns, as_of, partitions)
+    as_of = config[3]
+    closed = isinstance(as_of, str)
     tp_schema = T.StructType(
         [*df.schema.fields, *(T.StructField(c, T.LongType(), False) for c in ID_COLUMNS)]
     )
@@ -181,7 +150,7 @@ def sessionize(
 
     def touchpoint_ids(batches: Any) -> Any:
         frames = [b for b in batches if len(b)]
-        pdf, _, ranks = _run(frames, config)
+        pdf, _, ranks = run_partition(frames, config)
         if pdf is None:
             return
         # the batches as they came, with their ids: a concatenated frame may hold chunked
@@ -195,7 +164,7 @@ def sessionize(
             yield frame
 
     def journey_rows(batches: Any) -> Any:
-        pdf, jt, _ = _run([b for b in batches if len(b)], config)
+        pdf, jt, _ = run_partition([b for b in batches if len(b)], config)
         if pdf is not None:
             yield _journeys_frame(jt, customer, pdf[customer])
 
@@ -206,7 +175,65 @@ def sessionize(
     )
 
 
-def _run(frames: list[Any], config: tuple[Any, ...]) -> tuple[Any, Any, tuple[np.ndarray, ...]]:
+Config = tuple[dict[str, Any], JourneyRules, str, Any]
+
+
+def prepare(
+    df: Any,
+    rules: JourneyRules | None,
+    required: tuple[str, str, str, str],
+    columns: Mapping[str, str] | None,
+    as_of: Any,
+    partitions: int | None,
+) -> tuple[Any, Config]:
+    """Check the arguments of a per-customer Spark run on the driver (no job but the
+    latest time when ``as_of`` is not given), and spread the customers over partitions.
+
+    Returns the repartitioned DataFrame and what each partition needs: the column names
+    (library name -> DataFrame name), the rules, the session time zone and ``as_of``
+    (a datetime64, None for an empty DataFrame, or "closed").
+    """
+    import_optional("pyspark", "spark")
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    customer, time, channel, event = required
+
+    rules = JourneyRules() if rules is None else rules
+    if not isinstance(rules, JourneyRules):
+        msg = f"rules must be a JourneyRules, got {type(rules).__name__}"
+        raise ConfigError(msg)
+    optional = dict(columns or {})
+    unknown = sorted(set(optional) - set(_OPTIONAL))
+    if unknown:
+        msg = f"columns: unknown touchpoint column(s) {unknown}; choose from {list(_OPTIONAL)}"
+        raise ConfigError(msg)
+    names = {"customer": customer, "time": time, "channel": channel, "event": event, **optional}
+    missing = [v for v in names.values() if v not in df.columns]
+    if missing:
+        msg = f"the DataFrame has no column {missing[0]!r} (columns: {df.columns})"
+        raise ConfigError(msg)
+    if partitions is not None and (not isinstance(partitions, int) or partitions < 1):
+        msg = f"partitions must be a positive integer, got {partitions!r}"
+        raise ConfigError(msg)
+
+    tz = df.sparkSession.conf.get("spark.sql.session.timeZone")
+    closed = isinstance(as_of, str) and as_of == "closed"
+    if as_of is None:
+        # microseconds since the epoch: no time zone between the executors and the driver
+        t = F.col(time)
+        if isinstance(df.schema[time].dataType, T.StringType):
+            t = F.to_timestamp(t)
+        latest = df.agg(F.max(F.unix_micros(t)).alias("t")).collect()[0]["t"]
+        as_of = None if latest is None else np.datetime64(int(latest), "us")
+    elif not closed:
+        as_of = to_datetime64(as_of, tz=tz, name="as_of")
+    parts = df.repartition(partitions or df.rdd.getNumPartitions(), F.col(customer))
+
+    return parts, (names, rules, tz, "closed" if closed else as_of)
+
+
+def run_partition(frames: list[Any], config: Config) -> tuple[Any, Any, tuple[np.ndarray, ...]]:
     """Sessionize one partition's non-empty pandas batches: the rows as one frame, the
     JourneyTable and the per-row ranks."""
     import pandas as pd
