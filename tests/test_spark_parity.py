@@ -130,3 +130,53 @@ def test_bad_arguments_are_refused_before_a_job(spark, world):
         S.check_followups(df, [])
     with pytest.raises(ConfigError, match="unknown touchpoint column"):
         S.paths(df, columns={"amount": "value"})
+
+
+@pytest.fixture(scope="module")
+def price_world():
+    w = oj.synth.generate(80, seed=8, records=False).prices
+    frames = {
+        name: getattr(w, name).to_pandas(categorical=False)
+        for name in ("prices", "promotions", "stock", "catalog")
+    }
+    return w, frames
+
+
+def _finding_keys(frame):
+    cols = ["rule", "sku", "channel", "location", "other_channel", "promotion", "detail"]
+    keys = []
+    for row in frame[[*cols, "start", "end", "expected", "actual"]].itertuples(index=False):
+        text = tuple(None if v is None or v != v else str(v) for v in row[: len(cols)])
+        times = tuple(
+            pd.Timestamp(t).tz_localize(None)
+            if pd.Timestamp(t).tzinfo is None
+            else pd.Timestamp(t).tz_convert(None)
+            for t in row[len(cols) : len(cols) + 2]
+        )
+        numbers = tuple(None if v != v else round(float(v), 9) for v in row[len(cols) + 2 :])
+        keys.append((*text, *times, *numbers))
+    return sorted(keys, key=repr)
+
+
+def test_price_audit_equals_the_local_audit(spark, price_world):
+    w, frames = price_world
+    want = oj.pricing.audit(w.prices, w.promotions, w.stock, catalog=w.catalog)
+    dfs = {name: spark.createDataFrame(frame) for name, frame in frames.items()}
+    got = S.audit(
+        dfs["prices"], dfs["promotions"], dfs["stock"], catalog=dfs["catalog"], partitions=3
+    ).toPandas()
+    local = want.findings.to_pandas(categorical=False)
+    assert len(local) >= 10 and local["rule"].nunique() >= 5
+    assert len(got) == len(local)
+    assert _finding_keys(got) == _finding_keys(local)
+
+
+def test_price_audit_refuses_bad_arguments_before_a_job(spark, price_world):
+    _, frames = price_world
+    prices = spark.createDataFrame(frames["prices"].head(10))
+    with pytest.raises(ConfigError, match="no column 'price'"):
+        S.audit(prices.drop("price"))
+    with pytest.raises(ConfigError, match="Policy"):
+        S.audit(prices, policy={"prior_window": "30D"})
+    with pytest.raises(ConfigError, match="prices are required"):
+        S.audit(None)

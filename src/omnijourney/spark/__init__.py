@@ -10,11 +10,13 @@ identity clustering needs.
 from omnijourney.spark._breaks import check_followups, detect_breaks
 from omnijourney.spark._components import connected_components
 from omnijourney.spark._paths import paths
+from omnijourney.spark._pricing import audit
 from omnijourney.spark._sessionize import ID_COLUMNS as ID_COLUMNS
 from omnijourney.spark._sessionize import SparkJourneys, sessionize
 
 __all__ = [
     "SparkJourneys",
+    "audit",
     "check_followups",
     "connected_components",
     "detect_breaks",

@@ -13,6 +13,7 @@ import numpy as np
 from omnijourney._arrays import run_heads, run_starts
 from omnijourney.errors import ConfigError
 from omnijourney.journeys import BreakRules, FollowUpRule, JourneyRules
+from omnijourney.spark._session import spark_schema
 from omnijourney.spark._sessionize import Config, prepare, run_partition
 
 __all__ = ["check_followups", "detect_breaks"]
@@ -171,7 +172,7 @@ def _per_customer(
     customer = required[0]
     cust_type = df.schema[customer].dataType
     probe = _frame(df.limit(200).toPandas(), local, config, customer)
-    schema = _schema(probe, customer, cust_type)
+    schema = spark_schema(probe, {customer: cust_type})
 
     def rows(batches: Any) -> Any:
         frame = _frame([b for b in batches if len(b)], local, config, customer)
@@ -226,29 +227,3 @@ def _positions(jt: Any) -> tuple[np.ndarray, np.ndarray]:
     j_customers = jt.journeys.raw("customer")
     journey_rank = np.arange(j_customers.size) - run_heads(run_starts(j_customers))
     return position, journey_rank
-
-
-def _schema(frame: Any, customer: str, cust_type: Any) -> Any:
-    """The Spark schema of the local result's frame (its columns and kinds)."""
-    import pandas as pd
-    from pyspark.sql import types as T
-
-    if frame is None:
-        msg = "the DataFrame has no rows to read the result's columns from"
-        raise ConfigError(msg)
-    fields = []
-    for name, dtype in frame.dtypes.items():
-        if name == customer:
-            kind: Any = cust_type
-        elif pd.api.types.is_bool_dtype(dtype):
-            kind = T.BooleanType()
-        elif pd.api.types.is_integer_dtype(dtype):
-            kind = T.LongType()
-        elif pd.api.types.is_float_dtype(dtype):
-            kind = T.DoubleType()
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            kind = T.TimestampType()
-        else:
-            kind = T.StringType()
-        fields.append(T.StructField(str(name), kind, True))
-    return T.StructType(fields)

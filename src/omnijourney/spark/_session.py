@@ -27,3 +27,31 @@ def require_columns(df: Any, columns: Iterable[str], *, where: str) -> None:
     if missing:
         msg = f"{where}: the DataFrame has no column {missing[0]!r} (columns: {df.columns})"
         raise ConfigError(msg)
+
+
+def spark_schema(frame: Any, given: dict[str, Any] | None = None) -> Any:
+    """The Spark schema of a local result's pandas frame (its columns and kinds); ``given``
+    sets the type of some columns (a key column as the input DataFrame holds it)."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    if frame is None:
+        msg = "the DataFrame has no rows to read the result's columns from"
+        raise ConfigError(msg)
+    given = given or {}
+    fields = []
+    for name, dtype in frame.dtypes.items():
+        if name in given:
+            kind: Any = given[name]
+        elif pd.api.types.is_bool_dtype(dtype):
+            kind = T.BooleanType()
+        elif pd.api.types.is_integer_dtype(dtype):
+            kind = T.LongType()
+        elif pd.api.types.is_float_dtype(dtype):
+            kind = T.DoubleType()
+        elif pd.api.types.is_datetime64_any_dtype(dtype):
+            kind = T.TimestampType()
+        else:
+            kind = T.StringType()
+        fields.append(T.StructField(str(name), kind, True))
+    return T.StructType(fields)
