@@ -138,3 +138,31 @@ def test_bad_rows_fail_with_the_column_and_value(spark, world):
     bad.loc[7, "customer"] = None
     with pytest.raises(Exception, match=r"(?s)Spark partition.*customer"):
         S.sessionize(spark.createDataFrame(bad), partitions=2).touchpoints.collect()
+
+
+def test_quarantine_returns_the_bad_rows_and_sessionizes_the_others(spark, world):
+    _, frame = world
+    bad = frame.head(60).copy()
+    bad["time"] = bad["time"].astype(str).astype(object)
+    bad.loc[[3, 40], "time"] = "not a time"
+    bad["customer"] = bad["customer"].astype(object)
+    bad.loc[7, "customer"] = None
+    res = S.sessionize(spark.createDataFrame(bad), partitions=2, errors="quarantine")
+    rejects = res.rejects.toPandas().sort_values("row")
+    assert rejects["row"].tolist() == [3, 7, 40]
+    assert rejects["rejected_column"].tolist() == ["time", "customer", "time"]
+    assert rejects["rejected_value"].iloc[0] == "not a time"
+    assert all(isinstance(r, str) and r for r in rejects["rejected_reason"])
+    # every other row is sessionized as the local run sessionizes it
+    good = bad.drop(index=[3, 7, 40]).reset_index(drop=True)
+    local = oj.TouchpointTable.from_columns(
+        good[["customer", "time", "channel", "event"]].assign(time=lambda d: d["time"])
+    )
+    jt = oj.sessionize(local)
+    want_j, want_v = ranks(jt)
+    got = res.touchpoints.toPandas().sort_values("row")
+    assert got["row"].tolist() == good["row"].tolist()
+    np.testing.assert_array_equal(got["journey_index"].to_numpy(), want_j)
+    np.testing.assert_array_equal(got["visit_index"].to_numpy(), want_v)
+    with pytest.raises(ConfigError, match="errors"):
+        S.sessionize(spark.createDataFrame(bad), errors="ignore")

@@ -188,7 +188,8 @@ def _frame(frames: Any, local: Callable[[Any], Any], config: Config, customer: s
 
     if isinstance(frames, pd.DataFrame):
         frames = [frames] if len(frames) else []
-    pdf, jt, _ = run_partition(frames, config)
+    part = run_partition(frames, config)
+    pdf, jt = part.pdf, part.jt
     if pdf is None:
         return None
     with warnings.catch_warnings():

@@ -76,7 +76,7 @@ def paths(
     def rows(batches: Any) -> Any:
         import pandas as pd
 
-        _, jt, _ = run_partition([b for b in batches if len(b)], config)
+        jt = run_partition([b for b in batches if len(b)], config).jt
         if jt is None:
             return
         pt = PathTable.from_journeys(jt, collapse_repeats=collapse_repeats)

@@ -9,13 +9,14 @@ partitioning.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import numpy as np
 
 from omnijourney._arrays import run_heads, run_starts
 from omnijourney._optional import import_optional
+from omnijourney._validation import check_choice
 from omnijourney.errors import ConfigError, DataError
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.time import TIME_DTYPE, to_datetime64
@@ -24,6 +25,7 @@ __all__ = ["SparkJourneys", "sessionize"]
 
 #: Columns added to every touchpoint row.
 ID_COLUMNS = ("journey_index", "visit_index")
+REJECT_COLUMNS = ("column", "value", "reason")
 _OPTIONAL = (
     "value",
     "currency",
@@ -54,11 +56,16 @@ class SparkJourneys:
         :attr:`omnijourney.journeys.JourneyTable.journeys`.
     as_of : numpy.datetime64
         The extraction time used for every customer (the latest touchpoint unless given).
+    rejects : pyspark.sql.DataFrame or None
+        With ``errors="quarantine"``: the rows refused, one per problem, with all their
+        columns and ``rejected_column``, ``rejected_value`` and ``rejected_reason`` (as the
+        local rejects say them); the other rows are sessionized. None otherwise.
     """
 
     touchpoints: Any
     journeys: Any
     as_of: np.datetime64
+    rejects: Any = None
 
 
 def sessionize(
@@ -72,6 +79,7 @@ def sessionize(
     columns: Mapping[str, str] | None = None,
     as_of: Any = None,
     partitions: int | None = None,
+    errors: str = "raise",
 ) -> SparkJourneys:
     """Visits and journeys of a Spark DataFrame of touchpoints.
 
@@ -96,6 +104,10 @@ def sessionize(
         whole DataFrame (one aggregation), so that every partition reads the same one.
     partitions : int, optional
         Number of partitions to spread the customers over (default: the DataFrame's).
+    errors : {"raise", "quarantine"}
+        A bad row (a null customer, an unreadable time...) fails the job with the local
+        ``DataError`` (its row counted within its partition; the values name it), or, with
+        "quarantine", goes to ``rejects`` with its reason while the other rows go on.
 
     Returns
     -------
@@ -123,7 +135,9 @@ def sessionize(
         if field in df.columns:
             msg = f"sessionize: the DataFrame already has a column {field!r}"
             raise ConfigError(msg)
-    parts, config = prepare(df, rules, (customer, time, channel, event), columns, as_of, partitions)
+    parts, config = prepare(
+        df, rules, (customer, time, channel, event), columns, as_of, partitions, errors
+    )
     as_of = config[3]
     closed = isinstance(as_of, str)
     tp_schema = T.StructType(
@@ -150,32 +164,47 @@ def sessionize(
 
     def touchpoint_ids(batches: Any) -> Any:
         frames = [b for b in batches if len(b)]
-        pdf, _, ranks = run_partition(frames, config)
-        if pdf is None:
+        part = run_partition(frames, config)
+        if part.pdf is None:
             return
         # the batches as they came, with their ids: a concatenated frame may hold chunked
         # Arrow columns that do not convert back
-        at = 0
+        kept = np.ones(sum(len(f) for f in frames), bool) if part.kept is None else part.kept
+        at = done = 0
         for frame in frames:
-            frame = frame.copy()
-            frame["journey_index"] = ranks[0][at : at + len(frame)]
-            frame["visit_index"] = ranks[1][at : at + len(frame)]
-            at += len(frame)
+            keep = kept[at : at + len(frame)]
+            frame = frame[keep].copy()
+            frame["journey_index"] = part.ranks[0][done : done + len(frame)]
+            frame["visit_index"] = part.ranks[1][done : done + len(frame)]
+            at += len(keep)
+            done += len(frame)
             yield frame
 
     def journey_rows(batches: Any) -> Any:
-        pdf, jt, _ = run_partition([b for b in batches if len(b)], config)
-        if pdf is not None:
-            yield _journeys_frame(jt, customer, pdf[customer])
+        part = run_partition([b for b in batches if len(b)], config)
+        if part.pdf is not None:
+            yield _journeys_frame(part.jt, customer, part.pdf[customer])
 
+    def rejected_rows(batches: Any) -> Any:
+        part = run_partition([b for b in batches if len(b)], config)
+        if part.rejects is not None:
+            yield part.rejects
+
+    reject_schema = T.StructType(
+        [
+            *df.schema.fields,
+            *(T.StructField("rejected_" + c, T.StringType(), True) for c in REJECT_COLUMNS),
+        ]
+    )
     return SparkJourneys(
         touchpoints=parts.mapInPandas(touchpoint_ids, tp_schema),
         journeys=parts.mapInPandas(journey_rows, j_schema),
         as_of=np.datetime64("NaT", "us") if closed or as_of is None else as_of,
+        rejects=parts.mapInPandas(rejected_rows, reject_schema) if errors == "quarantine" else None,
     )
 
 
-Config = tuple[dict[str, Any], JourneyRules, str, Any]
+Config = tuple[dict[str, Any], JourneyRules, str, Any, str]
 
 
 def prepare(
@@ -185,14 +214,17 @@ def prepare(
     columns: Mapping[str, str] | None,
     as_of: Any,
     partitions: int | None,
+    errors: str = "raise",
 ) -> tuple[Any, Config]:
     """Check the arguments of a per-customer Spark run on the driver (no job but the
     latest time when ``as_of`` is not given), and spread the customers over partitions.
 
     Returns the repartitioned DataFrame and what each partition needs: the column names
     (library name -> DataFrame name), the rules, the session time zone and ``as_of``
-    (a datetime64, None for an empty DataFrame, or "closed").
+    (a datetime64, None for an empty DataFrame, or "closed") and what to do with bad
+    rows ("raise" or "quarantine").
     """
+    check_choice(errors, "errors", ("raise", "quarantine"))
     import_optional("pyspark", "spark")
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -223,19 +255,29 @@ def prepare(
         # microseconds since the epoch: no time zone between the executors and the driver
         t = F.col(time)
         if isinstance(df.schema[time].dataType, T.StringType):
-            t = F.to_timestamp(t)
+            t = F.try_to_timestamp(t)
         latest = df.agg(F.max(F.unix_micros(t)).alias("t")).collect()[0]["t"]
         as_of = None if latest is None else np.datetime64(int(latest), "us")
     elif not closed:
         as_of = to_datetime64(as_of, tz=tz, name="as_of")
     parts = df.repartition(partitions or df.rdd.getNumPartitions(), F.col(customer))
 
-    return parts, (names, rules, tz, "closed" if closed else as_of)
+    return parts, (names, rules, tz, "closed" if closed else as_of, errors)
 
 
-def run_partition(frames: list[Any], config: Config) -> tuple[Any, Any, tuple[np.ndarray, ...]]:
-    """Sessionize one partition's non-empty pandas batches: the rows as one frame, the
-    JourneyTable and the per-row ranks."""
+class Partition(NamedTuple):
+    """One partition sessionized: its rows (those kept), the journeys, the per-row journey
+    and visit ranks, which input rows were kept (None: all) and the rejects (None: none)."""
+
+    pdf: Any
+    jt: Any
+    ranks: tuple[np.ndarray, ...]
+    kept: np.ndarray | None
+    rejects: Any
+
+
+def run_partition(frames: list[Any], config: Config) -> Partition:
+    """Sessionize one partition's non-empty pandas batches."""
     import pandas as pd
 
     # without the warnings about rules that match nothing: a partition lacking a purchase
@@ -243,18 +285,39 @@ def run_partition(frames: list[Any], config: Config) -> tuple[Any, Any, tuple[np
     from omnijourney.journeys._sessionize import sessionize_quietly as local_sessionize
     from omnijourney.tables import TouchpointTable
 
-    names, rules, tz, as_of = config
+    names, rules, tz, as_of, errors = config
     if not frames:
-        return None, None, ()
+        return Partition(None, None, (), None, None)
     pdf = pd.concat(frames, ignore_index=True)
-    try:
-        tp = TouchpointTable.from_columns(pdf, tz=tz, **names)
-    except DataError as exc:
-        # the DataFrame has no row numbers: those of the message count within this partition
-        msg = f"in a Spark partition (rows counted within it): {exc}"
-        raise DataError(msg, column=exc.column) from exc
+    kept = rejects = None
+    if errors == "quarantine":
+        tp, problems = TouchpointTable.from_columns(pdf, tz=tz, errors="quarantine", **names)
+        if len(problems):
+            kept = np.ones(len(pdf), dtype=bool)
+            kept[problems.rows] = False
+            rejects = _rejects(pdf, problems)
+            pdf = pdf[kept].reset_index(drop=True)
+    else:
+        try:
+            tp = TouchpointTable.from_columns(pdf, tz=tz, **names)
+        except DataError as exc:
+            # the DataFrame has no row numbers: those of the message count within the
+            # partition; the values name the rows
+            msg = f"in a Spark partition (rows counted within it): {exc}"
+            raise DataError(msg, column=exc.column) from exc
+    if not len(pdf):
+        return Partition(None, None, (), kept, rejects)
     jt = local_sessionize(tp, rules, as_of, None)
-    return pdf, jt, _ranks(jt)
+    return Partition(pdf, jt, _ranks(jt), kept, rejects)
+
+
+def _rejects(pdf: Any, problems: Any) -> Any:
+    """The rejected input rows, one per problem, with its column, value and reason."""
+    frame = problems.to_pandas(categorical=False)
+    out = pdf.iloc[frame["row"].to_numpy()].reset_index(drop=True)
+    for name in ("column", "value", "reason"):
+        out["rejected_" + name] = frame[name].astype(object).to_numpy()
+    return out
 
 
 def _customer_first_journey(jt: Any) -> np.ndarray:
