@@ -25,6 +25,7 @@ ALLOWED = (
     "omnijourney._validation",
     "omnijourney.errors",
     "omnijourney.model",
+    "omnijourney.progress",
     "omnijourney.synth",
     "omnijourney.tables",
     "omnijourney.time",

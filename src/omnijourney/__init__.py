@@ -34,6 +34,7 @@ from omnijourney.model import (
     Touchpoint,
     channel_catalog,
 )
+from omnijourney.progress import progress_enabled, set_progress
 from omnijourney.tables import (
     ColumnSpec,
     Quarantined,
@@ -56,6 +57,7 @@ _SUBMODULES = {
     "spark",
     "time",
     "reports",
+    "progress",
 }
 # Public names that live in lazily imported subpackages.
 _LAZY: dict[str, str] = {
@@ -105,10 +107,12 @@ __all__ = [
     "concat",
     "from_dict",
     "from_json",
+    "progress_enabled",
     "report",
     "resolve",
     "sessionize",
     "sessionize_batches",
+    "set_progress",
     "to_dict",
     "to_json",
 ]

@@ -38,6 +38,7 @@ from omnijourney.identity._scoring import (
     mark_conflicting_keys,
     relevel_shared,
 )
+from omnijourney.progress import Progress
 from omnijourney.tables import Table
 
 __all__ = ["LINK_LEVELS", "Resolution", "resolve"]
@@ -384,6 +385,23 @@ def resolve(
     rules = ResolutionRules() if rules is None else rules
     overrides = Overrides() if overrides is None else overrides
     n = len(records)
+    with Progress(
+        "resolving identities", steps=5, logger="omnijourney.identity", size=n, unit="record"
+    ) as progress:
+        return _resolve(records, rules, overrides, model, person_model, previous, progress)
+
+
+def _resolve(
+    records: CustomerRecordTable,
+    rules: ResolutionRules,
+    overrides: Overrides,
+    model: FellegiSunterModel | None,
+    person_model: FellegiSunterModel | None,
+    previous: Resolution | None,
+    progress: Progress,
+) -> Resolution:
+    n = len(records)
+    progress.step("normalizing the records")
     perm = records.canonical_order()
     inv = np.empty(n, dtype=np.int64)
     inv[perm] = np.arange(n)
@@ -399,11 +417,13 @@ def resolve(
     comps = list(rules.comparisons or ())
     if model is not None:
         _check_model(model, [comps[c] for c in link_columns(comps, rules.households)])
+    progress.step("blocking")
     pairs = block_pairs(norm, rules.blocking or (), link_groups=groups, extra=must)
     # a record without any identifier stays a person of its own (unless a must-link says)
     keep = ~no_identifier[pairs.left] & ~no_identifier[pairs.right]
     keep |= pairs.rule == len(rules.blocking or ())
     left, right, pair_rule = pairs.left[keep], pairs.right[keep], pairs.rule[keep]
+    progress.step(f"comparing {left.size:,} pairs")
     gamma = compare_pairs(norm, comps, left, right)
     if rules.shared_key_conflicts:
         mark_conflicting_keys(norm, comps, gamma, left, shared)
@@ -429,6 +449,7 @@ def resolve(
         groups=groups,
         shared=shared,
     )
+    progress.step("fitting the model" if model is None else "scoring with the given model")
     if model is None:
         # u from random pairs and value counts, then u of exact agreement counted again
         # across the entities of a first model's links only; the link model is fitted on it
@@ -442,6 +463,7 @@ def resolve(
             for c, comp in enumerate(comps)
         ]
         model = stage.fit(u, link_columns(comps, rules.households))
+    progress.step("linking persons and households")
     # term frequencies counted over the entities of the model's links, then the full pass
     entity = stage.entities(None, model)
     out = stage.run(None, model, person_model, entity)

@@ -10,6 +10,7 @@ import numpy as np
 from omnijourney._random import as_generator
 from omnijourney._validation import check_positive_int
 from omnijourney.errors import ConfigError
+from omnijourney.progress import Progress
 from omnijourney.synth._noise import Noise, as_noise
 from omnijourney.synth._templates import SEGMENTS, store_count
 from omnijourney.synth._touchpoints import touchpoints_and_episodes
@@ -206,6 +207,29 @@ def generate(
         )
         raise ConfigError(msg)
     noise = as_noise(difficulty)
+    steps = 3 + int(prices) + 2 * int(records)
+    with Progress(
+        "generating a world", steps=steps, logger="omnijourney.synth", size=n_customers,
+        unit="customer",
+    ) as progress:  # fmt: skip
+        return _generate(
+            n_customers, seed, start, days, touchpoints_per_customer, records, prices, n_skus,
+            noise, progress,
+        )  # fmt: skip
+
+
+def _generate(
+    n_customers: int,
+    seed: int | np.random.Generator,
+    start: Any,
+    days: int,
+    touchpoints_per_customer: float,
+    records: bool,
+    prices: bool,
+    n_skus: int | None,
+    noise: Noise,
+    progress: Progress,
+) -> World:
     from omnijourney.synth._population import make_population
 
     rng = as_generator(seed)
@@ -215,6 +239,7 @@ def generate(
     n_stores = store_count(int(n_customers))
     price_world = base = None
     if prices:
+        progress.step("prices, promotions and stock")
         from omnijourney.synth.prices import price_world as make_price_world
 
         skus = n_skus if n_skus is not None else int(np.clip(n_customers // 20, 50, 2_000))
@@ -222,13 +247,16 @@ def generate(
             skus, price_rng, start=t0, days=int(days), n_stores=n_stores,
             near=noise.near_price_faults,
         )  # fmt: skip
+    progress.step("customers")
     pop = make_population(int(n_customers), pop_rng, start=t0, days=int(days))
     record_table = None
     primary = None
     if records:
+        progress.step("source records")
         from omnijourney.synth._records import make_records
 
         record_table, primary = make_records(pop, rec_rng, start=t0, days=int(days))
+    progress.step("touchpoints")
     touchpoints, truth, episodes = touchpoints_and_episodes(
         pop.person_id,
         _segment_index(pop.segment),
@@ -247,9 +275,11 @@ def generate(
         touchpoints, truth = attach_products(
             touchpoints, truth, episodes, price_world, base, product_rng
         )
+    progress.step(f"ordering {len(touchpoints):,} touchpoints")
     touchpoints, truth = in_canonical_order(touchpoints, truth)
     observed = None
     if record_table is not None and primary is not None:
+        progress.step("what the systems observed")
         from omnijourney.synth._observed import observe
 
         assert truth.episode_id is not None
