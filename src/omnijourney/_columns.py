@@ -476,7 +476,7 @@ def series_of(values: Any) -> Any:
 def as_numpy(values: Any) -> np.ndarray:
     s = values if _is_nw_series(values) else series_of(values)
     if s is not None:
-        return np.asarray(s.to_numpy())
+        return series_numpy(s)
     if isinstance(values, (list, tuple)):
         arr = _list_to_array(values)
     elif isinstance(values, np.ndarray):
@@ -484,6 +484,20 @@ def as_numpy(values: Any) -> np.ndarray:
     else:
         arr = _list_to_array(list(values))
     return arr if arr.ndim == 1 else _flatten_rows(arr)
+
+
+def series_numpy(s: Any) -> np.ndarray:
+    """A narwhals series as a numpy array. A pyarrow dictionary array is decoded first: its
+    own ``to_numpy`` ignores the nulls (``[3, 7, None]`` would become ``[3, 7, 7]``)."""
+    native = s.to_native()
+    value_type = getattr(getattr(native, "type", None), "value_type", None)
+    if value_type is not None and hasattr(native, "cast"):
+        decoded = native.cast(value_type)
+        if str(value_type) in ("string", "large_string"):
+            return np.asarray(decoded.to_numpy(zero_copy_only=False))
+        # numbers with nulls as Python values: labels stay integers, nulls None
+        return _list_to_array(decoded.to_pylist())
+    return np.asarray(s.to_numpy())
 
 
 def _flatten_rows(arr: np.ndarray) -> np.ndarray:

@@ -498,26 +498,30 @@ class Table:
         """Decoded column arrays: labels (None for nulls), datetime64[us] UTC times, numbers."""
         return {name: self.column_values(name) for name in self._data}
 
-    def to_pandas(self, *, categorical: bool = True) -> Any:
-        """A pandas DataFrame; categories as ``pandas.Categorical``, times tz-aware UTC.
+    def to_pandas(self, *, categorical: bool = True, names: Any = "table") -> Any:
+        """A pandas DataFrame; categories as ``pandas.Categorical`` (ordered where the labels
+        have an order, as journey stages), times tz-aware UTC.
 
-        Needs the ``pandas`` extra.
+        ``names="input"`` names the columns as in the user's input (from the
+        :attr:`load_report`); a mapping renames some columns. Needs the ``pandas`` extra.
         """
         from omnijourney.io._frames import table_to_pandas
 
-        return table_to_pandas(self, categorical=categorical)
+        return table_to_pandas(self, categorical=categorical, names=names)
 
-    def to_arrow(self) -> Any:
-        """A ``pyarrow.Table``; categories as dictionary arrays, times ``timestamp[us, UTC]``."""
+    def to_arrow(self, *, names: Any = "table") -> Any:
+        """A ``pyarrow.Table``; categories as dictionary arrays (ordered where the labels have
+        an order), times ``timestamp[us, UTC]``; ``names`` as in :meth:`to_pandas`."""
         from omnijourney.io._frames import table_to_arrow
 
-        return table_to_arrow(self)
+        return table_to_arrow(self, names=names)
 
-    def to_polars(self) -> Any:
-        """A ``polars.DataFrame`` (categories as ``Categorical``, times UTC)."""
+    def to_polars(self, *, names: Any = "table") -> Any:
+        """A ``polars.DataFrame`` (categories as ``Categorical``, times UTC), made without
+        pyarrow; ``names`` as in :meth:`to_pandas`."""
         from omnijourney.io._frames import table_to_polars
 
-        return table_to_polars(self)
+        return table_to_polars(self, names=names)
 
     def to_csv(self, path: str | os.PathLike[str] | TextIO, *, delimiter: str = ",") -> None:
         """Write a CSV file (UTF-8, times in ISO 8601 with ``Z``, nulls as empty fields), or
@@ -532,6 +536,41 @@ class Table:
 
         pq = import_optional("pyarrow.parquet", "arrow")
         pq.write_table(self.to_arrow(), os.fspath(path))
+
+    # ------------------------------------------------------------------ dataframe protocols
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The table as an Arrow C stream (a PyCapsule), for ``pyarrow.table(t)``,
+        ``polars.DataFrame(t)``, DuckDB and ``pandas.DataFrame.from_arrow(t)``.
+
+        Categories come as dictionary arrays (ordered where their labels have an order),
+        times as ``timestamp[us, UTC]``, nulls as nulls; numeric columns are not copied. Made
+        by pyarrow when it is installed, else without it (see :meth:`to_polars`).
+        """
+        from omnijourney.io._frames import arrow_stream
+
+        return arrow_stream(self, requested_schema)
+
+    def __arrow_c_schema__(self) -> object:
+        """The Arrow schema of the table (a PyCapsule), as its stream gives it."""
+        from omnijourney.io._frames import arrow_schema
+
+        return arrow_schema(self)
+
+    def __dataframe__(self, nan_as_null: bool = False, allow_copy: bool = True) -> Any:
+        """The dataframe interchange protocol object of the table (needs the ``arrow`` extra:
+        it is pyarrow's, over :meth:`to_arrow`)."""
+        return self.to_arrow().__dataframe__(nan_as_null=nan_as_null, allow_copy=allow_copy)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """Refused: a table is columns of several kinds, not one array. Without this,
+        ``pandas.DataFrame(t)`` would silently make a column of row objects."""
+        msg = (
+            f"a {self.table_name} holds columns of several kinds, not one array: use "
+            "table.to_pandas(), pandas.DataFrame.from_arrow(table) (pandas 3), "
+            "polars.DataFrame(table), pyarrow.table(table), or table['column'] for one column"
+        )
+        raise TypeError(msg)
 
     # ------------------------------------------------------------------ construction
 

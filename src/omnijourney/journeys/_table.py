@@ -298,6 +298,7 @@ class JourneyTable:
             data,
             labels,
             specs={"end_reason": ColumnSpec("end_reason", "enum", enum=EndReason)},
+            meta={"category_order": {"stage": tuple(stages.stages)}},
         )
 
         # ids per row, in the input's row order
