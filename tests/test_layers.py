@@ -30,6 +30,7 @@ CAPABILITIES = frozenset(
 SHARED_PRIVATE = frozenset(
     {
         "omnijourney._arrays",
+        "omnijourney._display",
         "omnijourney._format",
         "omnijourney._optional",
         "omnijourney._random",

@@ -557,6 +557,12 @@ class Table:
 
         return arrow_schema(self)
 
+    def _repr_html_(self) -> str:
+        """The table in a notebook: sizes, kinds, the first and last rows, its notes."""
+        from omnijourney._display import table_html
+
+        return table_html(self)
+
     def __dataframe__(self, nan_as_null: bool = False, allow_copy: bool = True) -> Any:
         """The dataframe interchange protocol object of the table (needs the ``arrow`` extra:
         it is pyarrow's, over :meth:`to_arrow`)."""

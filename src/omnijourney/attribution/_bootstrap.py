@@ -12,6 +12,8 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney import _format as F
+from omnijourney._display import TableResult
 from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.attribution._heuristics import HEURISTICS, heuristic
 from omnijourney.attribution._markov import markov
@@ -85,7 +87,7 @@ def resample_counts(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class CreditIntervals:
+class CreditIntervals(TableResult):
     """An attribution with bootstrap percentile intervals.
 
     Attributes
@@ -159,17 +161,21 @@ class CreditIntervals:
         pct = round(100 * self.level)
         lines = [
             f"{e.model}: credited conversions with {pct}% bootstrap intervals "
-            f"({self.n_resamples} resamples of {self.unit}, seed {self.seed})"
+            f"({F.plural(self.n_resamples, 'resample')} of {self.unit}, seed {self.seed})"
         ]
         for i in np.argsort(-e.conversions, kind="stable").tolist():
-            lines.append(
-                f"  {e.channels[i]!s:<16}{e.conversions[i]:>12,.2f}  "
-                f"[{self.conversions_low[i]:,.2f}, {self.conversions_high[i]:,.2f}]"
+            span = F.interval(
+                self.conversions_low[i], self.conversions_high[i], formatter=_two_decimals
             )
+            lines.append(f"  {e.channels[i]!s:<16}{F.number(e.conversions[i]):>12}  ({span})")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+def _two_decimals(x: float) -> str:
+    return F.number(x, 2)
 
 
 def bootstrap(
@@ -270,7 +276,7 @@ def bootstrap(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class ModelComparison:
+class ModelComparison(TableResult):
     """Several models on the same path table, side by side.
 
     Attributes

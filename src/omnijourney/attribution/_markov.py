@@ -12,6 +12,7 @@ from typing import Any, Literal, Union
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney._validation import check_choice, check_positive_int
 from omnijourney.attribution._chain import (
     Chain,
@@ -251,7 +252,7 @@ def _transition_matrix(chain: Chain, channels: np.ndarray) -> TransitionMatrix:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class OrderScore:
+class OrderScore(TableResult):
     """Out-of-sample fit of Markov chains of several orders.
 
     Attributes

@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import positions, run_ends, run_starts
+from omnijourney._display import TableResult
 from omnijourney.attribution._encode import (
     ARRAY_EQ,
     canonical_groups,
@@ -89,7 +90,7 @@ def _channel_set(names: Iterable[Any] | None, labels: np.ndarray, what: str) -> 
 
 
 @attrs.frozen(repr=False)
-class PathTable:
+class PathTable(TableResult):
     """Paths of channels with their conversions, conversion value and non-converting count.
 
     Each row is a path (a sequence of channels, oldest first) and the number of journeys that

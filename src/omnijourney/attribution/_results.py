@@ -11,6 +11,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney import _format as F
+from omnijourney._display import TableResult
 from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.errors import ConfigError
 
@@ -44,7 +46,7 @@ def clean_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class TransitionMatrix:
+class TransitionMatrix(TableResult):
     """Transition counts of a Markov chain over paths, stored sparsely.
 
     ``states`` are ``"(start)"``, the transient states (a channel at order 1, the last ``k``
@@ -97,7 +99,7 @@ class TransitionMatrix:
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class Attribution:
+class Attribution(TableResult):
     """Credit of each channel under one attribution model.
 
     Attributes
@@ -209,8 +211,8 @@ class Attribution:
     def summary(self) -> str:
         """A readable table of the credit."""
         head = (
-            f"{self.model} attribution of {self.total_conversions:,.6g} conversions "
-            f"(value {self.total_value:,.2f}) over {self.n_paths:,} paths"
+            f"{self.model} attribution of {F.plural(self.total_conversions, 'conversion')} "
+            f"(value {F.number(self.total_value)}) over {F.plural(self.n_paths, 'path')}"
         )
         extra = self.removal_effects is not None
         lines = [

@@ -15,6 +15,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import positions
+from omnijourney._display import TableResult
 from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import frame
@@ -33,7 +34,7 @@ _POSITIONS = ("opener", "assist", "closer")
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class ChannelRoles:
+class ChannelRoles(TableResult):
     """Where each channel's touches sit in converting paths, and the role that follows.
 
     Attributes
@@ -212,7 +213,7 @@ def channel_roles(
 
 
 @attrs.frozen(kw_only=True, repr=False)
-class RoleComparison:
+class RoleComparison(TableResult):
     """Channel roles in several groups (segments, periods...).
 
     Attributes

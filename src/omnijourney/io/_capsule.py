@@ -104,38 +104,29 @@ def _pointer_at(address: int, field: Any) -> int | None:
     return c_void_p.from_address(address + field.offset).value
 
 
-def _release_schema(ptr: Any) -> None:
-    schema = ptr.contents
-    address = ctypes.addressof(schema)
-    for i in range(schema.n_children):
-        child = schema.children[i]
-        if _pointer_at(ctypes.addressof(child.contents), ArrowSchema.release):
-            child.contents.release(child)
-    if schema.dictionary and _pointer_at(
-        ctypes.addressof(schema.dictionary.contents), ArrowSchema.release
-    ):
-        schema.dictionary.contents.release(schema.dictionary)
-    _KEEP.pop(schema.private_data or 0, None)
-    _clear(address, ArrowSchema.release)
+def _release_child(pointer: Any, kind: Any) -> None:
+    if _pointer_at(ctypes.addressof(pointer.contents), kind.release):
+        pointer.contents.release(pointer)
 
 
-def _release_array(ptr: Any) -> None:
-    array = ptr.contents
-    address = ctypes.addressof(array)
-    for i in range(array.n_children):
-        child = array.children[i]
-        if _pointer_at(ctypes.addressof(child.contents), ArrowArray.release):
-            child.contents.release(child)
-    if array.dictionary and _pointer_at(
-        ctypes.addressof(array.dictionary.contents), ArrowArray.release
-    ):
-        array.dictionary.contents.release(array.dictionary)
-    _KEEP.pop(array.private_data or 0, None)
-    _clear(address, ArrowArray.release)
+def _releaser(kind: Any) -> Any:
+    """The release callback of schemas or arrays: children and dictionary (unless the consumer
+    moved them out), then what the structure owns; its ``release`` becomes NULL."""
+
+    def release(ptr: Any) -> None:
+        struct = ptr.contents
+        for i in range(struct.n_children):
+            _release_child(struct.children[i], kind)
+        if struct.dictionary:
+            _release_child(struct.dictionary, kind)
+        _KEEP.pop(struct.private_data or 0, None)
+        _clear(ctypes.addressof(struct), kind.release)
+
+    return release
 
 
-_RELEASE_SCHEMA = _SchemaRelease(_release_schema)
-_RELEASE_ARRAY = _ArrayRelease(_release_array)
+_RELEASE_SCHEMA = _SchemaRelease(_releaser(ArrowSchema))
+_RELEASE_ARRAY = _ArrayRelease(_releaser(ArrowArray))
 
 
 # --------------------------------------------------------------------------- columns
@@ -346,30 +337,34 @@ def _state(stream_ptr: Any) -> _StreamState:
     return _KEEP[stream_ptr.contents.private_data or 0][0]
 
 
-def _get_schema(stream_ptr: Any, out: Any) -> int:
+def _hand_over(stream_ptr: Any, out: Any, make: Any, size: int) -> int:
+    """Fill the consumer's ``out`` with what ``make`` builds from the stream's state (a
+    released structure when it builds None); a failure becomes an error code and message."""
     try:
-        state = _state(stream_ptr)
-        schema = _table_schema(state.names, state.columns)
-        _KEEP[schema.private_data] += (schema,)
-        _move(schema, out)
+        struct = make(_state(stream_ptr))
+        if struct is None:
+            ctypes.memset(out, 0, size)
+        else:
+            _KEEP[struct.private_data] += (struct,)
+            _move(struct, out)
         return 0
     except Exception as exc:  # a C caller cannot take a Python exception
         return _fail(stream_ptr, exc)
+
+
+def _get_schema(stream_ptr: Any, out: Any) -> int:
+    def make(state: _StreamState) -> Any:
+        return _table_schema(state.names, state.columns)
+
+    return _hand_over(stream_ptr, out, make, ctypes.sizeof(ArrowSchema))
 
 
 def _get_next(stream_ptr: Any, out: Any) -> int:
-    try:
-        state = _state(stream_ptr)
-        length = next(state.batches, None)
-        if length is None:
-            ctypes.memset(out, 0, ctypes.sizeof(ArrowArray))  # the end: released array
-            return 0
-        batch = _batch(length, state.columns)
-        _KEEP[batch.private_data] += (batch,)
-        _move(batch, out)
-        return 0
-    except Exception as exc:  # a C caller cannot take a Python exception
-        return _fail(stream_ptr, exc)
+    def make(state: _StreamState) -> Any:
+        length = next(state.batches, None)  # None: the end of the stream
+        return None if length is None else _batch(length, state.columns)
+
+    return _hand_over(stream_ptr, out, make, ctypes.sizeof(ArrowArray))
 
 
 def _fail(stream_ptr: Any, exc: Exception) -> int:

@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import positions
+from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._paths import (
     StepBy,
@@ -522,7 +523,7 @@ def sankey(
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class TransitionMatrix:
+class TransitionMatrix(TableResult):
     """Counts (or row probabilities) of transitions between consecutive touchpoints.
 
     Attributes

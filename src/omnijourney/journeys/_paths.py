@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import positions, run_offsets, run_starts
+from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.tables import Table, code_dtype
@@ -442,7 +443,7 @@ def edge_statistics(s: _Steps) -> tuple[np.ndarray, ...]:
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class DirectlyFollows:
+class DirectlyFollows(TableResult):
     """The directly-follows graph of the journeys' steps.
 
     Nodes are ``START`` (``"▶"``), the step labels in label order, then ``END`` (``"■"``).
@@ -468,6 +469,10 @@ class DirectlyFollows:
     mean_seconds: np.ndarray
     p90_seconds: np.ndarray
     edges: Table
+
+    def to_table(self) -> Table:
+        """The result's table (``edges``), as the exports hand it over."""
+        return self.edges
 
     def to_pandas(self) -> Any:
         """The edges as a pandas DataFrame (needs the ``pandas`` extra)."""

@@ -9,6 +9,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import run_ends, run_heads, run_starts
+from omnijourney._display import TableResult
 from omnijourney.io import register_json_state
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._unmatched import UnmatchedRule, journey_rules_unmatched
@@ -74,7 +75,7 @@ class SessionState:
         )
 
 
-class JourneyTable:
+class JourneyTable(TableResult):
     """Visits and journeys of a set of touchpoints.
 
     Attributes
@@ -529,6 +530,10 @@ class JourneyTable:
         """Number of journeys per end reason."""
         counts = np.bincount(self.journeys.raw("end_reason").astype(np.int64), minlength=len(_ENUM))
         return {r.value: int(k) for r, k in zip(_ENUM, counts) if k}
+
+    def to_table(self) -> Table:
+        """The result's table (``journeys``), as the exports hand it over."""
+        return self.journeys
 
     def to_pandas(self) -> Any:
         """The per-journey table as a pandas DataFrame (needs the ``pandas`` extra)."""

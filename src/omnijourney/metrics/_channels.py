@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.metrics._results import result_eq
 from omnijourney.tables import Table
@@ -26,7 +27,7 @@ USEFULNESS_LABELS = ("under-used", "useful", "superfluous")
 
 
 @attrs.frozen(eq=False)
-class ChannelUsefulness:
+class ChannelUsefulness(TableResult):
     """Channels ranked by what they bring against what they take, and their synergies.
 
     Attributes
@@ -81,6 +82,10 @@ class ChannelUsefulness:
             )
             lines.append(f"Strongest pairs (conversion-rate synergy): {top}.")
         return "\n".join(lines)
+
+    def to_table(self) -> Table:
+        """The result's table (``table``), as the exports hand it over."""
+        return self.table
 
     def to_pandas(self) -> Any:
         return self.table.to_pandas()

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney._random import as_generator
 from omnijourney._validation import check_choice
 from omnijourney.errors import ConfigError, DataError
@@ -52,7 +53,7 @@ def describe(kpi: str) -> str:
 
 
 @attrs.frozen(eq=False)
-class Comparison:
+class Comparison(TableResult):
     """A KPI compared between periods, groups, or both, with a customer-bootstrap interval.
 
     Attributes

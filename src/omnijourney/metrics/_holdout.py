@@ -17,6 +17,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney._validation import check_choice, check_fraction
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.metrics._compare import Comparison, compare
@@ -57,7 +58,7 @@ def hash_uniform(ids: Sequence[Any], salt: str) -> np.ndarray:
 
 
 @attrs.frozen(eq=False)
-class HoldoutAssignment:
+class HoldoutAssignment(TableResult):
     """Customers (or stores) assigned to the hold-out or the target group.
 
     Attributes
@@ -112,6 +113,10 @@ class HoldoutAssignment:
             f"{n_h:,} of {n:,} customers ({100 * n_h / max(n, 1):.1f}%) in the hold-out "
             f"(target share {100 * self.share:g}%, {self.method} assignment, salt {self.salt!r})"
         )
+
+    def to_table(self) -> Table:
+        """The result's table (``table``), as the exports hand it over."""
+        return self.table
 
     def to_pandas(self) -> Any:
         return self.table.to_pandas()
@@ -325,7 +330,7 @@ def sample_size(
 
 
 @attrs.frozen(eq=False)
-class Contamination:
+class Contamination(TableResult):
     """Hold-out customers who were contacted anyway.
 
     Attributes
@@ -362,6 +367,10 @@ class Contamination:
             f"{self.contacted.size:,} of {self.holdout:,} hold-out customers "
             f"({100 * self.share:.1f}%) were contacted anyway (customers per channel: {parts})."
         )
+
+    def to_table(self) -> Table:
+        """The result's table (``by_channel``), as the exports hand it over."""
+        return self.by_channel
 
     def to_pandas(self) -> Any:
         return self.by_channel.to_pandas()

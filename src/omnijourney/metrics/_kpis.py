@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import run_starts
+from omnijourney._display import TableResult
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError
 from omnijourney.metrics._periods import Periods, resolve_periods
@@ -40,7 +41,7 @@ def format_value(kpi: str, value: float) -> str:
 
 
 @attrs.frozen(eq=False)
-class KPITable:
+class KPITable(TableResult):
     """KPIs in long format: one row per KPI and cell (period and group keys).
 
     Attributes
@@ -91,6 +92,10 @@ class KPITable:
             msg = f"{hits.size} rows of the KPI table match kpi={kpi!r}, {keys}; give every key"
             raise ConfigError(msg)
         return float(self.table["value"][hits[0]])
+
+    def to_table(self) -> Table:
+        """The result's table (``table``), as the exports hand it over."""
+        return self.table
 
     def to_pandas(self) -> Any:
         """The long table as a pandas DataFrame (needs the ``pandas`` extra)."""

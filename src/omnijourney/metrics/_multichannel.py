@@ -26,6 +26,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import first_per_group
+from omnijourney._display import TableResult
 from omnijourney._random import as_generator
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError, DataError
@@ -54,7 +55,7 @@ JOURNEY_BINS = (2.0, 3.0, 5.0, 9.0, 17.0, 33.0)
 
 
 @attrs.frozen(eq=False)
-class MultichannelValue:
+class MultichannelValue(TableResult):
     """Multichannel against single-channel buyers, raw and at equal activity.
 
     Attributes
@@ -140,6 +141,10 @@ class MultichannelValue:
                 f"{100 * self.claim:+.0f}%, and {gap('matched', i)} against matched peers."
             )
         return "\n".join(lines)
+
+    def to_table(self) -> Table:
+        """The result's table (``table``), as the exports hand it over."""
+        return self.table
 
     def to_pandas(self) -> Any:
         return self.table.to_pandas()

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney._random import as_generator
 from omnijourney._validation import check_choice, check_positive_int
 from omnijourney.errors import ConfigError, ConvergenceError, DataError
@@ -32,7 +33,7 @@ __all__ = ["SyntheticControl", "synthetic_control"]
 
 
 @attrs.frozen(eq=False)
-class SyntheticControl:
+class SyntheticControl(TableResult):
     """The effect on a few treated units, against a synthetic control made of the others.
 
     Attributes

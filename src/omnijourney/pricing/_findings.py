@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.pricing._policy import RULES, Policy, measure_of
 from omnijourney.tables import ColumnSpec, Table, code_dtype, factorize
@@ -425,7 +426,7 @@ class FindingTable(Table):
 
 
 @attrs.frozen(repr=False)
-class PriceAudit:
+class PriceAudit(TableResult):
     """The result of :func:`~omnijourney.pricing.audit`: findings, and what produced them.
 
     Attributes
@@ -472,6 +473,10 @@ class PriceAudit:
 
     def __getitem__(self, i: int) -> Finding:
         return self.findings[i]
+
+    def to_table(self) -> Table:
+        """The result's table (``findings``), as the exports hand it over."""
+        return self.findings
 
     def to_pandas(self, **kwargs: Any) -> Any:
         """The findings as a pandas DataFrame (needs the ``pandas`` extra)."""
