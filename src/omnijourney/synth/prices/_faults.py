@@ -183,6 +183,18 @@ def _simple_promos(base: _Base, sku: int) -> list[int]:
     return [p for p in range(lo, hi) if base.p_nsteps[p] == 1]
 
 
+def _pick_simple_promo(base: _Base, rng: np.random.Generator, sku: int) -> int | None:
+    """One of the sku's one-step promotions, drawn at random (None, drawing nothing, when it
+    has none)."""
+    pids = _simple_promos(base, sku)
+    return int(_pick(rng, pids)) if pids else None
+
+
+def _promo_span_us(base: _Base, pid: int) -> tuple[int, int]:
+    """Start and end of the promotion ``pid`` in microseconds."""
+    return int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+
+
 def _promo_index(iv: list[Interval], start_us: int) -> int:
     for i, row in enumerate(iv):
         if row[0] == start_us:
@@ -328,10 +340,9 @@ def _overlapping_prices(base: _Base, faults: Faults, rng: np.random.Generator, s
 
 
 def _promo_not_mirrored(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     group = base.group_ranks.tolist()
     stores = group[2:-1]
     variant = int(rng.integers(3))
@@ -350,7 +361,7 @@ def _promo_not_mirrored(base: _Base, faults: Faults, rng: np.random.Generator, s
 def _regular_during(base: _Base, faults: Faults, sku: int, rank: int, pid: int, rule: str) -> Truth:
     """The series keeps its regular price during the promotion ``pid``: its truth row, with
     the promotional price expected and the regular price charged."""
-    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+    start, end = _promo_span_us(base, pid)
     iv = base.series(sku, rank)
     i = _promo_index(iv, start)
     before, after = iv[i - 1], iv[i + 1]
@@ -365,10 +376,9 @@ def _flyer_not_applied(base: _Base, faults: Faults, rng: np.random.Generator, sk
     """The flyer and the web announce a promotion that one store's shelf never applies: the
     promotion row stays, the store charges its regular price (``promo_not_applied``, a rule
     an audit checks on request)."""
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     rank = int(_pick(rng, base.group_ranks.tolist()[2:-1]))
     faults.opt_in.append(_regular_during(base, faults, sku, rank, pid, "promo_not_applied"))
     return True
@@ -377,15 +387,14 @@ def _flyer_not_applied(base: _Base, faults: Faults, rng: np.random.Generator, sk
 def _promo_not_below_regular(
     base: _Base, faults: Faults, rng: np.random.Generator, sku: int
 ) -> bool:
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     rank = int(_pick(rng, base.group_ranks.tolist()))
     regular = float(base.p_regular[pid])
     price = regular if rng.random() < 0.5 else round(regular * rng.uniform(1.01, 1.1), 2)
     price = max(price, regular)
-    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+    start, end = _promo_span_us(base, pid)
     iv = base.series(sku, rank)
     iv[_promo_index(iv, start)][2] = price
     faults.series[sku * base.n_ranks + rank] = iv
@@ -398,13 +407,12 @@ def _promo_not_below_regular(
 
 
 def _prior_price_reference(base: _Base, faults: Faults, rng: np.random.Generator, sku: int) -> bool:
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     group = base.group_ranks.tolist()
     rank = int(_pick(rng, [group[0], group[-1]]))  # app or web
-    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+    start, end = _promo_span_us(base, pid)
     w0 = start - 30 * DAY
     iv = base.series(sku, rank)
     lowest = min(p for f, t, p, _r in iv if f < start and (t == NAT or t > w0))
@@ -435,16 +443,15 @@ def _prior_price_reference(base: _Base, faults: Faults, rng: np.random.Generator
 def _prior_price_percentage(
     base: _Base, faults: Faults, rng: np.random.Generator, sku: int
 ) -> bool:
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     rank = int(_pick(rng, base.group_ranks.tolist()))
     if rng.random() < 0.5:
         was = ("price", round(float(base.p_regular[pid] * base.mkt_factor[sku]), 2))
     else:
         was = ("factor", float(rng.uniform(1.1, 1.4)))
-    start, end = int(base.us(base.p_start[pid])), int(base.us(base.p_end[pid]))
+    start, end = _promo_span_us(base, pid)
     ch, loc = _where(base, rank)
     faults.pct_override[pid * base.n_ranks + rank] = (*was, len(faults.truth))
     faults.truth.append(
@@ -456,10 +463,9 @@ def _prior_price_percentage(
 def _overlapping_promotions(
     base: _Base, faults: Faults, rng: np.random.Generator, sku: int
 ) -> bool:
-    pids = _simple_promos(base, sku)
-    if not pids:
+    pid = _pick_simple_promo(base, rng, sku)
+    if pid is None:
         return False
-    pid = int(_pick(rng, pids))
     s, e = int(base.p_start[pid]), int(base.p_end[pid])
     first, last = int(base.p_off[sku]), int(base.p_off[sku + 1]) - 1
     prev_end = int(base.p_end[pid - 1]) if pid > first else -(10**9)
