@@ -18,7 +18,7 @@ from omnijourney._validation import names
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.pricing._checks_promo import _Index
 from omnijourney.pricing._findings import FindingTable, PriceAudit
-from omnijourney.pricing._policy import Policy, Tolerance
+from omnijourney.pricing._policy import RULES, Policy, Tolerance
 from omnijourney.pricing._series import Context, build_series, series_key
 from omnijourney.pricing._tables import PriceTable, as_table
 from omnijourney.tables import Table, TouchpointTable, factorize, remap_codes, union_labels
@@ -28,25 +28,15 @@ __all__ = ["EXPOSURE_RULES", "Exposure", "exposure"]
 
 _MARGIN = 1e-9  # money compared with a tolerance: rounding noise of float amounts
 
-#: Rules whose findings customers can be exposed to (prices and promotions they could see).
-EXPOSURE_RULES = frozenset(
-    {
-        "price_gap",
-        "channel_pair_gap",
-        "overlapping_prices",
-        "coverage_hole",
-        "below_map",
-        "promo_not_mirrored",
-        "promo_not_applied",
-        "promo_not_below_regular",
-        "promo_not_below_prior",
-        "prior_price_reference",
-        "prior_price_percentage",
-        "prior_price_short_history",
-        "overlapping_promotions",
-        "stock_shown_unavailable",
-    }
-)
+#: Rules whose findings customers can be exposed to (prices and promotions they could see):
+#: every audit rule but staleness, promotions without a price and the stock-feed ones.
+EXPOSURE_RULES = frozenset(RULES) - {
+    "stale_price",
+    "promotion_without_price",
+    "negative_stock",
+    "impossible_stock",
+    "stock_mismatch",
+}
 
 
 @attrs.frozen(repr=False)
