@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import omnijourney as oj
 from omnijourney import ConfigError, DataError, SchemaError, Table, TouchpointTable
-from omnijourney.journeys._lifecycle import (
+from omnijourney.journeys import (
     LIFECYCLE_STATUSES,
     InactivityRules,
     lifecycle_status,
