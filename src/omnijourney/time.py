@@ -579,6 +579,17 @@ def _convert(values: np.ndarray, offset_of: Any, sign: int) -> np.ndarray:
     return result
 
 
+def _given_zone(tz: str | _dt.tzinfo) -> _dt.tzinfo:
+    zone = _tzinfo(tz)
+    assert zone is not None
+    return zone
+
+
+def _micros(offset: _dt.timedelta | None) -> int:
+    """A UTC offset in microseconds (0 when the zone gives none)."""
+    return 0 if offset is None else int(offset / _dt.timedelta(microseconds=1))
+
+
 def local_to_utc(values: np.ndarray, tz: str | _dt.tzinfo) -> np.ndarray:
     """Read naive wall-clock ``datetime64`` values in zone ``tz`` and return them in UTC.
 
@@ -591,13 +602,11 @@ def local_to_utc(values: np.ndarray, tz: str | _dt.tzinfo) -> np.ndarray:
     >>> local_to_utc(np.array(["2024-07-01T12:00"], dtype="datetime64[us]"), "Europe/Paris")
     array(['2024-07-01T10:00:00.000000'], dtype='datetime64[us]')
     """
-    zone = _tzinfo(tz)
-    assert zone is not None
+    zone = _given_zone(tz)
 
     def offset_of(us: int) -> int:
         wall = _dt.datetime(1970, 1, 1) + _dt.timedelta(microseconds=us)
-        off = wall.replace(tzinfo=zone).utcoffset()
-        return 0 if off is None else int(off / _dt.timedelta(microseconds=1))
+        return _micros(wall.replace(tzinfo=zone).utcoffset())
 
     return _convert(values, offset_of, -1)
 
@@ -610,11 +619,9 @@ def utc_to_local(values: np.ndarray, tz: str | _dt.tzinfo) -> np.ndarray:
     >>> utc_to_local(np.array(["2024-01-15T23:30"], dtype="datetime64[us]"), "Europe/Paris")
     array(['2024-01-16T00:30:00.000000'], dtype='datetime64[us]')
     """
-    zone = _tzinfo(tz)
-    assert zone is not None
+    zone = _given_zone(tz)
 
     def offset_of(us: int) -> int:
-        off = (EPOCH + _dt.timedelta(microseconds=us)).astimezone(zone).utcoffset()
-        return 0 if off is None else int(off / _dt.timedelta(microseconds=1))
+        return _micros((EPOCH + _dt.timedelta(microseconds=us)).astimezone(zone).utcoffset())
 
     return _convert(values, offset_of, +1)
