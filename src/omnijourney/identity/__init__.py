@@ -39,7 +39,8 @@ from omnijourney.identity._quality import (
     quality_report,
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
-from omnijourney.identity._resolve import LINK_LEVELS, Resolution, resolve
+from omnijourney.identity._resolution import LINK_LEVELS, Resolution
+from omnijourney.identity._resolve import resolve
 from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [

@@ -8,11 +8,11 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
-from omnijourney.identity._resolve import LINK_LEVELS
+from omnijourney.identity._resolution import LINK_LEVELS
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
-    from omnijourney.identity._resolve import Resolution
+    from omnijourney.identity._resolution import Resolution
 
 __all__ = ["Explanation", "explain_pair", "explain_person"]
 

@@ -10,6 +10,7 @@ EM can train per blocking rule, leaving out the comparisons the rule biases, as 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -21,10 +22,14 @@ from omnijourney.tables import Table
 
 __all__ = [
     "FellegiSunterModel",
+    "add_tf",
     "fit_fellegi_sunter",
+    "pair_u",
     "pattern_keys",
+    "record_own",
     "sample_pairs",
     "tf_adjustments",
+    "tf_prior",
     "u_by_sampling",
     "value_u",
 ]
@@ -57,6 +62,12 @@ class FellegiSunterModel:
     converged : bool
     n_pairs : int
         Pairs the model was fitted on.
+    tf_priors : tuple of tuple of float
+        Per comparison, the priors of its term-frequency adjustment fitted with the model
+        (:func:`tf_prior` of the records, then of the entities: ``n, shape, u_mean`` each;
+        empty for comparisons without adjustment). A resolution given this model reads each value's
+        frequency against these priors, so that adding records changes the weights of the pairs
+        agreeing on the values they hold only. Empty: fitted on the records resolved.
     """
 
     comparisons: tuple[Comparison, ...]
@@ -67,6 +78,7 @@ class FellegiSunterModel:
     n_iter: int = 0
     converged: bool = True
     n_pairs: int = 0
+    tf_priors: tuple[tuple[float, ...], ...] = attrs.field(default=(), converter=_tuples)
 
     def level_weights(self) -> list[np.ndarray]:
         """log2(m/u) of each level of each comparison; index 0 (null) is 0."""
@@ -104,7 +116,7 @@ class FellegiSunterModel:
         """P(match | comparison levels) of each pair."""
         return 1.0 / (1.0 + np.exp2(-self.match_weight(gamma, tf)))
 
-    def summary(self) -> Table:
+    def levels(self) -> Table:
         """One row per comparison level: ``comparison``, ``level``, ``m``, ``u``, ``weight``."""
         rows: dict[str, list] = {"comparison": [], "level": [], "m": [], "u": [], "weight": []}
         for comp, m, u, w in zip(self.comparisons, self.m, self.u, self.level_weights()):
@@ -115,6 +127,37 @@ class FellegiSunterModel:
                 rows["u"].append(u[k])
                 rows["weight"].append(float(w[k + 1]))
         return Table.from_columns(rows, kinds={"comparison": "category", "level": "category"})
+
+    def summary(self) -> str:
+        """The prior and one line per comparison level (m, u, match weight).
+
+        Examples
+        --------
+        >>> c = Comparison(name="name", field="first_name")
+        >>> model = FellegiSunterModel(comparisons=(c,), m=[[0.9, 0.1]], u=[[0.01, 0.99]],
+        ...                            u_sampled=[[0.01, 0.99]], prior=0.01)
+        >>> print(model.summary())
+        Fellegi-Sunter model: prior 0.01 (weight -6.63); fitted on 0 pairs in 0 EM iterations
+          name        exact         m 0.9000  u 0.010000  weight  +6.49
+          name        else          m 0.1000  u 0.990000  weight  -3.31
+        """
+        lines = [
+            f"Fellegi-Sunter model: prior {self.prior:.3g} (weight {self.prior_weight:+.2f}); "
+            f"fitted on {self.n_pairs:,} pairs in {self.n_iter} EM iterations"
+            + ("" if self.converged else " (not converged)")
+        ]
+        table = self.levels()
+        for i in range(len(table)):
+            row = table.row(i)
+            lines.append(
+                f"  {row['comparison']:<11} {row['level']:<13} m {row['m']:.4f}  "
+                f"u {row['u']:.6f}  weight {row['weight']:+6.2f}"
+            )
+        return "\n".join(lines)
+
+    def to_pandas(self) -> Any:
+        """The levels (see :meth:`levels`) as a pandas DataFrame (needs the ``pandas`` extra)."""
+        return self.levels().to_pandas()
 
 
 def sample_pairs(
@@ -249,6 +292,69 @@ def u_by_sampling(
     return out
 
 
+def tf_prior(codes: np.ndarray, entity: np.ndarray | None = None) -> tuple[float, float, float]:
+    """The Gamma prior of :func:`value_u` fitted to the records' counts: ``(n, shape, u_mean)``.
+
+    ``n`` is the number of records with a valid value, ``u_mean`` the average chance agreement
+    and ``shape`` the over-dispersion (``inf``: every value gets the mean). ``u_mean`` is 0
+    when the field gives no information (no value held by two entities).
+    """
+    ok = codes >= 0
+    n = int(ok.sum())
+    if n < 2:
+        return (float(n), 0.0, 0.0)
+    v = codes.astype(np.int64)
+    rows = np.flatnonzero(ok)
+    count = np.bincount(v[rows])
+    other = count[v[rows]] - record_own(codes, entity)[rows]
+    mean = float(other.mean())
+    if mean <= 0.0:
+        return (float(n), 0.0, 0.0)
+    var = float(other.var())
+    shape = mean * mean / (var - mean) if var > mean * (1 + 1e-9) else np.inf
+    return (float(n), shape, mean / n)
+
+
+def record_own(codes: np.ndarray, entity: np.ndarray | None = None) -> np.ndarray:
+    """Per record, the records of its own (value, entity) group (1 without ``entity``; 0 for
+    records without a valid value)."""
+    ok = codes >= 0
+    own = np.zeros(codes.size, dtype=np.int64)
+    if entity is None:
+        own[ok] = 1
+        return own
+    rows = np.flatnonzero(ok)
+    if rows.size == 0:
+        return own
+    ent = entity.astype(np.int64)
+    key = codes[rows].astype(np.int64) * (int(ent.max()) + 1) + ent[rows]
+    _, inverse, within = np.unique(key, return_inverse=True, return_counts=True)
+    own[rows] = within[inverse.reshape(-1)]
+    return own
+
+
+def pair_u(
+    count: np.ndarray,
+    own: np.ndarray,
+    value: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    same: np.ndarray | None,
+    prior: tuple[float, float, float],
+) -> np.ndarray:
+    """u of the value (``value``: its code) shared by each pair, given the count of records
+    holding each value (``count``), each record's ``own`` group and the ``prior`` of
+    :func:`tf_prior` (see :func:`value_u`)."""
+    n, shape, u_mean = prior
+    if not u_mean > 0 or left.size == 0:
+        return np.full(left.size, np.nan)
+    if np.isinf(shape):
+        return np.full(left.size, u_mean)
+    right_own = own[right] if same is None else np.where(same, 0, own[right])
+    o = count[value] - own[left] - right_own
+    return (o + shape) / (n + shape / u_mean)
+
+
 def value_u(
     codes: np.ndarray,
     left: np.ndarray,
@@ -266,38 +372,22 @@ def value_u(
     value no other entity holds and larger for a common one.
 
     Returns NaN when the field gives no information (no value held by two entities).
+
+    Examples
+    --------
+    A value six records hold is more likely shared by chance than one two records hold:
+
+    >>> codes = np.array([0] * 6 + [1, 1, 2, 2, 3, 4, 5, 6])
+    >>> value_u(codes, np.array([0, 6]), np.array([1, 7])).round(3).tolist()
+    [0.232, 0.083]
     """
-    ok = codes >= 0
-    n = int(ok.sum())
-    out = np.full(left.size, np.nan)
-    if n < 2 or left.size == 0:
-        return out
-    v = codes.astype(np.int64)
-    rows = np.flatnonzero(ok)
-    count = np.bincount(v[rows])
-    # records of each record's own (value, entity) group
-    own = np.zeros(codes.size, dtype=np.int64)
-    if entity is None:
-        own[rows] = 1
-    else:
-        ent = entity.astype(np.int64)
-        key = v[rows] * (int(ent.max()) + 1) + ent[rows]
-        _, inverse, within = np.unique(key, return_inverse=True, return_counts=True)
-        own[rows] = within[inverse.reshape(-1)]
-    other = count[v[rows]] - own[rows]  # per record: records of other entities with its value
-    mean = float(other.mean())
-    if mean <= 0.0:
-        return out
-    var = float(other.var())
-    # shape of the Gamma prior (inf: no over-dispersion, every value gets the mean)
-    shape = mean * mean / (var - mean) if var > mean * (1 + 1e-9) else np.inf
-    same = np.zeros(left.size, dtype=bool) if entity is None else entity[left] == entity[right]
-    # records with the value outside the pair's own entities
-    o = count[v[left]] - own[left] - np.where(same, 0, own[right])
-    u_mean = mean / n
-    if np.isinf(shape):
-        return np.full(left.size, u_mean)
-    return (o + shape) / (n + shape / u_mean)
+    prior = tf_prior(codes, entity)
+    if left.size == 0:
+        return np.full(0, np.nan)
+    count = np.bincount(codes[codes >= 0].astype(np.int64), minlength=1)
+    own = record_own(codes, entity)
+    same = None if entity is None else entity[left] == entity[right]
+    return pair_u(count, own, codes[left].astype(np.int64), left, right, same, prior)
 
 
 def tf_adjustments(
@@ -322,11 +412,14 @@ def tf_adjustments(
             continue
         exact = np.flatnonzero(gamma[:, c] == 1)
         u = value_u(norm[comp.field].codes, left[exact], right[exact], entity)
-        has = ~np.isnan(u)
-        out[exact[has]] += np.log2(max(u_exact[c], _U_FLOOR)) - np.log2(
-            np.maximum(u[has], _U_FLOOR)
-        )
+        add_tf(out, exact, u, u_exact[c])
     return out
+
+
+def add_tf(out: np.ndarray, exact: np.ndarray, u: np.ndarray, u_exact: float) -> None:
+    """Add log2(u_exact / u) to ``out`` at the rows ``exact`` (where u is known)."""
+    has = ~np.isnan(u)
+    out[exact[has]] += np.log2(max(u_exact, _U_FLOOR)) - np.log2(np.maximum(u[has], _U_FLOOR))
 
 
 def fit_fellegi_sunter(

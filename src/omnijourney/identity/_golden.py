@@ -19,7 +19,7 @@ from omnijourney.identity._arrays import pack
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
-    from omnijourney.identity._resolve import Resolution
+    from omnijourney.identity._resolution import Resolution
 
 __all__ = ["RULES", "Survivorship", "golden_records"]
 

@@ -16,10 +16,18 @@ import numpy as np
 
 from omnijourney import _columns as C
 from omnijourney.errors import ConfigError
+from omnijourney.identity._candidates import in_sorted
+from omnijourney.identity._labels import append_rows, recode
 from omnijourney.identity._records import CustomerRecordTable
-from omnijourney.tables import concat
 
-__all__ = ["ResolutionChanges", "merge_batch", "old_rows", "record_keys", "stable_ids"]
+__all__ = [
+    "ResolutionChanges",
+    "find_records",
+    "merge_batch",
+    "old_rows",
+    "record_keys",
+    "stable_ids",
+]
 
 
 def _ints(values: Iterable[Any]) -> tuple[int, ...]:
@@ -218,11 +226,12 @@ def _aligned(table: CustomerRecordTable, like: CustomerRecordTable) -> CustomerR
 
 def merge_batch(
     records: CustomerRecordTable, batch: CustomerRecordTable
-) -> tuple[CustomerRecordTable, int, int]:
+) -> tuple[CustomerRecordTable, np.ndarray, int, int]:
     """``records`` with the records of ``batch`` replacing those of equal (source, record id),
     and the others appended.
 
-    Returns the merged table, and the numbers of records added and updated.
+    Returns the merged table, the row of each batch record in it, and the numbers of records
+    added and updated. Costs O(rows) array work and O(batch) dictionary work.
     """
     if not isinstance(batch, CustomerRecordTable):
         msg = "update needs a CustomerRecordTable of new records"
@@ -231,13 +240,47 @@ def merge_batch(
     if extra:
         msg = f"update: the new records have columns the resolved ones lack: {extra}"
         raise ConfigError(msg)
-    both = concat([records, _aligned(batch, records)])
-    key_old, key_new = record_keys([records, batch])
-    found = _find(key_old, key_new)
+    if batch.duplicate_mask().any():
+        msg = "update: the new records name the same (source, record id) twice"
+        raise ConfigError(msg)
+    aligned = _aligned(batch, records)
+    found = find_records(records, aligned)
     hit = found >= 0
-    rows = np.arange(len(records))
-    rows[found[hit]] = len(records) + np.flatnonzero(hit)
-    rows = np.concatenate([rows, len(records) + np.flatnonzero(~hit)])
-    out = both.take(rows)
+    n = len(records)
+    rows = np.where(hit, found, n + np.cumsum(~hit) - 1)
+    out = append_rows(records, aligned, rows)
     assert isinstance(out, CustomerRecordTable)
-    return out, int((~hit).sum()), int(hit.sum())
+    return out, rows, int((~hit).sum()), int(hit.sum())
+
+
+def find_records(records: CustomerRecordTable, wanted: CustomerRecordTable) -> np.ndarray:
+    """Row of ``records`` holding each record of ``wanted`` (same source and record id), -1
+    when none. O(rows + wanted x log(labels))."""
+    out = np.full(len(wanted), -1, dtype=np.int64)
+    codes = []
+    for name in ("source", "record_id"):
+        have, want = records.labels(name), wanted.labels(name)
+        if have.dtype != want.dtype:
+            have, want = have.astype(str).astype(object), want.astype(str).astype(object)
+            order = np.argsort(have)
+            have = have[order]
+        else:
+            order = np.arange(have.size)
+        pos = np.minimum(np.searchsorted(have, want), max(have.size - 1, 0))
+        ok = have[pos] == want if have.size else np.zeros(want.size, dtype=bool)
+        code = np.where(ok, order[pos] if have.size else -1, -1)
+        codes.append(recode(code, wanted.raw(name)))
+    src, rid = codes
+    known = np.flatnonzero((src >= 0) & (rid >= 0))
+    if known.size == 0:
+        return out
+    width = np.int64(records.labels("record_id").size + 1)
+    key = records.raw("source").astype(np.int64) * width + records.raw("record_id")
+    want_key = src[known] * width + rid[known]
+    wanted_sorted = np.unique(want_key)
+    rows = np.flatnonzero(in_sorted(key, wanted_sorted))
+    pos = np.searchsorted(wanted_sorted, key[rows])
+    row_of = np.full(wanted_sorted.size, -1, dtype=np.int64)
+    row_of[pos] = rows
+    out[known] = row_of[np.searchsorted(wanted_sorted, want_key)]
+    return out

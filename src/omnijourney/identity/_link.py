@@ -14,7 +14,7 @@ from omnijourney.identity._records import _NORMALIZERS
 from omnijourney.tables import TouchpointTable
 
 if TYPE_CHECKING:
-    from omnijourney.identity._resolve import Resolution
+    from omnijourney.identity._resolution import Resolution
 
 __all__ = ["link_touchpoints"]
 

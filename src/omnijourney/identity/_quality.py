@@ -12,7 +12,7 @@ from omnijourney.identity._normalize import STATUS
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
-    from omnijourney.identity._resolve import Resolution
+    from omnijourney.identity._resolution import Resolution
 
 __all__ = ["PairwiseScores", "QualityReport", "pairwise_scores", "quality_report"]
 

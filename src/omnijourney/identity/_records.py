@@ -328,6 +328,13 @@ _BY_COUNTRY: dict[str, _CountryNormalizer] = {
 _INFER_SAMPLE = 20_000
 
 
+def inferred_country(phone_labels: np.ndarray) -> str | None:
+    """The country read from a spread sample of the distinct phone numbers (see
+    :func:`normalize_records`)."""
+    texts = N.as_text(phone_labels)
+    return infer_phone_country(texts[:: max(1, len(texts) // _INFER_SAMPLE)])
+
+
 def _record_countries(
     records: CustomerRecordTable, default: str | None
 ) -> tuple[np.ndarray, list[str]] | None:
@@ -379,7 +386,10 @@ def _map_by_country(
 
 
 def normalize_records(
-    records: CustomerRecordTable, rules: N.NormalizeRules | None = None
+    records: CustomerRecordTable,
+    rules: N.NormalizeRules | None = None,
+    *,
+    infer_country: bool = True,
 ) -> NormalizedRecords:
     """Normalize every identifying column of ``records`` (distinct values once each).
 
@@ -388,6 +398,10 @@ def normalize_records(
     records : CustomerRecordTable
     rules : NormalizeRules, optional
         Country, provider rules, date order and placeholder lists.
+    infer_country : bool
+        Without a ``default_country``, infer it from the numbers written with a calling code
+        (False: read national numbers without a country, as a batch of records added to a
+        resolution whose records showed none).
 
     Returns
     -------
@@ -416,10 +430,9 @@ def normalize_records(
     rules = N.NormalizeRules() if rules is None else rules
     fields: dict[str, N.NormalizedField] = {}
     cols = set(records.columns)
-    if rules.default_country is None and "phone" in cols:
-        texts = N.as_text(records.labels("phone"))
+    if infer_country and rules.default_country is None and "phone" in cols:
         # a majority is read as well on a spread sample of the distinct numbers
-        inferred = infer_phone_country(texts[:: max(1, len(texts) // _INFER_SAMPLE)])
+        inferred = inferred_country(records.labels("phone"))
         if inferred is not None:
             rules = attrs.evolve(rules, default_country=inferred)
     countries = _record_countries(records, rules.default_country)

@@ -1,0 +1,248 @@
+"""Updating a resolution at the cost of the batch: state, rescoring, re-clustering, ids.
+
+A resolution keeps its candidates (normalized records, counts, pairs and levels) and the
+scores of both passes (:class:`State`). :func:`update` adds a batch: the candidates take the
+batch (:meth:`Candidates.add`); the pairs whose levels moved, or that agree on a value whose
+count moved, are scored again (entity pass); the entities those changes reach are recomputed,
+and the pairs touching them scored again (final pass); the components of links that any
+change reaches are clustered again, and their clusters take the earlier ids. Everything else
+is carried over. The result equals a full run with the same models (tested), whose
+term-frequency priors are part of the model.
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from omnijourney.identity._candidates import Candidates, Delta, NeedsFullRun
+from omnijourney.identity._cluster import components
+from omnijourney.identity._fellegi_sunter import record_own
+from omnijourney.identity._incremental import ResolutionChanges, merge_batch, stable_ids
+from omnijourney.identity._labels import flag
+from omnijourney.identity._links import Context, Scores, closure, cluster_region
+from omnijourney.identity._records import CustomerRecordTable, inferred_country, normalize_records
+from omnijourney.identity._resolution import Resolution
+from omnijourney.identity._rules import Overrides
+
+__all__ = ["State", "rebuild_state", "update", "with_overrides"]
+
+
+@attrs.frozen(eq=False)
+class State:
+    """What an update continues from: the candidates and the scores of every pair."""
+
+    cand: Candidates
+    scores: Scores
+
+
+def rebuild_state(res: Resolution) -> State:
+    """The state of a resolution read without one (from JSON): its records resolved again
+    with its rules, overrides and models (which reproduces its partition)."""
+    from omnijourney.identity._resolve import resolve
+
+    again = resolve(res.records, res.rules, overrides=res.overrides, model=res.model,
+                    person_model=res.person_model)  # fmt: skip
+    assert again._state is not None
+    return again._state
+
+
+def update(res: Resolution, batch: CustomerRecordTable, *, refit: bool = False) -> Resolution:
+    """See :meth:`Resolution.update`."""
+    from omnijourney.identity._resolve import resolve
+
+    merged, rows, added, updated = merge_batch(res.records, batch)
+    if refit:
+        out = resolve(merged, previous=res, refit=True)
+    else:
+        try:
+            out = _add(res, merged, rows)
+        except NeedsFullRun:
+            out = resolve(merged, previous=res)
+    changes = attrs.evolve(out.changes, added_records=added, updated_records=updated)
+    return _evolve(out, changes=changes)
+
+
+def with_overrides(res: Resolution, overrides: Overrides) -> Resolution:
+    """See :meth:`Resolution.with_overrides`."""
+    from omnijourney.identity._resolve import resolve
+
+    return resolve(res.records, overrides=res.overrides + overrides, previous=res)
+
+
+def _evolve(res: Resolution, **changes: object) -> Resolution:
+    new = attrs.evolve(res, **changes)
+    object.__setattr__(new, "_state", res._state)
+    return new
+
+
+def _add(res: Resolution, merged: CustomerRecordTable, rows: np.ndarray) -> Resolution:
+    """The resolution of ``merged``: the earlier records and the batch's at ``rows``."""
+    from omnijourney.identity._resolve import resolution_of, with_ids
+
+    state = res.state()
+    rules = res.rules
+    batch = merged.take(rows)
+    assert isinstance(batch, CustomerRecordTable)
+    if (
+        rules.normalize.default_country is None
+        and "phone" in merged.columns
+        and inferred_country(merged.labels("phone")) is not None
+    ):
+        # the records now show a country for national numbers: every phone reads anew
+        raise NeedsFullRun
+    normalized = normalize_records(batch, rules.normalize, infer_country=False)
+    groups = merged.raw("source").astype(np.int64) if rules.link_only else None
+    cand, delta = state.cand.add(rows, normalized, groups, state.cand.must, state.cand.cannot)
+    ctx = Context(cand, merged, res.model, res.person_model)
+    scores, inside = rescore(ctx, state.scores, delta)
+    region = cluster_region(ctx, scores, inside)
+    link = scores.link.copy()
+    link[region.pairs] = region.link
+    scores = attrs.evolve(scores, link=link)
+    out = resolution_of(merged, ctx, scores, res.overrides)
+    n_old, n = len(res.records), cand.n
+    person_id = np.concatenate([res.person_id, np.zeros(n - n_old, np.int64)])
+    household_id = np.concatenate([res.household_id, np.zeros(n - n_old, np.int64)])
+    pid, new_p, merged_p, split_p = _stable(res.person_id, region.rows, region.person, n_old)
+    hid, new_h, merged_h, split_h = _stable(res.household_id, region.rows, region.household, n_old)
+    person_id[region.rows] = pid
+    household_id[region.rows] = hid
+    changes = ResolutionChanges(
+        new_persons=new_p,
+        merged_persons=merged_p,
+        split_persons=split_p,
+        new_households=new_h,
+        merged_households=merged_h,
+        split_households=split_h,
+    )
+    return with_ids(out, person_id, household_id, changes)
+
+
+def _stable(
+    old_ids: np.ndarray, rows: np.ndarray, labels: np.ndarray, n_old: int
+) -> tuple[np.ndarray, tuple[int, ...], list, list]:
+    """Ids of a region's clusters (``labels`` of ``rows``, canonical order) after the earlier
+    ids of its records."""
+    before = np.full(rows.size, -1, dtype=np.int64)
+    had = rows < n_old
+    before[had] = old_ids[rows[had]]
+    return stable_ids(labels, before, int(old_ids.max(initial=0)) + 1)
+
+
+def _carry(values: np.ndarray, kept: np.ndarray, size: int, fill: object) -> np.ndarray:
+    """Per-pair values moved to the new pair indices (``fill`` for new pairs)."""
+    out = np.full(size, fill, dtype=values.dtype)
+    at = np.flatnonzero(kept >= 0)
+    out[kept[at]] = values[at]
+    return out
+
+
+def _extend(labels: np.ndarray, n: int) -> np.ndarray:
+    """Per-record labels with a fresh label of its own for each row past the end."""
+    extra = n - labels.size
+    start = int(labels.max(initial=-1)) + 1
+    return np.concatenate([labels, start + np.arange(extra, dtype=labels.dtype)])
+
+
+def _relabel(
+    labels: np.ndarray, inside: np.ndarray, left: np.ndarray, right: np.ndarray
+) -> np.ndarray:
+    """``labels`` with the rows ``inside`` (a union of components) labelled by the
+    components of the pairs (``left``, ``right``: rows inside)."""
+    rows = np.flatnonzero(inside)
+    if rows.size == 0:
+        return labels
+    local = np.full(labels.size, -1, dtype=np.int64)
+    local[rows] = np.arange(rows.size)
+    comp = components(rows.size, local[left], local[right])
+    out = labels.copy()
+    out[rows] = int(labels.max(initial=-1)) + 1 + comp
+    return out
+
+
+def _mark(size: int, *rows: np.ndarray) -> np.ndarray:
+    out = np.zeros(size, dtype=bool)
+    for r in rows:
+        out[r] = True
+    return out
+
+
+def rescore(ctx: Context, old: Scores, delta: Delta) -> tuple[Scores, np.ndarray]:
+    """Scores after a batch, and the records whose clusters may change (a union of
+    components of the links)."""
+    cand = ctx.cand
+    n, m = cand.n, cand.left.size
+    left, right = cand.left, cand.right
+    kept = delta.kept
+    gone = kept < 0
+    removed_left, removed_right = delta.removed
+    # entity pass: pairs whose levels moved, or agreeing on a value whose count moved
+    counts = ctx.counts()
+    c0 = _mark(m, delta.new, delta.relevelled)
+    hidx = ctx.hidx
+    for c, count in counts.items():
+        before = old.counts.get(c, np.zeros(0, np.int64))
+        moved = count != np.append(before, np.zeros(count.size - before.size, np.int64))
+        if moved.any():
+            codes = cand.norm[ctx.model.comparisons[c].field].codes.astype(np.int64)
+            c0 |= (cand.gamma[:, hidx[c]] == 1) & flag(moved, codes[left])
+    ones = {c: record_own(cand.norm[ctx.model.comparisons[c].field].codes) for c in counts}
+    weight0 = _carry(old.weight0, kept, m, np.nan)
+    linked0 = _carry(old.linked0, kept, m, False)
+    i0 = np.flatnonzero(c0)
+    weight0[i0] = ctx.weights(i0, counts, ones, ctx.priors(None), None)
+    now0 = ctx.linked(i0, weight0[i0])
+    flip0 = i0[now0 != linked0[i0]]
+    linked0[i0] = now0
+    # entities reached by a changed link of the entity pass
+    entity = _extend(old.entity, n)
+    lost0 = old.linked0[gone]
+    seeds = delta.dirty | _mark(n, left[flip0], right[flip0], removed_left[lost0],
+                                removed_right[lost0])  # fmt: skip
+    n0 = closure(entity, seeds)
+    within = np.flatnonzero(linked0 & n0[left])
+    entity = _relabel(entity, n0, left[within], right[within])
+    own = {}
+    rows0 = np.flatnonzero(n0)
+    for c in counts:
+        codes = cand.norm[ctx.model.comparisons[c].field].codes
+        own[c] = _extend(old.own[c], n) if c in old.own else record_own(codes, entity)
+        own[c][rows0] = record_own(codes[rows0], entity[rows0])
+    # final pass: the pairs of the entity pass and those touching a changed entity
+    c1 = c0 | n0[left] | n0[right]
+    i1 = np.flatnonzero(c1)
+    weight = _carry(old.weight, kept, m, np.nan)
+    person_weight = _carry(old.person_weight, kept, m, np.nan)
+    linked = _carry(old.linked, kept, m, False)
+    person_link = _carry(old.person_link, kept, m, False)
+    w1 = ctx.weights(i1, counts, own, ctx.priors(entity), entity)
+    l1 = ctx.linked(i1, w1) | ctx.strong(i1)
+    pw1, pl1 = ctx.person_weights(i1, l1)
+    same_pw = (pw1 == person_weight[i1]) | (np.isnan(pw1) & np.isnan(person_weight[i1]))
+    changed = (w1 != weight[i1]) | ~same_pw | (l1 != linked[i1]) | (pl1 != person_link[i1])
+    changed |= _mark(m, delta.new, delta.relevelled)[i1]
+    changed &= l1 | linked[i1]
+    weight[i1], person_weight[i1], linked[i1], person_link[i1] = w1, pw1, l1, pl1
+    moved = i1[changed]
+    lost = old.linked[gone]
+    component = _extend(old.component, n)
+    seeds = delta.dirty | _mark(n, left[moved], right[moved], removed_left[lost],
+                                removed_right[lost])  # fmt: skip
+    inside = closure(component, seeds)
+    within = np.flatnonzero(linked & inside[left])
+    component = _relabel(component, inside, left[within], right[within])
+    scores = Scores(
+        weight0=weight0,
+        linked0=linked0,
+        entity=entity,
+        own=own,
+        counts=counts,
+        weight=weight,
+        person_weight=person_weight,
+        linked=linked,
+        person_link=person_link,
+        component=component,
+        link=_carry(old.link, kept, m, 0),
+    )
+    return scores, inside
