@@ -80,6 +80,7 @@ class Candidates:
     gamma: np.ndarray
     stats: np.ndarray
     _index: dict[str, LabelIndex] = attrs.field(factory=dict, init=False)
+    _rows_by: dict[str, tuple[np.ndarray, np.ndarray]] = attrs.field(factory=dict, init=False)
 
     @property
     def n(self) -> int:
@@ -164,17 +165,26 @@ class Candidates:
         stats = self.stats.copy()
         new_keys, new_bits = [], []
         n_rules = len(self.rules.blocking or ())
+        rows_by = _grow_rows_by(self, norm_all, dirty, n_old)
+        old_keys = pair_keys(self.left, self.right)
         for r, rule in enumerate(self.rules.blocking or ()):
             if not all(f in norm for f in rule.fields):
                 continue
-            touched, key_row, left, right = _touched_blocks(
-                norm, old_norm, rule, dirty, n_old, stats[r], groups
-            )
-            if touched.size and self.left.size:
+            if n_old == 0:
+                left, right, *found = pairs_within_blocks(
+                    *block_keys(norm, rule.fields), rule.max_block_size
+                )
+                stats[r, 2:] = found
+            else:
+                blocks = _Blocks.of(norm, old_norm, rows_by, rule, dirty, n_old)
+                stats[r, 2:] += blocks.stats_change(rule.max_block_size)
                 # earlier pairs of the touched blocks: this rule's part is found again below
-                inside = in_sorted(key_row[self.left], touched) & old_keep
-                inside &= (bits >> r) & 1 == 1
-                bits[inside] &= ~(np.int64(1) << r)
+                at = _positions(old_keys, pair_keys(*blocks.earlier_pairs(rule.max_block_size)))
+                bits[at] &= ~(np.int64(1) << r)
+                left, right = blocks.pairs(rule.max_block_size)
+            if groups is not None:
+                across = groups[left] != groups[right]
+                left, right = left[across], right[across]
             new_keys.append(pair_keys(left, right))
             new_bits.append(np.full(left.size, np.int64(1) << r))
         # must-link pairs are named again each time
@@ -267,6 +277,7 @@ class Candidates:
             stats=stats,
         )
         out._index.update(index)
+        out._rows_by.update(rows_by)
         gone = ~old_keep
         delta = Delta(kept, new_at, changed_old, dirty, (self.left[gone], self.right[gone]))
         return out, delta
@@ -291,23 +302,6 @@ def _or_reduce(keys: np.ndarray, bits: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return keys[starts], np.bitwise_or.reduceat(bits, starts)
 
 
-def _key_rows(norm: NormalizedRecords, fields: Sequence[str], n: int) -> np.ndarray:
-    """Block key of every row (-1 when a field is not valid)."""
-    rows, key = block_keys(norm, fields)
-    out = np.full(n, -1, dtype=np.int64)
-    out[rows] = key
-    return out
-
-
-def _block_sizes(keys: np.ndarray, cap: int) -> np.ndarray:
-    """Blocks (two records or more), blocks over the cap and their records."""
-    if keys.size == 0:
-        return np.zeros(3, dtype=np.int64)
-    _, sizes = np.unique(keys, return_counts=True)
-    big = sizes > cap
-    return np.array([int((sizes >= 2).sum()), int(big.sum()), int(sizes[big].sum())])
-
-
 def in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """Whether each value is in ``sorted_values`` (sorted): O(len(values) log k)."""
     if sorted_values.size == 0:
@@ -316,53 +310,145 @@ def in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     return sorted_values[pos] == values
 
 
-def _touched_blocks(
-    norm: NormalizedRecords,
-    old_norm: NormalizedRecords,
-    rule: BlockingRule,
-    dirty: np.ndarray,
-    n_old: int,
-    stats: np.ndarray,
-    groups: np.ndarray | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keys of the blocks the dirty records are in (now or before), every row's key, and the
-    pairs of those blocks now; ``stats`` (blocks, skipped blocks and records) are updated in
-    place."""
-    n = dirty.size
-    key_row = _key_rows(norm, rule.fields, n)
-    # keys of the dirty rows before, on the same packing (the new dictionaries extend the old
-    # ones: earlier codes are still valid)
-    old_dirty = np.flatnonzero(dirty[:n_old])
-    before = _key_rows(
-        _rows_of(old_norm, norm, rule.fields, old_dirty), rule.fields, old_dirty.size
-    )
-    before = before[before >= 0]
-    touched = np.unique(np.concatenate([key_row[dirty], before]))
-    touched = touched[touched >= 0]
-    members = np.flatnonzero(in_sorted(key_row, touched))
-    clean = members[~dirty[members]]
-    was = np.concatenate([key_row[clean], before])
-    stats[2:] += _block_sizes(key_row[members], rule.max_block_size) - _block_sizes(
-        was, rule.max_block_size
-    )
-    left, right, *_ = pairs_within_blocks(members, key_row[members], rule.max_block_size)
-    if groups is not None:
-        across = groups[left] != groups[right]
-        left, right = left[across], right[across]
-    return touched, key_row, left, right
-
-
-def _rows_of(
-    old: NormalizedRecords, new: NormalizedRecords, fields: Sequence[str], rows: np.ndarray
-) -> NormalizedRecords:
-    """The earlier values of some rows, coded in the new dictionaries (which extend the old
-    ones: codes are kept)."""
+def _grow_rows_by(
+    cand: Candidates, norm_all: NormalizedRecords, dirty: np.ndarray, n_old: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per blocking field, the rows sorted by value (codes sorted, and the rows), with the
+    dirty rows at their new values."""
+    fields = {f for rule in cand.rules.blocking or () for f in rule.fields if f in norm_all}
     out = {}
+    dirty_rows = np.flatnonzero(dirty)
     for f in fields:
-        g = new[f]
-        codes = old[f].codes[rows] if f in old else np.full(rows.size, -1, np.int64)
-        out[f] = NormalizedField(f, codes, g.labels, np.zeros(rows.size, np.int8))
-    return NormalizedRecords(out, np.zeros(rows.size, np.int64), new.rules)
+        codes = norm_all[f].codes
+        if f not in cand._rows_by:
+            out[f] = _rows_by(codes, np.arange(codes.size))
+            continue
+        sorted_codes, rows = cand._rows_by[f]
+        keep = ~dirty[rows] if n_old else np.ones(rows.size, dtype=bool)
+        sorted_codes, rows = sorted_codes[keep], rows[keep]
+        add_codes, add_rows = _rows_by(codes[dirty_rows], dirty_rows)
+        at = np.searchsorted(sorted_codes, add_codes, side="right")
+        out[f] = (np.insert(sorted_codes, at, add_codes), np.insert(rows, at, add_rows))
+    return out
+
+
+def _rows_by(codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a valid value, sorted by value: (codes, rows)."""
+    ok = codes >= 0
+    c, r = codes[ok].astype(np.int64), rows[ok].astype(np.int64)
+    order = np.argsort(c, kind="stable")
+    return c[order], r[order]
+
+
+@attrs.frozen(eq=False)
+class _Blocks:
+    """The blocks of one rule that dirty records are in, now or before: their records now
+    (``members``, grouped by ``block``, rows increasing), and the number of records each had
+    before."""
+
+    members: np.ndarray
+    block: np.ndarray
+    size_now: np.ndarray
+    size_before: np.ndarray
+    clean: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        norm: NormalizedRecords,
+        old_norm: NormalizedRecords,
+        rows_by: dict[str, tuple[np.ndarray, np.ndarray]],
+        rule: BlockingRule,
+        dirty: np.ndarray,
+        n_old: int,
+    ) -> _Blocks:
+        fields = rule.fields
+        now_rows = np.flatnonzero(dirty)
+        old_rows = now_rows[now_rows < n_old]
+        now = _codes(norm, fields, now_rows)
+        before = _codes(old_norm, fields, old_rows)
+        now = now[(now >= 0).all(axis=1)]
+        before = before[(before >= 0).all(axis=1)]
+        touched = np.unique(np.concatenate([now, before]), axis=0)
+        # each block's records: the run of its rarest value, then those equal on every field
+        runs = []
+        for k, f in enumerate(fields):
+            sorted_codes, _ = rows_by[f]
+            lo = np.searchsorted(sorted_codes, touched[:, k], side="left")
+            hi = np.searchsorted(sorted_codes, touched[:, k], side="right")
+            runs.append((lo, hi))
+        lengths = np.stack([hi - lo for lo, hi in runs], axis=1) if runs else np.zeros((0, 0))
+        pick = np.argmin(lengths, axis=1) if touched.size else np.zeros(0, np.int64)
+        rows_l, block_l = [], []
+        for k, f in enumerate(fields):
+            sel = np.flatnonzero(pick == k)
+            lo, hi = runs[k][0][sel], runs[k][1][sel]
+            size = hi - lo
+            block_l.append(np.repeat(sel, size))
+            starts = np.repeat(lo - np.cumsum(size) + size, size)
+            rows_l.append(rows_by[f][1][starts + np.arange(int(size.sum()))])
+        rows = np.concatenate(rows_l) if rows_l else np.zeros(0, np.int64)
+        block = np.concatenate(block_l) if block_l else np.zeros(0, np.int64)
+        same = np.ones(rows.size, dtype=bool)
+        for k, f in enumerate(fields):
+            same &= norm[f].codes[rows] == touched[block, k]
+        rows, block = rows[same], block[same]
+        order = np.lexsort((rows, block))
+        rows, block = rows[order], block[order]
+        size_now = np.bincount(block, minlength=touched.shape[0])
+        clean = ~dirty[rows]
+        size_before = np.bincount(block[clean], minlength=touched.shape[0])
+        if before.size:
+            # the dirty records' earlier blocks
+            pos = _tuple_index(touched, before)
+            size_before += np.bincount(pos, minlength=touched.shape[0])
+        return cls(rows, block, size_now, size_before, clean)
+
+    def stats_change(self, cap: int) -> np.ndarray:
+        """Change of (blocks, skipped blocks, skipped records)."""
+
+        def stats(sizes: np.ndarray) -> np.ndarray:
+            big = sizes > cap
+            return np.array([int((sizes >= 2).sum()), int(big.sum()), int(sizes[big].sum())])
+
+        return stats(self.size_now) - stats(self.size_before)
+
+    def pairs(self, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of the blocks now (blocks over the cap skipped)."""
+        left, right, *_ = pairs_within_blocks(self.members, self.block, cap)
+        return left, right
+
+    def earlier_pairs(self, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs of records that were already in these blocks, when the block was under the
+        cap (the pairs of earlier records this rule found)."""
+        ok = (self.size_before <= cap)[self.block] & self.clean
+        left, right, *_ = pairs_within_blocks(self.members[ok], self.block[ok], 2**62)
+        return left, right
+
+
+def _positions(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Positions in ``keys`` (sorted) of the wanted keys present."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    return at[keys[at] == wanted]
+
+
+def _codes(norm: NormalizedRecords, fields: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """Codes of ``rows`` on each field (one column per field; -1 where a field is absent)."""
+    out = np.full((rows.size, len(fields)), -1, dtype=np.int64)
+    for k, f in enumerate(fields):
+        if f in norm:
+            out[:, k] = norm[f].codes[rows]
+    return out
+
+
+def _tuple_index(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Index in ``table`` (distinct rows, sorted) of each row of ``rows`` (all present)."""
+    both = np.concatenate([table, rows])
+    _, inverse = np.unique(both, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return inverse[table.shape[0] :]
 
 
 def _merge_normalized(

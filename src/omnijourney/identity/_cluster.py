@@ -16,7 +16,7 @@ import numpy as np
 from omnijourney.errors import ConfigError
 from omnijourney.identity._arrays import distinct_per
 
-__all__ = ["cluster_links", "components"]
+__all__ = ["cluster_links", "components", "guarded_clusters"]
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -172,6 +172,36 @@ def cluster_links(
     >>> labels.tolist(), kept.tolist()
     ([0, 0, 0], [True, True])
     """
+    labels, kept, _ = guarded_clusters(
+        n,
+        left,
+        right,
+        weight,
+        max_size=max_size,
+        conflict_codes=conflict_codes,
+        must_link=must_link,
+        cannot_link=cannot_link,
+        weak=weak,
+        compatible=compatible,
+    )
+    return labels, kept
+
+
+def guarded_clusters(
+    n: int,
+    left: np.ndarray,
+    right: np.ndarray,
+    weight: np.ndarray,
+    *,
+    max_size: int | None = None,
+    conflict_codes: Sequence[np.ndarray] = (),
+    must_link: tuple[np.ndarray, np.ndarray] | None = None,
+    cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
+    weak: np.ndarray | None = None,
+    compatible: Sequence[Callable[[int, int], bool] | None] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster_links`, and the nodes whose component broke a guard (their clusters
+    depend on the order of the links' weights)."""
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     must = must_link if must_link is not None else empty
     cannot = cannot_link if cannot_link is not None else empty
@@ -186,11 +216,10 @@ def cluster_links(
     if weak.any():
         never = np.zeros(ml.size, dtype=bool)
         bad |= _weak_violations(n, labels, all_l, all_r, np.concatenate([weak, never]))
+    in_bad = bad[labels] if n else np.zeros(0, dtype=bool)
     if not bad.any():
-        return labels, kept
-    nodes = np.flatnonzero(bad[labels])
-    in_bad = np.zeros(n, dtype=bool)
-    in_bad[nodes] = True
+        return labels, kept, in_bad
+    nodes = np.flatnonzero(in_bad)
     edges = np.flatnonzero(in_bad[left])
     must_edges = np.flatnonzero(in_bad[ml]) if ml.size else np.zeros(0, np.int64)
     # strongest links first; ties broken by node numbers so the result is deterministic
@@ -265,4 +294,4 @@ def cluster_links(
     kept &= ~dropped
     keep_l = np.concatenate([left[kept], ml]).astype(np.int64)
     keep_r = np.concatenate([right[kept], mr]).astype(np.int64)
-    return components(n, keep_l, keep_r), kept
+    return components(n, keep_l, keep_r), kept, in_bad

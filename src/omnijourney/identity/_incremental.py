@@ -226,12 +226,14 @@ def _aligned(table: CustomerRecordTable, like: CustomerRecordTable) -> CustomerR
 
 def merge_batch(
     records: CustomerRecordTable, batch: CustomerRecordTable
-) -> tuple[CustomerRecordTable, np.ndarray, int, int]:
+) -> tuple[CustomerRecordTable, CustomerRecordTable, np.ndarray]:
     """``records`` with the records of ``batch`` replacing those of equal (source, record id),
     and the others appended.
 
-    Returns the merged table, the row of each batch record in it, and the numbers of records
-    added and updated. Costs O(rows) array work and O(batch) dictionary work.
+    Returns the merged table, the batch with the columns of ``records`` (its own
+    dictionaries), and the row of each batch record in the merged table (rows before
+    ``len(records)`` are updated records). Costs O(rows) array work and O(batch) dictionary
+    work.
     """
     if not isinstance(batch, CustomerRecordTable):
         msg = "update needs a CustomerRecordTable of new records"
@@ -243,14 +245,14 @@ def merge_batch(
     if batch.duplicate_mask().any():
         msg = "update: the new records name the same (source, record id) twice"
         raise ConfigError(msg)
-    aligned = _aligned(batch, records)
+    aligned = _aligned(batch.compact(), records)
     found = find_records(records, aligned)
     hit = found >= 0
     n = len(records)
     rows = np.where(hit, found, n + np.cumsum(~hit) - 1)
     out = append_rows(records, aligned, rows)
     assert isinstance(out, CustomerRecordTable)
-    return out, rows, int((~hit).sum()), int(hit.sum())
+    return out, aligned, rows
 
 
 def find_records(records: CustomerRecordTable, wanted: CustomerRecordTable) -> np.ndarray:

@@ -18,7 +18,7 @@ import attrs
 import numpy as np
 
 from omnijourney.identity._candidates import Candidates
-from omnijourney.identity._cluster import cluster_links, components
+from omnijourney.identity._cluster import components, guarded_clusters
 from omnijourney.identity._compare import date_close
 from omnijourney.identity._fellegi_sunter import (
     FellegiSunterModel,
@@ -48,6 +48,7 @@ __all__ = [
     "entity_pass",
     "renumber",
     "score_all",
+    "with_region",
 ]
 
 
@@ -233,6 +234,7 @@ class Scores:
     person_link: np.ndarray
     component: np.ndarray
     link: np.ndarray
+    unsettled: np.ndarray
 
 
 @attrs.frozen(eq=False)
@@ -292,6 +294,7 @@ def score_all(ctx: Context) -> tuple[Context, Scores]:
         person_link=person_link,
         component=components(cand.n, cand.left[linked], cand.right[linked]),
         link=np.zeros(idx.size, dtype=np.int8),
+        unsettled=np.zeros(cand.n, dtype=bool),
     )
     return ctx, scores
 
@@ -299,14 +302,16 @@ def score_all(ctx: Context) -> tuple[Context, Scores]:
 @attrs.frozen(eq=False)
 class Region:
     """Clusters of a set of records closed under links: its records in canonical order, the
-    person and household of each (numbered 0.. by their first record), and the final level
-    of its linked pairs."""
+    person and household of each (numbered 0.. by their first record), the final level of
+    its linked pairs, and whether each record's component broke a guard (its clusters then
+    depend on the order of the link weights)."""
 
     rows: np.ndarray
     person: np.ndarray
     household: np.ndarray
     pairs: np.ndarray
     link: np.ndarray
+    unsettled: np.ndarray
 
 
 def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
@@ -339,7 +344,7 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
             conflict_codes.append(np.where(src == src_labels.index(s), np.arange(k), -1))
     must = _local_pairs(local, cand.must)
     cannot = _local_pairs(local, cand.cannot)
-    person, kept = cluster_links(
+    person, kept, unsettled = guarded_clusters(
         k,
         lo[pl],
         hi[pl],
@@ -358,7 +363,7 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
         g = cand.gamma[idx][:, ctx.hidx]
         pats, inv = _patterns(g, [len(c.levels) for c in ctx.model.comparisons])
         weak = place_only(ctx.model, pats)[inv[across]]
-        household_of_person, _ = cluster_links(
+        household_of_person, _, unsettled_h = guarded_clusters(
             int(person.max()) + 1 if k else 0,
             pa[across],
             pb[across],
@@ -367,12 +372,23 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
             weak=weak,
         )
         household = household_of_person[person] if k else person
+        if k:
+            unsettled = unsettled | unsettled_h[person]
         same = household[lo] == household[hi]
         final = np.where((final == 1) & ~same, 0, final).astype(np.int8)
     else:
         household = person
         final = np.where(final == 1, 0, final).astype(np.int8)
-    return Region(rows, person, renumber(household), idx, final)
+    return Region(rows, person, renumber(household), idx, final, unsettled)
+
+
+def with_region(scores: Scores, region: Region) -> Scores:
+    """The scores with the final levels and guard flags of a region's clustering."""
+    link = scores.link.copy()
+    link[region.pairs] = region.link
+    unsettled = scores.unsettled.copy()
+    unsettled[region.rows] = region.unsettled
+    return attrs.evolve(scores, link=link, unsettled=unsettled)
 
 
 def _local_pairs(

@@ -30,12 +30,12 @@ from omnijourney.identity._fellegi_sunter import (
 from omnijourney.identity._incremental import ResolutionChanges, old_rows, stable_ids
 from omnijourney.identity._links import (
     Context,
-    Region,
     Scores,
     cluster_region,
     entity_pass,
     renumber,
     score_all,
+    with_region,
 )
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolution import Resolution
@@ -206,7 +206,7 @@ def _resolve(
     ctx, scores = score_all(Context(cand, records, model, person_model))
     progress.step("linking persons and households")
     region = cluster_region(ctx, scores, np.ones(cand.n, dtype=bool))
-    scores = attrs.evolve(scores, link=_links_of(scores, region))
+    scores = with_region(scores, region)
     res = resolution_of(records, ctx, scores, overrides)
     person_id = np.empty(cand.n, dtype=np.int64)
     household_id = np.empty(cand.n, dtype=np.int64)
@@ -287,13 +287,6 @@ def fit_link_model(records: CustomerRecordTable, cand: Candidates) -> FellegiSun
         for c, comp in enumerate(comps)
     ]
     return stage.fit(u, hidx)
-
-
-def _links_of(scores: Scores, region: Region) -> np.ndarray:
-    """Final level of every pair: that of the region's linked pairs, 0 elsewhere."""
-    link = scores.link.copy()
-    link[region.pairs] = region.link
-    return link
 
 
 def resolution_of(

@@ -20,7 +20,7 @@ from omnijourney.identity._cluster import components
 from omnijourney.identity._fellegi_sunter import record_own
 from omnijourney.identity._incremental import ResolutionChanges, merge_batch, stable_ids
 from omnijourney.identity._labels import flag
-from omnijourney.identity._links import Context, Scores, closure, cluster_region
+from omnijourney.identity._links import Context, Scores, closure, cluster_region, with_region
 from omnijourney.identity._records import CustomerRecordTable, inferred_country, normalize_records
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import Overrides
@@ -51,12 +51,14 @@ def update(res: Resolution, batch: CustomerRecordTable, *, refit: bool = False) 
     """See :meth:`Resolution.update`."""
     from omnijourney.identity._resolve import resolve
 
-    merged, rows, added, updated = merge_batch(res.records, batch)
+    merged, aligned, rows = merge_batch(res.records, batch)
+    updated = int((rows < len(res.records)).sum())
+    added = rows.size - updated
     if refit:
         out = resolve(merged, previous=res, refit=True)
     else:
         try:
-            out = _add(res, merged, rows)
+            out = _add(res, merged, aligned, rows)
         except NeedsFullRun:
             out = resolve(merged, previous=res)
     changes = attrs.evolve(out.changes, added_records=added, updated_records=updated)
@@ -76,14 +78,14 @@ def _evolve(res: Resolution, **changes: object) -> Resolution:
     return new
 
 
-def _add(res: Resolution, merged: CustomerRecordTable, rows: np.ndarray) -> Resolution:
-    """The resolution of ``merged``: the earlier records and the batch's at ``rows``."""
+def _add(
+    res: Resolution, merged: CustomerRecordTable, batch: CustomerRecordTable, rows: np.ndarray
+) -> Resolution:
+    """The resolution of ``merged``: the earlier records and those of ``batch`` at ``rows``."""
     from omnijourney.identity._resolve import resolution_of, with_ids
 
     state = res.state()
     rules = res.rules
-    batch = merged.take(rows)
-    assert isinstance(batch, CustomerRecordTable)
     if (
         rules.normalize.default_country is None
         and "phone" in merged.columns
@@ -97,9 +99,7 @@ def _add(res: Resolution, merged: CustomerRecordTable, rows: np.ndarray) -> Reso
     ctx = Context(cand, merged, res.model, res.person_model)
     scores, inside = rescore(ctx, state.scores, delta)
     region = cluster_region(ctx, scores, inside)
-    link = scores.link.copy()
-    link[region.pairs] = region.link
-    scores = attrs.evolve(scores, link=link)
+    scores = with_region(scores, region)
     out = resolution_of(merged, ctx, scores, res.overrides)
     n_old, n = len(res.records), cand.n
     person_id = np.concatenate([res.person_id, np.zeros(n - n_old, np.int64)])
@@ -220,14 +220,20 @@ def rescore(ctx: Context, old: Scores, delta: Delta) -> tuple[Scores, np.ndarray
     l1 = ctx.linked(i1, w1) | ctx.strong(i1)
     pw1, pl1 = ctx.person_weights(i1, l1)
     same_pw = (pw1 == person_weight[i1]) | (np.isnan(pw1) & np.isnan(person_weight[i1]))
-    changed = (w1 != weight[i1]) | ~same_pw | (l1 != linked[i1]) | (pl1 != person_link[i1])
-    changed |= _mark(m, delta.new, delta.relevelled)[i1]
-    changed &= l1 | linked[i1]
+    flipped = (l1 != linked[i1]) | (pl1 != person_link[i1])
+    flipped |= _mark(m, delta.new, delta.relevelled)[i1] & (l1 | linked[i1])
+    # a new weight alone matters where a guard broke: the clusters depend on their order
+    reweighted = ((w1 != weight[i1]) | ~same_pw) & ~flipped & linked[i1]
     weight[i1], person_weight[i1], linked[i1], person_link[i1] = w1, pw1, l1, pl1
-    moved = i1[changed]
+    moved = np.concatenate([i1[flipped], i1[reweighted]])
+    moved_left, moved_right = left[moved], right[moved]
+    unsettled = np.append(old.unsettled, np.zeros(n - old.unsettled.size, dtype=bool))
+    keep = np.ones(moved.size, dtype=bool)
+    keep[int(flipped.sum()) :] = unsettled[moved_left[int(flipped.sum()) :]]
+    moved_left, moved_right = moved_left[keep], moved_right[keep]
     lost = old.linked[gone]
     component = _extend(old.component, n)
-    seeds = delta.dirty | _mark(n, left[moved], right[moved], removed_left[lost],
+    seeds = delta.dirty | _mark(n, moved_left, moved_right, removed_left[lost],
                                 removed_right[lost])  # fmt: skip
     inside = closure(component, seeds)
     within = np.flatnonzero(linked & inside[left])
@@ -244,5 +250,6 @@ def rescore(ctx: Context, old: Scores, delta: Delta) -> tuple[Scores, np.ndarray
         person_link=person_link,
         component=component,
         link=_carry(old.link, kept, m, 0),
+        unsettled=unsettled,
     )
     return scores, inside
