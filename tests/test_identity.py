@@ -19,19 +19,23 @@ from omnijourney.identity import (
     NormalizeRules,
     Overrides,
     ResolutionRules,
+    Survivorship,
     block_pairs,
     cluster_links,
     compare_pairs,
+    explain_pair,
+    explain_person,
+    golden_records,
     jaro_winkler,
+    link_touchpoints,
     normalize_records,
+    pairwise_scores,
+    quality_report,
     resolve,
 )
 from omnijourney.identity import _contacts as K
 from omnijourney.identity import _dates as D
 from omnijourney.identity import _normalize as N
-from omnijourney.identity._golden import Survivorship, golden_records
-from omnijourney.identity._link import link_touchpoints
-from omnijourney.identity._quality import pairwise_scores, quality_report
 
 DATA = Path(__file__).parent / "data"
 
@@ -593,9 +597,57 @@ def test_golden_records_take_the_most_recent_valid_value_with_lineage(world_reso
 
 def test_explanations_name_comparisons_weights_and_rule(world_resolution):
     res = world_resolution
+    persons = np.flatnonzero(res.link == 2)
+    tf = {c.name for c in res.model.comparisons if c.tf_adjust}
+    for k in persons[:: max(1, persons.size // 40)].tolist():
+        a, b = int(res.pair_left[k]), int(res.pair_right[k])
+        pair = explain_pair(res, a, b)
+        rule = res.rules.blocking[res.rule[k]].name if res.rule[k] < len(res.rules.blocking) else ""
+        head = f"{res.records['source'][a]}/{res.records['record_id'][a]} and"
+        assert (
+            pair.text.startswith(head)
+            and f"same person (found by blocking rule {rule!r})" in pair.text
+        )
+        table = pair.table
+        person = table["model"] == "person"
+        # the person model's weight is its prior and the weights of the levels shown
+        assert np.isclose(
+            table["weight"][person].sum() + res.person_model.prior_weight, res.person_weight[k]
+        )
+        # so is the link model's, but for term-frequency adjustments of exact agreements
+        link = (table["model"] == "link") & ~(
+            np.isin(table["comparison"], list(tf)) & (table["level"] == "exact")
+        )
+        exact_tf = (table["model"] == "link") & ~link
+        if not exact_tf.any():
+            assert np.isclose(
+                table["weight"][link].sum() + res.model.prior_weight, res.match_weight[k]
+            )
+        pid = int(res.person_id[a])
+        whole = explain_person(res, pid)
+        assert whole.text.startswith(f"person {pid}: {res.records_of(pid).size} records")
+        assert len(whole.table) == int(
+            ((res.link == 2) & (res.person_id[res.pair_left] == pid)).sum()
+        )
+
+
+def test_resolution_explain_is_deprecated_but_works(world_resolution):
+    res = world_resolution
     k = int(np.flatnonzero(res.link == 2)[0])
     a, b = int(res.pair_left[k]), int(res.pair_right[k])
-    expl = res.explain(a, b)
+    with pytest.warns(DeprecationWarning, match="explain_pair"):
+        old = res.explain(a, b)
+    assert old.text == explain_pair(res, a, b).text
+    with pytest.warns(DeprecationWarning, match="explain_person"):
+        person = res.explain(int(res.person_id[a]))
+    assert person.text == explain_person(res, int(res.person_id[a])).text
+
+
+def test_explanation_text_names_each_comparison(world_resolution):
+    res = world_resolution
+    k = int(np.flatnonzero(res.link == 2)[0])
+    a, b = int(res.pair_left[k]), int(res.pair_right[k])
+    expl = explain_pair(res, a, b)
     lines = expl.text.splitlines()
     labels = [f"{res.records['source'][r]}/{res.records['record_id'][r]}" for r in (a, b)]
     rule = re.fullmatch(
@@ -611,7 +663,7 @@ def test_explanations_name_comparisons_weights_and_rule(world_resolution):
     for r in shown.itertuples():
         line = f"[{r.model}] {r.comparison}: {r.level} ({r.weight:+.1f})"
         assert any(x.strip().startswith(line) for x in lines), line
-    person = res.explain(int(res.person_id[a]))
+    person = explain_person(res, int(res.person_id[a]))
     members = np.flatnonzero(res.person_id == res.person_id[a])
     assert person.text.startswith(f"person {res.person_id[a]}: {members.size} records")
     assert len(person.table) >= members.size - 1  # at least a spanning set of links

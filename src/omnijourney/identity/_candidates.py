@@ -80,7 +80,7 @@ class Candidates:
     gamma: np.ndarray
     stats: np.ndarray
     _index: dict[str, LabelIndex] = attrs.field(factory=dict, init=False)
-    _rows_by: dict[str, tuple[np.ndarray, np.ndarray]] = attrs.field(factory=dict, init=False)
+    _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = attrs.field(factory=dict, init=False)
 
     @property
     def n(self) -> int:
@@ -165,7 +165,7 @@ class Candidates:
         stats = self.stats.copy()
         new_keys, new_bits = [], []
         n_rules = len(self.rules.blocking or ())
-        rows_by = _grow_rows_by(self, norm_all, dirty, n_old)
+        blocks_by = _block_index(self, norm, dirty, n_old)
         old_keys = pair_keys(self.left, self.right)
         for r, rule in enumerate(self.rules.blocking or ()):
             if not all(f in norm for f in rule.fields):
@@ -176,7 +176,7 @@ class Candidates:
                 )
                 stats[r, 2:] = found
             else:
-                blocks = _Blocks.of(norm, old_norm, rows_by, rule, dirty, n_old)
+                blocks = _Blocks.of(norm, old_norm, blocks_by[r], rule, dirty, n_old)
                 stats[r, 2:] += blocks.stats_change(rule.max_block_size)
                 # earlier pairs of the touched blocks: this rule's part is found again below
                 at = _positions(old_keys, pair_keys(*blocks.earlier_pairs(rule.max_block_size)))
@@ -277,7 +277,7 @@ class Candidates:
             stats=stats,
         )
         out._index.update(index)
-        out._rows_by.update(rows_by)
+        out._blocks.update(blocks_by)
         gone = ~old_keep
         delta = Delta(kept, new_at, changed_old, dirty, (self.left[gone], self.right[gone]))
         return out, delta
@@ -310,41 +310,62 @@ def in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     return sorted_values[pos] == values
 
 
-def _grow_rows_by(
-    cand: Candidates, norm_all: NormalizedRecords, dirty: np.ndarray, n_old: int
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per blocking field, the rows sorted by value (codes sorted, and the rows), with the
-    dirty rows at their new values."""
-    fields = {f for rule in cand.rules.blocking or () for f in rule.fields if f in norm_all}
+# odd 64-bit multipliers mixing the codes of a rule's fields into one block key
+_MIX = np.array(
+    [0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+    dtype=np.uint64,
+)
+
+
+def _mix(codes: np.ndarray) -> np.ndarray:
+    """A 64-bit key per row of codes (one column per field); equal codes, equal keys (and,
+    but for a chance of about n^2 / 2^64, the converse: members are checked on their codes)."""
+    key = np.zeros(codes.shape[0], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(codes.shape[1]):
+            col = (codes[:, k].astype(np.uint64) + np.uint64(1)) * _MIX[k % _MIX.size]
+            key = (key ^ col) * _MIX[(k + 1) % _MIX.size] + np.uint64(k)
+    return key.view(np.int64)
+
+
+def _block_index(
+    cand: Candidates, norm: NormalizedRecords, dirty: np.ndarray, n_old: int
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Per blocking rule, the rows valid on its fields sorted by block key (keys, rows),
+    with the dirty rows at their new values."""
     out = {}
     dirty_rows = np.flatnonzero(dirty)
-    for f in fields:
-        codes = norm_all[f].codes
-        if f not in cand._rows_by:
-            out[f] = _rows_by(codes, np.arange(codes.size))
+    for r, rule in enumerate(cand.rules.blocking or ()):
+        if not all(f in norm for f in rule.fields):
             continue
-        sorted_codes, rows = cand._rows_by[f]
+        if r not in cand._blocks:
+            out[r] = _keyed(norm, rule.fields, np.arange(norm.dob_days.size))
+            continue
+        keys, rows = cand._blocks[r]
         keep = ~dirty[rows] if n_old else np.ones(rows.size, dtype=bool)
-        sorted_codes, rows = sorted_codes[keep], rows[keep]
-        add_codes, add_rows = _rows_by(codes[dirty_rows], dirty_rows)
-        at = np.searchsorted(sorted_codes, add_codes, side="right")
-        out[f] = (np.insert(sorted_codes, at, add_codes), np.insert(rows, at, add_rows))
+        keys, rows = keys[keep], rows[keep]
+        add_keys, add_rows = _keyed(norm, rule.fields, dirty_rows)
+        at = np.searchsorted(keys, add_keys, side="right")
+        out[r] = (np.insert(keys, at, add_keys), np.insert(rows, at, add_rows))
     return out
 
 
-def _rows_by(codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with a valid value, sorted by value: (codes, rows)."""
-    ok = codes >= 0
-    c, r = codes[ok].astype(np.int64), rows[ok].astype(np.int64)
-    order = np.argsort(c, kind="stable")
-    return c[order], r[order]
+def _keyed(
+    norm: NormalizedRecords, fields: Sequence[str], rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows valid on every field sorted by block key: (keys, rows)."""
+    codes = _codes(norm, fields, rows)
+    ok = (codes >= 0).all(axis=1)
+    keys, rows = _mix(codes[ok]), rows[ok].astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], rows[order]
 
 
 @attrs.frozen(eq=False)
 class _Blocks:
-    """The blocks of one rule that dirty records are in, now or before: their records now
-    (``members``, grouped by ``block``, rows increasing), and the number of records each had
-    before."""
+    """The blocks of one rule that dirty records are in, now or before: the records of those
+    under the cap (now or before; ``members``, grouped by ``block``, rows increasing), and
+    each block's size now and before."""
 
     members: np.ndarray
     block: np.ndarray
@@ -357,12 +378,13 @@ class _Blocks:
         cls,
         norm: NormalizedRecords,
         old_norm: NormalizedRecords,
-        rows_by: dict[str, tuple[np.ndarray, np.ndarray]],
+        index: tuple[np.ndarray, np.ndarray],
         rule: BlockingRule,
         dirty: np.ndarray,
         n_old: int,
     ) -> _Blocks:
         fields = rule.fields
+        cap = rule.max_block_size
         now_rows = np.flatnonzero(dirty)
         old_rows = now_rows[now_rows < n_old]
         now = _codes(norm, fields, now_rows)
@@ -370,39 +392,37 @@ class _Blocks:
         now = now[(now >= 0).all(axis=1)]
         before = before[(before >= 0).all(axis=1)]
         touched = np.unique(np.concatenate([now, before]), axis=0)
-        # each block's records: the run of its rarest value, then those equal on every field
-        runs = []
-        for k, f in enumerate(fields):
-            sorted_codes, _ = rows_by[f]
-            lo = np.searchsorted(sorted_codes, touched[:, k], side="left")
-            hi = np.searchsorted(sorted_codes, touched[:, k], side="right")
-            runs.append((lo, hi))
-        lengths = np.stack([hi - lo for lo, hi in runs], axis=1) if runs else np.zeros((0, 0))
-        pick = np.argmin(lengths, axis=1) if touched.size else np.zeros(0, np.int64)
-        rows_l, block_l = [], []
-        for k, f in enumerate(fields):
-            sel = np.flatnonzero(pick == k)
-            lo, hi = runs[k][0][sel], runs[k][1][sel]
-            size = hi - lo
-            block_l.append(np.repeat(sel, size))
-            starts = np.repeat(lo - np.cumsum(size) + size, size)
-            rows_l.append(rows_by[f][1][starts + np.arange(int(size.sum()))])
-        rows = np.concatenate(rows_l) if rows_l else np.zeros(0, np.int64)
-        block = np.concatenate(block_l) if block_l else np.zeros(0, np.int64)
+        keys, rows_sorted = index
+        tkey = _mix(touched)
+        lo = np.searchsorted(keys, tkey, side="left")
+        hi = np.searchsorted(keys, tkey, side="right")
+        length = hi - lo
+        n_dirty = np.zeros(touched.shape[0], dtype=np.int64)
+        if now.size:
+            np.add.at(n_dirty, _tuple_index(touched, now), 1)
+        # blocks far over the cap are counted by their keys, not read
+        read = length <= 4 * cap + n_dirty
+        sel = np.flatnonzero(read)
+        size = length[sel]
+        block = np.repeat(sel, size)
+        starts = np.repeat(lo[sel] - np.cumsum(size) + size, size)
+        rows = rows_sorted[starts + np.arange(int(size.sum()))]
         same = np.ones(rows.size, dtype=bool)
         for k, f in enumerate(fields):
             same &= norm[f].codes[rows] == touched[block, k]
         rows, block = rows[same], block[same]
         order = np.lexsort((rows, block))
         rows, block = rows[order], block[order]
-        size_now = np.bincount(block, minlength=touched.shape[0])
         clean = ~dirty[rows]
-        size_before = np.bincount(block[clean], minlength=touched.shape[0])
+        size_now = length.copy()
+        size_now[sel] = np.bincount(block, minlength=touched.shape[0])[sel]
+        size_before = size_now - n_dirty
+        size_before[sel] = np.bincount(block[clean], minlength=touched.shape[0])[sel]
         if before.size:
             # the dirty records' earlier blocks
-            pos = _tuple_index(touched, before)
-            size_before += np.bincount(pos, minlength=touched.shape[0])
+            size_before += np.bincount(_tuple_index(touched, before), minlength=touched.shape[0])
         return cls(rows, block, size_now, size_before, clean)
+
 
     def stats_change(self, cap: int) -> np.ndarray:
         """Change of (blocks, skipped blocks, skipped records)."""

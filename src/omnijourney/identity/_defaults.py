@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from omnijourney._random import Seed, as_generator
 from omnijourney.identity._blocking import BlockingRule, block_keys, block_pairs
 from omnijourney.identity._compare import Comparison, compare_pairs
 from omnijourney.identity._records import NormalizedRecords
@@ -124,7 +125,7 @@ def default_blocking(
     *,
     link_groups: np.ndarray | None = None,
     max_pairs: int | None = None,
-    seed: int = 0,
+    seed: Seed = 0,
 ) -> tuple[tuple[BlockingRule, ...], Table]:
     """Blocking rules for the fields ``norm`` has, each making at most ``max_pairs`` pairs.
 
@@ -148,7 +149,7 @@ def default_blocking(
     max_pairs : int, optional
         Pairs a rule may make (default: two per record, at least 10,000, so that small tables
         are compared nearly exhaustively).
-    seed : int
+    seed : int or numpy.random.Generator
         Seed of the sample pairs are counted on when there are more than 200,000 records.
 
     Returns
@@ -177,7 +178,7 @@ def default_blocking(
     rows = None
     scale = 1.0
     if n > SAMPLE_SIZE:
-        rng = np.random.default_rng(seed)
+        rng = as_generator(seed)
         rows = np.sort(rng.choice(n, size=SAMPLE_SIZE, replace=False))
         scale = (n / SAMPLE_SIZE) ** 2
     block_scale = np.sqrt(scale)

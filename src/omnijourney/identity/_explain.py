@@ -38,6 +38,14 @@ class Explanation:
     def __str__(self) -> str:
         return self.text
 
+    def summary(self) -> str:
+        """The explanation in sentences (``text``)."""
+        return self.text
+
+    def to_pandas(self) -> Any:
+        """The evidence table as a pandas DataFrame (needs the ``pandas`` extra)."""
+        return self.table.to_pandas()
+
     def __repr__(self) -> str:
         return self.text
 
@@ -77,7 +85,7 @@ def _comparisons(res: Resolution) -> list[Any]:
     return [c for c in res.rules.comparisons or () if c.name in names]
 
 
-def explain_pair(res: Resolution, a: int, b: int) -> Explanation:
+def explain_pair(resolution: Resolution, a: int, b: int) -> Explanation:
     """Evidence for and against records ``a`` and ``b`` (rows of ``res.records``) being linked.
 
     Examples
@@ -89,6 +97,7 @@ def explain_pair(res: Resolution, a: int, b: int) -> Explanation:
     >>> print(explain_pair(resolve(recs), 0, 1).text.splitlines()[0])
     web/W1 and shop/S1: same person (found by blocking rule 'email')
     """
+    res = resolution
     n = res.n_records
     for r in (a, b):
         if not 0 <= r < n:
@@ -187,7 +196,7 @@ def _value(res: Resolution, field: str, row: int) -> str | None:
     return None if v is None else str(v)
 
 
-def explain_person(res: Resolution, person_id: int) -> Explanation:
+def explain_person(resolution: Resolution, person_id: int) -> Explanation:
     """The links that hold one person's records together, strongest first.
 
     Examples
@@ -199,6 +208,7 @@ def explain_person(res: Resolution, person_id: int) -> Explanation:
     >>> print(explain_person(resolve(recs), 1).text.splitlines()[0])
     person 1: 2 records from shop, web in household 1
     """
+    res = resolution
     rows = res.records_of(person_id)
     if rows.size == 0:
         msg = f"explain: no person {person_id}"

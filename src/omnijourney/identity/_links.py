@@ -69,9 +69,22 @@ def closure(labels: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 
 def _patterns(gamma: np.ndarray, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of levels (sorted by key) and the row of each pair."""
     key = pattern_keys(gamma, sizes)
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return gamma[first], inverse.reshape(-1)
+    span = int(np.prod(sizes, dtype=np.float64)) if sizes else 1
+    if span > 4 * key.size + 1_000_000:
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return gamma[first], inverse.reshape(-1)
+    # few possible patterns: distinct keys by a table instead of a sort
+    seen = np.zeros(span, dtype=bool)
+    seen[key] = True
+    distinct = np.flatnonzero(seen)
+    where = np.empty(span, dtype=np.int64)
+    where[distinct] = np.arange(distinct.size)
+    inverse = where[key]
+    first = np.empty(distinct.size, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(key.size)[::-1]
+    return gamma[first], inverse
 
 
 @attrs.frozen(eq=False)
@@ -212,9 +225,12 @@ class Context:
         if field != "date_of_birth":
             return None
         days = self.cand.norm[field].labels.astype("datetime64[D]").astype(np.int64)
+        known: dict[tuple[int, int], bool] = {}
 
         def close(a: int, b: int) -> bool:
-            return bool(date_close(days[[a]], days[[b]])[0])
+            if (a, b) not in known:
+                known[(a, b)] = bool(date_close(days[[a]], days[[b]])[0])
+            return known[(a, b)]
 
         return close
 

@@ -76,16 +76,34 @@ class QualityReport:
     placeholders: Table
     counts: dict[str, int]
 
-    def __repr__(self) -> str:
+    def summary(self) -> str:
+        """Counts, and the fields whose values are least often valid."""
         c = self.counts
-        return (
+        lines = [
             f"QualityReport: {c['records']:,} records -> {c['persons']:,} persons -> "
             f"{c['households']:,} households; {c['records_without_identifier']:,} records "
             "without identifier"
-        )
+        ]
+        for i in np.argsort(self.fields["validity"], kind="stable")[:5].tolist():
+            row = self.fields.row(i)
+            lines.append(
+                f"  {row['source']}/{row['field']}: {row['completeness']:.0%} filled, "
+                f"{row['validity']:.0%} of them valid"
+            )
+        if len(self.placeholders):
+            lines.append(f"  placeholder values: {len(self.placeholders):,}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary().splitlines()[0]
+
+    def to_pandas(self) -> Any:
+        """The per-field table (``fields``) as a pandas DataFrame (needs the ``pandas``
+        extra)."""
+        return self.fields.to_pandas()
 
 
-def quality_report(res: Resolution) -> QualityReport:
+def quality_report(resolution: Resolution) -> QualityReport:
     """The data-quality report of a resolution's records.
 
     Examples
@@ -98,6 +116,7 @@ def quality_report(res: Resolution) -> QualityReport:
     >>> report.counts["persons"], report.placeholders["value"].tolist()
     (2, ['test@test.com'])
     """
+    res = resolution
     records = res.records
     norm = res.normalized()
     src = records.raw("source").astype(np.int64)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney._random import Seed, as_generator
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.identity._blocking import BlockingRule
 from omnijourney.identity._compare import Comparison
@@ -102,6 +103,10 @@ class Overrides:
         )
 
 
+def _seed(_: Any, __: Any, value: Any) -> None:
+    as_generator(value, "seed")
+
+
 def _probability(name: str) -> Any:
     def check(_: Any, __: Any, value: float) -> None:
         if not 0.0 < value < 1.0:
@@ -169,8 +174,10 @@ class ResolutionRules:
         Random pairs drawn to estimate u.
     max_iter, tol : int, float
         EM stopping rules.
-    seed : int
-        Seed of the random sampling (the result is the same for any row order).
+    seed : int or numpy.random.Generator
+        Seed of the random sampling (the result is the same for any row order). A Generator
+        is drawn from once per resolution, for an integer that seeds every random part of it
+        (the resolution's rules keep that integer).
 
     Examples
     --------
@@ -198,7 +205,7 @@ class ResolutionRules:
     u_sample_size: int = attrs.field(default=200_000, validator=attrs.validators.ge(100))
     max_iter: int = attrs.field(default=100, validator=attrs.validators.ge(1))
     tol: float = 1e-6
-    seed: int = 0
+    seed: Seed = attrs.field(default=0, validator=_seed)
 
     def __attrs_post_init__(self) -> None:
         names = [c.name for c in self.comparisons or ()]

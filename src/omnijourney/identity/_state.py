@@ -20,7 +20,14 @@ from omnijourney.identity._cluster import components
 from omnijourney.identity._fellegi_sunter import record_own
 from omnijourney.identity._incremental import ResolutionChanges, merge_batch, stable_ids
 from omnijourney.identity._labels import flag
-from omnijourney.identity._links import Context, Scores, closure, cluster_region, with_region
+from omnijourney.identity._links import (
+    Context,
+    Scores,
+    canonical_rank,
+    closure,
+    cluster_region,
+    with_region,
+)
 from omnijourney.identity._records import CustomerRecordTable, inferred_country, normalize_records
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import Overrides
@@ -97,7 +104,7 @@ def _add(
     groups = merged.raw("source").astype(np.int64) if rules.link_only else None
     cand, delta = state.cand.add(rows, normalized, groups, state.cand.must, state.cand.cannot)
     ctx = Context(cand, merged, res.model, res.person_model)
-    scores, inside = rescore(ctx, state.scores, delta)
+    scores, inside = rescore(ctx, state.scores, delta, res.person_id)
     region = cluster_region(ctx, scores, inside)
     scores = with_region(scores, region)
     out = resolution_of(merged, ctx, scores, res.overrides)
@@ -161,6 +168,47 @@ def _relabel(
     return out
 
 
+def _reordered(
+    ctx: Context,
+    inside: np.ndarray,
+    component: np.ndarray,
+    person: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    linked: np.ndarray,
+    person_link: np.ndarray,
+) -> np.ndarray:
+    """Records of the components (among ``inside``, where no link changed but weights) in
+    which the guards read the links in another order than before."""
+    cand = ctx.cand
+    idx = np.flatnonzero(linked & inside[cand.left])
+    rows = np.flatnonzero(inside)
+    rank = np.full(cand.n, -1, dtype=np.int64)
+    rank[rows] = np.argsort(np.argsort(canonical_rank(ctx.records, rows), kind="stable"))
+    a, b = rank[cand.left[idx]], rank[cand.right[idx]]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    comp = component[cand.left[idx]]
+    changed = np.zeros(int(component.max(initial=-1)) + 1, dtype=bool)
+    if not cand.rules.households:
+        # persons of one level: links by weight, ties by their records
+        on = person_link[idx]
+        keys = [(hi[on], lo[on], comp[on], w[idx][on]) for w in (before, after)]
+    else:
+        # households of persons: links across persons by weight, ties by the persons (their
+        # first records); person links are read by the person model, which has no frequency
+        first = np.full(int(person.max(initial=0)) + 1, np.iinfo(np.int64).max)
+        np.minimum.at(first, person[rows], rank[rows])
+        pa, pb = first[person[cand.left[idx]]], first[person[cand.right[idx]]]
+        pa, pb = np.where(a < b, pa, pb), np.where(a < b, pb, pa)
+        on = pa != pb
+        keys = [(pb[on], pa[on], comp[on], w[idx][on]) for w in (before, after)]
+    orders = [np.lexsort((k1, k0, -w, c)) for k1, k0, c, w in keys]
+    moved = orders[0] != orders[1]
+    changed[keys[0][2][orders[0][moved]]] = True
+    changed[keys[0][2][orders[1][moved]]] = True
+    return changed[component] & inside
+
+
 def _mark(size: int, *rows: np.ndarray) -> np.ndarray:
     out = np.zeros(size, dtype=bool)
     for r in rows:
@@ -168,9 +216,11 @@ def _mark(size: int, *rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def rescore(ctx: Context, old: Scores, delta: Delta) -> tuple[Scores, np.ndarray]:
+def rescore(
+    ctx: Context, old: Scores, delta: Delta, person: np.ndarray
+) -> tuple[Scores, np.ndarray]:
     """Scores after a batch, and the records whose clusters may change (a union of
-    components of the links)."""
+    components of the links). ``person``: the earlier person of each record."""
     cand = ctx.cand
     n, m = cand.n, cand.left.size
     left, right = cand.left, cand.right
@@ -222,19 +272,30 @@ def rescore(ctx: Context, old: Scores, delta: Delta) -> tuple[Scores, np.ndarray
     same_pw = (pw1 == person_weight[i1]) | (np.isnan(pw1) & np.isnan(person_weight[i1]))
     flipped = (l1 != linked[i1]) | (pl1 != person_link[i1])
     flipped |= _mark(m, delta.new, delta.relevelled)[i1] & (l1 | linked[i1])
-    # a new weight alone matters where a guard broke: the clusters depend on their order
+    # a new weight alone matters where a guard broke: the clusters depend on the order of
+    # the links' weights there
     reweighted = ((w1 != weight[i1]) | ~same_pw) & ~flipped & linked[i1]
+    before_w = weight.copy()
     weight[i1], person_weight[i1], linked[i1], person_link[i1] = w1, pw1, l1, pl1
-    moved = np.concatenate([i1[flipped], i1[reweighted]])
-    moved_left, moved_right = left[moved], right[moved]
     unsettled = np.append(old.unsettled, np.zeros(n - old.unsettled.size, dtype=bool))
-    keep = np.ones(moved.size, dtype=bool)
-    keep[int(flipped.sum()) :] = unsettled[moved_left[int(flipped.sum()) :]]
-    moved_left, moved_right = moved_left[keep], moved_right[keep]
-    lost = old.linked[gone]
     component = _extend(old.component, n)
-    seeds = delta.dirty | _mark(n, moved_left, moved_right, removed_left[lost],
+    lost = old.linked[gone]
+    seeds = delta.dirty | _mark(n, left[i1[flipped]], right[i1[flipped]], removed_left[lost],
                                 removed_right[lost])  # fmt: skip
+    suspect = i1[reweighted]
+    suspect = suspect[unsettled[left[suspect]] & ~closure(component, seeds)[left[suspect]]]
+    if suspect.size:
+        reordered = _reordered(
+            ctx,
+            closure(component, _mark(n, left[suspect])),
+            component,
+            _extend(person, n),
+            before_w,
+            weight,
+            linked,
+            person_link,
+        )
+        seeds |= reordered
     inside = closure(component, seeds)
     within = np.flatnonzero(linked & inside[left])
     component = _relabel(component, inside, left[within], right[within])

@@ -26,6 +26,7 @@ import attrs
 import cattrs
 import numpy as np
 
+from omnijourney._random import Seed
 from omnijourney.errors import ConfigError, DataError, OmnijourneyError, SchemaError
 from omnijourney.io._state import json_state_of, resolve_tag
 from omnijourney.model import Channel, CustomerId, FrozenMap
@@ -244,6 +245,8 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(FrozenMap, dict)
     conv.register_structure_hook(FrozenMap, lambda v, _: FrozenMap(v))
     conv.register_structure_hook(Union[str, int], _structure_id)
+    # a seed (int or numpy Generator) is written as the integer it is
+    conv.register_structure_hook(Seed, lambda v, _: int(v))
     conv.register_structure_hook(
         Union[str, int, None], lambda v, _: None if v is None else _structure_id(v, _)
     )
