@@ -423,7 +423,6 @@ class _Blocks:
             size_before += np.bincount(_tuple_index(touched, before), minlength=touched.shape[0])
         return cls(rows, block, size_now, size_before, clean)
 
-
     def stats_change(self, cap: int) -> np.ndarray:
         """Change of (blocks, skipped blocks, skipped records)."""
 

@@ -19,9 +19,12 @@ from omnijourney.errors import ConfigError
 from omnijourney.identity._candidates import in_sorted
 from omnijourney.identity._labels import append_rows, recode
 from omnijourney.identity._records import CustomerRecordTable
+from omnijourney.tables import Table
 
 __all__ = [
+    "FEED_EVENTS",
     "ResolutionChanges",
+    "change_feed",
     "find_records",
     "merge_batch",
     "old_rows",
@@ -56,6 +59,13 @@ class ResolutionChanges:
         (the largest part keeps the id).
     new_households, merged_households, split_households
         The same for households.
+    feed : Table or None
+        The change feed: one row per record added, updated, or whose person or household
+        changed, with ``source``, ``record_id``, ``event`` (``added``, ``updated``,
+        ``merged``, ``split``, ``household_merged``, ``household_split`` or ``moved``: its
+        person went to another household), ``person_before``, ``person``,
+        ``household_before`` and ``household`` (-1 before for added records). Records no
+        change reached are not listed.
 
     Examples
     --------
@@ -79,6 +89,7 @@ class ResolutionChanges:
     split_households: tuple[tuple[int, tuple[int, ...]], ...] = attrs.field(
         default=(), converter=_id_groups
     )
+    feed: Table | None = attrs.field(default=None, eq=False)
 
     def summary(self) -> str:
         """One line of counts."""
@@ -88,6 +99,59 @@ class ResolutionChanges:
             f"{len(self.split_persons):,} splits; households: {len(self.new_households):,} new, "
             f"{len(self.merged_households):,} merges, {len(self.split_households):,} splits"
         )
+
+
+#: Events of the change feed, the first that applies to a record.
+FEED_EVENTS = (
+    "added", "updated", "merged", "split", "household_merged", "household_split", "moved",
+)  # fmt: skip
+
+
+def change_feed(
+    records: CustomerRecordTable,
+    rows: np.ndarray,
+    before: tuple[np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray],
+    updated: np.ndarray,
+    changes: ResolutionChanges,
+) -> Table:
+    """The change feed (see :attr:`ResolutionChanges.feed`) of the records at ``rows``.
+
+    ``before``, ``after``: (person, household) of each of those records (-1 before for new
+    records); ``updated``: whether each is an updated record.
+    """
+    p0, h0 = before
+    p1, h1 = after
+    absorbed = {a for _, olds in changes.merged_persons for a in olds}
+    absorbed_h = {a for _, olds in changes.merged_households for a in olds}
+    split = {a for a, _ in changes.split_persons}
+    split_h = {a for a, _ in changes.split_households}
+    event = np.full(rows.size, -1, dtype=np.int64)
+    tests = (
+        p0 < 0,
+        updated,
+        np.isin(p0, list(absorbed)) & (p1 != p0),
+        np.isin(p0, list(split)) & (p1 != p0),
+        np.isin(h0, list(absorbed_h)) & (h1 != h0),
+        np.isin(h0, list(split_h)) & (h1 != h0),
+        h1 != h0,
+    )
+    for k, test in enumerate(tests):
+        event[(event < 0) & test] = k
+    keep = event >= 0
+    at = rows[keep]
+    return Table.from_columns(
+        {
+            "source": records["source"][at],
+            "record_id": np.array([str(v) for v in records["record_id"][at]], dtype=object),
+            "event": [FEED_EVENTS[k] for k in event[keep].tolist()],
+            "person_before": p0[keep].astype(np.int64),
+            "person": p1[keep].astype(np.int64),
+            "household_before": h0[keep].astype(np.int64),
+            "household": h1[keep].astype(np.int64),
+        },
+        kinds={"source": "category", "record_id": "category", "event": "category"},
+    )
 
 
 def stable_ids(

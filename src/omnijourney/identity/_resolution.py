@@ -7,7 +7,9 @@ live in their own modules and read it.
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -180,6 +182,43 @@ class Resolution:
             stacklevel=2,
         )
         return explain_person(self, a) if b is None else explain_pair(self, a, b)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the resolution to one file, to be read back with :meth:`load`.
+
+        Everything an update continues from is kept: the records, ids, models, rules,
+        overrides, candidate pairs, scores and normalized values. The file (a zip of numpy
+        arrays and JSON metadata, see :mod:`omnijourney.identity`) is written beside
+        ``path`` and moved into place in one step: a failure leaves an earlier file intact.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> from omnijourney.identity import CustomerRecordTable, Resolution, resolve
+        >>> recs = CustomerRecordTable.from_columns({"source": ["web", "shop"],
+        ...     "record_id": ["W1", "S1"], "email": ["zoe@mail.fr", "Zoe@Mail.fr"]})
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "customers.ojr"
+        >>> _ = resolve(recs).save(path)
+        >>> Resolution.load(path).person_id.tolist()
+        [1, 1]
+        """
+        from omnijourney.identity._persist import save_resolution
+
+        return save_resolution(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Resolution:
+        """Read a resolution written by :meth:`save`.
+
+        Raises
+        ------
+        DataError
+            The file is not a saved resolution, is damaged, or was written in another
+            version of the format.
+        """
+        from omnijourney.identity._persist import load_resolution
+
+        return load_resolution(path)
 
     def to_pandas(self) -> Any:
         """One row per record: ``source``, ``record_id``, ``person_id``, ``household_id``

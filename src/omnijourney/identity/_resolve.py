@@ -387,4 +387,8 @@ def keep_ids(
         split_households=split_h,
         added_records=int((~had).sum()),
     )
-    return with_ids(res, out_p, out_h, changes)
+    out = with_ids(res, out_p, out_h, changes)
+    from omnijourney.identity._state import feed_of
+
+    feed = feed_of(out, (old_person, old_household), np.zeros(len(records), bool), changes)
+    return with_ids(out, out_p, out_h, attrs.evolve(changes, feed=feed))

@@ -18,7 +18,12 @@ import numpy as np
 from omnijourney.identity._candidates import Candidates, Delta, NeedsFullRun
 from omnijourney.identity._cluster import components
 from omnijourney.identity._fellegi_sunter import record_own
-from omnijourney.identity._incremental import ResolutionChanges, merge_batch, stable_ids
+from omnijourney.identity._incremental import (
+    ResolutionChanges,
+    change_feed,
+    merge_batch,
+    stable_ids,
+)
 from omnijourney.identity._labels import flag
 from omnijourney.identity._links import (
     Context,
@@ -31,8 +36,9 @@ from omnijourney.identity._links import (
 from omnijourney.identity._records import CustomerRecordTable, inferred_country, normalize_records
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import Overrides
+from omnijourney.tables import Table
 
-__all__ = ["State", "rebuild_state", "update", "with_overrides"]
+__all__ = ["State", "feed_of", "rebuild_state", "update", "with_overrides"]
 
 
 @attrs.frozen(eq=False)
@@ -68,8 +74,31 @@ def update(res: Resolution, batch: CustomerRecordTable, *, refit: bool = False) 
             out = _add(res, merged, aligned, rows)
         except NeedsFullRun:
             out = resolve(merged, previous=res)
+    n_old = len(res.records)
+    is_updated = np.zeros(len(merged), dtype=bool)
+    is_updated[rows[rows < n_old]] = True
     changes = attrs.evolve(out.changes, added_records=added, updated_records=updated)
+    before = (_pad(res.person_id, len(merged)), _pad(res.household_id, len(merged)))
+    changes = attrs.evolve(changes, feed=feed_of(out, before, is_updated, changes))
     return _evolve(out, changes=changes)
+
+
+def _pad(ids: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([ids, np.full(n - ids.size, -1, dtype=np.int64)])
+
+
+def feed_of(
+    res: Resolution,
+    before: tuple[np.ndarray, np.ndarray],
+    updated: np.ndarray,
+    changes: ResolutionChanges,
+) -> Table:
+    """The change feed of a resolution whose records had the ids ``before`` (-1: new)."""
+    p0, h0 = before
+    moved = (p0 != res.person_id) | (h0 != res.household_id) | updated
+    rows = np.flatnonzero(moved)
+    after = (res.person_id[rows], res.household_id[rows])
+    return change_feed(res.records, rows, (p0[rows], h0[rows]), after, updated[rows], changes)
 
 
 def with_overrides(res: Resolution, overrides: Overrides) -> Resolution:
