@@ -49,7 +49,8 @@ class Delta:
     ``kept``: new index of each earlier pair (-1: removed); ``new``: indices of the pairs that
     are new or whose records changed (compared again); ``relevelled``: indices of kept pairs
     whose levels moved; ``dirty``: records normalized again (the batch's, and those whose
-    identifier crossed a cap); ``removed``: rows (left, right) of the removed pairs.
+    identifier crossed a cap); ``removed``: rows (left, right) of the removed pairs;
+    ``alive``: the earlier pairs kept (they come first, in their order; new pairs follow).
     """
 
     kept: np.ndarray
@@ -57,11 +58,17 @@ class Delta:
     relevelled: np.ndarray
     dirty: np.ndarray
     removed: tuple[np.ndarray, np.ndarray]
+    alive: np.ndarray
 
 
 @attrs.frozen(eq=False)
 class Candidates:
-    """Normalized records, identifier counts and candidate pairs with their levels."""
+    """Normalized records, identifier counts and candidate pairs with their levels.
+
+    Pairs are in the order they were found (an update keeps the earlier ones in their order
+    and appends the new); ``sorted_keys`` are their keys (:func:`pair_keys`) sorted, and
+    ``sorted_at`` the position of each.
+    """
 
     rules: ResolutionRules
     comps: tuple[Comparison, ...]
@@ -79,6 +86,8 @@ class Candidates:
     bits: np.ndarray
     gamma: np.ndarray
     stats: np.ndarray
+    sorted_keys: np.ndarray
+    sorted_at: np.ndarray
     _index: dict[str, LabelIndex] = attrs.field(factory=dict, init=False)
     _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = attrs.field(factory=dict, init=False)
 
@@ -166,7 +175,7 @@ class Candidates:
         new_keys, new_bits = [], []
         n_rules = len(self.rules.blocking or ())
         blocks_by = _block_index(self, norm, dirty, n_old)
-        old_keys = pair_keys(self.left, self.right)
+        skeys, sorted_at = self.sorted_keys, self.sorted_at
         for r, rule in enumerate(self.rules.blocking or ()):
             if not all(f in norm for f in rule.fields):
                 continue
@@ -179,8 +188,8 @@ class Candidates:
                 blocks = _Blocks.of(norm, old_norm, blocks_by[r], rule, dirty, n_old)
                 stats[r, 2:] += blocks.stats_change(rule.max_block_size)
                 # earlier pairs of the touched blocks: this rule's part is found again below
-                at = _positions(old_keys, pair_keys(*blocks.earlier_pairs(rule.max_block_size)))
-                bits[at] &= ~(np.int64(1) << r)
+                at = _positions(skeys, pair_keys(*blocks.earlier_pairs(rule.max_block_size)))
+                bits[sorted_at[at]] &= ~(np.int64(1) << r)
                 left, right = blocks.pairs(rule.max_block_size)
             if groups is not None:
                 across = groups[left] != groups[right]
@@ -198,35 +207,36 @@ class Candidates:
         lk, rk = keys >> _SHIFT, keys & ((np.int64(1) << _SHIFT) - 1)
         ok = ~no_identifier[lk] & ~no_identifier[rk] | ((kbits >> n_rules) & 1 == 1)
         keys, kbits = keys[ok], kbits[ok]
-        # merge with the earlier pairs: found again -> their rules added back
-        clean = np.flatnonzero(old_keep)
-        old_keys = pair_keys(self.left[clean], self.right[clean])
-        pos = np.searchsorted(old_keys, keys)
-        found = pos < old_keys.size
-        found[found] = old_keys[pos[found]] == keys[found]
-        bits[clean[pos[found]]] |= kbits[found]
-        # earlier pairs no rule finds any more are removed
+        # merge with the earlier pairs: found again -> their rules added back (pairs of a
+        # dirty record are compared again: they come back as new)
+        hit = np.zeros(keys.size, dtype=bool)
+        pos = np.minimum(np.searchsorted(skeys, keys), max(skeys.size - 1, 0))
+        if skeys.size:
+            hit = skeys[pos] == keys
+        at = sorted_at[pos[hit]]
+        alive = old_keep[at]
+        bits[at[alive]] |= kbits[hit][alive]
+        is_new = ~hit
+        is_new[np.flatnonzero(hit)[~alive]] = True
+        # earlier pairs no rule finds any more are removed; the others stay in their order and
+        # the new pairs follow
         old_keep &= bits != 0
-        kept_keys, kept_bits = pair_keys(self.left[old_keep], self.right[old_keep]), bits[old_keep]
-        add_keys, add_bits = keys[~found], kbits[~found]
-        ins = np.searchsorted(kept_keys, add_keys)
-        all_keys = np.insert(kept_keys, ins, add_keys)
-        all_bits = np.insert(kept_bits, ins, add_bits)
-        new_at = ins + np.arange(add_keys.size)
-        kept_at = (
-            np.arange(kept_keys.size)
-            + np.cumsum(np.bincount(ins, minlength=kept_keys.size + 1))[: kept_keys.size]
-        )
-        kept = np.full(self.left.size, -1, dtype=np.int64)
-        kept[old_keep] = kept_at
-        left = all_keys >> _SHIFT
-        right = all_keys & ((np.int64(1) << _SHIFT) - 1)
+        m_kept = int(old_keep.sum())
+        kept = np.where(old_keep, np.cumsum(old_keep) - 1, -1)
+        add_keys, add_bits = keys[is_new], kbits[is_new]
+        new_at = m_kept + np.arange(add_keys.size)
+        kept_bits = bits[old_keep]
+        all_bits = np.concatenate([kept_bits, add_bits])
+        left = np.concatenate([self.left[old_keep], add_keys >> _SHIFT])
+        right = np.concatenate([self.right[old_keep], add_keys & ((np.int64(1) << _SHIFT) - 1)])
+        still = old_keep[sorted_at]
+        skeys, sorted_at = skeys[still], kept[sorted_at[still]]
+        ins = np.searchsorted(skeys, add_keys)
+        skeys, sorted_at = np.insert(skeys, ins, add_keys), np.insert(sorted_at, ins, new_at)
         # levels: compare the new pairs, carry the others
         comps = list(self.comps)
         raw_new = compare_pairs(norm, comps, left[new_at], right[new_at])
-        gamma = np.zeros((all_keys.size, len(comps)), dtype=np.int8)
-        gamma[kept_at] = self.gamma[old_keep]
-        gamma[new_at] = raw_new
+        gamma = np.concatenate([self.gamma[old_keep], raw_new])
         marks = {}
         for name in KEY_FIELDS:
             if name in norm_all.fields:
@@ -239,7 +249,7 @@ class Candidates:
             _count_marks(marks, norm, comps, raw_new, left[new_at], 1)
         shared = {k: shared_count[k] | (marks.get(k, 0) > 0) for k in shared_count}
         moved = _moved_shared(self.shared, shared)
-        relevel = np.zeros(all_keys.size, dtype=bool)
+        relevel = np.zeros(left.size, dtype=bool)
         relevel[new_at] = True
         for c, comp in enumerate(comps):
             if comp.kind != "key" or comp.field not in moved:
@@ -256,8 +266,7 @@ class Candidates:
         stats[:, 0] += np.bincount(_rule(after), minlength=k)[:k]
         stats[:, 0] -= np.bincount(_rule(before), minlength=k)[:k]
         stats[:, 1] += _popcounts(after, k) - _popcounts(before, k)
-        changed_old = np.flatnonzero(relevel)
-        changed_old = changed_old[np.isin(changed_old, new_at, invert=True)]
+        changed_old = np.flatnonzero(relevel[:m_kept])
         out = Candidates(
             rules=self.rules,
             comps=self.comps,
@@ -275,11 +284,15 @@ class Candidates:
             bits=all_bits,
             gamma=gamma,
             stats=stats,
+            sorted_keys=skeys,
+            sorted_at=sorted_at,
         )
         out._index.update(index)
         out._blocks.update(blocks_by)
         gone = ~old_keep
-        delta = Delta(kept, new_at, changed_old, dirty, (self.left[gone], self.right[gone]))
+        delta = Delta(
+            kept, new_at, changed_old, dirty, (self.left[gone], self.right[gone]), old_keep
+        )
         return out, delta
 
 
@@ -622,16 +635,7 @@ def build_candidates(
     empty = Candidates(
         rules=rules,
         comps=comps,
-        norm_all=NormalizedRecords(
-            {
-                name: NormalizedField(
-                    name, np.zeros(0, np.int64), f.labels[:0], np.zeros(0, np.int8)
-                )
-                for name, f in norm_all.fields.items()
-            },
-            np.zeros(0, np.int64),
-            norm_all.rules,
-        ),
+        norm_all=NormalizedRecords({}, np.zeros(0, np.int64), norm_all.rules),
         norm=NormalizedRecords({}, np.zeros(0, np.int64), norm_all.rules),
         key_counts={},
         marks={name: np.zeros(0, np.int64) for name in KEY_FIELDS if name in norm_all.fields},
@@ -645,8 +649,8 @@ def build_candidates(
         bits=np.zeros(0, np.int64),
         gamma=np.zeros((0, len(comps)), np.int8),
         stats=np.zeros((len(rules.blocking or ()) + 1, len(_STATS)), np.int64),
+        sorted_keys=np.zeros(0, np.int64),
+        sorted_at=np.zeros(0, np.int64),
     )
-    for name, f in norm_all.fields.items():
-        empty._index[name] = LabelIndex(f.labels, np.zeros(0, np.int64), np.zeros(0, np.int64))
     out, _ = empty.add(np.arange(n), norm_all, groups, must, cannot)
     return out

@@ -124,6 +124,8 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
             "pairs/bits": cand.bits,
             "pairs/gamma": cand.gamma,
             "pairs/stats": cand.stats,
+            "pairs/sorted_keys": cand.sorted_keys,
+            "pairs/sorted_at": cand.sorted_at.astype(small),
             "scores/weight0": scores.weight0,
             "scores/linked0": scores.linked0,
             "scores/entity": scores.entity,
@@ -278,6 +280,8 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
         bits=arrays["pairs/bits"],
         gamma=arrays["pairs/gamma"],
         stats=arrays["pairs/stats"],
+        sorted_keys=arrays["pairs/sorted_keys"],
+        sorted_at=arrays["pairs/sorted_at"].astype(np.int64),
     )
     ctx = Context(cand, records, model, person_model)
     scores = Scores(

@@ -273,7 +273,9 @@ class Resolution:
 
         return with_overrides(self, overrides)
 
-    def update(self, records: CustomerRecordTable, *, refit: bool = False) -> Resolution:
+    def update(
+        self, records: CustomerRecordTable, *, refit: bool = False, new_sources: bool = False
+    ) -> Resolution:
         """Add a batch of new or updated records; person and household ids stay.
 
         Records are recognised by (source, record id): a record given again replaces the
@@ -295,6 +297,17 @@ class Resolution:
             The batch, with columns the resolved records have (others are missing values).
         refit : bool
             Fit the models again on all the records instead of reusing them.
+        new_sources : bool
+            Accept records of sources the resolution has not seen (by default a
+            :class:`~omnijourney.ConfigError` names them: a misspelt source would otherwise
+            make every record of the batch new).
+
+        Raises
+        ------
+        ConfigError
+            The batch is not a :class:`CustomerRecordTable`, has columns the resolved records
+            lack or of another kind, names one record twice, or comes from unknown sources.
+            The resolution is unchanged.
 
         Examples
         --------
@@ -311,4 +324,4 @@ class Resolution:
         """
         from omnijourney.identity._state import update
 
-        return update(self, records, refit=refit)
+        return update(self, records, refit=refit, new_sources=new_sources)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
+from omnijourney.errors import ConfigError
 from omnijourney.identity._candidates import Candidates, Delta, NeedsFullRun
 from omnijourney.identity._cluster import components
 from omnijourney.identity._fellegi_sunter import record_own
@@ -60,10 +61,25 @@ def rebuild_state(res: Resolution) -> State:
     return again._state
 
 
-def update(res: Resolution, batch: CustomerRecordTable, *, refit: bool = False) -> Resolution:
+def update(
+    res: Resolution, batch: CustomerRecordTable, *, refit: bool = False, new_sources: bool = False
+) -> Resolution:
     """See :meth:`Resolution.update`."""
     from omnijourney.identity._resolve import resolve
 
+    if isinstance(batch, CustomerRecordTable) and not new_sources:
+        known = set(res.records.labels("source").tolist())
+        used = np.unique(batch.raw("source"))
+        unknown = sorted(
+            str(s) for s in batch.labels("source")[used[used >= 0]].tolist() if s not in known
+        )
+        if unknown:
+            msg = (
+                f"update: the new records come from sources the resolution has not seen: "
+                f"{unknown} (known: {sorted(map(str, known))}); pass new_sources=True to add "
+                "a source"
+            )
+            raise ConfigError(msg)
     merged, aligned, rows = merge_batch(res.records, batch)
     updated = int((rows < len(res.records)).sum())
     added = rows.size - updated
@@ -166,12 +182,10 @@ def _stable(
     return stable_ids(labels, before, int(old_ids.max(initial=0)) + 1)
 
 
-def _carry(values: np.ndarray, kept: np.ndarray, size: int, fill: object) -> np.ndarray:
-    """Per-pair values moved to the new pair indices (``fill`` for new pairs)."""
-    out = np.full(size, fill, dtype=values.dtype)
-    at = np.flatnonzero(kept >= 0)
-    out[kept[at]] = values[at]
-    return out
+def _carry(values: np.ndarray, alive: np.ndarray, size: int, fill: object) -> np.ndarray:
+    """Per-pair values of the pairs kept (they come first), ``fill`` for the new ones."""
+    kept = values[alive]
+    return np.concatenate([kept, np.full(size - kept.size, fill, dtype=values.dtype)])
 
 
 def _extend(labels: np.ndarray, n: int) -> np.ndarray:
@@ -267,8 +281,8 @@ def rescore(
             codes = cand.norm[ctx.model.comparisons[c].field].codes.astype(np.int64)
             c0 |= (cand.gamma[:, hidx[c]] == 1) & flag(moved, codes[left])
     ones = {c: record_own(cand.norm[ctx.model.comparisons[c].field].codes) for c in counts}
-    weight0 = _carry(old.weight0, kept, m, np.nan)
-    linked0 = _carry(old.linked0, kept, m, False)
+    weight0 = _carry(old.weight0, delta.alive, m, np.nan)
+    linked0 = _carry(old.linked0, delta.alive, m, False)
     i0 = np.flatnonzero(c0)
     weight0[i0] = ctx.weights(i0, counts, ones, ctx.priors(None), None)
     now0 = ctx.linked(i0, weight0[i0])
@@ -291,10 +305,10 @@ def rescore(
     # final pass: the pairs of the entity pass and those touching a changed entity
     c1 = c0 | n0[left] | n0[right]
     i1 = np.flatnonzero(c1)
-    weight = _carry(old.weight, kept, m, np.nan)
-    person_weight = _carry(old.person_weight, kept, m, np.nan)
-    linked = _carry(old.linked, kept, m, False)
-    person_link = _carry(old.person_link, kept, m, False)
+    weight = _carry(old.weight, delta.alive, m, np.nan)
+    person_weight = _carry(old.person_weight, delta.alive, m, np.nan)
+    linked = _carry(old.linked, delta.alive, m, False)
+    person_link = _carry(old.person_link, delta.alive, m, False)
     w1 = ctx.weights(i1, counts, own, ctx.priors(entity), entity)
     l1 = ctx.linked(i1, w1) | ctx.strong(i1)
     pw1, pl1 = ctx.person_weights(i1, l1)
@@ -339,7 +353,7 @@ def rescore(
         linked=linked,
         person_link=person_link,
         component=component,
-        link=_carry(old.link, kept, m, 0),
+        link=_carry(old.link, delta.alive, m, 0),
         unsettled=unsettled,
     )
     return scores, inside
