@@ -267,7 +267,7 @@ df["uid"] = np.arange(len(df))
 del raw
 """
 )
-SYNTH_SPLINK_RUN = """
+SPLINK_CLEAN = """
 clean = pd.DataFrame({"uid": df["uid"]})
 for col in ("first_name", "last_name", "address", "city"):
     s = df[col].str.strip().str.lower().str.normalize("NFKD")
@@ -282,6 +282,8 @@ for col in ("email", "phone"):
     counts = clean[col].map(clean[col].value_counts())
     clean[col] = clean[col].where(counts <= 20)
 clean.loc[clean["dob"] <= pd.Timestamp("1901-01-01"), "dob"] = pd.NaT
+"""
+SPLINK_SETTINGS = """
 settings = SettingsCreator(
     unique_id_column_name="uid",
     link_type="dedupe_only",
@@ -299,6 +301,8 @@ settings = SettingsCreator(
         cl.ExactMatch("postcode"),
     ],
 )
+"""
+SPLINK_TRAIN = """
 db = DuckDBAPI()
 linker = Linker(db.register(clean), settings)
 linker.training.estimate_probability_two_random_records_match(
@@ -306,15 +310,121 @@ linker.training.estimate_probability_two_random_records_match(
 linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed % 1000)
 linker.training.estimate_parameters_using_expectation_maximisation(block_on("email"))
 linker.training.estimate_parameters_using_expectation_maximisation(block_on("postcode", "last_name"))
+"""
+SPLINK_PREDICT = """
 pred = linker.inference.predict(threshold_match_probability=0.5)
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.5).as_pandas_dataframe()
 clusters = clusters.sort_values("uid")
 """
+SYNTH_SPLINK_RUN = SPLINK_CLEAN + SPLINK_SETTINGS + SPLINK_TRAIN + SPLINK_PREDICT
 SYNTH_SPLINK_REPORT = SYNTH_REPORT.format(
     truth="df",
     pred="clusters['cluster_id'].to_numpy()",
     household="clusters['cluster_id'].to_numpy()",
 )
+
+# --------------------------------------------------------------------------- updates
+
+UPDATE_SHARE = 0.01
+UPDATE_SIZES = (10**6,)
+# the same records are new for both tools (the same seed over the same number of records)
+UPDATE_SPLIT = f"""
+is_new = np.random.default_rng(seed).random({{rows}}) >= 1 - {UPDATE_SHARE}
+"""
+UPDATE_OMNIJOURNEY = (
+    SYNTH_DATA
+    + UPDATE_SPLIT.format(rows="len(raw)")
+    + """
+import time
+from omnijourney.identity import resolve
+recs = CustomerRecordTable.from_columns(raw, extra=["true_person_id", "true_household_id"])
+del raw
+old, batch = recs.filter(~is_new).compact(), recs.filter(is_new).compact()
+t0 = time.perf_counter()
+res = resolve(old)
+full_s = time.perf_counter() - t0
+"""
+)
+UPDATE_OMNIJOURNEY_RUN = """
+t0 = time.perf_counter()
+new = res.update(batch)
+update_s = time.perf_counter() - t0
+"""
+UPDATE_OMNIJOURNEY_REPORT = """dict(
+    records=len(new.records), batch=len(batch), full_resolve_s=round(full_s, 2),
+    update_s=round(update_s, 2), update_share=f"{update_s / full_s:.3%}",
+    same_as_full_run=bool(_same(new)), changes=new.changes.summary())"""
+UPDATE_CHECK = """
+def _same(new):
+    full = resolve(new.records, new.rules, model=new.model, person_model=new.person_model)
+    pairs = np.unique(np.stack([new.person_id, full.person_id], axis=1), axis=0)
+    return np.unique(pairs[:, 0]).size == np.unique(pairs[:, 1]).size == pairs.shape[0]
+"""
+UPDATE_SPLINK = (
+    SYNTH_SPLINK
+    + UPDATE_SPLIT.format(rows="len(df)")
+    + SPLINK_CLEAN
+    + SPLINK_SETTINGS
+    + """
+import time
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+everything = clean
+clean, clean_new = everything[~is_new].reset_index(drop=True), everything[is_new].reset_index(drop=True)
+t0 = time.perf_counter()
+"""
+    + SPLINK_TRAIN
+    + """
+old_sdf = linker._input_tables_dict[next(iter(linker._input_tables_dict))]
+pred_old = linker.inference.predict(threshold_match_probability=0.5).as_pandas_dataframe()
+full_s = time.perf_counter() - t0
+for col in ("first_name", "last_name"):
+    linker.table_management.compute_tf_table(col)
+"""
+)
+# splink's incremental path: score the new records against the earlier ones and among
+# themselves with the trained model, then cluster every link again (it has no incremental
+# clustering)
+UPDATE_SPLINK_RUN = """
+t0 = time.perf_counter()
+new_sdf = db.register(clean_new)
+between = linker.inference.predict_between(old_sdf, new_sdf, threshold_match_probability=0.5)
+within = linker.inference.predict_within(new_sdf, threshold_match_probability=0.5)
+cols = ["unique_id_l", "unique_id_r", "match_probability"]
+edges = pd.concat([pred_old[cols], between.as_pandas_dataframe()[cols],
+                   within.as_pandas_dataframe()[cols]], ignore_index=True)
+clusters = cluster_pairwise_predictions_at_threshold(
+    everything[["uid"]], edges, db, "uid", "unique_id_l", "unique_id_r",
+    threshold_match_probability=0.5).as_pandas_dataframe()
+update_s = time.perf_counter() - t0
+"""
+UPDATE_SPLINK_REPORT = """dict(
+    records=len(everything), batch=len(clean_new), full_resolve_s=round(full_s, 2),
+    update_s=round(update_s, 2), update_share=f"{update_s / full_s:.3%}")"""
+
+SAVE_SIZES = (10**6,)
+SAVE_OMNIJOURNEY = (
+    SYNTH_DATA
+    + """
+import os, tempfile, time
+from omnijourney.identity import Resolution, resolve
+recs = CustomerRecordTable.from_columns(raw, extra=["true_person_id", "true_household_id"])
+del raw
+res = resolve(recs)
+res.state()
+path = os.path.join(tempfile.mkdtemp(), "resolution.ojr")
+"""
+)
+SAVE_OMNIJOURNEY_RUN = """
+t0 = time.perf_counter()
+res.save(path)
+save_s = time.perf_counter() - t0
+back = Resolution.load(path)
+load_s = time.perf_counter() - t0 - save_s
+"""
+SAVE_OMNIJOURNEY_REPORT = """dict(
+    records=len(back.records), pairs=int(back.pair_left.size), save_s=round(save_s, 2),
+    load_s=round(load_s, 2), file_mib=round(os.path.getsize(path) / 2**20, 1),
+    same_ids=bool((back.person_id == res.person_id).all()))"""
 
 # --------------------------------------------------------------------------- normalization
 
@@ -398,6 +508,15 @@ def _synthetic_cases(n: int) -> list[Case]:
     ]  # fmt: skip
 
 
+def _update_cases(n: int) -> list[Case]:
+    return [
+        Case("update", OMNIJOURNEY, n, "records", UPDATE_OMNIJOURNEY + UPDATE_CHECK,
+             UPDATE_OMNIJOURNEY_RUN, UPDATE_OMNIJOURNEY_REPORT, repeat=1),
+        Case("update", "splink", n, "records", UPDATE_SPLINK, UPDATE_SPLINK_RUN,
+             UPDATE_SPLINK_REPORT, requires=("splink", "pandas"), pip="splink", repeat=1),
+    ]  # fmt: skip
+
+
 def _normalize_cases(n: int) -> list[Case]:
     return [
         Case("normalize", OMNIJOURNEY, n, "records", NORMALIZE_OMNIJOURNEY,
@@ -412,4 +531,18 @@ CASES = [
     *_febrl_cases("febrl3"),
     *(case for n in SYNTHETIC_SIZES for case in _synthetic_cases(n)),
     *(case for n in NORMALIZE_SIZES for case in _normalize_cases(n)),
+    *(case for n in UPDATE_SIZES for case in _update_cases(n)),
+    *(
+        Case(
+            "save_load",
+            OMNIJOURNEY,
+            n,
+            "records",
+            SAVE_OMNIJOURNEY,
+            SAVE_OMNIJOURNEY_RUN,
+            SAVE_OMNIJOURNEY_REPORT,
+            repeat=1,
+        )
+        for n in SAVE_SIZES
+    ),
 ]

@@ -543,7 +543,11 @@ def pattern_keys(gamma: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
     """One int64 per row of ``gamma`` (levels of comparisons of ``sizes`` levels each); equal
     keys = equal rows. Without comparisons every row has the key 0."""
     radix = np.cumprod([1, *sizes]).astype(np.int64)[:-1]
-    return gamma.astype(np.int64).reshape(gamma.shape[0], len(sizes)) @ radix
+    g = gamma.reshape(gamma.shape[0], len(sizes))
+    key = np.zeros(g.shape[0], dtype=np.int64)
+    for c, r in enumerate(radix.tolist()):
+        key += g[:, c].astype(np.int64) * r
+    return key
 
 
 @attrs.frozen

@@ -131,24 +131,31 @@ class Context:
                 out[c] = tf_prior(codes, entity)
         return out
 
+    def base_weights(self, idx: np.ndarray) -> np.ndarray:
+        """Link-model weight of the pairs ``idx`` from their levels (prior included, no term
+        frequencies): computed once per distinct pattern of levels."""
+        g = self.cand.gamma[np.ix_(idx, self.hidx)]
+        pats, inv = _patterns(g, [len(c.levels) for c in self.model.comparisons])
+        return self.model.match_weight(pats)[inv]
+
     def weights(
         self,
         idx: np.ndarray,
+        base: np.ndarray,
         counts: dict[int, np.ndarray],
         own: dict[int, np.ndarray],
         priors: dict[int, tuple[float, float, float]],
         entity: np.ndarray | None,
     ) -> np.ndarray:
-        """Link-model weight of the pairs ``idx``, term frequencies included."""
+        """Link-model weight of the pairs ``idx`` (``base``: their :meth:`base_weights`),
+        term frequencies included."""
         cand, model = self.cand, self.model
-        g = cand.gamma[idx][:, self.hidx]
-        pats, inv = _patterns(g, [len(c.levels) for c in model.comparisons])
-        w = model.match_weight(pats)[inv]
+        w = base
         left, right = cand.left[idx], cand.right[idx]
         tf = np.zeros(idx.size, dtype=np.float64)
         u_exact = [float(x[0]) for x in model.u_sampled]
         for c in self.tf_columns():
-            exact = np.flatnonzero(g[:, c] == 1)
+            exact = np.flatnonzero(cand.gamma[idx, self.hidx[c]] == 1)
             lx, rx = left[exact], right[exact]
             codes = cand.norm[model.comparisons[c].field].codes
             same = None if entity is None else entity[lx] == entity[rx]
@@ -239,6 +246,7 @@ class Context:
 class Scores:
     """Per pair and per record results of the two passes and the clustering."""
 
+    base: np.ndarray
     weight0: np.ndarray
     linked0: np.ndarray
     entity: np.ndarray
@@ -263,6 +271,7 @@ class EntityPass:
     entity: np.ndarray
     counts: dict[int, np.ndarray]
     prior: dict[int, tuple[float, float, float]]
+    base: np.ndarray
 
 
 def entity_pass(ctx: Context) -> EntityPass:
@@ -272,10 +281,11 @@ def entity_pass(ctx: Context) -> EntityPass:
     counts = ctx.counts()
     ones = {c: record_own(cand.norm[ctx.model.comparisons[c].field].codes) for c in counts}
     prior = ctx.priors(None)
-    weight = ctx.weights(idx, counts, ones, prior, None)
+    base = ctx.base_weights(idx)
+    weight = ctx.weights(idx, base, counts, ones, prior, None)
     linked = ctx.linked(idx, weight)
     entity = components(cand.n, cand.left[linked], cand.right[linked])
-    return EntityPass(weight, linked, entity, counts, prior)
+    return EntityPass(weight, linked, entity, counts, prior, base)
 
 
 def score_all(ctx: Context) -> tuple[Context, Scores]:
@@ -293,12 +303,13 @@ def score_all(ctx: Context) -> tuple[Context, Scores]:
         ]
         ctx = attrs.evolve(ctx, model=attrs.evolve(ctx.model, tf_priors=stored))
     own = {c: record_own(cand.norm[ctx.model.comparisons[c].field].codes, entity) for c in counts}
-    weight = ctx.weights(idx, counts, own, prior, entity)
+    weight = ctx.weights(idx, first.base, counts, own, prior, entity)
     linked = ctx.linked(idx, weight) | ctx.strong(idx)
     if ctx.person_model is None and cand.rules.households:
         ctx = attrs.evolve(ctx, person_model=ctx.fit_person_model(np.flatnonzero(linked)))
     person_weight, person_link = ctx.person_weights(idx, linked)
     scores = Scores(
+        base=first.base,
         weight0=first.weight,
         linked0=first.linked,
         entity=entity,

@@ -126,6 +126,7 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
             "pairs/stats": cand.stats,
             "pairs/sorted_keys": cand.sorted_keys,
             "pairs/sorted_at": cand.sorted_at.astype(small),
+            "scores/base": scores.base,
             "scores/weight0": scores.weight0,
             "scores/linked0": scores.linked0,
             "scores/entity": scores.entity,
@@ -285,6 +286,7 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
     )
     ctx = Context(cand, records, model, person_model)
     scores = Scores(
+        base=arrays["scores/base"],
         weight0=arrays["scores/weight0"],
         linked0=arrays["scores/linked0"],
         entity=arrays["scores/entity"],

@@ -281,10 +281,13 @@ def rescore(
             codes = cand.norm[ctx.model.comparisons[c].field].codes.astype(np.int64)
             c0 |= (cand.gamma[:, hidx[c]] == 1) & flag(moved, codes[left])
     ones = {c: record_own(cand.norm[ctx.model.comparisons[c].field].codes) for c in counts}
+    base = _carry(old.base, delta.alive, m, np.nan)
+    levelled = np.concatenate([delta.relevelled, delta.new])
+    base[levelled] = ctx.base_weights(levelled)
     weight0 = _carry(old.weight0, delta.alive, m, np.nan)
     linked0 = _carry(old.linked0, delta.alive, m, False)
     i0 = np.flatnonzero(c0)
-    weight0[i0] = ctx.weights(i0, counts, ones, ctx.priors(None), None)
+    weight0[i0] = ctx.weights(i0, base[i0], counts, ones, ctx.priors(None), None)
     now0 = ctx.linked(i0, weight0[i0])
     flip0 = i0[now0 != linked0[i0]]
     linked0[i0] = now0
@@ -309,9 +312,14 @@ def rescore(
     person_weight = _carry(old.person_weight, delta.alive, m, np.nan)
     linked = _carry(old.linked, delta.alive, m, False)
     person_link = _carry(old.person_link, delta.alive, m, False)
-    w1 = ctx.weights(i1, counts, own, ctx.priors(entity), entity)
+    w1 = ctx.weights(i1, base[i1], counts, own, ctx.priors(entity), entity)
     l1 = ctx.linked(i1, w1) | ctx.strong(i1)
-    pw1, pl1 = ctx.person_weights(i1, l1)
+    # the person model reads levels only: scored again where levels moved or a pair is
+    # newly linked; elsewhere its weight stays (NaN where no longer linked)
+    fresh = l1 & (~linked[i1] | _mark(m, levelled)[i1])
+    pw1 = np.where(l1, person_weight[i1], np.nan)
+    pl1 = l1 & person_link[i1]
+    pw1[fresh], pl1[fresh] = ctx.person_weights(i1[fresh], np.ones(int(fresh.sum()), bool))
     same_pw = (pw1 == person_weight[i1]) | (np.isnan(pw1) & np.isnan(person_weight[i1]))
     flipped = (l1 != linked[i1]) | (pl1 != person_link[i1])
     flipped |= _mark(m, delta.new, delta.relevelled)[i1] & (l1 | linked[i1])
@@ -343,6 +351,7 @@ def rescore(
     within = np.flatnonzero(linked & inside[left])
     component = _relabel(component, inside, left[within], right[within])
     scores = Scores(
+        base=base,
         weight0=weight0,
         linked0=linked0,
         entity=entity,
