@@ -248,15 +248,15 @@ class Candidates:
             _count_marks(marks, old_norm, comps, raw_gone, self.left[gone], -1)
             _count_marks(marks, norm, comps, raw_new, left[new_at], 1)
         shared = {k: shared_count[k] | (marks.get(k, 0) > 0) for k in shared_count}
-        moved = _moved_shared(self.shared, shared)
+        moved_values = _moved_shared(self.shared, shared)
         relevel = np.zeros(left.size, dtype=bool)
         relevel[new_at] = True
         for c, comp in enumerate(comps):
-            if comp.kind != "key" or comp.field not in moved:
+            if comp.kind != "key" or comp.field not in moved_values:
                 continue
             exact = gamma[:, c] == 1
             codes = norm[comp.field].codes.astype(np.int64)
-            relevel |= exact & flag(moved[comp.field], codes[left])
+            relevel |= exact & flag(moved_values[comp.field], codes[left])
         _relevel(norm, comps, gamma, left, shared, np.flatnonzero(relevel))
         # the report: pairs by first rule and by every rule that finds them
         k = stats.shape[0]

@@ -134,7 +134,7 @@ class Context:
     def base_weights(self, idx: np.ndarray) -> np.ndarray:
         """Link-model weight of the pairs ``idx`` from their levels (prior included, no term
         frequencies): computed once per distinct pattern of levels."""
-        g = self.cand.gamma[np.ix_(idx, self.hidx)]
+        g = self.cand.gamma[np.ix_(idx, np.asarray(self.hidx, dtype=np.int64))]
         pats, inv = _patterns(g, [len(c.levels) for c in self.model.comparisons])
         return self.model.match_weight(pats)[inv]
 

@@ -12,6 +12,8 @@ term-frequency priors are part of the model.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 
@@ -124,7 +126,7 @@ def with_overrides(res: Resolution, overrides: Overrides) -> Resolution:
     return resolve(res.records, overrides=res.overrides + overrides, previous=res)
 
 
-def _evolve(res: Resolution, **changes: object) -> Resolution:
+def _evolve(res: Resolution, **changes: Any) -> Resolution:
     new = attrs.evolve(res, **changes)
     object.__setattr__(new, "_state", res._state)
     return new
