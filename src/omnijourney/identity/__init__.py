@@ -32,6 +32,13 @@ from omnijourney.identity._golden import Survivorship, golden_records
 from omnijourney.identity._incremental import ResolutionChanges
 from omnijourney.identity._link import link_touchpoints
 from omnijourney.identity._normalize import NormalizedField, NormalizeRules
+from omnijourney.identity._privacy import (
+    CONSENT_CHANNELS,
+    ErasureReport,
+    Tombstones,
+    consent,
+    erase,
+)
 from omnijourney.identity._quality import (
     PairwiseScores,
     QualityReport,
@@ -44,11 +51,13 @@ from omnijourney.identity._resolve import resolve
 from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [
+    "CONSENT_CHANNELS",
     "LINK_LEVELS",
     "BlockingRule",
     "CandidatePairs",
     "Comparison",
     "CustomerRecordTable",
+    "ErasureReport",
     "Explanation",
     "FellegiSunterModel",
     "NormalizeRules",
@@ -61,13 +70,16 @@ __all__ = [
     "ResolutionChanges",
     "ResolutionRules",
     "Survivorship",
+    "Tombstones",
     "block_pairs",
     "cluster_links",
     "compare_pairs",
     "components",
+    "consent",
     "count_pairs",
     "default_blocking",
     "default_comparisons",
+    "erase",
     "explain_pair",
     "explain_person",
     "fit_fellegi_sunter",

@@ -33,6 +33,7 @@ from omnijourney.identity._fellegi_sunter import FellegiSunterModel
 from omnijourney.identity._incremental import ResolutionChanges
 from omnijourney.identity._links import Context, Scores
 from omnijourney.identity._normalize import NormalizedField
+from omnijourney.identity._privacy import Tombstones
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import KEY_FIELDS, Overrides, ResolutionRules
@@ -154,6 +155,7 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
         "model": _dump(res.model),
         "person_model": None if res.person_model is None else _dump(res.person_model),
         "changes": _dump(attrs.evolve(res.changes, feed=None)),
+        "tombstones": _dump(res.tombstones),
         "arrays": sorted(arrays),
     }
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -301,7 +303,10 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
         unsettled=arrays["scores/unsettled"],
     )
     res = resolution_of(records, ctx, scores, overrides)
-    return with_ids(res, arrays["person_id"], arrays["household_id"], changes)
+    res = with_ids(res, arrays["person_id"], arrays["household_id"], changes)
+    new = attrs.evolve(res, tombstones=_load(meta.get("tombstones", {}), Tombstones))
+    object.__setattr__(new, "_state", res._state)
+    return new
 
 
 def _records(meta: dict[str, Any], arrays: dict[str, np.ndarray], n: int) -> CustomerRecordTable:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from omnijourney.identity._fellegi_sunter import FellegiSunterModel
 from omnijourney.identity._incremental import ResolutionChanges
+from omnijourney.identity._privacy import ErasureReport, Tombstones
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords
 from omnijourney.identity._rules import Overrides, ResolutionRules
 from omnijourney.tables import Table
@@ -73,6 +75,8 @@ class Resolution:
     changes : ResolutionChanges
         What changed with respect to the resolution this one was made from (empty for a
         resolution from scratch).
+    tombstones : Tombstones
+        Keyed hashes of the identifiers of erased records (see :meth:`erase`).
     """
 
     records: CustomerRecordTable
@@ -93,6 +97,7 @@ class Resolution:
     shared_values: Table
     blocking_report: Table
     changes: ResolutionChanges = attrs.field(factory=ResolutionChanges)
+    tombstones: Tombstones = attrs.field(factory=Tombstones)
     # what an update continues from: normalized records, pair states, components (not part
     # of the JSON form; rebuilt from the records and the models when missing)
     _state: Any = attrs.field(default=None, init=False)
@@ -182,6 +187,18 @@ class Resolution:
             stacklevel=2,
         )
         return explain_person(self, a) if b is None else explain_pair(self, a, b)
+
+    def erase(
+        self,
+        *,
+        persons: Iterable[int] = (),
+        records: Iterable[tuple[str, str]] = (),
+        key: bytes | str,
+    ) -> tuple[Resolution, ErasureReport]:
+        """Erase persons or records; see :func:`~omnijourney.identity.erase`."""
+        from omnijourney.identity._privacy import erase
+
+        return erase(self, persons=persons, records=records, key=key)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the resolution to one file, to be read back with :meth:`load`.
@@ -274,7 +291,12 @@ class Resolution:
         return with_overrides(self, overrides)
 
     def update(
-        self, records: CustomerRecordTable, *, refit: bool = False, new_sources: bool = False
+        self,
+        records: CustomerRecordTable,
+        *,
+        refit: bool = False,
+        new_sources: bool = False,
+        key: bytes | str | None = None,
     ) -> Resolution:
         """Add a batch of new or updated records; person and household ids stay.
 
@@ -301,13 +323,17 @@ class Resolution:
             Accept records of sources the resolution has not seen (by default a
             :class:`~omnijourney.ConfigError` names them: a misspelt source would otherwise
             make every record of the batch new).
+        key : bytes or str, optional
+            The key of the resolution's tombstones (needed once a record was erased): a batch
+            record holding an erased identifier is refused (drop it, or add it once the
+            person has asked anew).
 
         Raises
         ------
         ConfigError
             The batch is not a :class:`CustomerRecordTable`, has columns the resolved records
-            lack or of another kind, names one record twice, or comes from unknown sources.
-            The resolution is unchanged.
+            lack or of another kind, names one record twice, comes from unknown sources, or
+            holds an erased identifier. The resolution is unchanged.
 
         Examples
         --------
@@ -324,4 +350,4 @@ class Resolution:
         """
         from omnijourney.identity._state import update
 
-        return update(self, records, refit=refit, new_sources=new_sources)
+        return update(self, records, refit=refit, new_sources=new_sources, key=key)

@@ -195,7 +195,7 @@ def _resolve(
     progress.step("normalizing the records")
     normalized = normalize_records(records, rules.normalize)
     progress.step("blocking and comparing")
-    cand = candidates(records, normalized, rules, overrides)
+    cand = candidates(records, normalized, rules, overrides, strict=model is None)
     progress.step("fitting the model" if model is None else "checking the given model")
     if model is None:
         model = fit_link_model(records, cand)
@@ -234,9 +234,12 @@ def candidates(
     normalized: NormalizedRecords,
     rules: ResolutionRules,
     overrides: Overrides,
+    *,
+    strict: bool = True,
 ) -> Candidates:
     """Block and compare: the rules made concrete for these records (generated where None,
-    on the records in canonical order), then the candidate pairs and their levels."""
+    on the records in canonical order), then the candidate pairs and their levels.
+    ``strict=False``: a run given models keeps rules on fields without usable values."""
     if not isinstance(rules.seed, (int, np.integer)):
         # a Generator given: one integer drawn from it seeds every random part of the run
         rules = attrs.evolve(rules, seed=int(as_generator(rules.seed).integers(2**62)))
@@ -249,7 +252,9 @@ def candidates(
         raise ConfigError(msg)
     in_order = normalized.take(perm)
     capped = cap(in_order, rules)[0].usable()
-    concrete = concrete_rules(rules, capped, in_order, None if groups is None else groups[perm])
+    concrete = concrete_rules(
+        rules, capped, in_order, None if groups is None else groups[perm], strict=strict
+    )
     concrete = attrs.evolve(concrete, normalize=normalized.rules)
     return build_candidates(concrete, normalized, groups, must, cannot)
 
@@ -391,4 +396,7 @@ def keep_ids(
     from omnijourney.identity._state import feed_of
 
     feed = feed_of(out, (old_person, old_household), np.zeros(len(records), bool), changes)
-    return with_ids(out, out_p, out_h, attrs.evolve(changes, feed=feed))
+    out = with_ids(out, out_p, out_h, attrs.evolve(changes, feed=feed))
+    new = attrs.evolve(out, tombstones=previous.tombstones)
+    object.__setattr__(new, "_state", out._state)
+    return new

@@ -225,8 +225,13 @@ def concrete_rules(
     norm: NormalizedRecords,
     norm_all: NormalizedRecords,
     link_groups: np.ndarray | None,
+    *,
+    strict: bool = True,
 ) -> ResolutionRules:
     """``rules`` with their comparisons and blocking made explicit for these records.
+
+    With ``strict=False`` (a run given fitted models, whose comparisons they fix) rules on
+    fields without usable values are kept: they make no pair and no evidence.
 
     Generated where None (from the usable fields of ``norm``; households when the records
     show some); given comparisons on fields
@@ -245,7 +250,7 @@ def concrete_rules(
         comparisons = default_comparisons(norm)
     else:
         lacking = [c for c in comparisons if any(f not in norm for f in c.fields[:1])]
-        if lacking:
+        if lacking and strict:
             names = ", ".join(f"{c.name} (field {c.field!r})" for c in lacking)
             msg = (
                 f"comparisons left out: {names}: the records have no usable value in that "
@@ -259,7 +264,7 @@ def concrete_rules(
     elif blocking == LEGACY_BLOCKING:
         # the fixed rules of earlier versions skip the fields a table lacks
         blocking = tuple(r for r in blocking if all(f in norm for f in r.fields))
-    else:
+    elif strict:
         for rule in blocking:
             for f in rule.fields:
                 if f in norm:

@@ -64,7 +64,12 @@ def rebuild_state(res: Resolution) -> State:
 
 
 def update(
-    res: Resolution, batch: CustomerRecordTable, *, refit: bool = False, new_sources: bool = False
+    res: Resolution,
+    batch: CustomerRecordTable,
+    *,
+    refit: bool = False,
+    new_sources: bool = False,
+    key: Any = None,
 ) -> Resolution:
     """See :meth:`Resolution.update`."""
     from omnijourney.identity._resolve import resolve
@@ -83,6 +88,17 @@ def update(
             )
             raise ConfigError(msg)
     merged, aligned, rows = merge_batch(res.records, batch)
+    if len(res.tombstones):
+        erased = res.tombstones.matches(aligned, key, res.rules.normalize)
+        if erased.any():
+            at = np.flatnonzero(erased)
+            names = [f"{aligned['source'][i]}/{aligned['record_id'][i]}" for i in at[:5]]
+            msg = (
+                f"update: {at.size} records of the batch hold an identifier of an erased "
+                f"record ({', '.join(names)}{', ...' if at.size > 5 else ''}): drop them, or "
+                "add them once the person has given them anew"
+            )
+            raise ConfigError(msg)
     updated = int((rows < len(res.records)).sum())
     added = rows.size - updated
     if refit:
@@ -170,7 +186,8 @@ def _add(
         merged_households=merged_h,
         split_households=split_h,
     )
-    return with_ids(out, person_id, household_id, changes)
+    out = with_ids(out, person_id, household_id, changes)
+    return _evolve(out, tombstones=res.tombstones)
 
 
 def _stable(
