@@ -72,6 +72,10 @@ def _key(key: Any) -> bytes:
     return key
 
 
+def _distinct(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({str(v) for v in values}))
+
+
 @attrs.frozen(kw_only=True)
 class Tombstones:
     """Keyed hashes (HMAC-SHA256, hex) of the identifiers of erased records.
@@ -85,7 +89,7 @@ class Tombstones:
         the tombstones were made with (empty while there is none).
     """
 
-    digests: tuple[str, ...] = attrs.field(default=(), converter=lambda v: tuple(sorted(set(v))))
+    digests: tuple[str, ...] = attrs.field(default=(), converter=_distinct)
     check: str = ""
 
     def __len__(self) -> int:
