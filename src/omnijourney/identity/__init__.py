@@ -48,6 +48,7 @@ from omnijourney.identity._quality import (
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords, normalize_records
 from omnijourney.identity._resolution import LINK_LEVELS, Resolution
 from omnijourney.identity._resolve import resolve
+from omnijourney.identity._review import guard_log, review_queue
 from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "explain_person",
     "fit_fellegi_sunter",
     "golden_records",
+    "guard_log",
     "jaro_winkler",
     "link_touchpoints",
     "normalize_records",
@@ -91,6 +93,7 @@ __all__ = [
     "pairwise_scores",
     "quality_report",
     "resolve",
+    "review_queue",
     "shows_households",
     "u_by_sampling",
     "value_u",

@@ -81,6 +81,7 @@ class Candidates:
     groups: np.ndarray | None
     must: tuple[np.ndarray, np.ndarray]
     cannot: tuple[np.ndarray, np.ndarray]
+    never: tuple[np.ndarray, np.ndarray]
     left: np.ndarray
     right: np.ndarray
     bits: np.ndarray
@@ -148,6 +149,7 @@ class Candidates:
         groups: np.ndarray | None,
         must: tuple[np.ndarray, np.ndarray],
         cannot: tuple[np.ndarray, np.ndarray],
+        never: tuple[np.ndarray, np.ndarray],
     ) -> tuple[Candidates, Delta]:
         """The candidates once the batch's records (normalized in ``batch``) are at ``rows``
         (earlier rows are replaced, rows past the end appended)."""
@@ -279,6 +281,7 @@ class Candidates:
             groups=groups,
             must=must,
             cannot=cannot,
+            never=never,
             left=left,
             right=right,
             bits=all_bits,
@@ -628,6 +631,7 @@ def build_candidates(
     groups: np.ndarray | None,
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
+    never: tuple[np.ndarray, np.ndarray],
 ) -> Candidates:
     """The candidates of every record (rules concrete: comparisons and blocking given)."""
     n = len(norm_all)
@@ -644,6 +648,7 @@ def build_candidates(
         groups=None,
         must=(np.zeros(0, np.int64), np.zeros(0, np.int64)),
         cannot=(np.zeros(0, np.int64), np.zeros(0, np.int64)),
+        never=(np.zeros(0, np.int64), np.zeros(0, np.int64)),
         left=np.zeros(0, np.int64),
         right=np.zeros(0, np.int64),
         bits=np.zeros(0, np.int64),
@@ -652,5 +657,5 @@ def build_candidates(
         sorted_keys=np.zeros(0, np.int64),
         sorted_at=np.zeros(0, np.int64),
     )
-    out, _ = empty.add(np.arange(n), norm_all, groups, must, cannot)
+    out, _ = empty.add(np.arange(n), norm_all, groups, must, cannot, never)
     return out

@@ -16,7 +16,10 @@ import numpy as np
 from omnijourney.errors import ConfigError
 from omnijourney.identity._arrays import distinct_per
 
-__all__ = ["cluster_links", "components", "guarded_clusters"]
+__all__ = ["REFUSED", "cluster_links", "components", "guarded_clusters"]
+
+#: Why a guard refused a link (after these: the conflicting fields, in order).
+REFUSED = ("kept", "size", "weak link", "cannot-link")
 
 
 def components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -172,7 +175,7 @@ def cluster_links(
     >>> labels.tolist(), kept.tolist()
     ([0, 0, 0], [True, True])
     """
-    labels, kept, _ = guarded_clusters(
+    labels, kept, _, _ = guarded_clusters(
         n,
         left,
         right,
@@ -199,9 +202,11 @@ def guarded_clusters(
     cannot_link: tuple[np.ndarray, np.ndarray] | None = None,
     weak: np.ndarray | None = None,
     compatible: Sequence[Callable[[int, int], bool] | None] = (),
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`cluster_links`, and the nodes whose component broke a guard (their clusters
-    depend on the order of the links' weights)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`cluster_links`, the nodes whose component broke a guard (their clusters depend
+    on the order of the links' weights), and why each dropped link was refused (an index
+    into :data:`REFUSED`, or ``len(REFUSED) + k`` for the ``k``-th conflicting field; 0 for
+    links kept)."""
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
     must = must_link if must_link is not None else empty
     cannot = cannot_link if cannot_link is not None else empty
@@ -217,8 +222,9 @@ def guarded_clusters(
         never = np.zeros(ml.size, dtype=bool)
         bad |= _weak_violations(n, labels, all_l, all_r, np.concatenate([weak, never]))
     in_bad = bad[labels] if n else np.zeros(0, dtype=bool)
+    reason = np.zeros(left.size, dtype=np.int8)
     if not bad.any():
-        return labels, kept, in_bad
+        return labels, kept, in_bad, reason
     nodes = np.flatnonzero(in_bad)
     edges = np.flatnonzero(in_bad[left])
     must_edges = np.flatnonzero(in_bad[ml]) if ml.size else np.zeros(0, np.int64)
@@ -273,25 +279,30 @@ def guarded_clusters(
         ra, rb = find(int(left[e])), find(int(right[e]))
         if ra == rb:
             continue
-        ok = max_size is None or size[ra] + size[rb] <= max_size
-        ok = ok and not (weak[e] and size[ra] > 1 and size[rb] > 1)
-        ok = ok and not (forbid[ra] & members[rb])
-        if ok:
+        why = 0
+        if max_size is not None and size[ra] + size[rb] > max_size:
+            why = REFUSED.index("size")
+        elif weak[e] and size[ra] > 1 and size[rb] > 1:
+            why = REFUSED.index("weak link")
+        elif forbid[ra] & members[rb]:
+            why = REFUSED.index("cannot-link")
+        else:
             ends = [
                 _ends(conflict_codes[k], int(left[e]), int(right[e])) for k in range(len(linked))
             ]
-            ok = all(
-                _may_join(values[ra][k], values[rb][k], tolerant[k], linked[k] | ends[k])
-                for k in range(len(conflict_codes))
-            )
-        if ok:
+            for k in range(len(conflict_codes)):
+                if not _may_join(values[ra][k], values[rb][k], tolerant[k], linked[k] | ends[k]):
+                    why = len(REFUSED) + k
+                    break
+        if not why:
             for k in range(len(linked)):
                 if tolerant[k] is not None:
                     linked[k] |= ends[k]
             union(ra, rb)
         else:
             dropped[e] = True
+            reason[e] = why
     kept &= ~dropped
     keep_l = np.concatenate([left[kept], ml]).astype(np.int64)
     keep_r = np.concatenate([right[kept], mr]).astype(np.int64)
-    return components(n, keep_l, keep_r), kept, in_bad
+    return components(n, keep_l, keep_r), kept, in_bad, reason

@@ -259,6 +259,7 @@ class Scores:
     component: np.ndarray
     link: np.ndarray
     unsettled: np.ndarray
+    refused: np.ndarray
 
 
 @attrs.frozen(eq=False)
@@ -322,6 +323,7 @@ def score_all(ctx: Context) -> tuple[Context, Scores]:
         component=components(cand.n, cand.left[linked], cand.right[linked]),
         link=np.zeros(idx.size, dtype=np.int8),
         unsettled=np.zeros(cand.n, dtype=bool),
+        refused=np.zeros((idx.size, 2), dtype=np.int8),
     )
     return ctx, scores
 
@@ -331,7 +333,8 @@ class Region:
     """Clusters of a set of records closed under links: its records in canonical order, the
     person and household of each (numbered 0.. by their first record), the final level of
     its linked pairs, and whether each record's component broke a guard (its clusters then
-    depend on the order of the link weights)."""
+    depend on the order of the link weights), and which guard refused each of its links, as
+    a person link and as a household link (see :data:`REFUSED`)."""
 
     rows: np.ndarray
     person: np.ndarray
@@ -339,6 +342,7 @@ class Region:
     pairs: np.ndarray
     link: np.ndarray
     unsettled: np.ndarray
+    refused: np.ndarray
 
 
 def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
@@ -371,7 +375,7 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
             conflict_codes.append(np.where(src == src_labels.index(s), np.arange(k), -1))
     must = _local_pairs(local, cand.must)
     cannot = _local_pairs(local, cand.cannot)
-    person, kept, unsettled = guarded_clusters(
+    person, kept, unsettled, why = guarded_clusters(
         k,
         lo[pl],
         hi[pl],
@@ -384,21 +388,26 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
     )
     final = np.ones(idx.size, dtype=np.int8)
     final[pl[kept]] = 2
+    refused = np.zeros((idx.size, 2), dtype=np.int8)
+    refused[pl, 0] = why
     if rules.households:
         pa, pb = person[lo], person[hi]
         across = pa != pb
         g = cand.gamma[idx][:, ctx.hidx]
         pats, inv = _patterns(g, [len(c.levels) for c in ctx.model.comparisons])
         weak = place_only(ctx.model, pats)[inv[across]]
-        household_of_person, _, unsettled_h = guarded_clusters(
+        never = _local_pairs(local, cand.never)
+        household_of_person, _, unsettled_h, why_h = guarded_clusters(
             int(person.max()) + 1 if k else 0,
             pa[across],
             pb[across],
             weight[across],
             max_size=rules.max_household_persons,
             weak=weak,
+            cannot_link=(person[never[0]], person[never[1]]),
         )
         household = household_of_person[person] if k else person
+        refused[np.flatnonzero(across), 1] = why_h
         if k:
             unsettled = unsettled | unsettled_h[person]
         same = household[lo] == household[hi]
@@ -406,16 +415,21 @@ def cluster_region(ctx: Context, scores: Scores, inside: np.ndarray) -> Region:
     else:
         household = person
         final = np.where(final == 1, 0, final).astype(np.int8)
-    return Region(rows, person, renumber(household), idx, final, unsettled)
+    return Region(rows, person, renumber(household), idx, final, unsettled, refused)
 
 
-def with_region(scores: Scores, region: Region) -> Scores:
+def with_region(scores: Scores, region: Region, left: np.ndarray) -> Scores:
     """The scores with the final levels and guard flags of a region's clustering."""
     link = scores.link.copy()
     link[region.pairs] = region.link
     unsettled = scores.unsettled.copy()
     unsettled[region.rows] = region.unsettled
-    return attrs.evolve(scores, link=link, unsettled=unsettled)
+    refused = scores.refused.copy()
+    inside = np.zeros(unsettled.size, dtype=bool)
+    inside[region.rows] = True
+    refused[inside[left]] = 0
+    refused[region.pairs] = region.refused
+    return attrs.evolve(scores, link=link, unsettled=unsettled, refused=refused)
 
 
 def _local_pairs(

@@ -138,6 +138,7 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
             "scores/component": scores.component,
             "scores/link": scores.link,
             "scores/unsettled": scores.unsettled,
+            "scores/refused": scores.refused,
         }
     )
     for c, own in scores.own.items():
@@ -277,7 +278,14 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
         no_identifier=~norm_all.has_identifier(),
         groups=groups,
         must=override_rows(records, overrides.must_link, "must_link"),
-        cannot=override_rows(records, overrides.cannot_link, "cannot_link"),
+        cannot=tuple(  # type: ignore[arg-type]
+            np.concatenate(pair)
+            for pair in zip(
+                override_rows(records, overrides.cannot_link, "cannot_link"),
+                override_rows(records, overrides.never_merge, "never_merge"),
+            )
+        ),
+        never=override_rows(records, overrides.never_merge, "never_merge"),
         left=arrays["pairs/left"].astype(np.int64),
         right=arrays["pairs/right"].astype(np.int64),
         bits=arrays["pairs/bits"],
@@ -301,6 +309,7 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
         component=arrays["scores/component"],
         link=arrays["scores/link"],
         unsettled=arrays["scores/unsettled"],
+        refused=arrays["scores/refused"],
     )
     res = resolution_of(records, ctx, scores, overrides)
     res = with_ids(res, arrays["person_id"], arrays["household_id"], changes)

@@ -251,9 +251,11 @@ def erase(
     overrides = resolution.overrides
     kept_must = tuple(p for p in overrides.must_link if not (set(p) & erased_keys))
     kept_cannot = tuple(p for p in overrides.cannot_link if not (set(p) & erased_keys))
-    dropped = len(overrides.must_link) + len(overrides.cannot_link)
-    dropped -= len(kept_must) + len(kept_cannot)
-    new_overrides = attrs.evolve(overrides, must_link=kept_must, cannot_link=kept_cannot)
+    kept_never = tuple(p for p in overrides.never_merge if not (set(p) & erased_keys))
+    new_overrides = attrs.evolve(
+        overrides, must_link=kept_must, cannot_link=kept_cannot, never_merge=kept_never
+    )
+    dropped = len(overrides) - len(new_overrides)
     out = resolve(remaining, resolution.rules, overrides=new_overrides, model=resolution.model,
                   person_model=resolution.person_model, previous=resolution)  # fmt: skip
     tombstones = resolution.tombstones.added(key, values)

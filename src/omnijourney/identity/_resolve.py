@@ -206,7 +206,7 @@ def _resolve(
     ctx, scores = score_all(Context(cand, records, model, person_model))
     progress.step("linking persons and households")
     region = cluster_region(ctx, scores, np.ones(cand.n, dtype=bool))
-    scores = with_region(scores, region)
+    scores = with_region(scores, region, ctx.cand.left)
     res = resolution_of(records, ctx, scores, overrides)
     person_id = np.empty(cand.n, dtype=np.int64)
     household_id = np.empty(cand.n, dtype=np.int64)
@@ -246,7 +246,8 @@ def candidates(
     perm = records.canonical_order()
     groups = records.raw("source").astype(np.int64) if rules.link_only else None
     must = override_rows(records, overrides.must_link, "must_link")
-    cannot = override_rows(records, overrides.cannot_link, "cannot_link")
+    never = override_rows(records, overrides.never_merge, "never_merge")
+    cannot = _joined(override_rows(records, overrides.cannot_link, "cannot_link"), never)
     if (must[0] == must[1]).any():
         msg = "a must-link pair joins a record to itself"
         raise ConfigError(msg)
@@ -256,7 +257,13 @@ def candidates(
         rules, capped, in_order, None if groups is None else groups[perm], strict=strict
     )
     concrete = attrs.evolve(concrete, normalize=normalized.rules)
-    return build_candidates(concrete, normalized, groups, must, cannot)
+    return build_candidates(concrete, normalized, groups, must, cannot, never)
+
+
+def _joined(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
 
 
 def fit_link_model(records: CustomerRecordTable, cand: Candidates) -> FellegiSunterModel:

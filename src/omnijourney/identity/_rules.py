@@ -81,6 +81,9 @@ class Overrides:
         Pairs of records that are the same person, whatever the evidence.
     cannot_link : tuple of ((source, record_id), (source, record_id))
         Pairs that are never the same person (an undone merge).
+    never_merge : tuple of ((source, record_id), (source, record_id))
+        Pairs that are neither the same person nor in the same household (two customers a
+        reviewer knows apart, whatever they share).
 
     Examples
     --------
@@ -95,12 +98,19 @@ class Overrides:
     cannot_link: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
         default=(), converter=_as_pairs
     )
+    never_merge: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
+        default=(), converter=_as_pairs
+    )
 
     def __add__(self, other: Overrides) -> Overrides:
         return Overrides(
             must_link=self.must_link + other.must_link,
             cannot_link=self.cannot_link + other.cannot_link,
+            never_merge=self.never_merge + other.never_merge,
         )
+
+    def __len__(self) -> int:
+        return len(self.must_link) + len(self.cannot_link) + len(self.never_merge)
 
 
 def _seed(_: Any, __: Any, value: Any) -> None:

@@ -165,11 +165,12 @@ def _add(
         raise NeedsFullRun
     normalized = normalize_records(batch, rules.normalize, infer_country=False)
     groups = merged.raw("source").astype(np.int64) if rules.link_only else None
-    cand, delta = state.cand.add(rows, normalized, groups, state.cand.must, state.cand.cannot)
+    old = state.cand
+    cand, delta = old.add(rows, normalized, groups, old.must, old.cannot, old.never)
     ctx = Context(cand, merged, res.model, res.person_model)
     scores, inside = rescore(ctx, state.scores, delta, res.person_id)
     region = cluster_region(ctx, scores, inside)
-    scores = with_region(scores, region)
+    scores = with_region(scores, region, ctx.cand.left)
     out = resolution_of(merged, ctx, scores, res.overrides)
     n_old, n = len(res.records), cand.n
     person_id = np.concatenate([res.person_id, np.zeros(n - n_old, np.int64)])
@@ -383,5 +384,8 @@ def rescore(
         component=component,
         link=_carry(old.link, delta.alive, m, 0),
         unsettled=unsettled,
+        refused=np.concatenate(
+            [old.refused[delta.alive], np.zeros((m - int(delta.alive.sum()), 2), np.int8)]
+        ),
     )
     return scores, inside
