@@ -29,6 +29,7 @@ from omnijourney.identity._fellegi_sunter import (
     value_u,
 )
 from omnijourney.identity._golden import Survivorship, golden_records
+from omnijourney.identity._households import households_as_of
 from omnijourney.identity._incremental import ResolutionChanges
 from omnijourney.identity._link import link_touchpoints
 from omnijourney.identity._normalize import NormalizedField, NormalizeRules
@@ -86,6 +87,7 @@ __all__ = [
     "fit_fellegi_sunter",
     "golden_records",
     "guard_log",
+    "households_as_of",
     "jaro_winkler",
     "link_touchpoints",
     "normalize_records",

@@ -25,6 +25,7 @@ def link_touchpoints(
     on: Mapping[str, str],
     *,
     level: str = "person",
+    as_of: Any = None,
 ) -> TouchpointTable:
     """Touchpoints whose ``customer`` is the resolved person (or household) id.
 
@@ -37,6 +38,11 @@ def link_touchpoints(
         ``{"account": "account_id", "email": "email"}``. Identifiers are normalized like the
         records'; the first column (in the order given) that finds a person wins.
     level : {"person", "household"}
+    as_of : date or time, optional
+        With ``level="household"``: the household each person belonged to at that date (see
+        :func:`~omnijourney.identity.households_as_of`), not the current one: journeys and
+        segments of households as they were then. Persons without a household at that date
+        keep a household of their own (their current one).
 
     Returns
     -------
@@ -64,6 +70,15 @@ def link_touchpoints(
         raise ConfigError(msg)
     records = resolution.records
     ids = resolution.person_id if level == "person" else resolution.household_id
+    if as_of is not None and level == "household":
+        from omnijourney.identity._households import households_as_of
+
+        then = households_as_of(resolution, as_of)
+        persons = np.asarray(then["person_id"], dtype=np.int64)
+        homes = np.asarray(then["household_id"], dtype=np.int64)
+        if persons.size:
+            at = np.minimum(np.searchsorted(persons, resolution.person_id), persons.size - 1)
+            ids = np.where(persons[at] == resolution.person_id, homes[at], ids)
     prefix = "P" if level == "person" else "H"
     norm = resolution.normalized()
     n = len(touchpoints)

@@ -30,6 +30,7 @@ from omnijourney._columns import ColumnSpec
 from omnijourney.errors import DataError
 from omnijourney.identity._candidates import Candidates, cap
 from omnijourney.identity._fellegi_sunter import FellegiSunterModel
+from omnijourney.identity._households import memberships
 from omnijourney.identity._incremental import ResolutionChanges
 from omnijourney.identity._links import Context, Scores
 from omnijourney.identity._normalize import NormalizedField
@@ -37,6 +38,7 @@ from omnijourney.identity._privacy import Tombstones
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import KEY_FIELDS, Overrides, ResolutionRules
+from omnijourney.tables import Table
 
 __all__ = ["FORMAT", "VERSION", "load_resolution", "save_resolution"]
 
@@ -143,6 +145,9 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
     )
     for c, own in scores.own.items():
         arrays[f"scores/own/{c}"] = own
+    periods = memberships(res)
+    for name in ("person_id", "household_id", "since", "until"):
+        arrays[f"memberships/{name}"] = periods.raw(name)
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -313,7 +318,14 @@ def load_resolution(path: str | os.PathLike[str]) -> Resolution:
     )
     res = resolution_of(records, ctx, scores, overrides)
     res = with_ids(res, arrays["person_id"], arrays["household_id"], changes)
-    new = attrs.evolve(res, tombstones=_load(meta.get("tombstones", {}), Tombstones))
+    periods = Table.from_columns(
+        {name: arrays[f"memberships/{name}"] for name in ("person_id", "household_id", "since",
+                                                          "until")},
+        kinds={"since": "time", "until": "time"},
+    )  # fmt: skip
+    new = attrs.evolve(
+        res, tombstones=_load(meta.get("tombstones", {}), Tombstones), memberships=periods
+    )
     object.__setattr__(new, "_state", res._state)
     return new
 

@@ -183,6 +183,7 @@ def erase(
     persons: Iterable[int] = (),
     records: Iterable[tuple[str, str]] = (),
     key: Any,
+    at: Any = None,
 ) -> tuple[Resolution, ErasureReport]:
     """Erase persons (every record of each) or single records from a resolution.
 
@@ -196,6 +197,8 @@ def erase(
     key : bytes or str
         The secret (16 bytes or more) the tombstones are made with; kept by the caller, never
         stored.
+    at : date or time, optional
+        When, for the household memberships (default: now).
 
     Returns
     -------
@@ -259,7 +262,12 @@ def erase(
     out = resolve(remaining, resolution.rules, overrides=new_overrides, model=resolution.model,
                   person_model=resolution.person_model, previous=resolution)  # fmt: skip
     tombstones = resolution.tombstones.added(key, values)
-    out = _with(out, tombstones=tombstones)
+    from omnijourney.identity._households import change_time, memberships, memberships_after
+
+    # the erased persons' periods end; no other trace of them is kept
+    periods = memberships_after(memberships(resolution), out, change_time(at))
+    alive = np.isin(np.asarray(periods["person_id"]), np.unique(out.person_id))
+    out = _with(out, tombstones=tombstones, memberships=periods.filter(alive))
     new_norm = out.normalized()
     removed = {f: _lost(norm[f], new_norm[f]) for f in norm.fields if f in new_norm}
     rows = np.flatnonzero(gone)

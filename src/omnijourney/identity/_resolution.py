@@ -77,6 +77,10 @@ class Resolution:
         resolution from scratch).
     tombstones : Tombstones
         Keyed hashes of the identifiers of erased records (see :meth:`erase`).
+    memberships : Table or None
+        Household membership of each person over time: ``person_id``, ``household_id``,
+        ``since``, ``until`` (NaT while it lasts; see
+        :func:`~omnijourney.identity.households_as_of`).
     """
 
     records: CustomerRecordTable
@@ -98,6 +102,7 @@ class Resolution:
     blocking_report: Table
     changes: ResolutionChanges = attrs.field(factory=ResolutionChanges)
     tombstones: Tombstones = attrs.field(factory=Tombstones)
+    memberships: Table | None = attrs.field(default=None, eq=False)
     # what an update continues from: normalized records, pair states, components (not part
     # of the JSON form; rebuilt from the records and the models when missing)
     _state: Any = attrs.field(default=None, init=False)
@@ -194,11 +199,12 @@ class Resolution:
         persons: Iterable[int] = (),
         records: Iterable[tuple[str, str]] = (),
         key: bytes | str,
+        at: Any = None,
     ) -> tuple[Resolution, ErasureReport]:
         """Erase persons or records; see :func:`~omnijourney.identity.erase`."""
         from omnijourney.identity._privacy import erase
 
-        return erase(self, persons=persons, records=records, key=key)
+        return erase(self, persons=persons, records=records, key=key, at=at)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the resolution to one file, to be read back with :meth:`load`.
@@ -270,7 +276,7 @@ class Resolution:
 
         return quality_report(self)
 
-    def with_overrides(self, overrides: Overrides) -> Resolution:
+    def with_overrides(self, overrides: Overrides, *, at: Any = None) -> Resolution:
         """The same records resolved again with extra must-link / cannot-link decisions.
 
         The fitted models are reused and the ids are kept, so only the persons the overrides
@@ -288,7 +294,7 @@ class Resolution:
         """
         from omnijourney.identity._state import with_overrides
 
-        return with_overrides(self, overrides)
+        return with_overrides(self, overrides, at=at)
 
     def update(
         self,
@@ -297,6 +303,7 @@ class Resolution:
         refit: bool = False,
         new_sources: bool = False,
         key: bytes | str | None = None,
+        at: Any = None,
     ) -> Resolution:
         """Add a batch of new or updated records; person and household ids stay.
 
@@ -323,6 +330,9 @@ class Resolution:
             Accept records of sources the resolution has not seen (by default a
             :class:`~omnijourney.ConfigError` names them: a misspelt source would otherwise
             make every record of the batch new).
+        at : date or time, optional
+            When the batch's changes happened, for the household memberships (default: the
+            latest ``updated`` or ``created`` time of the batch, else now).
         key : bytes or str, optional
             The key of the resolution's tombstones (needed once a record was erased): a batch
             record holding an erased identifier is refused (drop it, or add it once the
@@ -350,4 +360,4 @@ class Resolution:
         """
         from omnijourney.identity._state import update
 
-        return update(self, records, refit=refit, new_sources=new_sources, key=key)
+        return update(self, records, refit=refit, new_sources=new_sources, key=key, at=at)

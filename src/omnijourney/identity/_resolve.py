@@ -27,6 +27,12 @@ from omnijourney.identity._fellegi_sunter import (
     u_by_sampling,
     with_exact_u,
 )
+from omnijourney.identity._households import (
+    change_time,
+    memberships,
+    memberships_after,
+    memberships_from_scratch,
+)
 from omnijourney.identity._incremental import ResolutionChanges, old_rows, stable_ids
 from omnijourney.identity._links import (
     Context,
@@ -215,6 +221,7 @@ def _resolve(
     if previous is not None:
         return keep_ids(res, previous, person_id, household_id)
     res = with_ids(res, person_id, household_id, ResolutionChanges())
+    res = _with_memberships(res, memberships_from_scratch(res))
     if cand.n >= 2 and res.n_persons == cand.n:
         _warn_no_links(res, int(cand.left.size))
     return res
@@ -404,6 +411,16 @@ def keep_ids(
 
     feed = feed_of(out, (old_person, old_household), np.zeros(len(records), bool), changes)
     out = with_ids(out, out_p, out_h, attrs.evolve(changes, feed=feed))
-    new = attrs.evolve(out, tombstones=previous.tombstones)
+    new = attrs.evolve(
+        out,
+        tombstones=previous.tombstones,
+        memberships=memberships_after(memberships(previous), out, change_time(None)),
+    )
     object.__setattr__(new, "_state", out._state)
+    return new
+
+
+def _with_memberships(res: Resolution, table: Any) -> Resolution:
+    new = attrs.evolve(res, memberships=table)
+    object.__setattr__(new, "_state", res._state)
     return new

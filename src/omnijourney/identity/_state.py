@@ -21,6 +21,7 @@ from omnijourney.errors import ConfigError
 from omnijourney.identity._candidates import Candidates, Delta, NeedsFullRun
 from omnijourney.identity._cluster import components
 from omnijourney.identity._fellegi_sunter import record_own
+from omnijourney.identity._households import change_time, memberships, memberships_after
 from omnijourney.identity._incremental import (
     ResolutionChanges,
     change_feed,
@@ -70,6 +71,7 @@ def update(
     refit: bool = False,
     new_sources: bool = False,
     key: Any = None,
+    at: Any = None,
 ) -> Resolution:
     """See :meth:`Resolution.update`."""
     from omnijourney.identity._resolve import resolve
@@ -114,7 +116,8 @@ def update(
     changes = attrs.evolve(out.changes, added_records=added, updated_records=updated)
     before = (_pad(res.person_id, len(merged)), _pad(res.household_id, len(merged)))
     changes = attrs.evolve(changes, feed=feed_of(out, before, is_updated, changes))
-    return _evolve(out, changes=changes)
+    when = change_time(at, aligned)
+    return _evolve(out, changes=changes, memberships=memberships_after(memberships(res), out, when))
 
 
 def _pad(ids: np.ndarray, n: int) -> np.ndarray:
@@ -135,11 +138,12 @@ def feed_of(
     return change_feed(res.records, rows, (p0[rows], h0[rows]), after, updated[rows], changes)
 
 
-def with_overrides(res: Resolution, overrides: Overrides) -> Resolution:
+def with_overrides(res: Resolution, overrides: Overrides, *, at: Any = None) -> Resolution:
     """See :meth:`Resolution.with_overrides`."""
     from omnijourney.identity._resolve import resolve
 
-    return resolve(res.records, overrides=res.overrides + overrides, previous=res)
+    out = resolve(res.records, overrides=res.overrides + overrides, previous=res)
+    return _evolve(out, memberships=memberships_after(memberships(res), out, change_time(at)))
 
 
 def _evolve(res: Resolution, **changes: Any) -> Resolution:
