@@ -265,7 +265,7 @@ def _aligned(table: CustomerRecordTable, like: CustomerRecordTable) -> CustomerR
     data, labels, specs = {}, {}, {}
     n = len(table)
     for name in like.columns:
-        spec = like._specs[name]
+        spec = like.spec(name)
         specs[name] = spec
         if name in table.columns:
             if table.kinds[name] != spec.kind:
@@ -285,7 +285,7 @@ def _aligned(table: CustomerRecordTable, like: CustomerRecordTable) -> CustomerR
             data[name] = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         else:
             data[name] = np.zeros(n, dtype=like.raw(name).dtype)
-    return CustomerRecordTable._from_parts(data, labels, specs=specs)
+    return CustomerRecordTable.from_arrays(data, labels, specs=specs)
 
 
 def merge_batch(

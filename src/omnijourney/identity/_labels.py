@@ -88,8 +88,8 @@ def append_rows(table: Table, batch: Table, rows: np.ndarray) -> Table:
         out[:n] = raw
         out[rows] = extra
         data[name] = out
-    specs = {name: table._specs[name] for name in table.columns}
-    return type(table)._from_parts(data, labels, specs=specs)
+    specs = {name: table.spec(name) for name in table.columns}
+    return type(table).from_arrays(data, labels, specs=specs)
 
 
 def recode(mapping: np.ndarray, codes: np.ndarray) -> np.ndarray:

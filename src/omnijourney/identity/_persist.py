@@ -26,7 +26,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import ColumnSpec
 from omnijourney.errors import DataError
 from omnijourney.identity._candidates import Candidates, cap
 from omnijourney.identity._fellegi_sunter import FellegiSunterModel
@@ -38,7 +37,7 @@ from omnijourney.identity._privacy import Tombstones
 from omnijourney.identity._records import CustomerRecordTable, NormalizedRecords
 from omnijourney.identity._resolution import Resolution
 from omnijourney.identity._rules import KEY_FIELDS, Overrides, ResolutionRules
-from omnijourney.tables import Table
+from omnijourney.tables import ColumnSpec, Table
 
 __all__ = ["FORMAT", "VERSION", "load_resolution", "save_resolution"]
 
@@ -103,7 +102,7 @@ def save_resolution(res: Resolution, path: str | os.PathLike[str]) -> Path:
     records = res.records
     columns = []
     for name in records.columns:
-        spec = records._specs[name]
+        spec = records.spec(name)
         columns.append({"name": name, "kind": spec.kind})
         arrays[f"records/{name}"] = records.raw(name)
         if spec.kind == "category":
@@ -340,4 +339,4 @@ def _records(meta: dict[str, Any], arrays: dict[str, np.ndarray], n: int) -> Cus
             labels[name] = _read_text(f"records/{name}/labels", arrays)
         specs[name] = schema.get(name, ColumnSpec(name, kind))
     _check(arrays, [f"records/{c['name']}" for c in meta["columns"]], n, "records")
-    return CustomerRecordTable._from_parts(data, labels, specs=specs)
+    return CustomerRecordTable.from_arrays(data, labels, specs=specs)
