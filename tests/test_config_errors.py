@@ -62,7 +62,7 @@ PENDING = {
 
 
 #: Public attrs classes with defaults for every field that are results, not configuration.
-RESULTS = {"omnijourney.identity.ResolutionChanges"}
+RESULTS = {"omnijourney.identity.ResolutionChanges", "omnijourney.identity.Tombstones"}
 
 
 def _class(path: str) -> type:

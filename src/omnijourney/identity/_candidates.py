@@ -17,14 +17,13 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney.identity._blocking import BlockingRule, block_keys, pairs_within_blocks
 from omnijourney.identity._compare import Comparison, compare_pairs
 from omnijourney.identity._labels import LabelIndex, flag, recode
 from omnijourney.identity._normalize import NormalizedField
 from omnijourney.identity._records import NormalizedRecords
 from omnijourney.identity._rules import KEY_FIELDS, ResolutionRules
-from omnijourney.tables import Table
+from omnijourney.tables import Table, code_dtype
 
 __all__ = ["Candidates", "Delta", "build_candidates", "pair_keys"]
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
-from omnijourney.tables import Table
+from omnijourney.tables import Table, code_dtype
 
 __all__ = ["LabelIndex", "append_rows", "flag", "merge_sorted_labels", "recode"]
 
