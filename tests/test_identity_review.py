@@ -79,6 +79,12 @@ def test_decisions_survive_updates_and_saved_state(tmp_path, base):
                    person_model=later.person_model)  # fmt: skip
     pairs = np.unique(np.stack([later.person_id, full.person_id], axis=1), axis=0)
     assert np.unique(pairs[:, 0]).size == np.unique(pairs[:, 1]).size == pairs.shape[0]
+    # a refit (new models fitted on every record) applies the same decisions
+    refit = loaded.update(rest, refit=True)
+    assert refit.overrides == decided.overrides
+    assert refit.model != decided.model
+    assert refit.person_id[a] != refit.person_id[b]
+    assert refit.person_id[a] == refit.person_id[other]
 
 
 def test_a_decision_naming_an_unknown_record_is_refused(base):
