@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import ColumnSpec, code_dtype
 from omnijourney.errors import ConfigError
 from omnijourney.identity._arrays import pack
-from omnijourney.tables import Table
+from omnijourney.tables import ColumnSpec, Table, code_dtype
 
 if TYPE_CHECKING:
     from omnijourney.identity._resolution import Resolution
@@ -237,7 +236,7 @@ def golden_records(
     }
     for name in out_labels:
         out_data[name] = out_data[name].astype(code_dtype(out_labels[name].size))
-    return Table._from_parts(out_data, out_labels, specs=specs)
+    return Table.from_arrays(out_data, out_labels, specs=specs)
 
 
 def _source_sets(

@@ -14,12 +14,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney import _columns as C
 from omnijourney.errors import ConfigError
 from omnijourney.identity._candidates import in_sorted
 from omnijourney.identity._labels import append_rows, recode
 from omnijourney.identity._records import CustomerRecordTable
-from omnijourney.tables import Table
+from omnijourney.tables import Table, remap_codes, union_labels
 
 __all__ = [
     "FEED_EVENTS",
@@ -232,12 +231,14 @@ def _run_starts(values: np.ndarray) -> np.ndarray:
 
 def record_keys(tables: list[CustomerRecordTable]) -> list[np.ndarray]:
     """One int64 key per record of each table: equal keys = same (source, record id)."""
-    src_union = C.union_labels([t.labels("source") for t in tables], "source", "records")
-    rid_union = C.union_labels([t.labels("record_id") for t in tables], "record_id", "records")
+    src_union = union_labels([t.labels("source") for t in tables], column="source", table="records")
+    rid_union = union_labels(
+        [t.labels("record_id") for t in tables], column="record_id", table="records"
+    )
     keys = []
     for t in tables:
-        src = C.remap(t.raw("source"), t.labels("source"), src_union).astype(np.int64)
-        rid = C.remap(t.raw("record_id"), t.labels("record_id"), rid_union).astype(np.int64)
+        src = remap_codes(t.raw("source"), t.labels("source"), src_union).astype(np.int64)
+        rid = remap_codes(t.raw("record_id"), t.labels("record_id"), rid_union).astype(np.int64)
         keys.append(src * (rid_union.size + 1) + rid)
     return keys
 

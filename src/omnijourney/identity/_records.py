@@ -13,8 +13,6 @@ from typing import Any, Protocol
 import attrs
 import numpy as np
 
-from omnijourney import _columns as C
-from omnijourney._columns import code_dtype
 from omnijourney.identity import _normalize as N
 from omnijourney.identity._contacts import (
     country_code,
@@ -23,7 +21,7 @@ from omnijourney.identity._contacts import (
     normalize_phones,
 )
 from omnijourney.identity._dates import normalize_dates
-from omnijourney.tables import ColumnSpec, Problem, Table
+from omnijourney.tables import ColumnSpec, Problem, Table, code_dtype
 
 __all__ = [
     "IDENTIFIER_FIELDS",
@@ -142,16 +140,18 @@ class CustomerRecordTable(Table):
 
 def _dates_as_text(values: Any) -> Any:
     """Datetime columns of dates of birth as ISO text (the table keeps dates as written)."""
-    s = C.series_of(values) if not isinstance(values, (list, tuple, np.ndarray)) else None
-    if s is not None:
+    if not isinstance(values, (list, tuple, np.ndarray)):
         import narwhals as nw
 
-        if s.dtype == nw.Datetime or s.dtype == nw.Date:
-            dates = np.asarray(s.cast(nw.Datetime("us")).to_numpy()).astype("datetime64[D]")
-            # numpy's stubs do not take None as a scalar operand of np.where
-            out = np.where(np.isnat(dates), None, dates.astype(str).astype(object))  # type: ignore[call-overload]
-            return out
-        return values
+        # a series of a DataFrame library (narwhals hands anything else back as it is)
+        s = nw.from_native(values, series_only=True, pass_through=True)
+        if s is not values:
+            if s.dtype == nw.Datetime or s.dtype == nw.Date:
+                dates = np.asarray(s.cast(nw.Datetime("us")).to_numpy()).astype("datetime64[D]")
+                # numpy's stubs do not take None as a scalar operand of np.where
+                out = np.where(np.isnat(dates), None, dates.astype(str).astype(object))  # type: ignore[call-overload]
+                return out
+            return values
     arr = np.asarray(values) if not isinstance(values, (list, tuple)) else None
     if arr is not None and arr.dtype.kind == "M":
         days = arr.astype("datetime64[D]")
@@ -175,7 +175,7 @@ def _fill_keys(table: CustomerRecordTable, input_rows: np.ndarray) -> CustomerRe
         data["record_id"] = np.arange(n).astype(code_dtype(n))
     if tuple(data) == table.columns:
         return table
-    return CustomerRecordTable._from_parts(data, labels)
+    return CustomerRecordTable.from_arrays(data, labels)
 
 
 # --------------------------------------------------------------------------- normalized view
