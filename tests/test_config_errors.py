@@ -52,12 +52,7 @@ PENDING = {
     "omnijourney.journeys.StageMap": "journey rules are being reworked",
     "omnijourney.journeys.BreakRules": "cross-identity journey analyses are being reworked",
     "omnijourney.journeys.FollowUpRule": "cross-identity journey analyses are being reworked",
-    "omnijourney.identity.ResolutionRules": "identity is being restructured",
     "omnijourney.identity.NormalizeRules": "identity is being restructured",
-    "omnijourney.identity.Survivorship": "identity is being restructured",
-    "omnijourney.identity.Overrides": "identity is being restructured",
-    "omnijourney.identity.Comparison": "identity is being restructured",
-    "omnijourney.identity.BlockingRule": "identity is being restructured",
 }
 
 
@@ -82,7 +77,7 @@ def _other_type(field: attrs.Attribute) -> object:
     t = str(field.type)
     if re.search(r"\bbool\b", t) and "None" not in t:
         return "yes"
-    if re.search(r"\b(float|int)\b", t) and "tuple" not in t:
+    if re.search(r"\b(float|int|Seed)\b", t) and "tuple" not in t:
         return "many"
     if "timedelta64" in t and "tuple" not in t:
         return [1]

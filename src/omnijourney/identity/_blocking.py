@@ -7,20 +7,27 @@ not counted again, so each pair is scored once, and the report says what each ru
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_positive_int, validator
 from omnijourney.errors import ConfigError
+from omnijourney.identity._checks import ordered_names
 from omnijourney.identity._records import NormalizedRecords
 from omnijourney.tables import Table
 
 __all__ = ["BlockingRule", "CandidatePairs", "block_pairs", "pair_completeness"]
 
 
-def _field_names(value: str | Iterable[str]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _field_names(value: Any) -> tuple[str, ...]:
+    fields = ordered_names(value, "fields")
+    if not fields:
+        msg = "The 'fields' parameter must name at least one field. Got () instead."
+        raise ConfigError(msg)
+    return fields
 
 
 @attrs.frozen
@@ -43,7 +50,9 @@ class BlockingRule:
     """
 
     fields: tuple[str, ...] = attrs.field(converter=_field_names)
-    max_block_size: int = attrs.field(default=200, validator=attrs.validators.ge(2))
+    max_block_size: int = attrs.field(
+        default=200, validator=validator(check_positive_int, minimum=2)
+    )
 
     @property
     def name(self) -> str:

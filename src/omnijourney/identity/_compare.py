@@ -7,12 +7,15 @@ values, vectorized over those pairs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_bool, check_choice, check_fraction, check_text, validator
 from omnijourney.errors import ConfigError
+from omnijourney.identity._checks import ordered_names, ordered_values
 from omnijourney.identity._normalize import NormalizedField
 from omnijourney.identity._records import NormalizedRecords
 
@@ -60,12 +63,13 @@ def jaro_winkler(a: Sequence[str], b: Sequence[str], *, prefix_scale: float = 0.
     return out
 
 
-def _thresholds(value: Iterable[float]) -> tuple[float, ...]:
-    return tuple(value)
+def _thresholds(value: Any) -> tuple[float, ...]:
+    items = ordered_values(value, "thresholds")
+    return tuple(check_fraction(v, "thresholds", low_open=True) for v in items)
 
 
-def _field_names(value: Iterable[str]) -> tuple[str, ...]:
-    return tuple(value)
+def _within(value: Any) -> tuple[str, ...]:
+    return ordered_names(value, "within")
 
 
 @attrs.frozen(kw_only=True)
@@ -121,16 +125,20 @@ class Comparison:
     ('null', 'exact', 'jw>=0.92', 'jw>=0.8', 'else')
     """
 
-    name: str
-    field: str
-    kind: str = attrs.field(default="exact", validator=attrs.validators.in_(KINDS))
+    name: str = attrs.field(validator=validator(check_text))
+    field: str = attrs.field(validator=validator(check_text))
+    kind: str = attrs.field(default="exact", validator=validator(check_choice, KINDS))
     thresholds: tuple[float, ...] = attrs.field(default=(), converter=_thresholds)
-    swap_field: str | None = None
-    secondary: str | None = None
-    tf_adjust: bool = False
-    disagreement: bool = True
-    within: tuple[str, ...] = attrs.field(default=(), converter=_field_names)
-    role: str = attrs.field(default="both", validator=attrs.validators.in_(ROLES))
+    swap_field: str | None = attrs.field(
+        default=None, validator=validator(check_text, optional=True)
+    )
+    secondary: str | None = attrs.field(
+        default=None, validator=validator(check_text, optional=True)
+    )
+    tf_adjust: bool = attrs.field(default=False, validator=validator(check_bool))
+    disagreement: bool = attrs.field(default=True, validator=validator(check_bool))
+    within: tuple[str, ...] = attrs.field(default=(), converter=_within)
+    role: str = attrs.field(default="both", validator=validator(check_choice, ROLES))
 
     def __attrs_post_init__(self) -> None:
         if list(self.thresholds) != sorted(self.thresholds, reverse=True):

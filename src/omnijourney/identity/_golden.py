@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_bool, check_choice, validator
 from omnijourney.errors import ConfigError
 from omnijourney.identity._arrays import pack
+from omnijourney.identity._checks import ordered_names
 from omnijourney.tables import ColumnSpec, Table, code_dtype
 
 if TYPE_CHECKING:
@@ -28,6 +30,19 @@ _FIELDS = (
     "first_name", "last_name", "email", "phone", "address", "postcode", "city", "country",
     "date_of_birth", "loyalty_id", "account_id", "card_id",
 )  # fmt: skip
+
+
+def _rules(value: Any) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        msg = (
+            f"The 'rules' parameter must be a mapping of attribute to rule. Got {value!r} instead."
+        )
+        raise ConfigError(msg)
+    return dict(value)
+
+
+def _source_priority(value: Any) -> tuple[str, ...]:
+    return ordered_names(value, "source_priority")
 
 
 @attrs.frozen(kw_only=True)
@@ -55,15 +70,18 @@ class Survivorship:
     'most_frequent'
     """
 
-    default: str = attrs.field(default="most_recent", validator=attrs.validators.in_(RULES))
-    rules: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
-    source_priority: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    valid_only: bool = True
+    default: str = attrs.field(default="most_recent", validator=validator(check_choice, RULES))
+    rules: Mapping[str, Any] = attrs.field(factory=dict, converter=_rules)
+    source_priority: tuple[str, ...] = attrs.field(default=(), converter=_source_priority)
+    valid_only: bool = attrs.field(default=True, validator=validator(check_bool))
 
     def __attrs_post_init__(self) -> None:
         for field, rule in self.rules.items():
             if not callable(rule) and rule not in RULES:
-                msg = f"Survivorship: rule {rule!r} of {field!r} is not one of {RULES}"
+                msg = (
+                    f"The 'rules' parameter must map each attribute to one of {RULES} or a "
+                    f"function. Got {rule!r} for {field!r} instead."
+                )
                 raise ConfigError(msg)
 
     def rule_of(self, field: str) -> str | Callable[..., int]:

@@ -9,8 +9,11 @@ import attrs
 import numpy as np
 
 from omnijourney._random import Seed, as_generator
+from omnijourney._validation import check_bool, check_fraction, number, validator
+from omnijourney._validation import check_positive_int as _int
 from omnijourney.errors import ConfigError, OmnijourneyWarning
 from omnijourney.identity._blocking import BlockingRule
+from omnijourney.identity._checks import check_instance, decision_pairs, instances, ordered_names
 from omnijourney.identity._compare import Comparison
 from omnijourney.identity._normalize import NormalizeRules
 
@@ -59,16 +62,19 @@ LEGACY_BLOCKING: tuple[BlockingRule, ...] = (
 )
 
 
-def _optional_tuple(value: Any) -> tuple | None:
-    return None if value is None else tuple(value)
+Decisions = tuple[tuple[tuple[str, str], tuple[str, str]], ...]
 
 
-def _as_pairs(value: Any) -> tuple[tuple[tuple[str, str], tuple[str, str]], ...]:
-    out = []
-    for pair in value or ():
-        a, b = pair
-        out.append(((str(a[0]), str(a[1])), (str(b[0]), str(b[1]))))
-    return tuple(out)
+def _must_link(value: Any) -> Decisions:
+    return decision_pairs(value, "must_link")
+
+
+def _cannot_link(value: Any) -> Decisions:
+    return decision_pairs(value, "cannot_link")
+
+
+def _never_merge(value: Any) -> Decisions:
+    return decision_pairs(value, "never_merge")
 
 
 @attrs.frozen(kw_only=True)
@@ -92,15 +98,9 @@ class Overrides:
     ((('web', 'W1'), ('crm', 'C7')),)
     """
 
-    must_link: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
-        default=(), converter=_as_pairs
-    )
-    cannot_link: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
-        default=(), converter=_as_pairs
-    )
-    never_merge: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = attrs.field(
-        default=(), converter=_as_pairs
-    )
+    must_link: Decisions = attrs.field(default=(), converter=_must_link)
+    cannot_link: Decisions = attrs.field(default=(), converter=_cannot_link)
+    never_merge: Decisions = attrs.field(default=(), converter=_never_merge)
 
     def __add__(self, other: Overrides) -> Overrides:
         return Overrides(
@@ -117,13 +117,33 @@ def _seed(_: Any, __: Any, value: Any) -> None:
     as_generator(value, "seed")
 
 
-def _probability(name: str) -> Any:
-    def check(_: Any, __: Any, value: float) -> None:
-        if not 0.0 < value < 1.0:
-            msg = f"ResolutionRules.{name} must be a probability in (0, 1), got {value!r}"
-            raise ConfigError(msg)
+def _probability(value: Any, name: str) -> None:
+    check_fraction(value, name, low_open=True, high_open=True)
 
-    return check
+
+def _comparisons(value: Any) -> tuple[Comparison, ...] | None:
+    return instances(value, "comparisons", Comparison)
+
+
+def _blocking(value: Any) -> tuple[BlockingRule, ...] | None:
+    return instances(value, "blocking", BlockingRule)
+
+
+def _conflicting_fields(value: Any) -> tuple[str, ...]:
+    return ordered_names(value, "conflicting_fields")
+
+
+def _unique_sources(value: Any) -> tuple[str, ...]:
+    return ordered_names(value, "unique_sources")
+
+
+def _optional_bool(value: Any, name: str) -> None:
+    if value is not None:
+        check_bool(value, name)
+
+
+def _positive_tol(value: Any, name: str) -> None:
+    number(value, name, minimum=0, low_open=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -196,25 +216,31 @@ class ResolutionRules:
     (None, None, None)
     """
 
-    normalize: NormalizeRules = attrs.field(factory=NormalizeRules)
-    comparisons: tuple[Comparison, ...] | None = attrs.field(
-        default=None, converter=_optional_tuple
+    normalize: NormalizeRules = attrs.field(
+        factory=NormalizeRules, validator=validator(check_instance, NormalizeRules)
     )
-    blocking: tuple[BlockingRule, ...] | None = attrs.field(default=None, converter=_optional_tuple)
-    households: bool | None = None
-    link_threshold: float = attrs.field(default=0.5, validator=_probability("link_threshold"))
-    person_threshold: float = attrs.field(default=0.5, validator=_probability("person_threshold"))
-    person_key_max_records: int = attrs.field(default=20, validator=attrs.validators.ge(2))
-    key_max_records: int = attrs.field(default=60, validator=attrs.validators.ge(2))
-    shared_key_conflicts: bool = True
-    link_only: bool = False
-    max_person_records: int | None = 50
-    max_household_persons: int | None = 20
-    conflicting_fields: tuple[str, ...] = attrs.field(default=("date_of_birth",), converter=tuple)
-    unique_sources: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    u_sample_size: int = attrs.field(default=200_000, validator=attrs.validators.ge(100))
-    max_iter: int = attrs.field(default=100, validator=attrs.validators.ge(1))
-    tol: float = 1e-6
+    comparisons: tuple[Comparison, ...] | None = attrs.field(default=None, converter=_comparisons)
+    blocking: tuple[BlockingRule, ...] | None = attrs.field(default=None, converter=_blocking)
+    households: bool | None = attrs.field(default=None, validator=validator(_optional_bool))
+    link_threshold: float = attrs.field(default=0.5, validator=validator(_probability))
+    person_threshold: float = attrs.field(default=0.5, validator=validator(_probability))
+    person_key_max_records: int = attrs.field(default=20, validator=validator(_int, minimum=2))
+    key_max_records: int = attrs.field(default=60, validator=validator(_int, minimum=2))
+    shared_key_conflicts: bool = attrs.field(default=True, validator=validator(check_bool))
+    link_only: bool = attrs.field(default=False, validator=validator(check_bool))
+    max_person_records: int | None = attrs.field(
+        default=50, validator=validator(_int, optional=True)
+    )
+    max_household_persons: int | None = attrs.field(
+        default=20, validator=validator(_int, optional=True)
+    )
+    conflicting_fields: tuple[str, ...] = attrs.field(
+        default=("date_of_birth",), converter=_conflicting_fields
+    )
+    unique_sources: tuple[str, ...] = attrs.field(default=(), converter=_unique_sources)
+    u_sample_size: int = attrs.field(default=200_000, validator=validator(_int, minimum=100))
+    max_iter: int = attrs.field(default=100, validator=validator(_int))
+    tol: float = attrs.field(default=1e-6, validator=validator(_positive_tol))
     seed: Seed = attrs.field(default=0, validator=_seed)
 
     def __attrs_post_init__(self) -> None:
