@@ -52,7 +52,6 @@ PENDING = {
     "omnijourney.journeys.StageMap": "journey rules are being reworked",
     "omnijourney.journeys.BreakRules": "cross-identity journey analyses are being reworked",
     "omnijourney.journeys.FollowUpRule": "cross-identity journey analyses are being reworked",
-    "omnijourney.identity.NormalizeRules": "identity is being restructured",
 }
 
 

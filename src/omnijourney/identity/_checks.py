@@ -15,7 +15,15 @@ import numpy as np
 
 from omnijourney.errors import ConfigError
 
-__all__ = ["check_instance", "decision_pairs", "instances", "ordered_names", "ordered_values"]
+__all__ = [
+    "check_instance",
+    "decision_pairs",
+    "instances",
+    "ordered_names",
+    "ordered_values",
+    "text_pairs",
+    "texts",
+]
 
 T = TypeVar("T")
 
@@ -115,3 +123,27 @@ def decision_pairs(value: Any, name: str) -> tuple[tuple[tuple[str, str], tuple[
             raise _fail(name, expected, value)
         out.append((keys[0], keys[1]))
     return tuple(out)
+
+
+def texts(value: Any, name: str) -> tuple[str, ...]:
+    """Values written as text, from one text or a sequence of texts or numbers (a phone
+    number may be given as one)."""
+    if isinstance(value, (str, np.str_)):
+        return (str(value),)
+    items = _items(value)
+    ok = (str, np.str_, int, np.integer)
+    if items is None or not all(isinstance(v, ok) and not isinstance(v, bool) for v in items):
+        raise _fail(name, "a text or a sequence of texts", value)
+    return tuple(str(v) for v in items)
+
+
+def text_pairs(value: Any, name: str) -> tuple[tuple[str, str], ...]:
+    """``(text, text)`` pairs from a mapping or a sequence of pairs."""
+    items = list(value.items()) if isinstance(value, Mapping) else _items(value)
+    pairs = [_items(v) for v in items] if items is not None else None
+    if pairs is None or not all(
+        p is not None and len(p) == 2 and all(isinstance(x, (str, np.str_)) for x in p)
+        for p in pairs
+    ):
+        raise _fail(name, "a mapping or a sequence of (text, text) pairs", value)
+    return tuple((str(a), str(b)) for a, b in pairs)  # type: ignore[misc]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +19,9 @@ import attrs
 import numpy as np
 
 from omnijourney._columns import code_dtype, first_seen
+from omnijourney._validation import check_bool, check_choice, check_positive_int, validator
 from omnijourney.errors import ConfigError
+from omnijourney.identity._checks import text_pairs, texts
 
 __all__ = [
     "COUNTRY_PHONE_CODES",
@@ -78,18 +80,33 @@ _TAGGED_PROVIDERS = (
 )  # fmt: skip
 
 
-def _strings(values: Iterable[Any]) -> tuple[str, ...]:
-    if isinstance(values, str):  # one name, not a sequence of characters
-        return (values,)
-    return tuple(str(v) for v in values)
-
-
 def _upper(value: Any) -> str | None:
     return None if value is None else str(value).upper()
 
 
-def _string_pairs(values: Iterable[Iterable[Any]]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(a), str(b)) for a, b in values)
+# one converter per field, so that an error names it (one name is a text, not its characters)
+def _as_placeholder_emails(value: Any) -> tuple[str, ...]:
+    return texts(value, "placeholder_emails")
+
+
+def _as_placeholder_phones(value: Any) -> tuple[str, ...]:
+    return texts(value, "placeholder_phones")
+
+
+def _as_placeholder_names(value: Any) -> tuple[str, ...]:
+    return texts(value, "placeholder_names")
+
+
+def _as_placeholder_dates(value: Any) -> tuple[str, ...]:
+    return texts(value, "placeholder_dates")
+
+
+def _as_name_particles(value: Any) -> tuple[str, ...]:
+    return texts(value, "name_particles")
+
+
+def _as_street_types(value: Any) -> tuple[tuple[str, str], ...]:
+    return text_pairs(value, "street_types")
 
 
 @attrs.frozen(kw_only=True)
@@ -128,22 +145,28 @@ class NormalizeRules:
     """
 
     default_country: str | None = attrs.field(default=None, converter=_upper)
-    email_provider_rules: bool = True
-    date_order: str = attrs.field(default="DMY", validator=attrs.validators.in_(("DMY", "MDY")))
-    two_digit_year_pivot: int = 30
-    placeholder_emails: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_EMAILS, converter=_strings
+    email_provider_rules: bool = attrs.field(default=True, validator=validator(check_bool))
+    date_order: str = attrs.field(default="DMY", validator=validator(check_choice, ("DMY", "MDY")))
+    two_digit_year_pivot: int = attrs.field(
+        default=30, validator=validator(check_positive_int, minimum=0)
     )
-    placeholder_phones: tuple[str, ...] = attrs.field(default=("+33123456789",), converter=_strings)
+    placeholder_emails: tuple[str, ...] = attrs.field(
+        default=_DEFAULT_PLACEHOLDER_EMAILS, converter=_as_placeholder_emails
+    )
+    placeholder_phones: tuple[str, ...] = attrs.field(
+        default=("+33123456789",), converter=_as_placeholder_phones
+    )
     placeholder_names: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_NAMES, converter=_strings
+        default=_DEFAULT_PLACEHOLDER_NAMES, converter=_as_placeholder_names
     )
     placeholder_dates: tuple[str, ...] = attrs.field(
-        default=_DEFAULT_PLACEHOLDER_DATES, converter=_strings
+        default=_DEFAULT_PLACEHOLDER_DATES, converter=_as_placeholder_dates
     )
-    name_particles: tuple[str, ...] = attrs.field(default=_DEFAULT_PARTICLES, converter=_strings)
+    name_particles: tuple[str, ...] = attrs.field(
+        default=_DEFAULT_PARTICLES, converter=_as_name_particles
+    )
     street_types: tuple[tuple[str, str], ...] = attrs.field(
-        default=_DEFAULT_STREET_TYPES, converter=_string_pairs
+        default=_DEFAULT_STREET_TYPES, converter=_as_street_types
     )
 
     def __attrs_post_init__(self) -> None:
