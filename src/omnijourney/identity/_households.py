@@ -52,7 +52,19 @@ def _table(
 
 
 def _pairs(res: Resolution) -> tuple[np.ndarray, np.ndarray]:
-    key = np.unique(np.stack([res.person_id, res.household_id], axis=1), axis=0)
+    """Each person id (increasing) and its household."""
+    person = np.asarray(res.person_id, dtype=np.int64)
+    household = np.asarray(res.household_id, dtype=np.int64)
+    if person.size and person.min() >= 0:
+        # a person is inside one household: read it by id, in one pass (no sort)
+        home = np.zeros(int(person.max()) + 1, dtype=np.int64)
+        home[person] = household
+        if np.array_equal(home[person], household):
+            seen = np.zeros(home.size, dtype=bool)
+            seen[person] = True
+            ids = np.flatnonzero(seen)
+            return ids, home[ids]
+    key = np.unique(np.stack([person, household], axis=1), axis=0)
     return key[:, 0], key[:, 1]
 
 
