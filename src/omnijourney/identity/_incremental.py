@@ -8,7 +8,7 @@ persons created, merged and split.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -25,6 +25,7 @@ __all__ = [
     "ResolutionChanges",
     "change_feed",
     "find_records",
+    "id_changes",
     "merge_batch",
     "old_rows",
     "record_keys",
@@ -150,6 +151,23 @@ def change_feed(
             "household": h1[keep].astype(np.int64),
         },
         kinds={"source": "category", "record_id": "category", "event": "category"},
+    )
+
+
+def id_changes(
+    persons: Sequence[Any], households: Sequence[Any], *, added_records: int = 0
+) -> ResolutionChanges:
+    """The changes of ids: ``persons`` and ``households`` are the new, merged and split ones
+    (as :func:`stable_ids` gives them)."""
+    (new_p, merged_p, split_p), (new_h, merged_h, split_h) = persons, households
+    return ResolutionChanges(
+        added_records=added_records,
+        new_persons=new_p,
+        merged_persons=merged_p,
+        split_persons=split_p,
+        new_households=new_h,
+        merged_households=merged_h,
+        split_households=split_h,
     )
 
 

@@ -33,7 +33,12 @@ from omnijourney.identity._households import (
     memberships_after,
     memberships_from_scratch,
 )
-from omnijourney.identity._incremental import ResolutionChanges, old_rows, stable_ids
+from omnijourney.identity._incremental import (
+    ResolutionChanges,
+    id_changes,
+    old_rows,
+    stable_ids,
+)
 from omnijourney.identity._links import (
     Context,
     Scores,
@@ -387,25 +392,13 @@ def keep_ids(
     old_household = np.where(had, previous.household_id[np.maximum(before, 0)], -1)
     next_person = int(previous.person_id.max(initial=0)) + 1
     next_household = int(previous.household_id.max(initial=0)) + 1
-    pid, new_p, merged_p, split_p = stable_ids(
-        renumber(person_id[perm]), old_person[perm], next_person
-    )
-    hid, new_h, merged_h, split_h = stable_ids(
-        renumber(household_id[perm]), old_household[perm], next_household
-    )
+    pid, *persons = stable_ids(renumber(person_id[perm]), old_person[perm], next_person)
+    hid, *households = stable_ids(renumber(household_id[perm]), old_household[perm], next_household)
     out_p = np.empty_like(person_id)
     out_h = np.empty_like(household_id)
     out_p[perm] = pid
     out_h[perm] = hid
-    changes = ResolutionChanges(
-        new_persons=new_p,
-        merged_persons=merged_p,
-        split_persons=split_p,
-        new_households=new_h,
-        merged_households=merged_h,
-        split_households=split_h,
-        added_records=int((~had).sum()),
-    )
+    changes = id_changes(persons, households, added_records=int((~had).sum()))
     out = with_ids(res, out_p, out_h, changes)
     from omnijourney.identity._state import feed_of
 

@@ -25,6 +25,7 @@ from omnijourney.identity._households import change_time, memberships, membershi
 from omnijourney.identity._incremental import (
     ResolutionChanges,
     change_feed,
+    id_changes,
     merge_batch,
     stable_ids,
 )
@@ -179,19 +180,11 @@ def _add(
     n_old, n = len(res.records), cand.n
     person_id = np.concatenate([res.person_id, np.zeros(n - n_old, np.int64)])
     household_id = np.concatenate([res.household_id, np.zeros(n - n_old, np.int64)])
-    pid, new_p, merged_p, split_p = _stable(res.person_id, region.rows, region.person, n_old)
-    hid, new_h, merged_h, split_h = _stable(res.household_id, region.rows, region.household, n_old)
+    pid, *persons = _stable(res.person_id, region.rows, region.person, n_old)
+    hid, *households = _stable(res.household_id, region.rows, region.household, n_old)
     person_id[region.rows] = pid
     household_id[region.rows] = hid
-    changes = ResolutionChanges(
-        new_persons=new_p,
-        merged_persons=merged_p,
-        split_persons=split_p,
-        new_households=new_h,
-        merged_households=merged_h,
-        split_households=split_h,
-    )
-    out = with_ids(out, person_id, household_id, changes)
+    out = with_ids(out, person_id, household_id, id_changes(persons, households))
     return _evolve(out, tombstones=res.tombstones)
 
 
