@@ -9,7 +9,7 @@ all it needs: the core writes it without optional dependencies (parquet would ne
 an extra, and would not hold the pair states and models more simply).
 
 The file is written beside its destination and moved into place in one step
-(:func:`os.replace`): a failure leaves the earlier file intact. Reading checks the format
+(``os.replace``): a failure leaves the earlier file intact. Reading checks the format
 name, its version and the size of every array, and raises a :class:`~omnijourney.DataError`
 naming what is wrong for a foreign, corrupt or newer file.
 """
