@@ -179,3 +179,21 @@ def test_names_and_street_address_alone_resolve():
     scores = pairwise_scores(resolve(recs).person_id, entity)
     # 0.913 when written (splink 0.97 on names and street address)
     assert scores.f1 >= 0.9
+
+
+def test_febrl3_in_batches_gives_the_full_runs_partition():
+    # real records arriving over time: 80% first, the rest in three batches, default rules
+    recs, entity, _ = _febrl3_records()
+    order = np.random.default_rng(5).permutation(len(recs))
+    first, *batches = np.split(order, [int(0.8 * order.size), int(0.87 * order.size),
+                                       int(0.94 * order.size)])  # fmt: skip
+    res = resolve(recs.take(np.sort(first)))
+    for rows in batches:
+        res = res.update(recs.take(np.sort(rows)))
+    assert len(res.records) == len(recs)
+    full = resolve(res.records, res.rules, model=res.model, person_model=res.person_model)
+    same = pairwise_scores(res.person_id, full.person_id)
+    assert same.precision == same.recall == 1.0
+    truth = dict(zip(recs["record_id"].tolist(), entity.tolist()))
+    scores = pairwise_scores(res.person_id, np.array([truth[r] for r in res.records["record_id"]]))
+    assert scores.f1 >= 0.99
