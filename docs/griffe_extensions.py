@@ -169,7 +169,7 @@ def _lookup(collection: Any, path: str) -> str | None:
     """The canonical path of ``path`` if the loaded packages hold it, else None."""
     try:
         obj = collection[path]
-    except (KeyError, ValueError, AttributeError):
+    except Exception:  # not loaded, or an alias that cannot be resolved (a stdlib name)
         return None
     try:
         return obj.final_target.path if obj.is_alias else obj.path
