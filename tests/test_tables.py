@@ -282,25 +282,3 @@ def test_concat_and_slices_keep_counts(a_cols, b_cols, i, j):
     assert len(both[lo:hi]) + len(both[:lo]) + len(both[hi:]) == len(both)
     offsets = both.sort().customer_offsets()
     assert offsets[-1] == len(both) and len(offsets) - 1 == both.n_customers
-
-
-@given(
-    st.lists(
-        st.tuples(st.integers(-(2**15), 2**15), st.integers(-(2**39), 2**39), st.integers(0, 3)),
-        min_size=1,
-        max_size=50,
-    )
-)
-def test_packed_sort_key_decodes_to_its_parts(rows: list[tuple[int, int, int]]) -> None:
-    from omnijourney.tables import _pack_key
-
-    parts = [np.array(col, dtype=np.int64) for col in zip(*rows)]
-    packed = _pack_key(parts)
-    assert packed is not None
-    # the packed order is the lexicographic order of the parts
-    np.testing.assert_array_equal(
-        np.sort(packed.key), packed.key[np.lexsort(tuple(reversed(parts)))]
-    )
-    decoded = packed.unpack([np.int32, np.int64, np.int8])
-    for got, col in zip(decoded, parts):
-        np.testing.assert_array_equal(got, col)

@@ -16,9 +16,7 @@ from omnijourney import _columns as C
 from omnijourney._columns import ColumnSpec, Problem
 from omnijourney._convert import _convert_free, _infer_spec, _py
 from omnijourney._load import DuplicateMode, ErrorMode, LoadReport
-from omnijourney._sorting import _pack_key as _pack_key
-from omnijourney._sorting import _PackedKey as _PackedKey
-from omnijourney._sorting import canonical_order, float_key
+from omnijourney._sorting import SortedKey, canonical_order, float_key
 from omnijourney.errors import SchemaError
 from omnijourney.time import as_datetime
 
@@ -438,7 +436,7 @@ class Table:
         tiebreak: Sequence[str | np.ndarray] = (),
         *,
         keep_key: bool = False,
-    ) -> tuple[np.ndarray | None, _PackedKey | None]:
+    ) -> tuple[np.ndarray | None, SortedKey | None]:
         """The canonical permutation (None when already canonical) and, on request, the key
         (see :func:`omnijourney._sorting.canonical_order`)."""
         for name in by:
@@ -464,9 +462,9 @@ class Table:
 
         For algorithms that walk the rows in canonical order (see :meth:`sort_order`): the
         permutation is None when the rows already are in canonical order (then the columns
-        are the stored arrays, not copies). Otherwise, when the key columns fit in one packed
-        integer key, they are decoded from the sorted key, which is cheaper than gathering
-        each through the permutation. Columns come in stored form (codes for categories).
+        are the stored arrays, not copies). Otherwise integer, category and time key columns
+        are decoded from the sorted key, which is cheaper than gathering each through the
+        permutation. Columns come in stored form (codes for categories).
 
         Examples
         --------

@@ -23,8 +23,6 @@ from omnijourney._convert import _py
 from omnijourney._convert import raise_problems as raise_problems
 from omnijourney._load import ErrorMode, LoadReport
 from omnijourney._table import Table
-from omnijourney._table import _pack_key as _pack_key
-from omnijourney._table import _PackedKey as _PackedKey
 from omnijourney._vocabulary import Vocabulary
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.model import Channel, Direction, Touchpoint, channel_catalog
