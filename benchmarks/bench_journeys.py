@@ -4,6 +4,10 @@ Data: the touchpoints of ``oj.synth.generate(n // 100 customers, touchpoints_per
 (about ``n`` rows), shuffled (logs do not arrive sorted by customer), as a pandas DataFrame
 with categorical channel and event columns. Generation is setup, not timed.
 
+The ``_15`` cases run the same on logs shaped like most retailers': ``n // 15`` customers with
+15 touchpoints each (``touchpoints_per_customer=15``), so that customer codes and times no
+longer fit one 62-bit key.
+
 Cases, each from the same DataFrame:
 
 - ``sessionize``: omnijourney ``TouchpointTable.from_columns(df)`` + ``oj.sessionize``
@@ -79,17 +83,27 @@ IMPORTS = {
 }
 
 
-def _cases(n: int) -> list[Case]:
+#: Suffix of the case names -> (customers per touchpoint, touchpoints per customer).
+SHAPES = {"": (100, 105), "_15": (15, 15)}
+
+
+def _world(shape: str) -> str:
+    per, length = SHAPES[shape]
+    return WORLD.replace("n // 100", f"n // {per}").replace("=105", f"={length}")
+
+
+def _cases(n: int, shape: str = "") -> list[Case]:
+    world = _world(shape)
     out = []
     for tool, measure in MEASURE.items():
         needs = ("pandas",) if tool != "retentioneering" else ("pandas", "retentioneering")
         out.append(
             Case(
-                case="sessionize",
+                case="sessionize" + shape,
                 tool=tool,
                 size=n,
                 unit="touchpoints",
-                setup=WORLD + FRAME + RULES + IMPORTS[tool],
+                setup=world + FRAME + RULES + IMPORTS[tool],
                 measure=measure,
                 report=REPORT[tool],
                 requires=needs,
@@ -99,26 +113,28 @@ def _cases(n: int) -> list[Case]:
         )
     out.append(
         Case(
-            case="sessionize_table",
+            case="sessionize_table" + shape,
             tool=OMNIJOURNEY,
             size=n,
             unit="touchpoints",
-            setup=WORLD + "tp = tp.take(perm)\ndel perm\n" + RULES,
+            setup=world + "tp = tp.take(perm)\ndel perm\n" + RULES,
             measure="jt = oj.sessionize(tp, rules)",
             report="{'journeys': len(jt), 'bytes_per_row': tp.nbytes / len(tp)}",
         )
     )
     out.append(
         Case(
-            case="sessionize_sorted",
+            case="sessionize_sorted" + shape,
             tool=OMNIJOURNEY,
             size=n,
             unit="touchpoints",
-            setup=WORLD + RULES,
+            setup=world + RULES,
             measure="jt = oj.sessionize(tp, rules)",
             report="{'journeys': len(jt)}",
         )
     )
+    if shape:
+        return out
     out.append(
         Case(
             case="breaks_segments_funnel",
@@ -165,4 +181,4 @@ def _cases(n: int) -> list[Case]:
     return out
 
 
-CASES = [case for n in SIZES for case in _cases(n)]
+CASES = [case for n in SIZES for case in _cases(n)] + _cases(10**7, "_15")

@@ -107,14 +107,16 @@ _release_free_memory()
 before = _status_kib("VmRSS")
 scoped = _reset_peak()
 t0 = time.perf_counter()
+c0 = time.process_time()
 exec(compile(SPEC["measure"], "<measure>", "exec"), ns)
 wall = time.perf_counter() - t0
+cpu = time.process_time() - c0
 maxrss = _maxrss_kib()
 peak = _status_kib("VmHWM") if scoped else maxrss
 report = eval(SPEC["report"], ns) if SPEC["report"] else {}
 import json
 
-out = {"wall": wall, "before_kib": before, "peak_kib": peak, "maxrss_kib": maxrss,
+out = {"wall": wall, "cpu": cpu, "before_kib": before, "peak_kib": peak, "maxrss_kib": maxrss,
        "peak_scope": "measured" if scoped else "process", "report": report}
 print(MARKER + json.dumps(out, default=str))
 '''
@@ -182,13 +184,18 @@ def run_case(case: Case, scale: float, repeat: int | None, seed: int) -> dict[st
             return row | {"error": result["error"]}
         runs.append(result)
         label = f"{case.case} {fmt_size(n, case.unit)} {case.tool}"
-        print(f"  {label} [{i + 1}/{count}] {result['wall']:.3f} s", file=sys.stderr)
+        print(
+            f"  {label} [{i + 1}/{count}] {result['wall']:.3f} s, cpu {result['cpu']:.3f} s",
+            file=sys.stderr,
+        )
     peak = max(r["peak_kib"] for r in runs)
     before = runs[0]["before_kib"]
     return row | {
         "repeats": count,
         "wall_s": [round(r["wall"], 4) for r in runs],
         "wall_s_median": round(statistics.median(r["wall"] for r in runs), 4),
+        "cpu_s": [round(r["cpu"], 4) for r in runs],
+        "cpu_s_median": round(statistics.median(r["cpu"] for r in runs), 4),
         "peak_rss_mib": mib(peak),
         "rss_before_mib": mib(before),
         "rss_increment_mib": None if before is None else mib(peak - before),
@@ -251,6 +258,11 @@ def annotate(rows: list[dict[str, Any]]) -> None:
         for row in group:
             if ours and row is not ours and "wall_s_median" in row:
                 row["time_ratio"] = ratio(row["wall_s_median"], ours["wall_s_median"])
+                # over the runs: the peer's fastest / our slowest, and its slowest / our fastest
+                row["time_ratio_range"] = [
+                    ratio(min(row["wall_s"]), max(ours["wall_s"])),
+                    ratio(max(row["wall_s"]), min(ours["wall_s"])),
+                ]
                 row["rss_ratio"] = ratio(row["rss_increment_mib"], ours["rss_increment_mib"])
         checked = [r for r in group if "check" in r.get("report", {})]
         if len(checked) > 1:
