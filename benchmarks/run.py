@@ -407,6 +407,9 @@ def parse_args(argv: list[str] | None, names: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--tool", action="append", help="only these tools, e.g. omnijourney (repeatable)"
     )
+    parser.add_argument(
+        "--size", action="append", type=float, help="only cases of this size (repeatable)"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     if args.quick:
@@ -454,7 +457,9 @@ def main(argv: list[str] | None = None) -> int:
         cases = [
             c
             for c in registry[name]
-            if (not args.case or c.case in args.case) and (not args.tool or c.tool in args.tool)
+            if (not args.case or c.case in args.case)
+            and (not args.tool or c.tool in args.tool)
+            and (not args.size or c.size in args.size)
         ]
         print(f"{name}: {len(cases)} cases", file=sys.stderr)
         rows = [run_case(c, args.scale, args.repeat, args.seed) for c in cases]
