@@ -213,7 +213,10 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     except TypeError:  # unhashable values (lists, dicts) are not ids
         items = [v if _hashable(v) else _NotAnId() for v in items]
         seen, first_code = first_seen(items, n)
-    if any(_bool_like(k) for k in seen):
+    # text labels and nulls (the usual case): no per-label conversion to check
+    rest = [k for k in seen if type(k) is not str]
+    only_text = all(_is_null_label(k) for k in rest)
+    if not only_text and any(_bool_like(k) for k in seen):
         # True == 1 and False == 0 as dict keys: set booleans apart before counting values
         bools = [i for i, v in enumerate(items) if isinstance(v, (bool, np.bool_))]
         if bools:
@@ -224,7 +227,12 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     strs: list[Any] = []
     int_keys: list[Any] = []
     others: list[Any] = []
-    for key in seen:
+    if only_text:
+        strs = [k for k in seen if type(k) is str and k.strip()]
+        null_keys = rest
+        if len(strs) + len(rest) < len(seen):  # blank texts
+            null_keys = rest + [k for k in seen if type(k) is str and not k.strip()]
+    for key in seen if not only_text else ():
         if _is_null_label(key):
             null_keys.append(key)
             continue
@@ -249,11 +257,9 @@ def factorize(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | No
     elif others:
         reason = "is not an identifier (ids are strings or whole numbers)"
     good = strs or int_keys
-    normed = [_normalize_label(k) for k in good]
+    normed = good if only_text else [_normalize_label(k) for k in good]
     order = sorted(range(len(good)), key=normed.__getitem__)
-    lookup: dict[Any, int] = {}
-    for pos, i in enumerate(order):
-        lookup[good[i]] = pos
+    lookup: dict[Any, int] = dict(zip(map(good.__getitem__, order), itertools.count()))
     for k in null_keys:
         lookup[k] = -1
     for k in bad_keys:
