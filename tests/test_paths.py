@@ -316,7 +316,7 @@ def test_sankey_hand_example(jt):
         (4, 6, 2, 2),
         (5, 6, 1, 1),
     ]
-    plot = sk.to_plotly()
+    plot = sk.plotly_data()
     assert plot["link"]["value"] == sk.links["count"].tolist()
     assert plot["node"]["label"][0] == "app (1)"
 

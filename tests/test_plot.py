@@ -106,7 +106,7 @@ def test_funnel_bars_are_the_step_counts(journeys, orientation):
     size = [b.get_width() if orientation == "horizontal" else b.get_height() for b in container]
     assert size == f["count"].astype(float).tolist()
     ticks = ax.get_yticklabels() if orientation == "horizontal" else ax.get_xticklabels()
-    assert [t.get_text() for t in ticks] == f["label"].tolist()
+    assert [t.get_text() for t in ticks] == [plot.readable(x) for x in f["label"].tolist()]
     texts = [t.get_text() for t in ax.texts]
     for share in f["share_of_previous"][1:]:
         assert any(f"{100 * share:.1f}%" in t for t in texts)
@@ -213,8 +213,8 @@ def test_transition_heatmap_is_the_matrix(journeys):
     m = oj.journeys.channel_transitions(journeys)
     ax = plot.transitions(m)
     np.testing.assert_array_equal(ax.images[0].get_array(), m.matrix)
-    assert [t.get_text() for t in ax.get_xticklabels()] == m.labels.tolist()
-    assert [t.get_text() for t in ax.get_yticklabels()] == m.labels.tolist()
+    assert [t.get_text() for t in ax.get_xticklabels()] == [plot.readable(x) for x in m.labels]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [plot.readable(x) for x in m.labels]
     written = {t.get_text() for t in ax.texts}
     assert {f"{v:,}" for v in m.matrix[m.matrix > 0].tolist()} <= written
     shares = plot.transitions(m, show="shares", annotate=False, colorbar=False)
@@ -234,7 +234,9 @@ def test_transition_heatmap_of_a_markov_chain():
     dense = np.zeros((chain.n_states, chain.n_states))
     np.add.at(dense, (chain.source, chain.target), chain.counts)
     np.testing.assert_allclose(ax.images[0].get_array(), dense)
-    assert [t.get_text() for t in ax.get_yticklabels()] == chain.states.tolist()
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        plot.readable(x) for x in chain.states.tolist()
+    ]
 
 
 def test_transitions_refuses_other_objects(journeys):
@@ -330,7 +332,7 @@ def test_timeline_has_one_marker_per_touchpoint(small):
     assert len(points) == len(tl) == 4
     np.testing.assert_allclose(points[:, 0], date2num(tl["time"]))
     names = [t.get_text() for t in ax.get_yticklabels()]
-    assert names == ["email", "store", "web"]
+    assert names == ["email", "web", "store"]  # in the order the customer first used them
     assert [names[int(y)] for y in points[:, 1]] == tl["channel"].tolist()
     conv = _scatter(ax, "conversions").get_offsets()
     assert len(conv) == 1 and conv[0][0] == pytest.approx(date2num(tl["time"][3]))
@@ -431,7 +433,7 @@ def test_price_findings_are_shaded_where_they_apply(price_table):
     # open intervals run to the audit's as_of
     store = next(line for line in ax.get_lines() if line.get_label() == "store")
     assert store.get_xdata()[-1] == pytest.approx(date2num(audit.as_of))
-    assert "price_gap" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "price differs between channels" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_prices_refuses_unknown_skus_and_channels(price_table):
@@ -467,14 +469,14 @@ def test_appetence_bars_are_the_mean_shares(journeys):
     assert [g.get_label() for g in groups] == ["digital", "physical", "assisted"]
     names = [t.get_text() for t in ax.get_xticklabels()]
     order = [s for s in oj.journeys.APPETENCE_SEGMENTS if s in set(segments["segment"].tolist())]
-    assert names == order
+    assert names == [plot.readable(x) for x in order]
     bottom = np.zeros(len(names))
     for group, column in zip(groups, ["digital_share", "physical_share", "assisted_share"]):
-        expected = [segments[column][segments["segment"] == s].mean() for s in names]
+        expected = [segments[column][segments["segment"] == s].mean() for s in order]
         np.testing.assert_allclose([b.get_height() for b in group], expected)
         np.testing.assert_allclose([b.get_y() for b in group], bottom)
         bottom += np.array(expected)
-    sizes = [f"n={int((segments['segment'] == s).sum()):,}" for s in names]
+    sizes = [f"n={int((segments['segment'] == s).sum()):,}" for s in order]
     assert sizes == [t.get_text() for t in ax.texts]
 
 

@@ -409,8 +409,29 @@ class Sankey:
     nodes: Table
     links: Table
 
-    def to_plotly(self) -> dict[str, Any]:
-        """``node`` and ``link`` dicts for ``plotly.graph_objects.Sankey(**...)``."""
+    def to_plotly(self, *, palette: Any = None, raw_labels: bool = False) -> Any:
+        """An interactive ``plotly.graph_objects.Figure`` of the diagram (needs plotly, the
+        ``interactive`` extra), its nodes in the channel palette of the static figures.
+
+        Parameters
+        ----------
+        palette : omnijourney.plot.ChannelPalette or mapping, optional
+            Colours of the channels and outcomes; by default the palette of every figure.
+        raw_labels : bool
+            Write the labels as the nodes hold them instead of in words.
+
+        Raises
+        ------
+        MissingDependencyError
+            plotly is not installed. :meth:`plotly_data` gives the nodes and links without it.
+        """
+        from omnijourney.plot._interactive import sankey_figure
+
+        return sankey_figure(self, palette=palette, raw_labels=raw_labels)
+
+    def plotly_data(self) -> dict[str, Any]:
+        """``node`` and ``link`` dicts for ``plotly.graph_objects.Sankey(**...)`` (what
+        ``to_plotly`` returned before it returned a figure)."""
         labels = [f"{lab} ({step})" for lab, step in zip(self.nodes["label"], self.nodes["step"])]
         return {
             "node": {"label": labels},

@@ -15,7 +15,15 @@ returns those axes, so that the figure can be adjusted, combined with others or 
 - :func:`comparison`: a before/after, test/control or difference-in-differences comparison
   with the interval of its effect;
 - :func:`lift`: lifts against a hold-out (or any comparisons) side by side, with intervals;
-- :func:`synthetic_control`: treated units against their synthetic control over time.
+- :func:`synthetic_control`: treated units against their synthetic control over time;
+- :func:`step_matrix`: the share of journeys at each step that have each label, as a heat map;
+- :func:`directly_follows`: the directly-follows graph of the journeys' steps, with
+  frequencies or times.
+
+Every figure colours a channel the same way, from one :class:`ChannelPalette` (set per
+channel or per channel kind; :func:`set_palette` changes it for every figure, the ``palette``
+keyword for one), and writes its labels in words (:func:`readable`: ``call centre``, ``order
+or purchase``) unless ``raw_labels=True``.
 
 matplotlib is imported by the functions, not by ``import omnijourney.plot``; without it they
 raise an ``ImportError`` (an :class:`~omnijourney.OmnijourneyError`) that says to install
@@ -42,15 +50,30 @@ from omnijourney.plot._customers import appetence, timeline
 from omnijourney.plot._flows import funnel, sankey, transitions
 from omnijourney.plot._metrics import comparison, lift, synthetic_control
 from omnijourney.plot._pricing import prices
+from omnijourney.plot._processes import directly_follows, step_matrix
+from omnijourney.plot._style import (
+    DEFAULT_PALETTE,
+    ChannelPalette,
+    get_palette,
+    readable,
+    set_palette,
+)
 
 __all__ = [
+    "DEFAULT_PALETTE",
+    "ChannelPalette",
     "appetence",
     "comparison",
     "credit",
+    "directly_follows",
     "funnel",
+    "get_palette",
     "lift",
     "prices",
+    "readable",
     "sankey",
+    "set_palette",
+    "step_matrix",
     "synthetic_control",
     "timeline",
     "transitions",

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from omnijourney.errors import ConfigError
-from omnijourney.plot._common import check_choice, new_axes, palette
+from omnijourney.plot._common import check_choice, new_axes, series_colors
+from omnijourney.plot._style import ChannelPalette, as_palette, label_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -83,6 +84,8 @@ def credit(
     colors: Mapping[str, Any] | None = None,
     width: float = 0.8,
     capsize: float = 3.0,
+    palette: ChannelPalette | Mapping[str, Any] | None = None,
+    raw_labels: bool = False,
     **bar_kwargs: Any,
 ) -> Axes:
     """Credit of each channel as bars; grouped bars for several models, with their intervals.
@@ -104,11 +107,17 @@ def credit(
         Draw error bars from the lower to the upper bound of the bootstrap intervals, where
         the result has them (not for ``"value_share"``).
     colors : mapping, optional
-        Model name -> colour; other models take matplotlib's colour cycle.
+        Model name -> colour, for several models (other models take matplotlib's colour
+        cycle); one model's bars take the colour of their channel.
     width : float
         Width of a channel's group of bars (1 is the distance between two channels).
     capsize : float
         Length of the error bars' caps, in points.
+    palette : ChannelPalette or mapping, optional
+        Colours of the channels, for one model's bars; by default the palette of every figure
+        (:func:`get_palette`).
+    raw_labels : bool
+        Write the channels as the result holds them (``call_centre``) instead of in words.
     **bar_kwargs
         Passed to :meth:`~matplotlib.axes.Axes.bar` (or ``barh``).
 
@@ -141,9 +150,13 @@ def credit(
     series = _series(result, who)
     check_choice(of, "of", _OF, who)
     check_choice(orientation, "orientation", ("vertical", "horizontal"), who)
-    channels = [str(c) for c in series[0][1].channels.tolist()]
+    raw = [str(c) for c in series[0][1].channels.tolist()]
+    channels = [label_of(raw_labels)(c) for c in raw]
     names = [name for name, _, _ in series]
-    color = palette(names, colors)
+    color: dict[str, Any] = series_colors(names, colors)
+    if len(series) == 1 and not (colors and names[0] in colors):
+        by_channel = as_palette(palette, who).colors(raw)
+        color = {names[0]: [by_channel[c] for c in raw]}
     horizontal = orientation == "horizontal"
     n, m = len(channels), len(series)
     size = (6.4, 1.0 + 0.3 * n * max(m, 2)) if horizontal else (1.6 + 0.35 * n * max(m, 2), 4.2)

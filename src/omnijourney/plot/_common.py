@@ -14,10 +14,6 @@ from omnijourney.tables import Table
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-#: Colours of the Sankey outcome nodes and of conversion marks.
-CONVERTED_COLOR = "#2e7d32"
-NOT_CONVERTED_COLOR = "#9e9e9e"
-
 
 def mpl() -> Any:
     """The ``matplotlib`` module, or an error that names the ``plot`` extra."""
@@ -62,7 +58,7 @@ def check_choice(value: Any, name: str, choices: Sequence[str], who: str) -> str
     return str(value)
 
 
-def palette(labels: Sequence[Any], colors: Mapping[Any, Any] | None = None) -> dict[Any, Any]:
+def series_colors(labels: Sequence[Any], colors: Mapping[Any, Any] | None = None) -> dict[Any, Any]:
     """A colour per label: the caller's, else matplotlib's colour cycle in label order."""
     cycle = mpl().rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     out: dict[Any, Any] = {}
@@ -123,3 +119,26 @@ def shown(values: Iterable[Any], limit: int = 8) -> str:
     head = ", ".join(repr(x) for x in items[:limit])
     more = f", ... ({len(items)} in all)" if len(items) > limit else ""
     return f"[{head}{more}]"
+
+
+def percent_text(share: float) -> str:
+    """A share as a whole percentage, ``"<1%"`` for small non-zero ones."""
+    return "<1%" if 0 < share < 0.005 else f"{100 * share:.0f}%"
+
+
+def annotate_cells(ax: Axes, values: np.ndarray, text: Any) -> None:
+    """Write ``text(value)`` in each non-zero finite cell of a heat map drawn with ``imshow``
+    (white on the darkest cells)."""
+    finite = values[np.isfinite(values)]
+    high = float(finite.max()) if finite.size else 0.0
+    for i, j in zip(*np.nonzero(np.isfinite(values) & (values != 0))):
+        v = float(values[i, j])
+        ax.text(
+            j,
+            i,
+            text(v),
+            ha="center",
+            va="center",
+            fontsize="x-small",
+            color="white" if high > 0 and v > 0.6 * high else "black",
+        )

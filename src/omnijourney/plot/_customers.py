@@ -9,17 +9,16 @@ import numpy as np
 
 from omnijourney.errors import ConfigError
 from omnijourney.plot._common import (
-    CONVERTED_COLOR,
     check_choice,
     check_table,
     date_axis,
     date_numbers,
     matches,
     new_axes,
-    palette,
     scalar_label,
     span,
 )
+from omnijourney.plot._style import ChannelPalette, as_palette, label_of
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ __all__ = ["appetence", "timeline"]
 
 _TIMELINE_COLUMNS = ("customer", "journey_id", "time", "channel", "event")
 _SHARES = ("digital_share", "physical_share", "assisted_share")
-_GROUP_COLORS = {"digital": "#1f77b4", "physical": "#ff7f0e", "assisted": "#2ca02c"}
 
 
 # --------------------------------------------------------------------------- timeline
@@ -70,9 +68,19 @@ def timeline(
     conversion_events: Iterable[str] | None = None,
     colors: Mapping[str, Any] | None = None,
     spans: bool = True,
+    paths: bool = True,
+    palette: ChannelPalette | Mapping[str, Any] | None = None,
+    raw_labels: bool = False,
     **scatter_kwargs: Any,
 ) -> Axes:
     """One customer's touchpoints over time: a row per channel, journeys shaded, sales marked.
+
+    The channels are listed top-down in the order the customer first used them, in their
+    palette colour; each journey is shaded and named (``J1``, with ``✓`` when it converted),
+    its touchpoints joined in time order by a thin line, so that a move from one channel to
+    another reads as a step between rows; conversions are stars; the breaks found by
+    :func:`~omnijourney.journeys.detect_breaks` are written in words next to the touchpoint
+    that continues them.
 
     Parameters
     ----------
@@ -91,9 +99,16 @@ def timeline(
         Events marked as conversions; by default those of the journeys' rules (the default
         rules' for a timeline table).
     colors : mapping, optional
-        Channel -> colour; other channels take matplotlib's colour cycle, in label order.
+        Channel -> colour, over the palette.
     spans : bool
-        Shade each journey, from its first to its last touchpoint, and number it.
+        Shade each journey, from its first to its last touchpoint, and name it.
+    paths : bool
+        Join the touchpoints of each journey in time order.
+    palette : ChannelPalette or mapping, optional
+        Colours of the channels and of conversions; by default the palette of every figure
+        (:func:`get_palette`).
+    raw_labels : bool
+        Write channels and breaks as the data holds them instead of in words.
     **scatter_kwargs
         Passed to the touchpoints' :meth:`~matplotlib.axes.Axes.scatter` (``s``,
         ``marker``...).
@@ -101,10 +116,11 @@ def timeline(
     Returns
     -------
     matplotlib.axes.Axes
-        The axes drawn on, x in matplotlib date numbers. The touchpoints are one scatter
-        collection with the gid ``"touchpoints"`` (outbound ones hollow), conversions a
-        second one with the gid ``"conversions"``, journeys rectangles with the gid
-        ``"journey:<id>"``.
+        The axes drawn on, x in matplotlib date numbers, one y unit per channel row. The
+        touchpoints are one scatter collection with the gid ``"touchpoints"`` (outbound ones
+        hollow), conversions a second one with the gid ``"conversions"``, journeys
+        rectangles with the gid ``"journey:<id>"`` and their paths lines with the gid
+        ``"path:<id>"``.
 
     Raises
     ------
@@ -127,25 +143,31 @@ def timeline(
     >>> [c.get_offsets().shape[0] for c in ax.collections]
     [3, 1]
     >>> [label.get_text() for label in ax.get_yticklabels()]
-    ['store', 'web']
+    ['web', 'store']
     >>> matplotlib.pyplot.close(ax.figure)
     """
     who = "plot.timeline"
     rows, default_events = _customer_rows(journeys, customer, breaks, who)
     events = frozenset(default_events if conversion_events is None else conversion_events)
-    x = date_numbers(rows["time"])
-    channel = np.asarray([str(c) for c in rows["channel"].tolist()], dtype=object)
+    words = label_of(raw_labels)
+    chosen = as_palette(palette, who, colors)
+    order = np.lexsort((np.arange(len(rows)), date_numbers(rows["time"])))
+    x = date_numbers(rows["time"])[order]
+    channel = np.asarray([str(c) for c in rows["channel"].tolist()], dtype=object)[order]
     event = [str(e) for e in rows["event"].tolist()]
-    journey = np.asarray(rows["journey_id"], dtype=np.int64)
-    names = sorted(set(channel.tolist()))
-    y = np.searchsorted(np.asarray(names, dtype=object), channel).astype(np.float64)
-    color = palette(names, colors)
-    ax = new_axes(ax, (9.0, 1.4 + 0.45 * len(names)), who)
+    event = [event[i] for i in order.tolist()]
+    journey = np.asarray(rows["journey_id"], dtype=np.int64)[order]
+    names = list(dict.fromkeys(channel.tolist()))  # in the order of first use
+    row_of = {name: i for i, name in enumerate(names)}
+    y = np.asarray([row_of[c] for c in channel.tolist()], dtype=np.float64)
+    color = chosen.colors(names)
+    conv = np.array([e in events for e in event], dtype=bool)
+    ax = new_axes(ax, (9.0, 1.6 + 0.45 * len(names)), who)
     lo, hi = float(x.min()), float(x.max())
     width = hi - lo if hi > lo else 1.0
-    if spans:
-        for k, jid in enumerate(np.unique(journey).tolist()):
-            sel = journey == jid
+    for k, jid in enumerate(dict.fromkeys(journey.tolist())):
+        sel = journey == jid
+        if spans:
             span(
                 ax,
                 float(x[sel].min()),
@@ -158,36 +180,30 @@ def timeline(
             )
             ax.text(
                 float(x[sel].min()),
-                0.995,
-                f"j{jid}",
+                1.0,
+                f"J{k + 1}" + (" ✓" if conv[sel].any() else ""),
                 transform=ax.get_xaxis_transform(),
                 ha="left",
-                va="top",
+                va="bottom",
                 fontsize="x-small",
-                color="0.35",
+                color=chosen.converted if conv[sel].any() else "0.35",
             )
+        if paths and sel.sum() > 1:
+            ax.plot(x[sel], y[sel], color="0.55", linewidth=0.8, zorder=2, gid=f"path:{jid}")
     edge = [color[c] for c in channel.tolist()]
     face = list(edge)
     if "direction" in rows.columns:
-        outbound = matches(rows["direction"], "outbound")
+        outbound = matches(rows["direction"], "outbound")[order]
         for i in np.flatnonzero(outbound).tolist():
             face[i] = "white"
     style = {"s": 36, "linewidths": 1.2, "zorder": 3, **scatter_kwargs}
-    ax.scatter(
-        x,
-        y,
-        c=face,
-        edgecolors=edge,
-        gid="touchpoints",
-        **style,
-    )
-    conv = np.array([e in events for e in event], dtype=bool)
+    ax.scatter(x, y, c=face, edgecolors=edge, gid="touchpoints", **style)
     ax.scatter(
         x[conv],
         y[conv],
         marker="*",
         s=170,
-        c=CONVERTED_COLOR,
+        c=chosen.converted,
         edgecolors="white",
         linewidths=0.6,
         zorder=4,
@@ -195,21 +211,27 @@ def timeline(
         label="conversion",
     )
     if "break" in rows.columns:
-        for i, kind in enumerate(rows["break"].tolist()):
-            if kind:
+        kinds = rows["break"].tolist()
+        for i, j in enumerate(order.tolist()):
+            if kinds[j]:
                 ax.annotate(
-                    str(kind),
+                    words(kinds[j]),
                     (x[i], y[i]),
                     xytext=(4, 6),
                     textcoords="offset points",
                     fontsize="x-small",
                     color="0.25",
                 )
-    ax.set_yticks(np.arange(len(names), dtype=np.float64), names)
-    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.set_yticks(np.arange(len(names), dtype=np.float64), [words(n) for n in names])
+    for tick, name in zip(ax.get_yticklabels(), names):
+        tick.set_color(color[name])
+    ax.set_ylim(len(names) - 0.4, -0.6)  # first channel used on top
     ax.set_xlim(lo - 0.03 * width, hi + 0.03 * width)
+    ax.grid(axis="y", color="0.9", linewidth=0.8, zorder=0)
     date_axis(ax)
-    ax.set_title(f"customer {customer}", loc="left", fontsize="medium")
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"customer {customer}", loc="left", fontsize="medium", pad=14)
     if conv.any():
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize="small", frameon=False)
     return ax
@@ -237,6 +259,8 @@ def appetence(
     orientation: Literal["vertical", "horizontal"] = "vertical",
     colors: Mapping[str, Any] | None = None,
     counts: bool = True,
+    palette: ChannelPalette | Mapping[str, Any] | None = None,
+    raw_labels: bool = False,
     **bar_kwargs: Any,
 ) -> Axes:
     """Per segment, the mean digital, physical and assisted shares of its customers, stacked.
@@ -254,9 +278,14 @@ def appetence(
         (for instance a column added with :meth:`~omnijourney.Table.with_column`).
     orientation : {"vertical", "horizontal"}
     colors : mapping, optional
-        ``"digital"``, ``"physical"``, ``"assisted"`` -> colour.
+        ``"digital"``, ``"physical"``, ``"assisted"`` -> colour, over the palette's.
     counts : bool
         Write the number of customers of each segment at the end of its bar.
+    palette : ChannelPalette or mapping, optional
+        Whose kind colours (:meth:`ChannelPalette.kind_color`) colour the shares; by default
+        the palette of every figure (:func:`get_palette`).
+    raw_labels : bool
+        Write the segments as the table holds them (``digital_first``) instead of in words.
     **bar_kwargs
         Passed to :meth:`~matplotlib.axes.Axes.bar` (or ``barh``).
 
@@ -316,10 +345,11 @@ def appetence(
     )
     pos = np.arange(len(order), dtype=np.float64)
     base = np.zeros(len(order))
-    names = [str(g) for g in order]
+    names = [label_of(raw_labels)(g) for g in order]
+    chosen = as_palette(palette, who)
     for i, share in enumerate(_SHARES):
         kind = share.removesuffix("_share")
-        c = (colors or {}).get(kind, _GROUP_COLORS[kind])
+        c = (colors or {}).get(kind, chosen.kind_color(kind))
         if horizontal:
             ax.barh(pos, means[i], left=base, height=0.7, color=c, label=kind, **bar_kwargs)
         else:

@@ -10,13 +10,13 @@ import numpy as np
 from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError
 from omnijourney.plot._common import (
-    CONVERTED_COLOR,
-    NOT_CONVERTED_COLOR,
+    annotate_cells,
     check_choice,
     check_table,
     new_axes,
-    palette,
+    percent_text,
 )
+from omnijourney.plot._style import ChannelPalette, as_palette, label_of
 from omnijourney.tables import Table
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def funnel(
     color: Any = None,
     counts: bool = True,
     conversion: bool = True,
+    raw_labels: bool = False,
     **bar_kwargs: Any,
 ) -> Axes:
     """Bars of the journeys (or customers) reaching each step of a funnel.
@@ -64,6 +65,9 @@ def funnel(
     conversion : bool
         Write the share of the previous step's journeys that reached the step, between
         consecutive bars.
+    raw_labels : bool
+        Write the steps as the table holds them (``order | purchase``) instead of in words
+        (``order or purchase``).
     **bar_kwargs
         Passed to :meth:`~matplotlib.axes.Axes.barh` (or ``bar``): ``alpha``, ``edgecolor``...
 
@@ -107,7 +111,8 @@ def funnel(
     check_choice(orientation, "orientation", ("horizontal", "vertical"), who)
     n = np.asarray(table["count"], dtype=np.float64)
     share = np.asarray(table["share_of_previous"], dtype=np.float64)
-    labels = [str(x) for x in table["label"].tolist()]
+    words = label_of(raw_labels)
+    labels = [words(x) for x in table["label"].tolist()]
     horizontal = orientation == "horizontal"
     size = (6.4, 0.6 + 0.55 * len(labels)) if horizontal else (1.2 + 1.1 * len(labels), 4.0)
     ax = new_axes(ax, size, who)
@@ -229,6 +234,8 @@ def sankey(
     alpha: float = 0.4,
     labels: bool = True,
     min_label_height: float = 0.02,
+    palette: ChannelPalette | Mapping[str, Any] | None = None,
+    raw_labels: bool = False,
     **band_kwargs: Any,
 ) -> Axes:
     """An alluvial diagram of a :func:`~omnijourney.journeys.sankey` result.
@@ -252,8 +259,7 @@ def sankey(
         Vertical space between the nodes of a step, as a share of the figure height (reduced
         when a step has many nodes).
     colors : mapping, optional
-        Label -> colour (``{"web": "tab:blue"}``); other labels take matplotlib's colour
-        cycle, in label order.
+        Label -> colour (``{"web": "tab:blue"}``), over the palette.
     color_by : {"source", "target"}
         Whether a band takes the colour of the node it leaves or of the node it reaches.
     alpha : float
@@ -263,6 +269,12 @@ def sankey(
         each column.
     min_label_height : float
         Nodes shorter than this (share of the figure height) are not labelled.
+    palette : ChannelPalette or mapping, optional
+        Colours of the channels and of the outcomes (its ``converted`` and ``not_converted``);
+        by default the palette of every figure (:func:`get_palette`).
+    raw_labels : bool
+        Write the labels as the data holds them (``call_centre``) instead of in words
+        (``call centre``).
     **band_kwargs
         Passed to the bands' :class:`~matplotlib.patches.PathPatch` (``edgecolor``,
         ``linewidth``...).
@@ -331,15 +343,12 @@ def sankey(
     y0 = np.zeros(ids.size)
     y1 = np.zeros(ids.size)
     y0[keep], y1[keep] = bottom, top
+    words = label_of(raw_labels)
+    chosen = as_palette(palette, who, colors)
     plain = sorted({lab for lab, o in zip(node_label, outcome.tolist()) if not o})
-    color = palette(plain, colors)
-    color.setdefault(
-        OUTCOMES[0], CONVERTED_COLOR if colors is None else colors.get(OUTCOMES[0], CONVERTED_COLOR)
-    )
-    color.setdefault(
-        OUTCOMES[1],
-        NOT_CONVERTED_COLOR if colors is None else colors.get(OUTCOMES[1], NOT_CONVERTED_COLOR),
-    )
+    color = chosen.colors(plain)
+    color[OUTCOMES[0]] = chosen.channels.get(OUTCOMES[0], chosen.converted)
+    color[OUTCOMES[1]] = chosen.channels.get(OUTCOMES[1], chosen.not_converted)
     n_cols = int(steps.max() - steps.min()) + 1
     ax = new_axes(ax, (2.2 + 2.0 * n_cols, 5.0), who)
     x = (steps - steps.min()).astype(np.float64)
@@ -394,7 +403,7 @@ def sankey(
             ax.text(
                 x[i] + (half + 0.03 if right else -half - 0.03),
                 (y0[i] + y1[i]) / 2,
-                f"{node_label[i]} ({int(count[i]):,})",
+                f"{words(node_label[i])} ({int(count[i]):,})",
                 va="center",
                 ha="left" if right else "right",
                 fontsize="small",
@@ -450,6 +459,7 @@ def transitions(
     annotate: bool | None = None,
     cmap: Any = "Blues",
     colorbar: bool = True,
+    raw_labels: bool = False,
     **imshow_kwargs: Any,
 ) -> Axes:
     """A heatmap of transitions between channels: rows are "from", columns are "to".
@@ -471,6 +481,9 @@ def transitions(
     cmap : matplotlib colormap or its name
     colorbar : bool
         Add a colour bar next to the axes.
+    raw_labels : bool
+        Write the labels as the matrix holds them (``call_centre``, ``(null)``) instead of
+        in words.
     **imshow_kwargs
         Passed to :meth:`~matplotlib.axes.Axes.imshow` (``vmin``, ``vmax``, ``norm``...).
 
@@ -506,6 +519,7 @@ def transitions(
     who = "plot.transitions"
     labels, counts, shares = _matrix_of(matrix, who)
     check_choice(show, "show", ("auto", "counts", "shares"), who)
+    labels = [label_of(raw_labels)(x) for x in labels]
     if not labels:
         msg = f"{who}: matrix is empty (no label); there is nothing to draw"
         raise ConfigError(msg)
@@ -525,23 +539,7 @@ def transitions(
     if annotate is None:
         annotate = n <= 20
     if annotate:
-        high = float(np.nanmax(values)) if values.size else 0.0
-        for i in range(n):
-            for j in range(n):
-                v = float(values[i, j])
-                if v == 0 or not np.isfinite(v):
-                    continue
-                text = f"{v:,.0f}" if use_counts else f"{100 * v:.0f}%"
-                dark = high > 0 and v > 0.6 * high
-                ax.text(
-                    j,
-                    i,
-                    text,
-                    ha="center",
-                    va="center",
-                    fontsize="x-small",
-                    color="white" if dark else "black",
-                )
+        annotate_cells(ax, values, (lambda v: f"{v:,.0f}") if use_counts else percent_text)
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
         bar.set_label("transitions" if use_counts else "share of the row")

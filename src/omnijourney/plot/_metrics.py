@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from omnijourney.errors import ConfigError
-from omnijourney.plot._common import new_axes, palette
+from omnijourney.plot._common import new_axes, series_colors
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -100,7 +100,7 @@ def comparison(
     ax = new_axes(ax, (5.2, 3.8), who)
     cells = res.cells
     groups = list(dict.fromkeys(cells["group"].tolist()))
-    color = palette(groups, colors)
+    color = series_colors(groups, colors)
     half = (res.high - res.low) / 2
     if res.design == "test_control":
         values = [float(cells["value"][cells["group"] == g][0]) for g in groups]

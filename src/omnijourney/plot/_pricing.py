@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError
 from omnijourney.plot._common import (
     check_table,
@@ -14,11 +15,11 @@ from omnijourney.plot._common import (
     date_numbers,
     matches,
     new_axes,
-    palette,
     scalar_label,
     shown,
     span,
 )
+from omnijourney.plot._style import SHADES, ChannelPalette, as_palette, label_of, shade
 from omnijourney.tables import Table
 from omnijourney.time import to_datetime64
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["prices"]
 
 _DAY_US = 86_400_000_000
+# how far apart (in points) series with equal prices are drawn
+_LANE_POINTS = 2.2
 _RULE_COLORS = ("#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf")
 
 
@@ -85,6 +88,39 @@ def _series_labels(rows: Table) -> list[str]:
     return out
 
 
+def _series_colors(
+    rows: Table, labels: list[str], names: list[str], palette: ChannelPalette
+) -> dict[str, Any]:
+    """The channel's colour for its only series, shades of it for several (locations,
+    audiences); a colour given for the series label itself wins."""
+    channel_of = dict(zip(labels, (str(c) for c in rows["channel"].tolist())))
+    out: dict[str, Any] = {}
+    for name in names:
+        channel = channel_of[name]
+        siblings = [n for n in names if channel_of[n] == channel]
+        if name in palette.channels or len(siblings) == 1:
+            out[name] = palette.color(name if name in palette.channels else channel)
+        else:
+            base = palette.color(channel)
+            out[name] = shade(base, SHADES[siblings.index(name) % len(SHADES)])
+    return out
+
+
+def _lanes(series: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[int]:
+    """A lane per series, so that series showing the same price over the same time are
+    drawn apart: the smallest lane that no earlier series coinciding with it uses."""
+    lanes: list[int] = []
+    for k, (a0, a1, ap) in enumerate(series):
+        taken = set()
+        for j in range(k):
+            b0, b1, bp = series[j]
+            overlap = (a0[:, None] < b1[None, :]) & (b0[None, :] < a1[:, None])
+            if (overlap & np.isclose(ap[:, None], bp[None, :])).any():
+                taken.add(lanes[j])
+        lanes.append(min(set(range(len(taken) + 1)) - taken))
+    return lanes
+
+
 def prices(
     table: PriceTable | Table,
     sku: Any,
@@ -94,6 +130,8 @@ def prices(
     channels: Iterable[str] | None = None,
     until: Any = None,
     colors: Mapping[str, Any] | None = None,
+    palette: ChannelPalette | Mapping[str, Any] | None = None,
+    raw_labels: bool = False,
     **line_kwargs: Any,
 ) -> Axes:
     """A product's price over time, one step line per channel, with its findings shaded.
@@ -118,7 +156,14 @@ def prices(
         Where open-ended intervals (and findings) stop: by default the audit's ``as_of``
         when ``findings`` is a PriceAudit, else the latest time in the data.
     colors : mapping, optional
-        Series label -> colour; other series take matplotlib's colour cycle.
+        Series label -> colour, over the palette.
+    palette : ChannelPalette or mapping, optional
+        Colours of the channels (the series of one channel at several locations or for
+        several audiences take shades of its colour); by default the palette of every figure
+        (:func:`get_palette`).
+    raw_labels : bool
+        Write channels and rules as the data holds them (``call_centre``,
+        ``overlapping_promotions``) instead of in words.
     **line_kwargs
         Passed to :meth:`~matplotlib.axes.Axes.plot` (``linewidth``, ``alpha``...).
 
@@ -128,7 +173,9 @@ def prices(
         The axes drawn on, x in matplotlib date numbers. Each series is a line with the gid
         ``"price:<label>"`` whose points are the start and end of each interval at its price
         (a gap between intervals breaks the line); findings are rectangles with the gid
-        ``"finding:<row>"`` (row of the findings table).
+        ``"finding:<row>"`` (row of the findings table). Series that show the same price at
+        the same time are drawn side by side, a few points apart (their data stay the
+        prices), so that each of them can be seen.
 
     Raises
     ------
@@ -193,12 +240,15 @@ def prices(
     price = np.asarray(rows["price"], dtype=np.float64)
     labels = _series_labels(rows)
     names = sorted(set(labels))
-    color = palette(names, colors)
+    words = label_of(raw_labels)
+    color = _series_colors(rows, labels, names, as_palette(palette, who, colors))
     ax = new_axes(ax, (9.0, 4.2), who)
-    label_of = np.asarray(labels, dtype=object)
-    for name in names:
-        idx = np.flatnonzero(label_of == name)
-        idx = idx[np.argsort(x0[idx], kind="stable")]
+    series = np.asarray(labels, dtype=object)
+    index = [np.flatnonzero(series == name) for name in names]
+    index = [idx[np.argsort(x0[idx], kind="stable")] for idx in index]
+    lanes = _lanes([(x0[idx], x1[idx], price[idx]) for idx in index])
+    transforms = import_optional("matplotlib.transforms", "plot")
+    for name, idx, lane in zip(names, index, lanes):
         xs: list[float] = []
         ys: list[float] = []
         for k, i in enumerate(idx.tolist()):
@@ -208,10 +258,12 @@ def prices(
             xs += [float(x0[i]), float(x1[i])]
             ys += [float(price[i]), float(price[i])]
         style = {"linewidth": 1.8, "color": color[name], **line_kwargs}
-        ax.plot(xs, ys, label=name, gid=f"price:{name}", **style)
+        shift = _LANE_POINTS * ((lane + 1) // 2) * (1 if lane % 2 else -1)
+        where = transforms.offset_copy(ax.transData, fig=ax.figure, y=shift, units="points")
+        ax.plot(xs, ys, label=words(name), gid=f"price:{name}", transform=where, **style)
     lo, hi = float(x0.min()), float(x1.max())
     if found is not None and len(found):
-        _shade(ax, found, sku, rows, end, lo, hi)
+        _shade(ax, found, sku, rows, end, lo, hi, words)
     width = hi - lo if hi > lo else 1.0
     ax.set_xlim(lo - 0.02 * width, hi + 0.02 * width)
     date_axis(ax)
@@ -228,7 +280,14 @@ def prices(
 
 
 def _shade(
-    ax: Axes, found: Table, sku: Any, rows: Table, end: np.datetime64, lo: float, hi: float
+    ax: Axes,
+    found: Table,
+    sku: Any,
+    rows: Table,
+    end: np.datetime64,
+    lo: float,
+    hi: float,
+    words: Any,
 ) -> None:
     """Shade the findings about ``sku`` on the channels of ``rows``."""
     drawn = {str(c) for c in rows["channel"].tolist()}
@@ -256,6 +315,6 @@ def _shade(
             alpha=0.18,
             gid=f"finding:{i}",
             zorder=0,
-            label=rule if rule not in labelled else "_nolegend_",
+            label=words(rule) if rule not in labelled else "_nolegend_",
         )
         labelled.add(rule)
