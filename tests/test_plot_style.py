@@ -193,6 +193,9 @@ def test_equal_prices_are_drawn_side_by_side_with_exact_data():
         for gid, line in lines.items()
     }
     assert len({round(v, 3) for v in shown.values()}) == 3
+    # the lines, drawn with their own transforms, still set the axes' limits
+    low, high = ax.get_ylim()
+    assert low < 8.0 and high > 10.0
     # lone series stay where their data are
     lone = oj.pricing.PriceTable.from_columns(
         {"sku": ["A", "A"], "channel": ["web", "app"], "price": [10.0, 12.0],

@@ -261,6 +261,10 @@ def prices(
         shift = _LANE_POINTS * ((lane + 1) // 2) * (1 if lane % 2 else -1)
         where = transforms.offset_copy(ax.transData, fig=ax.figure, y=shift, units="points")
         ax.plot(xs, ys, label=words(name), gid=f"price:{name}", transform=where, **style)
+        # a line drawn with its own transform does not widen the axes' limits by itself
+        points = np.column_stack([xs, ys])
+        ax.update_datalim(points[np.isfinite(points).all(axis=1)])
+    ax.autoscale_view()
     lo, hi = float(x0.min()), float(x1.max())
     if found is not None and len(found):
         _shade(ax, found, sku, rows, end, lo, hi, words)
