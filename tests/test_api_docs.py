@@ -208,3 +208,30 @@ def test_directive_parsing() -> None:
         "      x: 1",
     ]
     assert _members(block) == ["generate", "World"]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_every_figure_has_its_entry_and_an_example_drawn_under_it() -> None:
+    """docs/api/plot.md renders each public name of omnijourney.plot, and each figure
+    function is followed by an example that runs (and is drawn) when the docs are built."""
+    import omnijourney.plot as plot
+
+    lines = (API / "plot.md").read_text("utf-8").splitlines()
+    where = {m["path"]: i for i, line in enumerate(lines) if (m := _DIRECTIVE.match(line))}
+    for name in plot.__all__:
+        assert f"omnijourney.plot.{name}" in where, f"docs/api/plot.md does not render {name}"
+    figures = [
+        n
+        for n in plot.__all__
+        if inspect.isfunction(getattr(plot, n))
+        and inspect.signature(getattr(plot, n)).return_annotation == "Axes"
+    ]
+    assert "funnel" in figures and "directly_follows" in figures
+    starts = sorted(where.values())
+    for name in figures:
+        start = where[f"omnijourney.plot.{name}"]
+        after = [s for s in starts if s > start]
+        section = lines[start : after[0] if after else len(lines)]
+        assert any(line.strip() == "```python" for line in section), f"no example under {name}"

@@ -29,6 +29,28 @@ def test_demo_tours_every_capability_on_a_small_world(tmp_path):
         assert heading in text
     assert "true journeys recovered exactly: yes" in text
     assert "no false ones: yes" in text
+    # it ends by saying where the documentation is
+    assert text.rstrip().splitlines()[-1].strip().startswith("https://")
+    assert "/tutorials/" in text.rstrip().splitlines()[-1]
+
+
+def test_the_demo_world_is_the_tutorials_world():
+    """By default the demo generates the world the tutorials and the README walk through, so
+    that the numbers it prints are theirs."""
+    import inspect
+    from pathlib import Path
+
+    from omnijourney import cli
+
+    root = Path(__file__).resolve().parent.parent
+    call = f"oj.synth.generate(n_customers={cli.TUTORIAL_CUSTOMERS:_}, seed={cli.TUTORIAL_SEED})"
+    for page in ("README.md", "docs/tutorials/journeys.md", "docs/api/plot.md"):
+        assert call in (root / page).read_text("utf-8"), page
+    defaults = inspect.signature(demo).parameters
+    assert defaults["seed"].default == cli.TUTORIAL_SEED
+    assert defaults["customers"].default == cli.TUTORIAL_CUSTOMERS
+    parsed = cli._parser().parse_args(["demo"])
+    assert (parsed.seed, parsed.customers) == (cli.TUTORIAL_SEED, cli.TUTORIAL_CUSTOMERS)
 
 
 def test_pairwise_precision_and_recall():

@@ -16,7 +16,7 @@ from typing import Any
 from omnijourney._version import __version__
 from omnijourney.cli._commands import COMMANDS, add_commands
 from omnijourney.cli._common import InputError, Progress, count
-from omnijourney.cli._demo import _pairwise, demo
+from omnijourney.cli._demo import TUTORIAL_CUSTOMERS, TUTORIAL_SEED, _pairwise, demo
 from omnijourney.cli._files import one_line
 
 __all__ = ["demo", "main"]
@@ -34,9 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser(
         "demo", help="generate a synthetic world and print what omnijourney finds in it"
     )
-    p_demo.add_argument("--seed", type=count(0), default=0, help="random seed, >= 0 (default 0)")
     p_demo.add_argument(
-        "--customers", type=count(1), default=2_000, help="number of customers (default 2000)"
+        "--seed",
+        type=count(0),
+        default=TUTORIAL_SEED,
+        help=f"random seed, >= 0 (default {TUTORIAL_SEED}, the tutorials' world)",
+    )
+    p_demo.add_argument(
+        "--customers",
+        type=count(1),
+        default=TUTORIAL_CUSTOMERS,
+        help=f"number of customers (default {TUTORIAL_CUSTOMERS})",
     )
     p_demo.add_argument("--report", metavar="FILE", help="also write the HTML report there")
     add_commands(sub)

@@ -54,9 +54,32 @@ def _pairwise(found: Any, truth: Any) -> tuple[float, float]:
     return agree / max(pairs(np.bincount(f)), 1.0), agree / max(pairs(np.bincount(t)), 1.0)
 
 
+#: The world of the demo by default, the one the tutorials walk through
+#: (``oj.synth.generate(n_customers=2_000, seed=7)``), so that their numbers agree.
+TUTORIAL_SEED = 7
+TUTORIAL_CUSTOMERS = 2_000
+#: Where the documentation is published (the ``Documentation`` URL of the package).
+DOCS_URL = "https://omnijourney.readthedocs.io"
+
+
+def _docs_url() -> str:
+    """The package's ``Documentation`` URL, as installed (``DOCS_URL`` when unknown)."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("omnijourney").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return DOCS_URL
+    for entry in urls:
+        name, _, url = entry.partition(",")
+        if name.strip().lower() == "documentation" and url.strip():
+            return url.strip()
+    return DOCS_URL
+
+
 def demo(
-    seed: int = 0,
-    customers: int = 2_000,
+    seed: int = TUTORIAL_SEED,
+    customers: int = TUTORIAL_CUSTOMERS,
     out: TextIO | None = None,
     *,
     report: str | os.PathLike[str] | None = None,
@@ -212,5 +235,16 @@ def demo(
                 title=f"omnijourney demo: a synthetic omnichannel retailer (seed {seed})",
             )
         say(f"Report written to {os.fspath(report)}")
-    say("Next: the tutorials in the documentation walk through each step on this same world.")
+    where = _docs_url()
+    if seed == TUTORIAL_SEED and customers == TUTORIAL_CUSTOMERS:
+        say(
+            "Next: the tutorials walk through each step on this same world "
+            f"(oj.synth.generate(n_customers={TUTORIAL_CUSTOMERS:_}, seed={TUTORIAL_SEED})):"
+        )
+    else:
+        say(
+            "Next: the tutorials walk through each step on the default world of this demo "
+            f"(seed {TUTORIAL_SEED}, {TUTORIAL_CUSTOMERS:,} customers):"
+        )
+    say(f"  {where}/tutorials/  (documentation: {where})")
     return 0
