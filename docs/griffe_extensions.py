@@ -15,6 +15,8 @@ understand into Markdown: Sphinx roles (``:class:`~omnijourney.tables.Table```) 
 to the documented object (plain code when it is not documented), simple tables (``=====``
 borders) become Markdown tables, and grouped parameters (``a, b : str``) are split into one
 entry each so that each gets its own default.
+
+``EntryPointsFirst`` lists the functions of a module before its classes and its constants.
 """
 
 from __future__ import annotations
@@ -326,3 +328,39 @@ class SphinxComments(griffe.Extension):
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
         _comment_docstrings(pkg)
+
+
+# --------------------------------------------------------------------------- entry points first
+
+_RANK = {"function": 0, "class": 1}
+
+
+def _kind(module: griffe.Module, name: str) -> str:
+    member = module.members.get(name)
+    if member is None:
+        return "other"
+    try:
+        return str(member.kind.value)
+    except griffe.AliasResolutionError:
+        return "other"
+
+
+def _entry_points_first(module: griffe.Module) -> None:
+    exports = getattr(module, "exports", None)
+    if exports:
+        names = [str(getattr(e, "name", e)) for e in exports]
+        ranked = sorted(range(len(names)), key=lambda i: (_RANK.get(_kind(module, names[i]), 2), i))
+        module.exports = [exports[i] for i in ranked]
+    for member in module.members.values():
+        if not member.is_alias and member.is_module:
+            _entry_points_first(member)
+
+
+class EntryPointsFirst(griffe.Extension):
+    """List a module's functions (``sessionize``, ``resolve``...) first in the API reference,
+    then its classes, then its constants, each in the order of ``__all__``: the reference is
+    rendered in the order of ``__all__`` (``members_order``), reordered here, not in the
+    module, whose ``__all__`` stays alphabetical."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        _entry_points_first(pkg)

@@ -235,3 +235,26 @@ def test_every_figure_has_its_entry_and_an_example_drawn_under_it() -> None:
         after = [s for s in starts if s > start]
         section = lines[start : after[0] if after else len(lines)]
         assert any(line.strip() == "```python" for line in section), f"no example under {name}"
+
+
+def test_the_reference_lists_entry_points_before_classes_and_constants() -> None:
+    """The API pages render a module's members in the order of its ``__all__`` as the docs'
+    griffe extension sorts it: functions (``sessionize``), then classes, then constants."""
+    griffe = pytest.importorskip("griffe")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ext", ROOT / "docs" / "griffe_extensions.py")
+    assert spec is not None and spec.loader is not None
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    assert "griffe_extensions.py:EntryPointsFirst" in config
+    assert "members_order: [__all__, source]" in config
+    package = griffe.load(
+        "omnijourney",
+        search_paths=[ROOT / "src"],
+        extensions=griffe.load_extensions(ext.EntryPointsFirst),
+    )
+    names = [str(getattr(e, "name", e)) for e in package["journeys"].exports]
+    assert set(names) == set(importlib.import_module("omnijourney.journeys").__all__)
+    assert names.index("sessionize") < names.index("BGNBD") < names.index("APPETENCE_SEGMENTS")
