@@ -21,6 +21,13 @@ def _hex(color: Any) -> str:
     return str(mcolors.to_hex(color))
 
 
+def _rgba(color: str, alpha: float) -> str:
+    """``rgba(r, g, b, a)``: the form of a translucent colour every plotly version reads."""
+    mcolors = import_optional("matplotlib.colors", "plot")
+    r, g, b = (round(255 * c) for c in mcolors.to_rgb(color))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
 def sankey_figure(
     result: Sankey,
     *,
@@ -47,7 +54,7 @@ def sankey_figure(
     ]
     source = [position[int(s)] for s in links["source"].tolist()]
     target = [position[int(t)] for t in links["target"].tolist()]
-    band = [color[s] + "66" for s in source]  # the source's colour, 40% opaque
+    band = [_rgba(color[s], 0.4) for s in source]  # the source's colour, translucent
     trace = go.Sankey(
         arrangement="snap",
         node={
