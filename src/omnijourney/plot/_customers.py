@@ -212,12 +212,14 @@ def timeline(
     )
     if "break" in rows.columns:
         kinds = rows["break"].tolist()
+        written = 0
         for i, j in enumerate(order.tolist()):
             if kinds[j]:
+                written += 1
                 ax.annotate(
                     words(kinds[j]),
                     (x[i], y[i]),
-                    xytext=(4, 6),
+                    xytext=(4, 6 if written % 2 else -12),  # neighbours above and below
                     textcoords="offset points",
                     fontsize="x-small",
                     color="0.25",
