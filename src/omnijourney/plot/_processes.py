@@ -9,13 +9,7 @@ import numpy as np
 
 from omnijourney._optional import import_optional
 from omnijourney.errors import ConfigError
-from omnijourney.plot._common import (
-    annotate_cells,
-    check_choice,
-    check_table,
-    new_axes,
-    percent_text,
-)
+from omnijourney.plot import _common as common
 from omnijourney.plot._style import ChannelPalette, as_palette, label_of
 from omnijourney.tables import Table
 
@@ -89,13 +83,15 @@ def step_matrix(
     >>> plt.close(ax.figure)
     """
     who = "plot.step_matrix"
-    table = check_table(result, "result", ("label", "step_1"), who, "oj.journeys.step_matrix")
+    table = common.check_table(
+        result, "result", ("label", "step_1"), who, "oj.journeys.step_matrix"
+    )
     steps = [c for c in table.columns if c.startswith("step_")]
     values = np.column_stack([np.asarray(table[c], dtype=np.float64) for c in steps])
     words = label_of(raw_labels)
     labels = [words(x) for x in table["label"].tolist()]
     n_rows, n_cols = values.shape
-    ax = new_axes(ax, (2.4 + 0.6 * n_cols, 1.2 + 0.38 * n_rows), who)
+    ax = common.new_axes(ax, (2.4 + 0.6 * n_cols, 1.2 + 0.38 * n_rows), who)
     image = ax.imshow(values, cmap=cmap, aspect="auto", vmin=0.0, vmax=1.0, **imshow_kwargs)
     ax.set_xticks(np.arange(n_cols), [c.removeprefix("step_") for c in steps])
     ax.set_yticks(np.arange(n_rows), labels)
@@ -106,7 +102,7 @@ def step_matrix(
     if annotate is None:
         annotate = n_rows <= 25
     if annotate:
-        annotate_cells(ax, values, percent_text)
+        common.annotate_cells(ax, values, common.percent_text)
     if colorbar:
         bar = ax.figure.colorbar(image, ax=ax, shrink=0.8)
         bar.set_label("share of journeys at the step")
@@ -253,8 +249,8 @@ def directly_follows(
             f"oj.journeys.directly_follows, got {type(graph).__name__}"
         )
         raise ConfigError(msg)
-    check_choice(show, "show", ("frequency", "performance"), who)
-    check_choice(statistic, "statistic", ("median", "mean", "p90"), who)
+    common.check_choice(show, "show", ("frequency", "performance"), who)
+    common.check_choice(statistic, "statistic", ("median", "mean", "p90"), who)
     if isinstance(min_share, bool) or not isinstance(min_share, (int, float)):
         msg = f"{who}: min_share must be a number in [0, 1], got {min_share!r}"
         raise ConfigError(msg)
@@ -274,7 +270,7 @@ def directly_follows(
     m = len(nodes)
     xy = _positions(_depth(counts))
     color = ["0.35" if i in (0, m - 1) else chosen.color(nodes[i]) for i in range(m)]
-    ax = new_axes(ax, (10.0, 6.0), who)
+    ax = common.new_axes(ax, (10.0, 6.0), who)
     ax.set_xlim(-2.1, 2.1)
     ax.set_ylim(-1.35, 1.35)
     ax.set_axis_off()
