@@ -34,6 +34,7 @@ SHARED_PRIVATE = frozenset(
         "omnijourney._format",
         "omnijourney._optional",
         "omnijourney._random",
+        "omnijourney._sums",
         "omnijourney._validation",
         "omnijourney._version",
     }

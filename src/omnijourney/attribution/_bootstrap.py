@@ -14,6 +14,7 @@ import numpy as np
 
 from omnijourney import _format as F
 from omnijourney._display import TableResult
+from omnijourney.attribution._canonical import in_canonical_order
 from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.attribution._heuristics import HEURISTICS, heuristic
 from omnijourney.attribution._markov import markov
@@ -220,7 +221,8 @@ def bootstrap(
     >>> ci.to_pandas().columns.tolist()[:3]
     ['conversions', 'conversions_low', 'conversions_high']
     """
-    pt = as_path_table(paths, "bootstrap")
+    # rows are drawn in an order of their values alone: the same intervals in any row order
+    pt = in_canonical_order(as_path_table(paths, "bootstrap"))
     if not isinstance(n_resamples, int) or n_resamples < 2:
         msg = f"n_resamples must be an integer of at least 2, got {n_resamples!r}"
         raise ConfigError(msg)

@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import run_starts
+from omnijourney._sums import group_sums
 from omnijourney.attribution._paths import PathTable
 from omnijourney.attribution._results import CONVERSION, NULL, START
 from omnijourney.errors import ConfigError, ConvergenceError
@@ -178,7 +179,8 @@ def fit_chain(
     prev[starts] = m
     prev *= n_ch
     prev += newest
-    bins = np.bincount(prev, weights=np.repeat(journeys, lengths), minlength=(m + 1) * n_ch)
+    # sums that do not depend on the order of the rows (as every sum below)
+    bins = group_sums(prev, np.repeat(journeys, lengths), (m + 1) * n_ch)
     del prev
     from_start = windows == "full" and order > 1
     if from_start:
@@ -189,7 +191,7 @@ def fit_chain(
     next_key = (src_key % base ** (order - 1)) * base + nz % n_ch + 1
     source, target, counts = src, np.searchsorted(state_keys, next_key), bins[nz]
     if from_start:
-        first = np.bincount(state[starts], weights=journeys, minlength=m)
+        first = group_sums(state[starts], journeys, m)
         to = np.flatnonzero(first)
         source = np.concatenate([source, np.full(to.size, m)])
         target = np.concatenate([target, to])
@@ -202,9 +204,9 @@ def fit_chain(
         source=source,
         target=target,
         counts=counts,
-        conv=np.bincount(last, weights=pt.conversions, minlength=m + 1),
-        null=np.bincount(last, weights=pt.nulls, minlength=m + 1),
-        value=np.bincount(last, weights=pt.value, minlength=m + 1),
+        conv=group_sums(last, pt.conversions, m + 1),
+        null=group_sums(last, pt.nulls, m + 1),
+        value=group_sums(last, pt.value, m + 1),
         longest=int(lengths[journeys > 0].max(initial=0)),
     )
 

@@ -1,7 +1,7 @@
-"""Encoding of paths: strings to channel codes, and exact grouping of equal paths.
+"""Encoding of paths: strings to channel codes.
 
 Parsing never makes a Python object per touch on the common input (ASCII names, a one-character
-separator); grouping packs paths into integer words, so equal paths are found without hashing.
+separator).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._arrays import positions, run_starts
+from omnijourney._arrays import run_starts
 from omnijourney.errors import DataError
 
 __all__ = [
     "ARRAY_EQ",
-    "canonical_groups",
     "parse_ascii",
     "parse_python",
     "sorted_codes",
@@ -175,34 +174,3 @@ def parse_ascii(texts: list[str], sep: str) -> tuple[np.ndarray, np.ndarray, np.
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     offsets[1:] = np.searchsorted(cut, stop) + 1
     return inverse.astype(np.int32), labels, offsets
-
-
-def canonical_groups(
-    codes: np.ndarray, offsets: np.ndarray, n_labels: int
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Canonical row order (length, then codes) and the group of equal paths of each row.
-
-    Paths are packed exactly into int64 words (``62 // bits`` codes per word), so grouping
-    needs no hashing: one lexsort over (length, word 0, word 1, ...).
-    """
-    n = offsets.size - 1
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
-    lengths = np.diff(offsets)
-    bits = max(int(n_labels).bit_length(), 1)  # codes + 1 in [1, n_labels]
-    per = max(62 // bits, 1)
-    pos = positions(lengths)
-    chunk = pos // per
-    shift = ((per - 1 - pos % per) * bits).astype(np.int64)
-    term = (codes.astype(np.int64) + 1) << shift
-    n_words = int(chunk.max()) + 1 if chunk.size else 1
-    word_start = np.flatnonzero(pos % per == 0)
-    sums = np.add.reduceat(term, word_start) if word_start.size else np.zeros(0, np.int64)
-    pid = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    keys = np.zeros((n_words, n), dtype=np.int64)
-    keys[chunk[word_start], pid[word_start]] = sums
-    # lexsort sorts by the last key first: words from last to first, then the length
-    order = np.lexsort((*keys[::-1], lengths))
-    new = run_starts(lengths[order], *keys[:, order])
-    group = np.cumsum(new) - 1
-    return order, group, int(group[-1]) + 1

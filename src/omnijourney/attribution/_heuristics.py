@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from omnijourney._arrays import positions
+from omnijourney._sums import group_sums
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, make_result
 from omnijourney.errors import ConfigError, DataError
@@ -40,16 +41,23 @@ HEURISTICS = (
 
 def _credit(pt: PathTable, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel conversions and value from per-step weights (summing to 1 in each path)."""
-    pid = pt.path_index()
-    conv = np.bincount(pt.codes, weights=weights * pt.conversions[pid], minlength=pt.n_channels)
-    val = np.bincount(pt.codes, weights=weights * pt.value[pid], minlength=pt.n_channels)
-    return conv, val
+    return _channel_sums(pt, pt.codes, pt.path_index(), weights)
 
 
-def _one_step(pt: PathTable, step: np.ndarray) -> np.ndarray:
-    w = np.zeros(pt.codes.size)
-    w[step] = 1.0
-    return w
+def _one_step(pt: PathTable, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel conversions and value when each path gives all to its step ``step``."""
+    return _channel_sums(pt, pt.codes[step], np.arange(pt.n_paths), None)
+
+
+def _channel_sums(
+    pt: PathTable, codes: np.ndarray, pid: np.ndarray, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel: the sums over the steps (channel ``codes``, path ``pid``) of their
+    ``weights`` times their path's conversions, and value; the same bits in any row order."""
+    conv, val = pt.conversions[pid], pt.value[pid]
+    if weights is not None:
+        conv, val = weights * conv, weights * val
+    return group_sums(codes, conv, pt.n_channels), group_sums(codes, val, pt.n_channels)
 
 
 def first_touch(paths: PathTable) -> Attribution:
@@ -63,7 +71,7 @@ def first_touch(paths: PathTable) -> Attribution:
     """
     pt = as_path_table(paths, "first_touch")
     pt.require_conversions("first_touch")
-    conv, val = _credit(pt, _one_step(pt, pt.offsets[:-1]))
+    conv, val = _one_step(pt, pt.offsets[:-1])
     return make_result("first_touch", pt, conv, val, {})
 
 
@@ -78,7 +86,7 @@ def last_touch(paths: PathTable) -> Attribution:
     """
     pt = as_path_table(paths, "last_touch")
     pt.require_conversions("last_touch")
-    conv, val = _credit(pt, _one_step(pt, pt.offsets[1:] - 1))
+    conv, val = _one_step(pt, pt.offsets[1:] - 1)
     return make_result("last_touch", pt, conv, val, {})
 
 
@@ -113,7 +121,7 @@ def last_non_direct(paths: PathTable, direct: Iterable[str] = ("direct",)) -> At
     idx = np.where(~is_direct, np.arange(pt.codes.size), -1)
     last_nd = np.maximum.reduceat(idx, pt.offsets[:-1]) if pt.codes.size else idx
     step = np.where(last_nd >= pt.offsets[:-1], last_nd, pt.offsets[1:] - 1)
-    conv, val = _credit(pt, _one_step(pt, step))
+    conv, val = _one_step(pt, step)
     return make_result("last_non_direct", pt, conv, val, {"direct": names})
 
 
@@ -135,9 +143,7 @@ def linear(paths: PathTable, *, distinct: bool = False) -> Attribution:
     if distinct:
         codes, _offsets, sizes = pt.channel_sets()
         pid = np.repeat(np.arange(pt.n_paths), sizes)
-        w = 1.0 / sizes[pid]
-        conv = np.bincount(codes, weights=w * pt.conversions[pid], minlength=pt.n_channels)
-        val = np.bincount(codes, weights=w * pt.value[pid], minlength=pt.n_channels)
+        conv, val = _channel_sums(pt, codes, pid, 1.0 / sizes[pid])
     else:
         lengths = pt.lengths
         conv, val = _credit(pt, np.repeat(1.0 / lengths, lengths))

@@ -14,6 +14,7 @@ import numpy as np
 
 from omnijourney._display import TableResult
 from omnijourney._validation import check_choice, check_positive_int
+from omnijourney.attribution._canonical import in_canonical_order
 from omnijourney.attribution._chain import (
     Chain,
     Repeats,
@@ -338,9 +339,9 @@ def select_order(
         msg = f"metric must be 'log_likelihood' or 'auc', got {metric!r}"
         raise ConfigError(msg)
     rng = np.random.default_rng(seed)
-    pt = pt.collapse_repeats()
-    conv_t = rng.binomial(np.round(pt.conversions).astype(np.int64), test_size).astype(float)
-    null_t = rng.binomial(np.round(pt.nulls).astype(np.int64), test_size).astype(float)
+    pt = in_canonical_order(pt.collapse_repeats())  # draws in an order of the values alone
+    conv_t = _held_out(pt.conversions, test_size, rng)
+    null_t = _held_out(pt.nulls, test_size, rng)
     train = pt.with_counts(pt.conversions - conv_t, pt.value * 0, pt.nulls - null_t)
     train.require_conversions("select_order")
     lls, aucs = [], []
@@ -357,6 +358,17 @@ def select_order(
         best=int(best),
         metric=metric,
     )
+
+
+def _held_out(counts: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """The held-out part of each count: each whole journey with probability ``share``, and a
+    fractional remainder whole or not at all (never more than the count)."""
+    whole = np.floor(counts)
+    out = rng.binomial(whole.astype(np.int64), share).astype(np.float64)
+    rest = counts - whole
+    if rest.any():
+        out += rest * rng.binomial(1, share, rest.size)
+    return out
 
 
 def _state_of_steps(pt: PathTable, chain: Chain) -> np.ndarray:

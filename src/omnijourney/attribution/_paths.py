@@ -14,9 +14,10 @@ import numpy as np
 
 from omnijourney._arrays import positions, run_ends, run_starts
 from omnijourney._display import TableResult
+from omnijourney._sums import group_sums, total
+from omnijourney.attribution._canonical import canonical_groups, in_canonical_order
 from omnijourney.attribution._encode import (
     ARRAY_EQ,
-    canonical_groups,
     parse_ascii,
     parse_python,
     sorted_codes,
@@ -68,7 +69,7 @@ def _counts(values: Any, n: int, column: str, *, default: float | None) -> np.nd
             rows=rows.tolist(),
             values=arr[rows[:5]].tolist(),
         )
-    return arr
+    return arr + 0.0  # a copy, and -0.0 becomes 0.0 (it would sort with 0.0, bits apart)
 
 
 def _channel_set(names: Iterable[Any] | None, labels: np.ndarray, what: str) -> np.ndarray:
@@ -232,7 +233,7 @@ class PathTable(TableResult):
             conversions=_counts(conversions, n, "conversions", default=None),
             value=_counts(value, n, "value", default=0.0),
             nulls=_counts(nulls, n, "nulls", default=0.0),
-            times=None if times is None else np.asarray(times, dtype=np.float64),
+            times=None if times is None else np.asarray(times, dtype=np.float64) + 0.0,
         )
         return table.transform(
             collapse_repeats=collapse_repeats, drop=drop, keep=keep, max_length=max_length
@@ -513,18 +514,18 @@ class PathTable(TableResult):
 
     @property
     def total_conversions(self) -> float:
-        """Sum of conversions."""
-        return float(self.conversions.sum())
+        """Sum of conversions (the same bits in any row order)."""
+        return total(self.conversions)
 
     @property
     def total_value(self) -> float:
-        """Sum of conversion value."""
-        return float(self.value.sum())
+        """Sum of conversion value (the same bits in any row order)."""
+        return total(self.value)
 
     @property
     def total_nulls(self) -> float:
-        """Sum of non-converting journeys."""
-        return float(self.nulls.sum())
+        """Sum of non-converting journeys (the same bits in any row order)."""
+        return total(self.nulls)
 
     def path_index(self) -> np.ndarray:
         """Row of each step."""
@@ -736,20 +737,21 @@ class PathTable(TableResult):
     def aggregate(self) -> PathTable:
         """One row per distinct path, counts summed, rows in canonical order.
 
-        The order is by length, then channel by channel in label order, so equal inputs in
-        any row order give equal tables. Tables with times are returned unchanged in content
-        but sorted (their rows are journeys: merging would lose the times).
+        The order is by length, then channel by channel in label order, and the counts of
+        equal paths are summed in a way that does not depend on their order, so equal inputs
+        in any row order give the same table, to the bit. Tables with times are returned
+        unchanged in content but sorted, equal paths by their counts then their times (their
+        rows are journeys: merging would lose the times).
         """
-        order, group, n_groups = canonical_groups(self.codes, self.offsets, self.n_channels)
         if self.times is not None:
-            return self.take(order)
+            return in_canonical_order(self)
+        order, group, n_groups = canonical_groups(self.codes, self.offsets, self.n_channels)
         first = np.flatnonzero(run_starts(group))
-        rep = order[first]
         sums = {
-            name: np.bincount(group, weights=getattr(self, name)[order], minlength=n_groups)
+            name: group_sums(group, getattr(self, name)[order], n_groups)
             for name in ("conversions", "value", "nulls")
         }
-        return self.take(rep)._with(**sums)
+        return self.take(order[first])._with(**sums)
 
     def equals(self, other: object) -> bool:
         """Same paths (decoded) with the same counts, whatever the row order or duplicates."""

@@ -14,8 +14,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._arrays import positions
 from omnijourney._display import TableResult
+from omnijourney._sums import group_sums
 from omnijourney.attribution._encode import ARRAY_EQ
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import frame
@@ -179,19 +179,22 @@ def channel_roles(
         raise ConfigError(msg)
     th = _thresholds(threshold)
     pt.require_conversions("channel_roles")
-    lengths = pt.lengths
-    pos = positions(lengths)
-    n = np.repeat(lengths, lengths)
-    pid = pt.path_index()
-    single = n == 1
-    open_w = np.where(single, 0.5, (pos == 0).astype(np.float64))
-    close_w = np.where(single, 0.5, (pos == n - 1).astype(np.float64))
-    assist_w = 1.0 - open_w - close_w
+    # each step is a term of one cell (channel, position): the first and the last step of a
+    # path (half each for a path of one step), or a step in between
+    first, last = pt.offsets[:-1], pt.offsets[1:] - 1
+    middle = np.ones(pt.codes.size, dtype=bool)
+    middle[first] = middle[last] = False
+    half = np.where(pt.lengths == 1, 0.5, 1.0)
+    codes = pt.codes.astype(np.int64)
+    cell = np.concatenate([3 * codes[first], 3 * codes[middle] + 1, 3 * codes[last] + 2])
+    part = np.concatenate([half, np.ones(int(middle.sum())), half])
+    rows = np.arange(pt.n_paths)
+    path = np.concatenate([rows, pt.path_index()[middle], rows])
     out: dict[str, np.ndarray] = {}
     for prefix, per_path in (("", pt.conversions), ("value_", pt.value)):
-        w = per_path[pid]
-        for name, pw in (("opens", open_w), ("assists", assist_w), ("closes", close_w)):
-            out[prefix + name] = np.bincount(pt.codes, weights=pw * w, minlength=pt.n_channels)
+        sums = group_sums(cell, part * per_path[path], 3 * pt.n_channels).reshape(-1, 3)
+        for k, name in enumerate(("opens", "assists", "closes")):
+            out[prefix + name] = sums[:, k].copy()
     counts = (
         np.stack([out["value_opens"], out["value_assists"], out["value_closes"]], axis=1)
         if weight == "value"

@@ -12,7 +12,8 @@ from typing import Any, Literal
 import numpy as np
 
 from omnijourney._arrays import run_starts
-from omnijourney.attribution._encode import canonical_groups
+from omnijourney._sums import group_sums
+from omnijourney.attribution._canonical import canonical_groups
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, make_result, scaled
 from omnijourney.errors import ConfigError, DataError
@@ -31,17 +32,12 @@ def _distinct_sets(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct channel sets (flat sorted codes, offsets) and their summed counts."""
     if pt.n_channels <= 62:
-        uniq, group = np.unique(path_masks(pt), return_inverse=True)
-        group = group.ravel()
+        uniq, conv, null, val = _set_sums(pt)
         bits = (uniq[:, None] >> np.arange(pt.n_channels)) & 1
         rows, codes = np.nonzero(bits)
         offsets = np.zeros(uniq.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows, minlength=uniq.size), out=offsets[1:])
-        sums = [
-            np.bincount(group, weights=getattr(pt, name), minlength=uniq.size)
-            for name in ("conversions", "nulls", "value")
-        ]
-        return codes.astype(np.int64), offsets, sums[0], sums[1], sums[2]
+        return codes.astype(np.int64), offsets, conv, null, val
     codes, offsets, _ = pt.channel_sets()
     order, group, n_groups = canonical_groups(codes, offsets, pt.n_channels)
     first = np.flatnonzero(run_starts(group))
@@ -53,10 +49,33 @@ def _distinct_sets(
         np.arange(int(sizes.sum())) - np.repeat(new_off[:-1], sizes)
     )
     sums = [
-        np.bincount(group, weights=getattr(pt, name)[order], minlength=n_groups)
+        group_sums(group, getattr(pt, name)[order], n_groups)
         for name in ("conversions", "nulls", "value")
     ]
     return codes[steps], new_off, sums[0], sums[1], sums[2]
+
+
+def _set_sums(pt: PathTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct channel sets as bit masks (at most 62 channels, ascending), and the
+    conversions, nulls and value of the paths with each set (whatever the row order)."""
+    uniq, group = np.unique(path_masks(pt), return_inverse=True)
+    group = group.ravel()
+    conv, null, val = (
+        group_sums(group, getattr(pt, name), uniq.size)
+        for name in ("conversions", "nulls", "value")
+    )
+    return uniq, conv, null, val
+
+
+def _per_coalition(pt: PathTable, weights: str) -> tuple[np.ndarray, np.ndarray]:
+    """Conversions (or value) and journeys of the paths with exactly each set of channels,
+    indexed by bit mask over all ``2**n_channels`` sets."""
+    uniq, conv, null, val = _set_sums(pt)
+    size = 1 << pt.n_channels
+    per_set, journeys = np.zeros(size), np.zeros(size)
+    per_set[uniq] = val if weights == "value" else conv
+    journeys[uniq] = conv + null
+    return per_set, journeys
 
 
 def path_masks(pt: PathTable) -> np.ndarray:
@@ -131,17 +150,12 @@ def shapley_values(
     if n > _MAX_EXACT_LIMIT:
         msg = f"exact Shapley values need at most {_MAX_EXACT_LIMIT} channels, got {n}"
         raise ConfigError(msg)
-    masks = path_masks(pt)
-    conv, null, val = pt.conversions, pt.nulls, pt.value
-    size = 1 << n
-    w = val if weights == "value" else conv
-    per_set = np.bincount(masks, weights=w, minlength=size)
+    per_set, journeys = _per_coalition(pt, weights)
     if value == "subset":
         # the dividends of the subset game are the counts of each exact set (no transform)
         pc = _popcount(n)
         share = per_set / np.maximum(pc, 1)
         return np.array([share.reshape(-1, 2, 1 << i)[:, 1, :].sum() for i in range(n)])
-    journeys = np.bincount(masks, weights=conv + null, minlength=size)
     return _exact_phi(_game(value, per_set, journeys), n)
 
 
@@ -192,11 +206,7 @@ def harsanyi_dividends(
     if n > _MAX_EXACT_LIMIT:
         msg = f"Harsanyi dividends need at most {_MAX_EXACT_LIMIT} channels, got {n}"
         raise ConfigError(msg)
-    masks = path_masks(pt)
-    size = 1 << n
-    w = pt.value if weights == "value" else pt.conversions
-    per_set = np.bincount(masks, weights=w, minlength=size).astype(np.float64)
-    journeys = np.bincount(masks, weights=pt.conversions + pt.nulls, minlength=size)
+    per_set, journeys = _per_coalition(pt, weights)
     d = _mobius(_game(value, per_set, journeys), n)
     d[0] = 0.0
     return d
@@ -411,6 +421,7 @@ def _by_position(pt: PathTable) -> np.ndarray:
     np.cumsum(sizes[:-1], out=starts[1:])
     rank = np.arange(first.size) - np.repeat(starts, sizes)
     width = int(sizes.max()) if sizes.size else 0
-    out = np.zeros((pt.n_channels, max(width, 1)))
-    np.add.at(out, (pt.codes[first], rank), pt.conversions[fp] / sizes[fp])
-    return out
+    width = max(width, 1)
+    cell = pt.codes[first].astype(np.int64) * width + rank
+    out = group_sums(cell, pt.conversions[fp] / sizes[fp], pt.n_channels * width)
+    return out.reshape(pt.n_channels, width)

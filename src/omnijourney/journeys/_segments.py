@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._sums import group_sums
 from omnijourney._validation import (
     check_choice,
     check_positive_int,
@@ -20,7 +21,6 @@ from omnijourney._validation import (
     validator,
 )
 from omnijourney.errors import ConfigError
-from omnijourney.journeys._canonical import group_sums
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
     UnmatchedRule,
