@@ -40,8 +40,10 @@ def group_sums(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
     keeps fewer) or nothing remains. Non-finite terms make their group's sum infinite or
     NaN, as in any order.
 
-    Cost: about ten times a ``bincount`` (one pass for each group's largest term, then two
-    or three passes of a few vector operations and a ``bincount``); no sort.
+    Cost: whole numbers (counts of journeys) are summed by one ``bincount``, exact in any
+    order, after two passes to check them; other terms cost about ten times a ``bincount``
+    (one pass for each group's largest term, then two or three passes of a few vector
+    operations and a ``bincount``); no sort.
 
     Examples
     --------
@@ -58,6 +60,8 @@ def group_sums(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
     out = np.zeros(n_groups, dtype=np.float64)
     if v.size == 0:
         return out
+    if _whole(v):  # whole numbers whose sum stays below 2**53: every partial sum is exact
+        return np.bincount(g, weights=v, minlength=n_groups).astype(np.float64)
     largest = np.zeros(n_groups, dtype=np.float64)
     np.maximum.at(largest, g, np.abs(v))
     if not np.isfinite(largest).all():  # inf and NaN give the same sums in any order
@@ -90,6 +94,14 @@ def group_sums(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarr
         rest -= piece
         out += np.bincount(g, weights=piece, minlength=n_groups)
     return np.ldexp(out, scale) if scale else out
+
+
+def _whole(v: np.ndarray) -> bool:
+    """Whether every term is a whole number and their absolute values sum below ``2**52``
+    (with any rounding of that sum, then, every partial sum of the terms is exact)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an infinite sum is not below
+        small = bool(np.abs(v).sum() < 2.0**52)
+    return small and bool(np.array_equal(v, np.rint(v)))
 
 
 def total(values: np.ndarray) -> float:

@@ -69,13 +69,10 @@ def _set_sums(pt: PathTable) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 
 def _per_coalition(pt: PathTable, weights: str) -> tuple[np.ndarray, np.ndarray]:
     """Conversions (or value) and journeys of the paths with exactly each set of channels,
-    indexed by bit mask over all ``2**n_channels`` sets."""
-    uniq, conv, null, val = _set_sums(pt)
-    size = 1 << pt.n_channels
-    per_set, journeys = np.zeros(size), np.zeros(size)
-    per_set[uniq] = val if weights == "value" else conv
-    journeys[uniq] = conv + null
-    return per_set, journeys
+    indexed by bit mask over all ``2**n_channels`` sets (whatever the row order)."""
+    masks, size = path_masks(pt), 1 << pt.n_channels
+    per_set = group_sums(masks, pt.value if weights == "value" else pt.conversions, size)
+    return per_set, group_sums(masks, pt.conversions + pt.nulls, size)
 
 
 def path_masks(pt: PathTable) -> np.ndarray:
