@@ -12,7 +12,9 @@ here; and 750,000 distinct paths over 20 channels for the large cases.
   ``markov_model`` with its defaults, a Monte-Carlo estimate; mam: ``run_markov``, which
   re-splits credit per journey). The report gives each tool's largest error, in
   conversions, against the exact solution.
-- ``markov_o1_codes``: the same from integer-encoded paths (``PathTable.from_codes``).
+- ``markov_o1_codes``: the same from integer-encoded paths (``PathTable.from_codes``);
+  ``markov_o3_codes_full``: order 3 with ``windows="full"`` (every path's first steps are
+  states of their own, read from the start).
 - ``shapley``: exact Shapley over 12 channels (omnijourney, subset value), against mta's
   ``shapley`` (same value) and mam's ``run_shapley`` (conversion rate of exact sets, at most
   4 channels per coalition); ``shapley_20``: 20 channels, omnijourney only.
@@ -163,16 +165,17 @@ def _markov_cases(case: str, size: int, channels: int, order: int) -> list[Case]
     return out
 
 
-def _codes_case(size: int, channels: int, order: int) -> Case:
+def _codes_case(size: int, channels: int, order: int, windows: str = "growing") -> Case:
+    full = windows == "full"
     return Case(
-        case=f"markov_o{order}_codes",
+        case=f"markov_o{order}_codes" + ("_full" if full else ""),
         tool=OMNIJOURNEY,
         size=size,
         unit="paths",
         setup=_data("n", channels) + OJ,
         measure=(
             "pt = A.PathTable.from_codes(codes, offsets, names, conversions, value, nulls)\n"
-            f"res = A.markov(pt, order={order})"
+            f"res = A.markov(pt, order={order}" + (", windows='full')" if full else ")")
         ),
         report="{'states': res.params['states']}",
     )
@@ -251,6 +254,7 @@ CASES = [
     *_markov_cases("markov_o3", LARGE, 20, 3),
     _codes_case(LARGE, 20, 1),
     _codes_case(LARGE, 20, 3),
+    _codes_case(LARGE, 20, 3, windows="full"),
     *_shapley_cases(),
     Case(
         case="pipeline",

@@ -445,3 +445,41 @@ def test_every_model_order_and_solver_combination_agrees_on_a_larger_chain():
         ]
         for r in results[1:]:
             np.testing.assert_allclose(r, results[0], atol=1e-11)
+
+
+def test_a_path_table_is_made_of_a_table_of_paths_and_a_table_of_steps():
+    pt = PathTable.from_sequences(
+        [["web", "store"], ["sms"]], [1.0, 0.0], [20.0, 0.0], [0.0, 2.0], times=[[60.0, 0.0], [0.0]]
+    )
+    assert isinstance(pt.rows, oj.Table) and isinstance(pt.steps, oj.Table)
+    assert pt.rows.columns == ("length", "conversions", "value", "nulls")
+    assert pt.rows["length"].tolist() == [2, 1]
+    assert pt.steps.columns == ("channel", "time")
+    assert pt.steps["channel"].tolist() == ["web", "store", "sms"]
+    assert pt.offsets.tolist() == [0, 2, 3] and pt.codes.dtype == np.int32
+    # the two tables make the path table; take and concat work on them
+    assert PathTable(pt.rows, pt.steps) == pt
+    assert PathTable(pt.rows.take([1]), pt.steps.take([2])) == pt.take([1])
+    both = PathTable.concat([pt, PathTable.from_strings(["sms"], [0.0], nulls=[2.0])])
+    assert both.paths().tolist() == ["sms", "web > store"]
+    assert both.nulls.tolist() == [4.0, 0.0] and both.times is None
+    with pytest.raises(oj.DataError, match="empty path"):
+        PathTable(pt.rows.replace_columns({"length": np.array([3, 0])}), pt.steps)
+
+
+def test_the_previous_constructor_of_path_tables_still_works_and_says_what_to_use():
+    pt = PathTable.from_strings(["a > b", "b"], [1.0, 2.0], nulls=[3.0, 0.0])
+    arrays = (pt.channels, pt.codes, pt.offsets, pt.conversions, pt.value, pt.nulls)
+    with pytest.warns(DeprecationWarning, match="PathTable.from_codes"):
+        positional = PathTable(*arrays)
+    with pytest.warns(DeprecationWarning, match="PathTable.from_codes"):
+        named = PathTable(
+            **dict(zip(("channels", "codes", "offsets"), arrays[:3])),
+            conversions=pt.conversions,
+            value=pt.value,
+            nulls=pt.nulls,
+            times=None,
+        )
+    assert positional == pt and named == pt
+    with pytest.warns(DeprecationWarning, match="deprecated"), pytest.raises(TypeError):
+        PathTable(channels=pt.channels)

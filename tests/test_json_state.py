@@ -110,8 +110,17 @@ def _journey_table():
     return oj.sessionize(tp)
 
 
+def _path_table():
+    return oj.attribution.PathTable.from_sequences(
+        [["web", "store"], ["sms"]], [1.0, 0.0], [20.0, 0.0], [0.0, 2.0], times=[[60.0, 0.0], [0.0]]
+    )
+
+
 #: One example of every type registered by the package, by tag.
-EXAMPLES = {"omnijourney.journeys:JourneyTable": _journey_table}
+EXAMPLES = {
+    "omnijourney.journeys:JourneyTable": _journey_table,
+    "omnijourney.attribution:PathTable": _path_table,
+}
 
 
 def _registered_tags() -> set[str]:

@@ -6,6 +6,7 @@ separator).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import repeat
 from typing import Any
 
@@ -13,10 +14,12 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import run_starts
-from omnijourney.errors import DataError
+from omnijourney.errors import ConfigError, DataError
 
 __all__ = [
     "ARRAY_EQ",
+    "channel_set",
+    "checked_counts",
     "parse_ascii",
     "parse_python",
     "sorted_codes",
@@ -174,3 +177,63 @@ def parse_ascii(texts: list[str], sep: str) -> tuple[np.ndarray, np.ndarray, np.
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     offsets[1:] = np.searchsorted(cut, stop) + 1
     return inverse.astype(np.int32), labels, offsets
+
+
+def checked_counts(values: Any, n: int, column: str, *, default: float | None) -> np.ndarray:
+    """Validate one count column: numbers, finite, non-negative, ``n`` long."""
+    if values is None:
+        if default is None:
+            msg = f"{_TABLE}: column {column!r} is required"
+            raise ConfigError(msg)
+        return np.full(n, default, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raw = np.asarray(values, dtype=object).ravel()
+        bad = []
+        for i, v in enumerate(raw.tolist()):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                bad.append(i)
+        raise DataError(
+            "is not a number",
+            table=_TABLE,
+            column=column,
+            rows=bad,
+            values=[raw[i] for i in bad[:5]],
+        ) from None
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        msg = f"{_TABLE}: column {column!r} has {arr.size} values for {n} paths"
+        raise DataError(msg, table=_TABLE, column=column)
+    bad_mask = ~np.isfinite(arr) | (arr < 0)
+    if bad_mask.any():
+        rows = np.flatnonzero(bad_mask)
+        raise DataError(
+            "must be a finite, non-negative number",
+            table=_TABLE,
+            column=column,
+            rows=rows.tolist(),
+            values=arr[rows[:5]].tolist(),
+        )
+    return arr + 0.0  # a copy, and -0.0 becomes 0.0 (it would sort with 0.0, bits apart)
+
+
+def channel_set(names: Iterable[Any] | None, labels: np.ndarray, what: str) -> np.ndarray:
+    """Codes of the named channels; unknown names raise a DataError naming them."""
+    if names is None:
+        return np.zeros(0, dtype=np.int64)
+    items = [names] if isinstance(names, str) else list(names)
+    lookup = {str(v): i for i, v in enumerate(labels.tolist())}
+    unknown = [x for x in items if str(x) not in lookup]
+    if unknown:
+        raise DataError(
+            f"names channels that are not in the path table (channels are {labels.tolist()})",
+            table=_TABLE,
+            column=what,
+            rows=[items.index(u) for u in unknown],
+            values=unknown,
+        )
+    return np.array(sorted({lookup[str(x)] for x in items}), dtype=np.int64)

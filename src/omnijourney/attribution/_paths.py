@@ -17,12 +17,28 @@ from omnijourney._display import TableResult
 from omnijourney._sums import group_sums, total
 from omnijourney.attribution._canonical import canonical_groups, in_canonical_order
 from omnijourney.attribution._encode import (
-    ARRAY_EQ,
+    channel_set,
+    checked_counts,
     parse_ascii,
     parse_python,
     sorted_codes,
 )
+from omnijourney.attribution._pathdata import (
+    COUNTS,
+    FLAT,
+    TABLE_EQ,
+    arrays_of_state,
+    checked_offsets,
+    flat_state,
+    from_flat,
+    journey_arrays,
+    legacy_tables,
+    path_rows,
+    path_steps,
+)
 from omnijourney.errors import ConfigError, DataError
+from omnijourney.io import register_json_state
+from omnijourney.tables import Table, concat
 
 __all__ = ["PathTable"]
 
@@ -30,67 +46,7 @@ _TABLE = "PathTable"
 EmptyPaths = Literal["error", "remove"]
 
 
-def _counts(values: Any, n: int, column: str, *, default: float | None) -> np.ndarray:
-    """Validate one count column: numbers, finite, non-negative, ``n`` long."""
-    if values is None:
-        if default is None:
-            msg = f"{_TABLE}: column {column!r} is required"
-            raise ConfigError(msg)
-        return np.full(n, default, dtype=np.float64)
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raw = np.asarray(values, dtype=object).ravel()
-        bad = []
-        for i, v in enumerate(raw.tolist()):
-            try:
-                float(v)
-            except (TypeError, ValueError):
-                bad.append(i)
-        raise DataError(
-            "is not a number",
-            table=_TABLE,
-            column=column,
-            rows=bad,
-            values=[raw[i] for i in bad[:5]],
-        ) from None
-    if arr.ndim == 0:
-        arr = np.full(n, float(arr))
-    if arr.shape != (n,):
-        msg = f"{_TABLE}: column {column!r} has {arr.size} values for {n} paths"
-        raise DataError(msg, table=_TABLE, column=column)
-    bad_mask = ~np.isfinite(arr) | (arr < 0)
-    if bad_mask.any():
-        rows = np.flatnonzero(bad_mask)
-        raise DataError(
-            "must be a finite, non-negative number",
-            table=_TABLE,
-            column=column,
-            rows=rows.tolist(),
-            values=arr[rows[:5]].tolist(),
-        )
-    return arr + 0.0  # a copy, and -0.0 becomes 0.0 (it would sort with 0.0, bits apart)
-
-
-def _channel_set(names: Iterable[Any] | None, labels: np.ndarray, what: str) -> np.ndarray:
-    """Codes of the named channels; unknown names raise a DataError naming them."""
-    if names is None:
-        return np.zeros(0, dtype=np.int64)
-    items = [names] if isinstance(names, str) else list(names)
-    lookup = {str(v): i for i, v in enumerate(labels.tolist())}
-    unknown = [x for x in items if str(x) not in lookup]
-    if unknown:
-        raise DataError(
-            f"names channels that are not in the path table (channels are {labels.tolist()})",
-            table=_TABLE,
-            column=what,
-            rows=[items.index(u) for u in unknown],
-            values=unknown,
-        )
-    return np.array(sorted({lookup[str(x)] for x in items}), dtype=np.int64)
-
-
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, init=False)
 class PathTable(TableResult):
     """Paths of channels with their conversions, conversion value and non-converting count.
 
@@ -100,8 +56,17 @@ class PathTable(TableResult):
     with :meth:`from_strings`, :meth:`from_sequences`, :meth:`from_codes`,
     :meth:`from_journeys` or :meth:`from_touchpoints`.
 
+    A path table is made of two tables: :attr:`rows`, one row per path (``length``,
+    ``conversions``, ``value``, ``nulls``), and :attr:`steps`, one row per step, path after
+    path (``channel``, a category column, and ``time`` for tables of journeys). The arrays
+    below read them.
+
     Attributes
     ----------
+    rows : Table
+        One row per path: its number of steps and its counts.
+    steps : Table
+        One row per step: its channel and, with times, the seconds to the journey's end.
     channels : ndarray of object
         Sorted distinct channel labels; ``codes`` index into them.
     codes : ndarray of int32
@@ -129,40 +94,61 @@ class PathTable(TableResult):
     (['web', 'email > web > store'], [8.0, 1.0])
     """
 
-    channels: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    codes: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    offsets: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    conversions: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    value: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    nulls: np.ndarray = attrs.field(eq=ARRAY_EQ)
-    times: np.ndarray | None = attrs.field(eq=ARRAY_EQ, default=None)
+    rows: Table = attrs.field(eq=TABLE_EQ)
+    steps: Table = attrs.field(eq=TABLE_EQ)
+    _offsets: np.ndarray = attrs.field(init=False, eq=False, repr=False)
+
+    def __init__(self, rows: Any = None, steps: Any = None, *arrays: Any, **named: Any) -> None:
+        if isinstance(rows, Table) and isinstance(steps, Table) and not arrays and not named:
+            self.__attrs_init__(rows, steps)
+            return
+        self.__attrs_init__(*legacy_tables([rows, steps, *arrays], named))
 
     def __attrs_post_init__(self) -> None:
-        n = self.offsets.size - 1
-        if self.offsets.ndim != 1 or n < 0 or self.offsets[0] != 0:
-            msg = f"{_TABLE}: offsets must start at 0 and hold n_paths + 1 values"
-            raise ConfigError(msg)
-        if int(self.offsets[-1]) != self.codes.size:
-            msg = f"{_TABLE}: offsets end at {int(self.offsets[-1])} for {self.codes.size} steps"
-            raise ConfigError(msg)
-        lengths = np.diff(self.offsets)
-        if (lengths <= 0).any():
-            rows = np.flatnonzero(lengths <= 0)
-            raise DataError(
-                "is an empty path (a path needs at least one channel)",
-                table=_TABLE,
-                column="path",
-                rows=rows.tolist(),
-                values=[""] * min(rows.size, 5),
-            )
-        if self.codes.size and (self.codes.min() < 0 or self.codes.max() >= self.channels.size):
-            msg = f"{_TABLE}: channel codes must index the {self.channels.size} channel labels"
-            raise ConfigError(msg)
-        for name in ("conversions", "value", "nulls"):
-            _counts(getattr(self, name), n, name, default=None)
-        if self.times is not None and self.times.shape != self.codes.shape:
-            msg = f"{_TABLE}: times must hold one value per step ({self.codes.size})"
-            raise ConfigError(msg)
+        offsets = checked_offsets(self.rows, self.steps)
+        object.__setattr__(self, "_offsets", offsets)
+
+    @classmethod
+    def _of(cls, **arrays: Any) -> PathTable:
+        """A path table from its arrays (``channels``, ``codes``, ``offsets``...)."""
+        return cls(*from_flat(**arrays))
+
+    # ------------------------------------------------------------------ the arrays
+
+    @property
+    def channels(self) -> np.ndarray:
+        """Sorted distinct channel labels (object); ``codes`` index into them."""
+        return self.steps.labels("channel")
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Channel codes (int32) of every step, path after path."""
+        return self.steps.raw("channel")
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """``codes[offsets[i]:offsets[i + 1]]`` is path ``i`` (``n_paths + 1`` values)."""
+        return self._offsets
+
+    @property
+    def conversions(self) -> np.ndarray:
+        """Conversions of each path (float64)."""
+        return self.rows.raw("conversions")
+
+    @property
+    def value(self) -> np.ndarray:
+        """Total conversion value of each path (float64)."""
+        return self.rows.raw("value")
+
+    @property
+    def nulls(self) -> np.ndarray:
+        """Non-converting journeys of each path (float64)."""
+        return self.rows.raw("nulls")
+
+    @property
+    def times(self) -> np.ndarray | None:
+        """Per step, the seconds from that touch to the end of its journey, or None."""
+        return self.steps.raw("time") if "time" in self.steps.columns else None
 
     # ------------------------------------------------------------------ construction
 
@@ -222,7 +208,7 @@ class PathTable(TableResult):
             )
         off = np.asarray(offsets, dtype=np.int64)
         n = off.size - 1
-        table = cls(
+        table = cls._of(
             channels=labels[order],
             codes=(
                 c.astype(np.int32, copy=False)  # labels already sorted: codes stay as given
@@ -230,9 +216,9 @@ class PathTable(TableResult):
                 else rank[c]
             ),
             offsets=off,
-            conversions=_counts(conversions, n, "conversions", default=None),
-            value=_counts(value, n, "value", default=0.0),
-            nulls=_counts(nulls, n, "nulls", default=0.0),
+            conversions=checked_counts(conversions, n, "conversions", default=None),
+            value=checked_counts(value, n, "value", default=0.0),
+            nulls=checked_counts(nulls, n, "nulls", default=0.0),
             times=None if times is None else np.asarray(times, dtype=np.float64) + 0.0,
         )
         return table.transform(
@@ -363,13 +349,13 @@ class PathTable(TableResult):
         fast = parse_ascii(texts, sep)
         codes, labels, offsets = fast if fast is not None else parse_python(texts, sep)
         n = len(texts)
-        table = cls(
+        table = cls._of(
             channels=labels,
             codes=codes,
             offsets=offsets,
-            conversions=_counts(conversions, n, "conversions", default=None),
-            value=_counts(value, n, "value", default=0.0),
-            nulls=_counts(nulls, n, "nulls", default=0.0),
+            conversions=checked_counts(conversions, n, "conversions", default=None),
+            value=checked_counts(value, n, "value", default=0.0),
+            nulls=checked_counts(nulls, n, "nulls", default=0.0),
         )
         return table.transform(
             collapse_repeats=collapse_repeats, drop=drop, keep=keep, max_length=max_length
@@ -432,36 +418,7 @@ class PathTable(TableResult):
         if not isinstance(journeys, JourneyTable):
             msg = f"journeys must be a JourneyTable (from oj.sessionize), got {type(journeys).__name__}"
             raise ConfigError(msg)
-        jt = journeys
-        table = jt.journeys
-        n_j = len(table)
-        keep_rows = np.ones(n_j, dtype=bool) if where is None else np.asarray(where, dtype=bool)
-        if keep_rows.shape != (n_j,):
-            msg = f"where must be a boolean array of {n_j} values (one per journey)"
-            raise ConfigError(msg)
-        lengths = np.diff(jt.offsets)[keep_rows]
-        sel = np.repeat(keep_rows, np.diff(jt.offsets))
-        rows = jt.order[sel]
-        tp = jt.touchpoints
-        codes = tp.raw("channel")[rows].astype(np.int32)
-        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        converted = table.raw("converted")[keep_rows]
-        t = None
-        if times:
-            touch = tp.raw("time")[rows].view(np.int64)
-            end = np.repeat(table.raw("end").view(np.int64)[keep_rows], lengths)
-            t = (end - touch) / 1e6
-        labels = tp.labels("channel")
-        out = cls(
-            channels=np.asarray(labels, dtype=object),
-            codes=codes,
-            offsets=offsets,
-            conversions=converted.astype(np.float64),
-            value=np.where(converted, table.raw("value")[keep_rows], 0.0).astype(np.float64),
-            nulls=(~converted).astype(np.float64),
-            times=t,
-        )
+        out = cls._of(**journey_arrays(journeys, where, times=times))
         if collapse_repeats:
             out = out.collapse_repeats()
         out = out.transform(drop=drop, keep=keep, max_length=max_length)
@@ -598,7 +555,17 @@ class PathTable(TableResult):
     # ------------------------------------------------------------------ derived tables
 
     def _with(self, **changes: Any) -> PathTable:
-        return attrs.evolve(self, **changes)
+        """The table with some of its arrays replaced (the names of :data:`FLAT`); a table
+        whose arrays are all kept is reused."""
+        rows, steps = self.rows, self.steps
+        if changes.keys() & {"offsets", *COUNTS}:
+            off = changes.get("offsets")
+            counts = [changes[k] if k in changes else getattr(self, k) for k in COUNTS]
+            rows = path_rows(self.lengths if off is None else np.diff(off), *counts)
+        if changes.keys() & {"channels", "codes", "times"}:
+            arrays = [changes[k] if k in changes else getattr(self, k) for k in FLAT[:2]]
+            steps = path_steps(arrays[0], arrays[1], changes.get("times", self.times))
+        return PathTable(rows, steps)
 
     def take(self, rows: Any) -> PathTable:
         """The rows at ``rows`` (indices or a boolean mask), in that order."""
@@ -607,25 +574,16 @@ class PathTable(TableResult):
             idx = np.flatnonzero(idx)
         idx = idx.astype(np.int64)
         lengths = self.lengths[idx]
-        offsets = np.zeros(idx.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
         steps = np.repeat(self.offsets[:-1][idx], lengths) + positions(lengths)
-        return self._with(
-            codes=self.codes[steps],
-            offsets=offsets,
-            conversions=self.conversions[idx],
-            value=self.value[idx],
-            nulls=self.nulls[idx],
-            times=None if self.times is None else self.times[steps],
-        )
+        return PathTable(self.rows.take(idx), self.steps.take(steps))
 
     def with_counts(self, conversions: Any, value: Any = None, nulls: Any = None) -> PathTable:
         """The same paths with other counts (``value`` and ``nulls`` default to the current)."""
         n = self.n_paths
         return self._with(
-            conversions=_counts(conversions, n, "conversions", default=None),
-            value=self.value if value is None else _counts(value, n, "value", default=None),
-            nulls=self.nulls if nulls is None else _counts(nulls, n, "nulls", default=None),
+            conversions=checked_counts(conversions, n, "conversions", default=None),
+            value=self.value if value is None else checked_counts(value, n, "value", default=None),
+            nulls=self.nulls if nulls is None else checked_counts(nulls, n, "nulls", default=None),
         )
 
     def _keep_steps(self, keep: np.ndarray, empty: EmptyPaths, why: str) -> PathTable:
@@ -659,13 +617,13 @@ class PathTable(TableResult):
         result then attributes fewer conversions. By default such paths raise a
         :class:`~omnijourney.DataError`.
         """
-        drop = _channel_set(names, self.channels, "drop")
+        drop = channel_set(names, self.channels, "drop")
         keep = ~np.isin(self.codes, drop)
         return self._keep_steps(keep, empty, "dropping channels").compact()
 
     def keep_channels(self, names: Iterable[str], *, empty: EmptyPaths = "error") -> PathTable:
         """Keep only the touches of the named channels (see :meth:`drop_channels`)."""
-        kept = _channel_set(names, self.channels, "keep")
+        kept = channel_set(names, self.channels, "keep")
         return self._keep_steps(np.isin(self.codes, kept), empty, "keeping channels").compact()
 
     def truncate(self, max_length: int) -> PathTable:
@@ -717,8 +675,9 @@ class PathTable(TableResult):
         used[self.codes] = True
         if used.all():
             return self
-        rank = (np.cumsum(used) - 1).astype(np.int32)
-        return self._with(channels=self.channels[used], codes=rank[self.codes])
+        steps = self.steps.compact()
+        codes = steps.raw("channel").astype(np.int32)  # the table's codes stay int32
+        return PathTable(self.rows, path_steps(steps.labels("channel"), codes, self.times))
 
     def with_channels(self, channels: Sequence[str]) -> PathTable:
         """The same paths coded against a larger sorted label set ``channels``."""
@@ -782,20 +741,12 @@ class PathTable(TableResult):
         if any(not isinstance(p, PathTable) for p in parts):
             msg = "concat takes PathTable objects only"
             raise ConfigError(msg)
-        labels = sorted({str(c) for p in parts for c in p.channels.tolist()})
-        coded = [p.with_channels(labels) for p in parts]
-        lengths = np.concatenate([p.lengths for p in coded])
-        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        with_times = all(p.times is not None for p in coded)
+        with_times = all(p.times is not None for p in parts)
+        steps = concat([p.steps if with_times else p.steps.select(["channel"]) for p in parts])
+        channel = steps.raw("channel").astype(np.int32)  # the table's codes stay int32
         out = PathTable(
-            channels=np.asarray(labels, dtype=object),
-            codes=np.concatenate([p.codes for p in coded]).astype(np.int32),
-            offsets=offsets,
-            conversions=np.concatenate([p.conversions for p in coded]),
-            value=np.concatenate([p.value for p in coded]),
-            nulls=np.concatenate([p.nulls for p in coded]),
-            times=np.concatenate([p.times for p in coded]) if with_times else None,
+            concat([p.rows for p in parts]),
+            path_steps(steps.labels("channel"), channel, steps["time"] if with_times else None),
         )
         return out.aggregate() if aggregate else out
 
@@ -820,7 +771,7 @@ class PathTable(TableResult):
 
     def channel_index(self, names: Iterable[str] | None, what: str) -> np.ndarray:
         """Codes of named channels (unknown names raise a DataError naming ``what``)."""
-        return _channel_set(names, self.channels, what)
+        return channel_set(names, self.channels, what)
 
     def require_conversions(self, model: str) -> None:
         """Raise a DataError when there is nothing to attribute."""
@@ -839,17 +790,8 @@ class PathTable(TableResult):
 def _raw(table: PathTable, keep: np.ndarray, new_len: np.ndarray) -> PathTable:
     """``table`` restricted to the kept steps, without the rows left empty."""
     nonempty = new_len > 0
-    offsets = np.zeros(int(nonempty.sum()) + 1, dtype=np.int64)
-    np.cumsum(new_len[nonempty], out=offsets[1:])
-    return attrs.evolve(
-        table,
-        codes=table.codes[keep],
-        offsets=offsets,
-        conversions=table.conversions[nonempty],
-        value=table.value[nonempty],
-        nulls=table.nulls[nonempty],
-        times=None if table.times is None else table.times[keep],
-    )
+    rows = table.rows.filter(nonempty).replace_columns({"length": new_len[nonempty]})
+    return PathTable(rows, table.steps.filter(keep))
 
 
 def as_path_table(paths: Any, func: str) -> PathTable:
@@ -868,3 +810,11 @@ def as_path_table(paths: Any, func: str) -> PathTable:
         raise ConfigError(msg)
     msg = f"{func}: paths must be a PathTable or a JourneyTable, got {type(paths).__name__}"
     raise ConfigError(msg)
+
+
+register_json_state(
+    PathTable,
+    tag="omnijourney.attribution:PathTable",
+    to_state=flat_state,
+    from_state=lambda state, structure: PathTable._of(**arrays_of_state(state, structure)),
+)
