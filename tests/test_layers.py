@@ -149,3 +149,61 @@ def test_the_walk_sees_what_it_must_refuse():
     assert [f.split(":")[0] for f in found] == ["1", "1", "2", "2", "5", "7", "7"]
     core = "from omnijourney.journeys import sessionize\nfrom omnijourney import _columns\n"
     assert [f.split(":")[0] for f in _violations("_example.py", core)] == ["1", "1"]
+
+
+#: The packages whose private modules import one another without a cycle (the others are
+#: being restructured: the private core, identity, the synthetic price world).
+ACYCLIC = ("omnijourney.journeys", "omnijourney.attribution")
+
+
+def _runtime(tree: ast.AST) -> ast.AST:
+    """The module without its ``if TYPE_CHECKING:`` blocks (imports for annotations only)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            node.body = []
+    return tree
+
+
+def _private_graph() -> dict[str, set[str]]:
+    """Which private modules of its own package each private module imports at run time
+    (anywhere in it, function bodies included)."""
+    graph: dict[str, set[str]] = {}
+    for path in FILES:
+        rel = str(path.relative_to(SRC)).replace("\\", "/")
+        name = _module(rel)
+        package = name.rpartition(".")[0]
+        if not name.rpartition(".")[2].startswith("_") or name.endswith("__init__"):
+            continue
+        tree = _runtime(ast.parse(path.read_text("utf-8")))
+        graph[name] = {
+            imported
+            for _, imported in _imports(tree, rel)
+            if imported.rpartition(".")[0] == package
+            and imported.rpartition(".")[2].startswith("_")
+            and imported != name
+        }
+    return graph
+
+
+def test_no_two_private_modules_of_a_package_import_each_other():
+    graph = _private_graph()
+    assert "omnijourney.journeys._assemble" in graph["omnijourney.journeys._sessionize"]
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            cur = todo.pop()
+            if cur == goal:
+                return True
+            if cur not in seen:
+                seen.add(cur)
+                todo.extend(graph.get(cur, ()))
+        return False
+
+    cycles = sorted(
+        f"{a} <-> {b}"
+        for a, deps in graph.items()
+        for b in deps
+        if a < b and a.startswith(ACYCLIC) and reaches(b, a)
+    )
+    assert cycles == []

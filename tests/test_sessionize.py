@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -531,3 +532,23 @@ def test_a_journey_table_round_trips_through_json():
     assert np.array_equal(back.visit_id, jt.visit_id)
     assert back[5] == jt[5] and back.rules == jt.rules
     assert oj.journeys.detect_breaks(back).equals(oj.journeys.detect_breaks(jt))
+
+
+def test_the_journey_table_is_a_frozen_result_made_of_tables():
+    tp = oj.TouchpointTable.from_columns(
+        {
+            "customer": ["b", "a", "a"],
+            "time": ["2024-01-02T09:00", "2024-01-01T10:10", "2024-01-01T10:00"],
+            "channel": ["web", "store", "web"],
+            "event": ["product_view", "purchase", "product_view"],
+        }
+    )
+    jt = oj.sessionize(tp)
+    assert attrs.has(type(jt))
+    assert isinstance(jt.touchpoints, oj.TouchpointTable) and isinstance(jt.journeys, oj.Table)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        jt.rules = oj.JourneyRules()  # type: ignore[misc]
+    assert jt.journey_id.tolist() == [1, 0, 0] and jt.order.tolist() == [2, 1, 0]
+    assert jt.offsets.tolist() == [0, 2, 3]
+    back = oj.from_json(oj.to_json(jt), oj.JourneyTable)
+    assert back.journeys.equals(jt.journeys) and back.journey_id.tolist() == [1, 0, 0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from omnijourney._arrays import run_heads, run_starts
 from omnijourney.errors import ConfigError, DataError
+from omnijourney.journeys._assemble import assemble
 from omnijourney.journeys._rules import JourneyRules
 from omnijourney.journeys._table import JourneyTable, SessionState
 from omnijourney.journeys._unmatched import journey_rules_matched, warn
@@ -352,7 +353,7 @@ def _sessionize(
         "start_reason": reason,
     }
     del c, t, ch, ev, conv, j_start, v_start, reason, new_cust
-    return JourneyTable._build(
+    return assemble(
         tp,
         rules,
         rows,
@@ -438,10 +439,25 @@ def sessionize_batches(
         res = sessionize_quietly(batch, rules, as_of if last else None, state)
         results.append(res)
         state = res.state
-    combined = JourneyTable._combine(results)
+    combined = _combine(results)
     if len(combined.journey_id):
         warn(combined.unmatched)
     return combined
+
+
+def _combine(results: Sequence[JourneyTable]) -> JourneyTable:
+    """One table from the results of consecutive batches, numbered as a one-shot run."""
+    inputs = [r.touchpoints[r.carried :] if r.carried else r.touchpoints for r in results]
+    tp = concat(inputs)
+    journey = np.concatenate([r.journey_id for r in results])
+    visit = np.concatenate([r.visit_id for r in results])
+    last = results[-1]
+    final_reason: dict[int, int] = {}
+    for r in results:
+        ids = r.journeys.raw("journey_id")
+        for jid, reason in zip(ids.tolist(), r.journeys.raw("end_reason").tolist()):
+            final_reason[jid] = reason
+    return sessionize_partition(tp, last.rules, journey, visit, final_reason, state=last.state)
 
 
 def sessionize_partition(
@@ -487,7 +503,7 @@ def sessionize_partition(
         "v_start": v_start,
         "start_reason": np.zeros(n, dtype=np.int8),
     }
-    return JourneyTable._build(
+    return assemble(
         tp,
         rules,
         rows,

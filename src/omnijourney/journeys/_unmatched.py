@@ -21,6 +21,7 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import OmnijourneyWarning
+from omnijourney.journeys._rules import JourneyRules
 from omnijourney.tables import Table
 
 __all__ = ["UnmatchedRule"]
@@ -305,9 +306,8 @@ def check_conversions(
     A JourneyTable's own conversion events were checked (and warned about) by
     :func:`~omnijourney.sessionize`: they are only passed on, to be noted in the result.
     """
-    from omnijourney.journeys._table import JourneyTable
-
-    if isinstance(data, JourneyTable) and not explicit:
+    # a journey table (the result of sessionize, with its rules and their unmatched ones)
+    if not explicit and isinstance(getattr(data, "rules", None), JourneyRules):
         return conversions_unmatched(data)
     rule = (
         f"{func}(conversion_events=...)" if explicit else f"the default conversion_events of {func}"
