@@ -32,6 +32,7 @@ SHARED_PRIVATE = frozenset(
         "omnijourney._arrays",
         "omnijourney._display",
         "omnijourney._format",
+        "omnijourney._deprecation",
         "omnijourney._optional",
         "omnijourney._random",
         "omnijourney._sums",

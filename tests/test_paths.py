@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import inspect
 import itertools
 import json
 from pathlib import Path
@@ -28,7 +29,7 @@ from omnijourney.journeys import (
     step_matrix,
     variants,
 )
-from omnijourney.journeys._paths import sequence_ids
+from omnijourney.journeys._variants import sequence_ids
 from strategies import (
     JOURNEY_RULES_UNMATCHED,
     assert_same_values,
@@ -859,3 +860,31 @@ def test_directly_follows_counts_alone_equal_the_counts_with_statistics():
     counts = oj.journeys.directly_follows(jt, statistics=False)
     assert np.array_equal(full.counts, counts.counts)
     assert np.isnan(counts.median_seconds).all()
+
+
+def test_every_journey_analysis_names_its_first_argument_journeys():
+    jt = sessionize(tp(ROWS))
+    calls = [
+        (oj.journeys.funnel, (), {"steps": STEPS}),
+        (oj.journeys.step_matrix, (), {}),
+        (oj.journeys.sankey, (), {}),
+        (oj.journeys.channel_transitions, (), {}),
+        (oj.journeys.variants, (), {}),
+        (oj.journeys.directly_follows, (), {}),
+        (oj.journeys.to_event_log, (), {}),
+    ]
+    for func, args, kwargs in calls:
+        assert next(iter(inspect.signature(func).parameters)) == "journeys", func.__name__
+        with pytest.warns(DeprecationWarning, match="'jt' parameter is deprecated; use 'journeys'"):
+            old = func(*args, jt=jt, **kwargs)
+        new = func(jt, *args, **kwargs)
+        assert type(old) is type(new)
+    assert next(iter(inspect.signature(oj.journeys.to_ocel).parameters)) == "journeys"
+
+
+def test_the_channel_transitions_of_journeys_have_a_name_of_their_own():
+    assert oj.journeys.ChannelTransitions is not oj.attribution.TransitionMatrix
+    with pytest.warns(DeprecationWarning, match="use ChannelTransitions"):
+        legacy = oj.journeys.TransitionMatrix
+    assert legacy is oj.journeys.ChannelTransitions
+    assert isinstance(channel_transitions(sessionize(tp(ROWS))), legacy)

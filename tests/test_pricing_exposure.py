@@ -211,3 +211,12 @@ def test_exposure_finds_exactly_the_synthetic_worlds_exposures(n, seed):
     # episode are in one journey with the default rules
     by_journey = exposure(result, oj.sessionize(world.touchpoints))
     assert by_journey.mismatches["paid_row"].tolist() == exp.mismatches["paid_row"].tolist()
+
+
+def test_purchase_events_is_the_deprecated_name_of_conversion_events(result, prices):
+    new = exposure(result, touchpoints(TP), prices, conversion_events=["purchase"])
+    with pytest.warns(DeprecationWarning, match="'purchase_events' parameter is deprecated"):
+        old = exposure(result, touchpoints(TP), prices, purchase_events=["purchase"])
+    assert old.exposed.equals(new.exposed)
+    with pytest.raises(TypeError, match="got both"):
+        exposure(result, touchpoints(TP), prices, purchase_events="x", conversion_events="x")

@@ -8,10 +8,8 @@ intervals and all models side by side.
 """
 
 from omnijourney.attribution._bootstrap import (
-    MODELS,
     CreditIntervals,
     ModelComparison,
-    attribute,
     bootstrap,
     compare_models,
 )
@@ -26,6 +24,7 @@ from omnijourney.attribution._heuristics import (
     time_decay,
 )
 from omnijourney.attribution._markov import OrderScore, markov, removal_effects, select_order
+from omnijourney.attribution._models import MODELS, attribute
 from omnijourney.attribution._paths import PathTable
 from omnijourney.attribution._results import Attribution, TransitionMatrix
 from omnijourney.attribution._roles import (

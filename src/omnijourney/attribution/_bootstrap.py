@@ -1,4 +1,5 @@
-"""Bootstrap intervals for every attribution model, and all models side by side.
+"""Bootstrap intervals for every attribution model, and all models side by side (the models
+by name are in ``_models``).
 
 Resampling is seeded and vectorized: a replicate is the same path table with resampled
 counts, so any model runs on it unchanged.
@@ -6,7 +7,7 @@ counts, so any model runs on it unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -16,51 +17,15 @@ from omnijourney import _format as F
 from omnijourney._display import TableResult
 from omnijourney.attribution._canonical import in_canonical_order
 from omnijourney.attribution._encode import ARRAY_EQ
-from omnijourney.attribution._heuristics import HEURISTICS, heuristic
-from omnijourney.attribution._markov import markov
+from omnijourney.attribution._heuristics import HEURISTICS
+from omnijourney.attribution._models import Model, attribute, run_model
 from omnijourney.attribution._paths import PathTable, as_path_table
 from omnijourney.attribution._results import Attribution, clean_params, frame
-from omnijourney.attribution._shapley import shapley
 from omnijourney.errors import ConfigError
 
-__all__ = [
-    "MODELS",
-    "CreditIntervals",
-    "ModelComparison",
-    "attribute",
-    "bootstrap",
-    "compare_models",
-]
+__all__ = ["CreditIntervals", "ModelComparison", "bootstrap", "compare_models"]
 
-#: Every model, by name: the heuristics, then ``"markov"`` and ``"shapley"``.
-MODELS = (*HEURISTICS, "markov", "shapley")
 Unit = Literal["journeys", "paths"]
-Model = str | Callable[[PathTable], Attribution]
-
-
-def attribute(paths: PathTable, model: str = "markov", **options: Any) -> Attribution:
-    """Run any model by name (see :data:`MODELS`) with its options.
-
-    Examples
-    --------
-    >>> pt = PathTable.from_strings(["a > b"], conversions=[2])
-    >>> attribute(pt, "linear").as_dict()
-    {'a': 1.0, 'b': 1.0}
-    """
-    if model == "markov":
-        return markov(paths, **options)
-    if model == "shapley":
-        return shapley(paths, **options)
-    if model in HEURISTICS:
-        return heuristic(paths, model, **options)
-    msg = f"model must be one of {list(MODELS)} or a callable, got {model!r}"
-    raise ConfigError(msg)
-
-
-def _run(paths: PathTable, model: Model, options: Mapping[str, Any]) -> Attribution:
-    if callable(model):
-        return model(paths, **options)
-    return attribute(paths, model, **options)
 
 
 def resample_counts(
@@ -232,7 +197,7 @@ def bootstrap(
     if unit not in ("journeys", "paths"):
         msg = f"unit must be 'journeys' or 'paths', got {unit!r}"
         raise ConfigError(msg)
-    estimate = _run(pt, model, options)
+    estimate = run_model(pt, model, options)
     rng = np.random.default_rng(seed)
     n_ch = pt.n_channels
     reps = np.full((n_resamples, n_ch), np.nan)
@@ -243,7 +208,7 @@ def bootstrap(
         conv, val, nulls = resample_counts(pt, rng, unit)
         if conv.sum() <= 0:
             continue
-        res = _run(pt.with_counts(conv, val, nulls), model, options)
+        res = run_model(pt.with_counts(conv, val, nulls), model, options)
         reps[b], reps_v[b], reps_s[b] = res.conversions, res.value, res.share
         if res.removal_effects is not None:
             reps_re[b] = res.removal_effects

@@ -14,22 +14,21 @@ from omnijourney.journeys._breaks import (
     quote_conversion,
 )
 from omnijourney.journeys._export import to_event_log, to_ocel
-from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
-from omnijourney.journeys._funnels import (
+from omnijourney.journeys._flows import (
+    ChannelTransitions,
     Sankey,
-    TransitionMatrix,
     channel_transitions,
-    funnel,
     sankey,
     step_matrix,
 )
+from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
+from omnijourney.journeys._funnels import funnel
 from omnijourney.journeys._lifecycle import (
     LIFECYCLE_STATUSES,
     InactivityRules,
     lifecycle_status,
     rfm,
 )
-from omnijourney.journeys._paths import DirectlyFollows, directly_follows, variants
 from omnijourney.journeys._rules import (
     DEFAULT_STAGE_EVENTS,
     DEFAULT_STAGES,
@@ -49,6 +48,7 @@ from omnijourney.journeys._sessionize import sessionize, sessionize_batches
 from omnijourney.journeys._table import JourneyTable, SessionState
 from omnijourney.journeys._timeline import format_timeline, timeline
 from omnijourney.journeys._unmatched import UnmatchedRule
+from omnijourney.journeys._variants import DirectlyFollows, directly_follows, variants
 
 __all__ = [
     "APPETENCE_SEGMENTS",
@@ -60,6 +60,7 @@ __all__ = [
     "AppetenceRules",
     "BreakRules",
     "BreakTable",
+    "ChannelTransitions",
     "DirectlyFollows",
     "FollowUpRule",
     "InactivityRules",
@@ -68,7 +69,6 @@ __all__ = [
     "Sankey",
     "SessionState",
     "StageMap",
-    "TransitionMatrix",
     "UnmatchedRule",
     "appetence",
     "appetence_clusters",
@@ -95,3 +95,17 @@ __all__ = [
     "to_ocel",
     "variants",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "TransitionMatrix":  # attribution has a TransitionMatrix of its own (Markov)
+        import warnings
+
+        warnings.warn(
+            "omnijourney.journeys.TransitionMatrix is deprecated: use ChannelTransitions",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ChannelTransitions
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

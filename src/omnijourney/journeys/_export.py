@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from omnijourney.journeys._paths import StepBy, check_by, check_journeys, in_order, step_labels
+from omnijourney._deprecation import renamed_parameters
 from omnijourney.journeys._table import JourneyTable
+from omnijourney.journeys._variants import StepBy, check_by, check_journeys, in_order, step_labels
 
 __all__ = ["REFERENCE_TYPES", "to_event_log", "to_ocel"]
 
@@ -36,12 +37,13 @@ def _strings(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_event_log(jt: JourneyTable, *, activity: StepBy = "channel_event") -> Any:
+@renamed_parameters(jt="journeys")
+def to_event_log(journeys: JourneyTable, *, activity: StepBy = "channel_event") -> Any:
     """The touchpoints as a flat event log with pm4py's column names, journeys as cases.
 
     Parameters
     ----------
-    jt : JourneyTable
+    journeys : JourneyTable
         The result of :func:`~omnijourney.sessionize`.
     activity : {"channel_event", "channel", "event"}
         What names an activity: ``"web:add_to_cart"`` by default.
@@ -70,7 +72,7 @@ def to_event_log(jt: JourneyTable, *, activity: StepBy = "channel_event") -> Any
     from omnijourney._optional import import_optional
 
     pd = import_optional("pandas", "pandas")
-    check_journeys(jt, "to_event_log")
+    jt = check_journeys(journeys, "to_event_log")
     codes, labels = step_labels(jt, check_by(activity))
     tp = jt.touchpoints
     lengths = np.diff(jt.offsets)
@@ -98,12 +100,13 @@ def _py(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def to_ocel(jt: JourneyTable, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+@renamed_parameters(jt="journeys")
+def to_ocel(journeys: JourneyTable, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The journeys as an object-centric event log in the OCEL 2.0 JSON format.
 
     Parameters
     ----------
-    jt : JourneyTable
+    journeys : JourneyTable
     path : str or path-like, optional
         Also write the log there (UTF-8 JSON).
 
@@ -141,7 +144,7 @@ def to_ocel(jt: JourneyTable, path: str | os.PathLike[str] | None = None) -> dic
     ('2024-05-02T15:00:00Z', [{'objectId': 'customer:a', 'qualifier': 'customer'}, \
 {'objectId': 'journey:1', 'qualifier': 'journey'}, {'objectId': 'order:O1', 'qualifier': 'order'}])
     """
-    check_journeys(jt, "to_ocel")
+    jt = check_journeys(journeys, "to_ocel")
     tp = jt.touchpoints
     ids = _OcelIds(jt)
     event_attrs = [{"name": "channel", "type": "string"}]

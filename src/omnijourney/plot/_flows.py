@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from omnijourney.attribution import TransitionMatrix as MarkovTransitions
-    from omnijourney.journeys import Sankey, TransitionMatrix
+    from omnijourney.journeys import ChannelTransitions as TransitionMatrix
+    from omnijourney.journeys import Sankey
 
 __all__ = ["funnel", "sankey", "transitions"]
 
@@ -308,7 +309,7 @@ def sankey(
     >>> matplotlib.pyplot.close(ax.figure)
     """
     from omnijourney.journeys import Sankey as SankeyType
-    from omnijourney.journeys._funnels import OUTCOMES
+    from omnijourney.journeys._flows import OUTCOMES
 
     who = "plot.sankey"
     if not isinstance(result, SankeyType):
@@ -425,7 +426,7 @@ def sankey(
 def _matrix_of(matrix: Any, who: str) -> tuple[list[str], np.ndarray | None, np.ndarray]:
     """Labels, counts (None when only shares are known) and row shares of a matrix."""
     from omnijourney.attribution import TransitionMatrix as MarkovType
-    from omnijourney.journeys import TransitionMatrix as JourneyType
+    from omnijourney.journeys import ChannelTransitions as JourneyType
 
     if isinstance(matrix, JourneyType):
         labels = [str(x) for x in matrix.labels.tolist()]

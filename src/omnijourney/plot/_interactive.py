@@ -36,7 +36,7 @@ def sankey_figure(
 ) -> Any:
     """A plotly Sankey figure of a Sankey result, coloured by the channel palette (see
     :meth:`omnijourney.journeys.Sankey.to_plotly`)."""
-    from omnijourney.journeys._funnels import OUTCOMES
+    from omnijourney.journeys._flows import OUTCOMES
 
     go = import_optional("plotly.graph_objects", "interactive")
     chosen = as_palette(palette, "Sankey.to_plotly")

@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import grouped_search, pack, pack_bits, ranges
+from omnijourney._deprecation import renamed_parameters
 from omnijourney._validation import names
 from omnijourney.errors import ConfigError, DataError, SchemaError
 from omnijourney.pricing._checks_promo import _Index
@@ -119,6 +120,7 @@ def _mask(labels: np.ndarray, names: Iterable[str]) -> np.ndarray:
     return np.array([str(x) in wanted for x in labels.tolist()], dtype=bool)
 
 
+@renamed_parameters(purchase_events="conversion_events")
 def exposure(
     result: PriceAudit | FindingTable,
     touchpoints: Any,
@@ -129,7 +131,7 @@ def exposure(
     price: str | None = None,
     quantity: str | None = None,
     window: Any = "7D",
-    purchase_events: Iterable[str] | str = ("purchase", "order"),
+    conversion_events: Iterable[str] | str = ("purchase", "order"),
     rules: Iterable[str] | None = None,
     tolerance: Tolerance | None = None,
     policy: Policy | None = None,
@@ -154,8 +156,9 @@ def exposure(
         bought.
     window : duration, default "7D"
         How long before a purchase a view on another channel counts.
-    purchase_events : collection of str, default ("purchase", "order")
-        Events where a customer pays; every other event with a sku is a view.
+    conversion_events : collection of str, default ("purchase", "order")
+        Events where a customer pays; every other event with a sku is a view. (Named
+        ``purchase_events`` before, a name still accepted with a ``DeprecationWarning``.)
     rules : collection of str, optional
         Rules whose findings count (default :data:`EXPOSURE_RULES`).
     tolerance : Tolerance, optional
@@ -219,7 +222,7 @@ def exposure(
     prices_t = as_table(PriceTable, prices, "prices")
 
     # common dictionaries: the findings' and the touchpoints'
-    t = _TP(tp, findings, sku, location, price, quantity, purchase_events, prices_t)
+    t = _TP(tp, findings, sku, location, price, quantity, conversion_events, prices_t)
     exposed = _exposed(t, findings, kept_rules, policy, journey)
     mismatches = _mismatches(t, _PriceLookup(t, prices_t, policy), win, tol, journey)
     return Exposure(exposed=exposed, mismatches=mismatches, window=np.timedelta64(win, "us"))
@@ -248,7 +251,7 @@ class _TP:
         location: str | None,
         price: str | None,
         quantity: str | None,
-        purchase_events: Iterable[str] | str,
+        conversion_events: Iterable[str] | str,
         prices: PriceTable | None,
     ) -> None:
         self.tp = tp
@@ -286,7 +289,7 @@ class _TP:
         self.time = tp.raw("time").view(np.int64)[rows]
         self.customer = tp.raw("customer").astype(np.int64)[rows]
         ev = tp.raw("event").astype(np.int64)[rows]
-        self.purchase = _mask(tp.labels("event"), names(purchase_events, "purchase_events"))[ev]
+        self.purchase = _mask(tp.labels("event"), names(conversion_events, "conversion_events"))[ev]
         self.price = (
             tp.raw(price).astype(np.float64)[rows]
             if price is not None

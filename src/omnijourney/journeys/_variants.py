@@ -14,6 +14,7 @@ import attrs
 import numpy as np
 
 from omnijourney._arrays import positions, run_offsets, run_starts
+from omnijourney._deprecation import renamed_parameters
 from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._table import JourneyTable
@@ -265,8 +266,9 @@ def join_sequences(
     return out
 
 
+@renamed_parameters(jt="journeys")
 def variants(
-    jt: JourneyTable,
+    journeys: JourneyTable,
     *,
     by: StepBy = "channel",
     collapse_repeats: bool = False,
@@ -276,7 +278,7 @@ def variants(
 
     Parameters
     ----------
-    jt : JourneyTable
+    journeys : JourneyTable
         The result of :func:`~omnijourney.sessionize`.
     by : {"channel", "event", "channel_event"}
         What labels a step: its channel, its event, or both (``"web:add_to_cart"``).
@@ -317,7 +319,7 @@ def variants(
     >>> v["cumulative_share"].round(3).tolist()
     [0.667, 1.0]
     """
-    check_journeys(jt, "variants")
+    jt = check_journeys(journeys, "variants")
     if top is not None and (not isinstance(top, (int, np.integer)) or top < 0):
         msg = f"top must be a non-negative integer or None, got {top!r}"
         raise ConfigError(msg)
@@ -487,8 +489,9 @@ class DirectlyFollows(TableResult):
         )
 
 
+@renamed_parameters(jt="journeys")
 def directly_follows(
-    jt: JourneyTable,
+    journeys: JourneyTable,
     *,
     by: StepBy = "channel",
     collapse_repeats: bool = False,
@@ -498,7 +501,7 @@ def directly_follows(
 
     Parameters
     ----------
-    jt : JourneyTable
+    journeys : JourneyTable
     by : {"channel", "event", "channel_event"}
         What labels a step.
     collapse_repeats : bool
@@ -531,7 +534,7 @@ def directly_follows(
     >>> float(g.median_seconds[2, 1]), float(g.p90_seconds[2, 1])
     (1140.0, 1668.0)
     """
-    check_journeys(jt, "directly_follows")
+    jt = check_journeys(journeys, "directly_follows")
     s = steps_of(jt, by, collapse_repeats=collapse_repeats)
     n_lab = s.labels.size
     m = n_lab + 2
