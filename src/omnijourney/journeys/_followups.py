@@ -1,4 +1,4 @@
-"""Expected follow-ups (a welcome after a sign-up, an answer to a complaint) and hot carts."""
+"""Expected follow-ups: a welcome after a sign-up, an answer to a complaint, a call-back."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ import attrs
 import numpy as np
 
 from omnijourney.errors import ConfigError
-from omnijourney.journeys._breaks import BreakRules, _first, _groups, _Sorted
+from omnijourney.journeys._breaks import BreakRules
+from omnijourney.journeys._sorted import Sorted
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
     UnmatchedRule,
-    check_kinds,
     check_labels,
-    conversions_unmatched,
     noted,
     warn,
 )
@@ -23,7 +22,7 @@ from omnijourney.model import Direction
 from omnijourney.tables import Table
 from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64
 
-__all__ = ["FollowUpRule", "check_followups", "hot_carts"]
+__all__ = ["FollowUpRule", "check_followups"]
 
 _STATUS = ("late", "missing", "on_time", "pending")
 
@@ -107,7 +106,7 @@ def _next_in_group(key_trig: np.ndarray, key_resp: np.ndarray) -> np.ndarray:
     return np.where(k < sorted_resp.size, order[np.minimum(k, max(sorted_resp.size - 1, 0))], -1)
 
 
-def _rule_rows(jt: JourneyTable, s: _Sorted, rule: FollowUpRule, as_of_us: int) -> dict[str, Any]:
+def _rule_rows(jt: JourneyTable, s: Sorted, rule: FollowUpRule, as_of_us: int) -> dict[str, Any]:
     tp = jt.touchpoints
     ev_labels, ch_labels = tp.labels("event"), tp.labels("channel")
     trig = _mask(ev_labels, rule.trigger_events, s.ev) & _mask(
@@ -219,7 +218,8 @@ def check_followups(
         raise ConfigError(msg)
     tp = journeys.touchpoints
     unmatched = warn(u for rule in rules for u in _unmatched(tp, rule))
-    s = _Sorted(journeys, BreakRules())
+    r = BreakRules()
+    s = Sorted(journeys, r.digital_kinds, r.physical_kinds, r.assisted_kinds)
     if as_of is None:
         as_of_us = int(s.t.max()) if s.n else 0
     else:
@@ -272,120 +272,3 @@ def _unmatched(tp: Any, rule: FollowUpRule) -> list[UnmatchedRule | None]:
         check_labels(tp, "channel", f"{name}.response_channels", rule.response_channels, missed),
         check_labels(tp, "direction", f"{name}.response_direction", direction, missed),
     ]
-
-
-def hot_carts(
-    journeys: JourneyTable,
-    *,
-    as_of: Any = None,
-    max_age: Any = "24h",
-    within: Any = "4h",
-    min_value: float | None = None,
-) -> Table:
-    """Carts abandoned online that nobody has followed up yet: the call centre's hand-off list.
-
-    A cart (a ``cart_id``) is hot when it was touched on a digital channel during the last
-    ``max_age`` before ``as_of``, no conversion carries it and no assisted channel (call
-    centre, chat) has touched it.
-
-    Parameters
-    ----------
-    journeys : JourneyTable
-    as_of : time, optional
-        Now (default: the latest touchpoint).
-    max_age : duration
-        Older carts are not hot any more.
-    within : duration
-        Hand-off deadline after the cart's last activity; carts past it are ``overdue``.
-    min_value : float, optional
-        Only carts worth at least this much.
-
-    Returns
-    -------
-    Table
-        ``cart_id``, ``customer``, ``channel``, ``last_activity``, ``cart_value`` (the latest
-        value seen on the cart), ``customer_value`` (the customer's converted value so far),
-        ``deadline``, ``overdue``; ordered by cart value, then customer value, descending.
-        Its ``notes`` say when no channel is digital or no event is a conversion.
-
-    Warns
-    -----
-    OmnijourneyWarning
-        When no channel used is of a digital kind (no cart can be hot).
-    """
-    tp = journeys.touchpoints
-    if "cart_id" not in tp.columns:
-        msg = "hot_carts needs a cart_id column in the touchpoints"
-        raise ConfigError(msg)
-    unmatched = warn(
-        [
-            check_kinds(
-                tp,
-                "BreakRules.digital_kinds (of hot_carts)",
-                BreakRules().digital_kinds,
-                "No cart is touched online, so none is hot",
-            )
-        ]
-    )
-    unmatched += conversions_unmatched(journeys)
-    s = _Sorted(journeys, BreakRules())
-    now = (
-        int(s.t.max())
-        if as_of is None and s.n
-        else int(
-            to_datetime64(as_of if as_of is not None else "1970-01-01", name="as_of").astype(
-                np.int64
-            )
-        )
-    )
-    age = int(to_timedelta64(max_age, name="max_age").astype(np.int64))
-    deadline_us = int(to_timedelta64(within, name="within").astype(np.int64))
-    rows, starts, _ = _groups(s.refs["cart_id"])
-    seen = s.t[rows] <= now
-    converted = _first(rows, s.conv[rows] & seen, starts) >= 0
-    assisted = _first(rows, s.assisted[rows] & seen, starts) >= 0
-    last_online = (
-        np.maximum.reduceat(np.where(s.digital[rows] & seen, rows, -1), starts)
-        if starts.size
-        else np.zeros(0, np.int64)
-    )
-    value = tp.raw("value")[s.order] if "value" in tp.columns else np.full(s.n, np.nan)
-    has_value = ~np.isnan(value[rows]) & seen
-    last_valued = (
-        np.maximum.reduceat(np.where(has_value, rows, -1), starts)
-        if starts.size
-        else np.zeros(0, np.int64)
-    )
-    cart_value = np.where(last_valued >= 0, value[np.maximum(last_valued, 0)], np.nan)
-    hot = (last_online >= 0) & ~converted & ~assisted
-    hot &= (now - s.t[np.maximum(last_online, 0)]) <= age
-    if min_value is not None:
-        hot &= cart_value >= min_value
-    idx = np.flatnonzero(hot)
-    last = last_online[idx]
-    conv_value = np.where(s.conv & (s.t <= now) & ~np.isnan(value), value, 0.0)
-    per_customer = np.bincount(s.c, weights=conv_value, minlength=tp.labels("customer").size)
-    cust = s.c[last]
-    cv = np.where(np.isnan(cart_value[idx]), -np.inf, cart_value[idx])
-    order = np.lexsort((-per_customer[cust], -cv))
-    idx, last, cust = idx[order], last[order], cust[order]
-    cart_codes = s.refs["cart_id"][last]
-    data = {
-        "cart_id": cart_codes.astype(tp.raw("cart_id").dtype),
-        "customer": cust.astype(tp.raw("customer").dtype),
-        "channel": s.ch[last].astype(tp.raw("channel").dtype),
-        "last_activity": s.t[last].view(TIME_DTYPE),
-        "cart_value": cart_value[idx],
-        "customer_value": per_customer[cust],
-        "deadline": (s.t[last] + deadline_us).view(TIME_DTYPE),
-        "overdue": (now - s.t[last]) > deadline_us,
-    }
-    table = Table._from_parts(
-        data,
-        {
-            "cart_id": tp.labels("cart_id"),
-            "customer": tp.labels("customer"),
-            "channel": tp.labels("channel"),
-        },
-    )
-    return noted(table, unmatched)
