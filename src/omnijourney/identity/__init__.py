@@ -30,7 +30,7 @@ from omnijourney.identity._fellegi_sunter import (
 )
 from omnijourney.identity._golden import Survivorship, golden_records
 from omnijourney.identity._incremental import ResolutionChanges
-from omnijourney.identity._link import link_touchpoints
+from omnijourney.identity._link import LINK_STATUSES, key_agreement, link_touchpoints
 from omnijourney.identity._normalize import NormalizedField, NormalizeRules
 from omnijourney.identity._quality import (
     PairwiseScores,
@@ -44,6 +44,7 @@ from omnijourney.identity._rules import Overrides, ResolutionRules
 
 __all__ = [
     "LINK_LEVELS",
+    "LINK_STATUSES",
     "BlockingRule",
     "CandidatePairs",
     "Comparison",
@@ -72,6 +73,7 @@ __all__ = [
     "fit_fellegi_sunter",
     "golden_records",
     "jaro_winkler",
+    "key_agreement",
     "link_touchpoints",
     "normalize_records",
     "pair_completeness",
