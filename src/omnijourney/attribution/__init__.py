@@ -15,6 +15,11 @@ from omnijourney.attribution._bootstrap import (
     bootstrap,
     compare_models,
 )
+from omnijourney.attribution._buyers import (
+    AllBuyers,
+    identification_rates,
+    scale_to_all_buyers,
+)
 from omnijourney.attribution._heuristics import (
     HEURISTICS,
     first_touch,
@@ -47,6 +52,7 @@ __all__ = [
     "HEURISTICS",
     "MODELS",
     "ROLES",
+    "AllBuyers",
     "Attribution",
     "ChannelRoles",
     "CreditIntervals",
@@ -62,6 +68,7 @@ __all__ = [
     "first_touch",
     "harsanyi_dividends",
     "heuristic",
+    "identification_rates",
     "last_non_direct",
     "last_touch",
     "linear",
@@ -69,6 +76,7 @@ __all__ = [
     "position_based",
     "removal_effects",
     "roles_by",
+    "scale_to_all_buyers",
     "select_order",
     "shapley",
     "shapley_values",
