@@ -333,3 +333,71 @@ def test_break_summaries_are_the_same_bits_in_any_row_order(cols, seed, data):
     a, b = (sessionize(t) for t in two_orders(cols, seed))
     assert_same_values(detect_breaks(a).summary(), detect_breaks(b).summary())
     assert_same_values(quote_conversion(a), quote_conversion(b))
+
+
+def test_break_linkage_counts_the_ends_left_anonymous_and_why():
+    from omnijourney.identity import CustomerRecordTable, link_touchpoints, resolve
+    from omnijourney.journeys import break_linkage
+
+    records = CustomerRecordTable.from_columns({"record_id": ["W1"], "email": ["a@b.fr"]})
+    rows = [
+        ("W1", 0, "web", "product_view", {"token": "pt_1"}),
+        ("T-1", 30, "store", "purchase", {"token": "pt_1"}),  # linked through the token
+        ("T-2", 40, "store", "purchase", {"token": "pt_2"}),  # a token nobody else has
+        ("T-3", 50, "store", "purchase"),  # no key
+        ("d1", 60, "web", "product_view"),
+    ]
+    linked = link_touchpoints(
+        tp(rows, extra=["token"]), resolve(records), on={"customer": "record_id"}, keys=["token"]
+    )
+    t = break_linkage(sessionize(linked))
+    got = {
+        (k, e): (c, n, a, b)
+        for k, e, c, n, a, b in zip(
+            t["kind"], t["end"], t["candidates"], t["linked"], t["no_key"], t["unmatched_key"]
+        )
+    }
+    assert got[("ropo", "to")] == (3, 1, 1, 1)
+    assert got[("ropo", "from")] == (2, 1, 1, 0)
+    assert got[("contact_after_failure", "to")] == (0, 0, 0, 0)
+    with pytest.raises(oj.SchemaError, match="link_status"):
+        break_linkage(sessionize(tp(rows)))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(-0.99, 0.99), st.lists(st.floats(-0.99, 0.99), min_size=3, max_size=3))
+def test_a_till_clock_off_within_the_tolerance_changes_no_break(system, per_store):
+    """The tills' clock shifted (as a whole, or each store's on its own) by less than the
+    tolerance, half the shortest pause between a store step and the customer's step on
+    another channel (so no two rows of different systems swap): every break keeps its kind
+    and its ends."""
+    world = _clean_world()
+    base = detect_breaks(sessionize(world.touchpoints))
+    t = world.touchpoints
+    store = t.raw("store").astype(np.int64)
+    us = t.raw("time").view(np.int64)
+    c = t.raw("customer")
+    cross = (c[1:] == c[:-1]) & ((store[1:] >= 0) != (store[:-1] >= 0))
+    tolerance = np.diff(us)[cross].min() / 2
+    std = {c: c for c in ("value", "currency", "direction", "source", "order_id", "cart_id",
+                          "quote_id", "reservation_id", "campaign")}  # fmt: skip
+    for offsets in ([system] * 3, per_store):
+        # stores share no customer step within the tolerance either (same goal, same store)
+        shift = np.where(store >= 0, np.array(offsets)[np.maximum(store, 0) % 3], 0.0)
+        cols = {c: t[c] for c in t.columns}
+        cols["time"] = t["time"] + (shift * tolerance).astype("timedelta64[us]")
+        moved = TouchpointTable.from_columns(cols, **std, extra=["store"])
+        assert rows_of(detect_breaks(sessionize(moved))) == rows_of(base)
+
+
+def rows_of(b):
+    return sorted(zip(b["kind"], b["from_row"].tolist(), b["to_row"].tolist()))
+
+
+_WORLD: list = []
+
+
+def _clean_world():
+    if not _WORLD:
+        _WORLD.append(oj.synth.generate(400, seed=11, records=False, prices=False))
+    return _WORLD[0]
