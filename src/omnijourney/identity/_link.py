@@ -55,7 +55,7 @@ def link_touchpoints(
     *,
     level: str = "person",
     keys: Sequence[str] | Mapping[str, float | None] = (),
-    min_confidence: float = 0.8,
+    min_confidence: float = 0.5,
     max_hops: int = 3,
     max_ids_per_key: int = 20,
 ) -> TouchpointTable:
@@ -78,7 +78,8 @@ def link_touchpoints(
         confidence of each key (None: estimated, see :func:`key_agreement`).
     min_confidence : float in [0, 1]
         Links through keys whose confidence (the product of the keys' confidences along the
-        chain) is below this are not made.
+        chain) is below this are not made. The default, 0.5, makes the links that are more
+        likely right than wrong.
     max_hops : int
         Longest chain of keys from a customer id found through a record.
     max_ids_per_key : int
@@ -140,17 +141,11 @@ def link_touchpoints(
     >>> out["link_key"].tolist(), out["link_value"].tolist()
     (['customer', 'token', None], ['W1', 'pt_1', None])
     """
-    check_choice(level, "level", ("person", "household"))
-    key_conf = _key_columns(touchpoints, keys)
     min_conf = check_fraction(min_confidence, "min_confidence")
     check_positive_int(max_hops, "max_hops", minimum=0)
-    check_positive_int(max_ids_per_key, "max_ids_per_key")
-    n_nodes = touchpoints.labels("customer").size
-    node_of_row = touchpoints.raw("customer").astype(np.int64)
-    entity, on_col, on_row = _record_entities(touchpoints, resolution, on, level)
-    graph = _KeyGraph(touchpoints, list(key_conf), max_ids_per_key, n_nodes, node_of_row)
-    start = _start_nodes(entity, on_col, on_row, node_of_row, n_nodes)
-    agreement = _agreement(graph, start.entity, list(key_conf))
+    key_conf, node_of_row, record, graph, start, agreement = _prepare(
+        touchpoints, resolution, on, keys, level, max_ids_per_key
+    )
     conf = np.array(
         [
             c if c is not None else (a if a is not None else 1.0)
@@ -159,7 +154,6 @@ def link_touchpoints(
         dtype=np.float64,
     )
     linked = _propagate(graph, start, conf, min_conf, max_hops)
-    record = (entity, on_col, on_row)
     out = _linked_table(touchpoints, level, on, graph, linked, node_of_row, record)
     notes = [
         f"link key {k!r}: confidence {c:.3f} ({src})"
@@ -215,15 +209,7 @@ def key_agreement(
     >>> t["checked"].tolist(), t["agreeing"].tolist()
     ([1], [1])
     """
-    check_choice(level, "level", ("person", "household"))
-    key_conf = _key_columns(touchpoints, keys)
-    check_positive_int(max_ids_per_key, "max_ids_per_key")
-    n_nodes = touchpoints.labels("customer").size
-    node_of_row = touchpoints.raw("customer").astype(np.int64)
-    entity, on_col, on_row = _record_entities(touchpoints, resolution, on, level)
-    graph = _KeyGraph(touchpoints, list(key_conf), max_ids_per_key, n_nodes, node_of_row)
-    start = _start_nodes(entity, on_col, on_row, node_of_row, n_nodes)
-    a = _agreement(graph, start.entity, list(key_conf))
+    key_conf, _, _, _, _, a = _prepare(touchpoints, resolution, on, keys, level, max_ids_per_key)
     return Table.from_columns(
         {
             "key": list(key_conf),
@@ -239,6 +225,34 @@ def key_agreement(
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+def _prepare(
+    touchpoints: TouchpointTable,
+    resolution: Resolution,
+    on: Mapping[str, str],
+    keys: Sequence[str] | Mapping[str, float | None],
+    level: str,
+    max_ids_per_key: int,
+) -> tuple[dict[str, float | None], np.ndarray, Any, _KeyGraph, _Start, dict[str, Any]]:
+    """Checked parameters, the records found per row, the key graph, the customer ids found
+    through records and the keys' agreement with the resolution."""
+    check_choice(level, "level", ("person", "household"))
+    key_conf = _key_columns(touchpoints, keys)
+    check_positive_int(max_ids_per_key, "max_ids_per_key")
+    n_nodes = touchpoints.labels("customer").size
+    node_of_row = touchpoints.raw("customer").astype(np.int64)
+    record = _record_entities(touchpoints, resolution, on, level)
+    graph = _KeyGraph(touchpoints, list(key_conf), max_ids_per_key, n_nodes, node_of_row)
+    start = _start_nodes(record[0], node_of_row, n_nodes)
+    return (
+        key_conf,
+        node_of_row,
+        record,
+        graph,
+        start,
+        _agreement(graph, start.entity, list(key_conf)),
+    )
 
 
 def _key_columns(
@@ -392,32 +406,21 @@ class _KeyGraph:
 
 
 class _Start:
-    """Customer ids found through records: entity, and the row whose column found it."""
+    """Customer ids found through records: the entity of each (-1 none, -2 several)."""
 
-    def __init__(self, entity: np.ndarray, row: np.ndarray, column: np.ndarray) -> None:
+    def __init__(self, entity: np.ndarray) -> None:
         self.entity = entity
-        self.row = row
-        self.column = column
 
 
-def _start_nodes(
-    entity: np.ndarray,
-    on_col: np.ndarray,
-    on_row: np.ndarray,
-    node_of_row: np.ndarray,
-    n_nodes: int,
-) -> _Start:
+def _start_nodes(entity: np.ndarray, node_of_row: np.ndarray, n_nodes: int) -> _Start:
     """Per customer id: its entity when all its rows found through records agree (-1 when
-    none did, -2 when they disagree), and the first such row."""
+    none did, -2 when they disagree)."""
     rows = np.flatnonzero(entity >= 0)
     lo = np.full(n_nodes, _NONE, dtype=np.int64)
     hi = np.full(n_nodes, -1, dtype=np.int64)
     np.minimum.at(lo, node_of_row[rows], entity[rows])
     np.maximum.at(hi, node_of_row[rows], entity[rows])
-    node_entity = np.where(hi < 0, -1, np.where(lo == hi, lo, -2))
-    first = np.full(n_nodes, -1, dtype=np.int64)
-    first[node_of_row[rows[::-1]]] = rows[::-1]
-    return _Start(node_entity, first, np.where(first >= 0, on_col[np.maximum(first, 0)], -1))
+    return _Start(np.where(hi < 0, -1, np.where(lo == hi, lo, -2)))
 
 
 def _per_value_entities(

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from omnijourney._columns import code_dtype
-from omnijourney._validation import duration_converter, names_converter, pairs
+from omnijourney._validation import duration, names, pairs
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.journeys._sorted import Sorted, first_in, last_in, row_at
 from omnijourney.journeys._table import JourneyTable
@@ -83,7 +83,37 @@ def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
 def _fields(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    return tuple(sorted(names_converter("reentry_fields")(value)))
+    return tuple(sorted(names(value, "reentry_fields")))
+
+
+def _failure_events(value: Any) -> frozenset[str]:
+    return names(value, "failure_events")
+
+
+def _research_events(value: Any) -> frozenset[str]:
+    return names(value, "research_events")
+
+
+def _intent_events(value: Any) -> frozenset[str]:
+    return names(value, "intent_events")
+
+
+def _reentry_events(value: Any) -> frozenset[str]:
+    return names(value, "reentry_events")
+
+
+def _contact_window(value: Any) -> np.timedelta64:
+    out = duration(value, "contact_window")
+    assert out is not None
+    return out
+
+
+def _research_window(value: Any) -> np.timedelta64 | None:
+    return duration(value, "research_window", optional=True)
+
+
+def _reentry_window(value: Any) -> np.timedelta64 | None:
+    return duration(value, "reentry_window", optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -169,30 +199,27 @@ class BreakRules:
 
     failure_events: frozenset[str] = attrs.field(
         default=("payment_failed", "error", "checkout_error", "login_failed", "order_failed"),
-        converter=names_converter("failure_events"),
+        converter=_failure_events,
     )
-    contact_window: np.timedelta64 = attrs.field(
-        default="24h", converter=duration_converter("contact_window")
-    )
+    contact_window: np.timedelta64 = attrs.field(default="24h", converter=_contact_window)
     research_events: frozenset[str] = attrs.field(
-        default=RESEARCH_EVENTS, converter=names_converter("research_events")
+        default=RESEARCH_EVENTS, converter=_research_events
     )
-    research_window: np.timedelta64 | None = attrs.field(
-        default="30D", converter=duration_converter("research_window", optional=True)
+    # attrs' stubs want a default of the field's type; the converter reads the duration string
+    research_window: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
+        default="30D", converter=_research_window
     )
-    intent_events: frozenset[str] = attrs.field(
-        default=INTENT_EVENTS, converter=names_converter("intent_events")
-    )
+    intent_events: frozenset[str] = attrs.field(default=INTENT_EVENTS, converter=_intent_events)
     implied_kinds: tuple[tuple[str, str], ...] = attrs.field(
         default=IMPLIED_KINDS, converter=_implied
     )
     reentry_events: frozenset[str] = attrs.field(
         default=("form_submitted", "address_entered", "identity_check"),
-        converter=names_converter("reentry_events"),
+        converter=_reentry_events,
     )
     reentry_fields: tuple[str, ...] = attrs.field(default=(), converter=_fields)
-    reentry_window: np.timedelta64 | None = attrs.field(
-        default="30D", converter=duration_converter("reentry_window", optional=True)
+    reentry_window: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
+        default="30D", converter=_reentry_window
     )
     digital_kinds: frozenset[ChannelKind] = attrs.field(
         default=(ChannelKind.DIGITAL,), converter=_kinds
@@ -524,7 +551,7 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
             raise SchemaError(msg, table=tp.table_name, column=f)
     unmatched = warn(_unmatched(journeys, rules))
     unmatched += conversions_unmatched(journeys)
-    s = Sorted(journeys, rules.digital_kinds, rules.physical_kinds, rules.assisted_kinds)
+    s = Sorted.of(journeys, rules)
     parts = _id_breaks(s)
     # a conversion that an id already ties to the other kind of channel is no ROPO
     taken = np.zeros(s.n, dtype=bool)
@@ -680,8 +707,7 @@ def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
         raise ConfigError(msg)
     if by is not None:
         tp._check_column(by)
-    r = BreakRules()
-    s = Sorted(journeys, r.digital_kinds, r.physical_kinds, r.assisted_kinds)
+    s = Sorted.of(journeys, BreakRules())
     g = s.groups("quote_id")
     first = g.rows[g.starts]
     signed = row_at(g, first_in(g, s.conv[g.rows]))

@@ -20,7 +20,7 @@ from omnijourney.journeys._unmatched import (
 )
 from omnijourney.model import Direction
 from omnijourney.tables import Table
-from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64
+from omnijourney.time import TIME_DTYPE, to_timedelta64
 
 __all__ = ["FollowUpRule", "check_followups"]
 
@@ -218,12 +218,8 @@ def check_followups(
         raise ConfigError(msg)
     tp = journeys.touchpoints
     unmatched = warn(u for rule in rules for u in _unmatched(tp, rule))
-    r = BreakRules()
-    s = Sorted(journeys, r.digital_kinds, r.physical_kinds, r.assisted_kinds)
-    if as_of is None:
-        as_of_us = int(s.t.max()) if s.n else 0
-    else:
-        as_of_us = int(to_datetime64(as_of, name="as_of").astype(np.int64))
+    s = Sorted.of(journeys, BreakRules())
+    as_of_us = s.now(as_of)
     parts = [_rule_rows(journeys, s, rule, as_of_us) for rule in rules]
     rule_idx = (
         np.concatenate([np.full(p["trigger"].size, i) for i, p in enumerate(parts)])

@@ -22,7 +22,7 @@ from omnijourney.journeys._unmatched import (
     warn,
 )
 from omnijourney.tables import Table
-from omnijourney.time import TIME_DTYPE, to_datetime64
+from omnijourney.time import TIME_DTYPE
 
 __all__ = ["hot_carts"]
 
@@ -220,12 +220,8 @@ def hot_carts(
         ]
     )
     unmatched += conversions_unmatched(journeys)
-    r = BreakRules()
-    s = Sorted(journeys, r.digital_kinds, r.physical_kinds, r.assisted_kinds)
-    if as_of is None:
-        now = int(s.t.max()) if s.n else 0
-    else:
-        now = int(to_datetime64(as_of, name="as_of").astype(np.int64))
+    s = Sorted.of(journeys, BreakRules())
+    now = s.now(as_of)
     age = int(age_td.astype(np.int64))
     g = s.groups("cart_id")
     rows = g.rows

@@ -75,7 +75,7 @@ def break_linkage(journeys: JourneyTable, rules: BreakRules | None = None) -> Ta
             f"column); columns are {tp.columns}"
         )
         raise SchemaError(msg, table=tp.table_name, column="link_status")
-    s = Sorted(journeys, rules.digital_kinds, rules.physical_kinds, rules.assisted_kinds)
+    s = Sorted.of(journeys, rules)
     status = np.asarray(tp["link_status"], dtype=object)[s.order]
     research = s.events(rules.research_events)
     failure = s.events(rules.failure_events) & s.digital

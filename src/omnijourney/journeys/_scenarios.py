@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._validation import check_choice, duration_converter
+from omnijourney._validation import check_choice, duration
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._lifecycle import InactivityRules, lifecycle_status, rfm
 from omnijourney.journeys._table import JourneyTable
@@ -31,6 +31,12 @@ _NAT = np.iinfo(np.int64).min
 
 def _since(instance: Any, attribute: Any, value: Any) -> None:
     check_choice(value, "since", _SINCE)
+
+
+def _after(value: Any) -> np.timedelta64:
+    out = duration(value, "after")
+    assert out is not None
+    return out
 
 
 def _name(instance: Any, attribute: Any, value: Any) -> None:
@@ -60,7 +66,7 @@ class ScenarioStep:
     """
 
     name: str = attrs.field(validator=_name)
-    after: np.timedelta64 = attrs.field(converter=duration_converter("after"))
+    after: np.timedelta64 = attrs.field(converter=_after)
     since: str = attrs.field(default="last_purchase", validator=_since)
 
 

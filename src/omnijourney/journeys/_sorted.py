@@ -16,6 +16,7 @@ import numpy as np
 
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.model import ChannelKind
+from omnijourney.time import to_datetime64
 
 __all__ = ["REFERENCE_COLUMNS", "Groups", "Sorted", "channel_kinds", "first_in", "last_in"]
 
@@ -106,6 +107,17 @@ class Sorted:
         }
         self.ev_labels = ev_labels
         self._groups: dict[str, Groups] = {}
+
+    @classmethod
+    def of(cls, jt: JourneyTable, rules: Any) -> Sorted:
+        """The view with the channel kinds of ``rules`` (a :class:`BreakRules`)."""
+        return cls(jt, rules.digital_kinds, rules.physical_kinds, rules.assisted_kinds)
+
+    def now(self, as_of: Any) -> int:
+        """``as_of`` in microseconds (default: the latest touchpoint)."""
+        if as_of is None:
+            return int(self.t.max()) if self.n else 0
+        return int(to_datetime64(as_of, name="as_of").astype(np.int64))
 
     def groups(self, col: str) -> Groups:
         """Rows carrying an id of reference column ``col``, grouped by id (computed once)."""
