@@ -112,8 +112,10 @@ class _Rows:
 
     def __init__(self, world: Any, out: dict[str, Any]) -> None:
         linked = out["linked"]
-        obs = linked["obs_row"].astype(np.int64)
         truth = world.truth.observed
+        # the pipeline kept the first copy of each double send, in the rows' order
+        obs = np.flatnonzero(~truth["duplicate"])
+        assert obs.size == len(linked), "the loaded rows are not the observed rows once"
         self.row = truth["row"][obs].astype(np.int64)  # touchpoint of each linked row
         self.person = truth.raw("customer")[obs].astype(np.int64)
         self.pos = np.full(len(world.touchpoints), -1, dtype=np.int64)

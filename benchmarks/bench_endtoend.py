@@ -68,10 +68,8 @@ def make_world(n: int, seed: int, difficulty: str, touchpoints: float = 25.0) ->
 
 
 def raw_inputs(world: Any) -> dict[str, Any]:
-    """What the systems export: frames of the observed rows and of the records, each row of
-    the observed frame numbered (``obs_row``, for scoring only: it is not compared)."""
+    """What the systems export: frames of the observed rows and of the records."""
     observed = world.observed.to_pandas()
-    observed["obs_row"] = np.arange(len(observed))
     records = world.records.to_pandas()
     return {
         "observed": observed,
@@ -99,11 +97,11 @@ def _relabel(df: Any, column: str, mapping: dict[str, str]) -> None:
 
 
 def _drop_exact_duplicates(tp: Any) -> Any:
-    """Rows equal on every column (``obs_row`` aside) once: a hash of the stored columns,
+    """Later rows equal on every column to an earlier one (what ``duplicates="drop"`` of the
+    loaders does, for a library that does not have it yet): a hash of the stored columns,
     then an exact comparison of the rows whose hashes collide."""
-    cols = [c for c in tp.columns if c != "obs_row"]
     arrays = []
-    for c in cols:
+    for c in tp.columns:
         a = tp.raw(c)
         arrays.append(a.view(np.int64) if a.dtype.itemsize == 8 else a.astype(np.int64))
     h = np.zeros(len(tp), dtype=np.uint64)
@@ -121,7 +119,8 @@ def _drop_exact_duplicates(tp: Any) -> Any:
 
 
 def load_touchpoints(raw: dict[str, Any]) -> Any:
-    """The observed rows as a TouchpointTable in the library's words, times in UTC."""
+    """The observed rows as a TouchpointTable in the library's words, times in UTC, each
+    double send once (the first copy kept, in the rows' order)."""
     import omnijourney as oj
     from omnijourney.time import local_to_utc
 
@@ -142,9 +141,9 @@ def load_touchpoints(raw: dict[str, Any]) -> Any:
     std += ("reservation_id", "campaign")
     extra = [c for c in df.columns if c not in (*std, "customer", "time", "channel", "event")]
     if "duplicates" in params:
-        options["duplicates"] = "keep"  # dropped below, by the columns that matter
+        options["duplicates"] = "drop"
     tp = oj.TouchpointTable.from_columns(df, **{c: c for c in std}, extra=extra, **options)
-    return _drop_exact_duplicates(tp)
+    return tp if "duplicates" in params else _drop_exact_duplicates(tp)
 
 
 def load_records(raw: dict[str, Any]) -> Any:

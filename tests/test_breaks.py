@@ -401,3 +401,21 @@ def _clean_world():
     if not _WORLD:
         _WORLD.append(oj.synth.generate(400, seed=11, records=False, prices=False))
     return _WORLD[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(order_sensitive_columns(), st.data())
+def test_double_sends_dropped_on_load_change_no_journey_and_no_break(cols, data):
+    """Rows sent twice, loaded with duplicates='drop', leave the table, its journeys and its
+    breaks as they are without them."""
+    n = len(cols["customer"])
+    cols = {**cols, "cart_id": [data.draw(st.sampled_from([None, "K1", "K2"])) for _ in range(n)]}
+    again = data.draw(st.lists(st.integers(0, n - 1), max_size=n))
+    sent_twice = {k: v + [v[i] for i in again] for k, v in cols.items()}
+    once = TouchpointTable.from_columns(cols, duplicates="drop")
+    twice = TouchpointTable.from_columns(sent_twice, duplicates="drop")
+    assert twice.equals(once)
+    assert twice.load_report.n_dropped == len(again) + n - len(once)
+    a, b = sessionize(once), sessionize(twice)
+    assert np.array_equal(a.journey_id, b.journey_id)
+    assert rows_of(detect_breaks(a)) == rows_of(detect_breaks(b))

@@ -219,7 +219,7 @@ def test_bad_input_names_the_parameter_or_column(res):
          "score": [0.5]},
         extra=["score"],
     )  # fmt: skip
-    with pytest.raises(oj.SchemaError, match="'score' .* holds float values; link keys are ids"):
+    with pytest.raises(oj.SchemaError, match=r"'score' .* holds float values; link keys are ids"):
         link_touchpoints(floats, res, on={"customer": "record_id"}, keys=["score"])
     # a key column mixing text and numbers, or nulls where ids are required: the loader's
     # own errors, before any linking
