@@ -31,6 +31,8 @@ CONFIGS: dict[str, dict[str, object]] = {
     },
     "omnijourney.journeys.AppetenceRules": {},
     "omnijourney.journeys.InactivityRules": {},
+    "omnijourney.journeys.InactivityScenario": {},
+    "omnijourney.journeys.ScenarioStep": {"name": "reminder", "after": "180D"},
     "omnijourney.identity.ResolutionRules": {},
     "omnijourney.identity.NormalizeRules": {},
     "omnijourney.identity.Survivorship": {},

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney._validation import check_choice, check_fraction, check_positive_int
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.identity._normalize import NormalizedField, map_labels
 from omnijourney.identity._records import _NORMALIZERS
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import Table, TouchpointTable, code_dtype
 
 if TYPE_CHECKING:
     from omnijourney.identity._resolve import Resolution
@@ -160,7 +159,7 @@ def link_touchpoints(
         for k, c, src in zip(key_conf, conf, _sources(key_conf, agreement))
     ]
     if notes:
-        out._meta["notes"] = (*out.notes, *notes)
+        out = out.replace_columns(meta={"notes": (*out.notes, *notes)})
     return out
 
 
@@ -644,6 +643,6 @@ def _linked_table(
     data["link_confidence"] = confidence
     data["link_status"] = s_code[status]
     labels_of["link_status"] = s_labels
-    specs = {c: tp._specs[c] for c in tp.columns}
-    meta = {k: v for k, v in tp._meta.items() if k != "notes"}
-    return TouchpointTable._from_parts(data, labels_of, meta=meta, specs=specs)
+    specs = {c: tp.spec(c) for c in tp.columns}
+    meta = {k: v for k, v in tp.meta.items() if k != "notes"}
+    return TouchpointTable.from_arrays(data, labels_of, meta=meta, specs=specs)

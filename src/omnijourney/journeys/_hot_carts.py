@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney._validation import duration
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._breaks import BreakRules
@@ -21,7 +20,7 @@ from omnijourney.journeys._unmatched import (
     noted,
     warn,
 )
-from omnijourney.tables import Table
+from omnijourney.tables import Table, code_dtype
 from omnijourney.time import TIME_DTYPE
 
 __all__ = ["hot_carts"]
@@ -262,7 +261,7 @@ def hot_carts(
         "deadline": (s.t[last] + deadline_us).view(TIME_DTYPE),
         "overdue": (now - s.t[last]) > deadline_us,
     }
-    table = Table._from_parts(
+    table = Table.from_arrays(
         data,
         {
             "cart_id": tp.labels("cart_id"),

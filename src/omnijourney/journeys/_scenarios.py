@@ -71,7 +71,10 @@ class ScenarioStep:
 
 
 def _steps(value: Iterable[Any]) -> tuple[ScenarioStep, ...]:
-    out = tuple(value)
+    try:
+        out = () if isinstance(value, (str, bytes)) else tuple(value)
+    except TypeError:
+        out = ()
     if not out or not all(isinstance(s, ScenarioStep) for s in out):
         msg = f"The 'steps' parameter must be a non-empty sequence of ScenarioStep. Got {value!r}."
         raise ConfigError(msg)
@@ -80,6 +83,12 @@ def _steps(value: Iterable[Any]) -> tuple[ScenarioStep, ...]:
         msg = f"The 'steps' parameter must name each step once. Got {names}."
         raise ConfigError(msg)
     return out
+
+
+def _rules(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, InactivityRules):
+        msg = f"The 'rules' parameter must be an InactivityRules. Got {value!r} instead."
+        raise ConfigError(msg)
 
 
 #: The default scenario: two reminders after the last purchase, archive and deletion after the
@@ -115,7 +124,7 @@ class InactivityScenario:
     """
 
     steps: tuple[ScenarioStep, ...] = attrs.field(default=DEFAULT_STEPS, converter=_steps)
-    rules: InactivityRules = attrs.field(factory=InactivityRules)
+    rules: InactivityRules = attrs.field(factory=InactivityRules, validator=_rules)
 
 
 def inactivity_scenarios(
@@ -171,8 +180,8 @@ def inactivity_scenarios(
         msg = f"The 'scenario' parameter must be an InactivityScenario. Got {type(scenario).__name__}."
         raise ConfigError(msg)
     summary = rfm(data, as_of=as_of, conversion_events=conversion_events)
-    now = int(np.datetime64(summary._meta["as_of"], "us").view(np.int64))
-    status = lifecycle_status(summary, scenario.rules, as_of=summary._meta["as_of"])
+    now = int(np.datetime64(summary.meta["as_of"], "us").view(np.int64))
+    status = lifecycle_status(summary, scenario.rules, as_of=summary.meta["as_of"])
     clocks = {
         "last_purchase": summary.raw("last_purchase").view(np.int64),
         "last_contact": summary.raw("last_touch").view(np.int64),
@@ -212,10 +221,10 @@ def inactivity_scenarios(
         "reached": step_labels,
         "next_step": step_labels,
     }
-    table = Table._from_parts(out, labels, meta={"as_of": summary._meta["as_of"]})
+    meta: dict[str, Any] = {"as_of": summary.meta["as_of"]}
     if summary.notes:
-        table._meta["notes"] = summary.notes
-    return table
+        meta["notes"] = summary.notes
+    return Table.from_arrays(out, labels, meta=meta)
 
 
 def _first_index(mask: np.ndarray) -> np.ndarray:
