@@ -53,11 +53,6 @@ ALLOWED: dict[str, str] = {
     "identity/_incremental.py": "restructuring of identity in progress",
     "identity/_normalize.py": "restructuring of identity in progress",
     "identity/_records.py": "restructuring of identity in progress",
-    # the cross-identity journey analyses are being changed: they move to the public surface
-    # (code_dtype, from_arrays, require_columns, replace_columns(meta=...)) with that work
-    "journeys/_breaks.py": "cross-identity journey analyses in progress",
-    "journeys/_followups.py": "cross-identity journey analyses in progress",
-    "journeys/_lifecycle.py": "cross-identity journey analyses in progress",
 }
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
 from omnijourney._validation import duration, names, pairs
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.journeys._sorted import Sorted, first_in, last_in, row_at
@@ -29,7 +28,7 @@ from omnijourney.journeys._unmatched import (
     warn,
 )
 from omnijourney.model import ChannelKind
-from omnijourney.tables import Table
+from omnijourney.tables import Table, code_dtype
 from omnijourney.time import TIME_DTYPE
 
 __all__ = ["BREAK_KINDS", "BreakRules", "BreakTable", "detect_breaks", "quote_conversion"]
@@ -250,7 +249,7 @@ class BreakTable(Table):
     @property
     def unmatched(self) -> tuple[UnmatchedRule, ...]:
         """The rules of the detection that no touchpoint matched (see :func:`detect_breaks`)."""
-        return tuple(self._meta.get("unmatched", ()))
+        return tuple(self.meta.get("unmatched", ()))
 
     def summary(self) -> Table:
         """Breaks per kind and channel pair: count, customers, median and mean delay (hours).
@@ -564,8 +563,7 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     parts.append(_Part("contact_after_failure", fr, to, "contact_window"))
     parts += _reentries(s, rules)
     table = _assemble(journeys, s, parts)
-    table._meta["unmatched"] = unmatched
-    return noted(table, unmatched)
+    return noted(table.replace_columns(meta={"unmatched": tuple(unmatched)}), unmatched)
 
 
 def _unmatched(jt: JourneyTable, rules: BreakRules) -> list[UnmatchedRule | None]:
@@ -668,7 +666,7 @@ def _assemble(jt: JourneyTable, s: Sorted, parts: list[_Part]) -> BreakTable:
         "reference": ref_codes.astype(code_dtype(union.size)),
         "linked_by": how_codes.astype(code_dtype(how_labels.size)),
     }
-    return BreakTable._from_parts(
+    return BreakTable.from_arrays(
         data,
         {
             "kind": kind_labels,
@@ -706,7 +704,7 @@ def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
         msg = "quote_conversion needs a quote_id column in the touchpoints"
         raise ConfigError(msg)
     if by is not None:
-        tp._check_column(by)
+        tp.require_columns(by)
     s = Sorted.of(journeys, BreakRules())
     g = s.groups("quote_id")
     first = g.rows[g.starts]

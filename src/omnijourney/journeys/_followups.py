@@ -125,7 +125,7 @@ def _rule_rows(jt: JourneyTable, s: Sorted, rule: FollowUpRule, as_of_us: int) -
         want = list(Direction).index(rule.response_direction)
         resp &= tp.raw("direction")[s.order] == want
     if rule.link is not None:
-        tp._check_column(rule.link)
+        tp.require_columns(rule.link)
         group = tp.raw(rule.link)[s.order].astype(np.int64)
         trig &= group >= 0
         resp &= group >= 0
@@ -244,7 +244,7 @@ def check_followups(
         "status": status.astype(np.int8),
         "journey_id": journeys.sorted_journey[trig],
     }
-    table = Table._from_parts(
+    table = Table.from_arrays(
         data,
         {
             "rule": sorted_rules,
