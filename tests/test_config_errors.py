@@ -50,10 +50,6 @@ CONFIGS: dict[str, dict[str, object]] = {
 #: validators with that work. The test of a pending class fails once the class passes (strict
 #: xfail): then move it out of PENDING.
 PENDING = {
-    "omnijourney.journeys.JourneyRules": "journey rules are being reworked",
-    "omnijourney.journeys.StageMap": "journey rules are being reworked",
-    "omnijourney.journeys.BreakRules": "cross-identity journey analyses are being reworked",
-    "omnijourney.journeys.FollowUpRule": "cross-identity journey analyses are being reworked",
     "omnijourney.identity.ResolutionRules": "identity is being restructured",
     "omnijourney.identity.NormalizeRules": "identity is being restructured",
     "omnijourney.identity.Survivorship": "identity is being restructured",

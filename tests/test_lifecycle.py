@@ -413,7 +413,7 @@ def test_status_from_an_rfm_table_uses_its_as_of():
         ({"inactive_after": "400D"}, "lapsed_after .* must be longer than inactive_after"),
         ({"lapsed_after": "180D"}, "lapsed_after"),
         ({"inactive_after": "soon"}, "inactive_after"),
-        ({"archive_after": "0D"}, "archive_after must be positive"),
+        ({"archive_after": "0D"}, "'archive_after' parameter must be a positive duration"),
         ({"new_within": 90}, "new_within"),
         ({"new_since": "birth"}, "new_since"),
     ],

@@ -9,13 +9,12 @@ online failure, the same information entered again on another channel.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
 import numpy as np
 
-from omnijourney._validation import duration, names, pairs
+from omnijourney._validation import duration, members, names, pairs
 from omnijourney.errors import ConfigError, SchemaError
 from omnijourney.journeys._sorted import Sorted, first_in, last_in, row_at
 from omnijourney.journeys._table import JourneyTable
@@ -75,8 +74,16 @@ def _implied(value: Any) -> tuple[tuple[str, str], ...]:
     return out
 
 
-def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
-    return frozenset(ChannelKind(k) for k in value)
+def _digital_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "digital_kinds", ChannelKind)
+
+
+def _physical_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "physical_kinds", ChannelKind)
+
+
+def _assisted_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "assisted_kinds", ChannelKind)
 
 
 def _fields(value: Any) -> tuple[str, ...]:
@@ -221,13 +228,13 @@ class BreakRules:
         default="30D", converter=_reentry_window
     )
     digital_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.DIGITAL,), converter=_kinds
+        default=(ChannelKind.DIGITAL,), converter=_digital_kinds
     )
     physical_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.PHYSICAL,), converter=_kinds
+        default=(ChannelKind.PHYSICAL,), converter=_physical_kinds
     )
     assisted_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.ASSISTED,), converter=_kinds
+        default=(ChannelKind.ASSISTED,), converter=_assisted_kinds
     )
 
 

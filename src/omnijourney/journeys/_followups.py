@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_choice, check_text, names, number, validator
 from omnijourney.errors import ConfigError
 from omnijourney.journeys._breaks import BreakRules
 from omnijourney.journeys._sorted import Sorted
@@ -27,16 +28,35 @@ __all__ = ["FollowUpRule", "check_followups"]
 _STATUS = ("late", "missing", "on_time", "pending")
 
 
-def _names(value: Any) -> frozenset[str]:
-    return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
+def _trigger_events(value: Any) -> frozenset[str]:
+    return names(value, "trigger_events", allow_none=False)
 
 
-def _opt_names(value: Any) -> frozenset[str] | None:
-    return None if value is None else _names(value)
+def _response_events(value: Any) -> frozenset[str]:
+    return names(value, "response_events", allow_none=False)
+
+
+def _trigger_channels(value: Any) -> frozenset[str] | None:
+    return None if value is None else names(value, "trigger_channels")
+
+
+def _response_channels(value: Any) -> frozenset[str] | None:
+    return None if value is None else names(value, "response_channels")
 
 
 def _within(value: Any) -> np.timedelta64:
     return to_timedelta64(value, name="within")
+
+
+def _direction(value: Any) -> Direction | None:
+    if value is None:
+        return None
+    check_choice(value, "response_direction", (*Direction, *(d.value for d in Direction)))
+    return Direction(value)
+
+
+def _min_value(value: Any) -> float | None:
+    return number(value, "min_value", optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -76,17 +96,17 @@ class FollowUpRule:
     np.timedelta64(172800000000,'us')
     """
 
-    name: str
-    trigger_events: frozenset[str] = attrs.field(converter=_names)
-    response_events: frozenset[str] = attrs.field(converter=_names)
+    name: str = attrs.field(validator=validator(check_text))
+    trigger_events: frozenset[str] = attrs.field(converter=_trigger_events)
+    response_events: frozenset[str] = attrs.field(converter=_response_events)
     within: np.timedelta64 = attrs.field(converter=_within)
-    trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
-    response_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
-    response_direction: Direction | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Direction)
+    trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_trigger_channels)
+    response_channels: frozenset[str] | None = attrs.field(
+        default=None, converter=_response_channels
     )
-    link: str | None = None
-    min_value: float | None = None
+    response_direction: Direction | None = attrs.field(default=None, converter=_direction)
+    link: str | None = attrs.field(default=None, validator=validator(check_text, optional=True))
+    min_value: float | None = attrs.field(default=None, converter=_min_value)
 
 
 def _mask(labels: np.ndarray, names: frozenset[str] | None, codes: np.ndarray) -> np.ndarray:

@@ -15,8 +15,8 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import duration
 from omnijourney.errors import ConfigError, DataError, SchemaError
-from omnijourney.journeys._rules import _duration
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import check_conversions, noted
 from omnijourney.tables import ColumnSpec, Table, TouchpointTable, code_dtype
@@ -369,19 +369,19 @@ def _purchase_summary(
 
 
 def _inactive_after(value: Any) -> np.timedelta64:
-    return _duration("inactive_after")(value)
+    return duration(value, "inactive_after")
 
 
 def _lapsed_after(value: Any) -> np.timedelta64:
-    return _duration("lapsed_after")(value)
+    return duration(value, "lapsed_after")
 
 
 def _archive_after(value: Any) -> np.timedelta64 | None:
-    return _duration("archive_after", optional=True)(value)
+    return duration(value, "archive_after", optional=True)
 
 
 def _new_within(value: Any) -> np.timedelta64 | None:
-    return _duration("new_within", optional=True)(value)
+    return duration(value, "new_within", optional=True)
 
 
 def _since(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
