@@ -251,7 +251,8 @@ def test_information_reentered_compares_what_was_entered():
 def test_no_breaks_on_empty_or_single_channel_data():
     empty = TouchpointTable.from_columns({"customer": [], "time": [], "channel": [], "event": []})
     b = detect_breaks(sessionize(empty))
-    assert len(b) == 0 and b.counts() == {} and len(b.summary()) == 0
+    assert len(b) == 0 and b.counts() == {} and len(b.pair_counts()) == 0
+    assert b.summary().startswith("0 breaks of 0 customers")
     assert breaks([("a", 0, "web", "product_view"), ("a", 1, "web", "purchase")]) == []
 
 
@@ -264,11 +265,36 @@ def test_summary_per_kind_and_channel_pair():
         ("c", 0, "web", "product_view"),
         ("c", 20, "store", "purchase"),
     ]
-    s = detect_breaks(sessionize(tp(rows))).summary()
+    b = detect_breaks(sessionize(tp(rows)))
+    s = b.pair_counts()
     assert s["kind"].tolist() == ["ropo", "ropo"]
     assert s["from_channel"].tolist() == ["web", "app"]
     assert s["breaks"].tolist() == [2, 1]
     assert s["median_delay_h"].tolist() == [25.0, 10.0]
+    lines = b.summary().splitlines()
+    assert lines[:2] == [
+        "3 breaks of 3 customers",
+        "  ropo: 3 breaks, 3 customers, median delay 20.0 h (web -> store 2, app -> store 1)",
+    ]
+    # the rules that matched nothing follow, one line each
+    assert [line.split(" looks")[0] for line in lines[2:]] == [
+        "unmatched: BreakRules.failure_events",
+        "unmatched: BreakRules.reentry_events",
+        "unmatched: BreakRules.assisted_kinds",
+    ]
+
+
+def test_summary_read_as_its_former_table_warns_and_names_the_replacement():
+    rows = [("a", 0, "web", "product_view"), ("a", 30, "store", "purchase")]
+    b = detect_breaks(sessionize(tp(rows)))
+    text = b.summary()
+    assert isinstance(text, str) and text[:8] == "1 breaks"
+    with pytest.warns(DeprecationWarning, match=r"BreakTable\.pair_counts\(\)"):
+        assert text["breaks"].tolist() == [1]
+    with pytest.warns(DeprecationWarning, match="pair_counts"):
+        assert text.head(1).equals(b.pair_counts().head(1))
+    with pytest.raises(AttributeError):
+        text.__no_such__  # noqa: B018
 
 
 def test_quote_conversion_per_channel_and_store():
@@ -331,7 +357,7 @@ def test_break_summaries_are_the_same_bits_in_any_row_order(cols, seed, data):
     refs = st.sampled_from([None, "Q1", "Q2"])
     cols = {**cols, "quote_id": [data.draw(refs) for _ in range(n)]}
     a, b = (sessionize(t) for t in two_orders(cols, seed))
-    assert_same_values(detect_breaks(a).summary(), detect_breaks(b).summary())
+    assert_same_values(detect_breaks(a).pair_counts(), detect_breaks(b).pair_counts())
     assert_same_values(quote_conversion(a), quote_conversion(b))
 
 

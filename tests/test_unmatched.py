@@ -244,8 +244,9 @@ def test_break_rules_in_another_vocabulary_warn_and_are_noted():
     assert "channels={'<your channel>': 'digital'}" in kinds
     assert len(breaks) == 0
     assert [u.rule for u in breaks.unmatched] == [*rules, "JourneyRules.conversion_events"]
-    assert len(breaks.summary().notes) == 7
-    assert "note: unmatched: BreakRules.physical_kinds" in repr(breaks.summary())
+    assert len(breaks.pair_counts().notes) == 7
+    assert "note: unmatched: BreakRules.physical_kinds" in repr(breaks.pair_counts())
+    assert "unmatched: BreakRules.physical_kinds" in breaks.summary()
 
 
 def test_declared_kinds_and_mapped_events_find_the_breaks():

@@ -16,6 +16,7 @@ import numpy as np
 
 from omnijourney._validation import duration, members, names, pairs
 from omnijourney.errors import ConfigError, SchemaError
+from omnijourney.journeys._break_summary import SummaryText, pair_counts, summary_text
 from omnijourney.journeys._sorted import Sorted, first_in, last_in, row_at
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
@@ -258,49 +259,41 @@ class BreakTable(Table):
         """The rules of the detection that no touchpoint matched (see :func:`detect_breaks`)."""
         return tuple(self.meta.get("unmatched", ()))
 
-    def summary(self) -> Table:
-        """Breaks per kind and channel pair: count, customers, median and mean delay (hours).
+    def pair_counts(self) -> Table:
+        """Breaks per kind and channel pair: ``kind``, ``from_channel``, ``to_channel``,
+        ``breaks``, ``customers``, ``median_delay_h`` and ``mean_delay_h`` (hours), the most
+        frequent first.
 
-        The rules that matched nothing are noted in the summary (``notes``, printed with it).
+        The rules that matched nothing are noted in the table (``notes``, printed with it).
         """
-        return noted(self._summary(), self.unmatched)
+        return noted(pair_counts(self), self.unmatched)
 
-    def _summary(self) -> Table:
-        if len(self) == 0:
-            return Table.from_columns(
-                {k: [] for k in ("kind", "from_channel", "to_channel")}
-                | {
-                    "breaks": np.zeros(0, np.int64),
-                    "customers": np.zeros(0, np.int64),
-                    "median_delay_h": np.zeros(0),
-                    "mean_delay_h": np.zeros(0),
-                },
-                kinds={"kind": "category", "from_channel": "category", "to_channel": "category"},
-            )
-        kind = self.raw("kind").astype(np.int64)
-        fc = self.raw("from_channel").astype(np.int64)
-        tc = self.raw("to_channel").astype(np.int64)
-        nf, nt = self.labels("from_channel").size, self.labels("to_channel").size
-        key = (kind * nf + fc) * nt + tc
-        uniq, inv = np.unique(key, return_inverse=True)
-        delay = self.raw("delay") / 3600.0
-        order = np.argsort(inv, kind="stable")
-        bounds = np.flatnonzero(np.diff(inv[order])) + 1
-        groups = np.split(order, bounds)
-        cust = self.raw("customer")
-        rows = {
-            "kind": self.labels("kind")[uniq // (nf * nt)],
-            "from_channel": self.labels("from_channel")[(uniq // nt) % nf],
-            "to_channel": self.labels("to_channel")[uniq % nt],
-            "breaks": np.array([g.size for g in groups], dtype=np.int64),
-            "customers": np.array([np.unique(cust[g]).size for g in groups], dtype=np.int64),
-            "median_delay_h": np.array([np.median(delay[g]) for g in groups]),
-            "mean_delay_h": np.array([delay[g].mean() for g in groups]),
-        }
-        out = Table.from_columns(
-            rows, kinds={"kind": "category", "from_channel": "category", "to_channel": "category"}
-        )
-        return out[np.lexsort((-out.raw("breaks"),))]
+    def summary(self) -> str:
+        """A few readable lines: the breaks and customers, one line per kind of break (count,
+        customers, median delay in hours, its most frequent channel pairs) and one line per
+        rule that matched no touchpoint.
+
+        Earlier versions returned the table of :meth:`pair_counts`; reading the text as that
+        table (``summary()["breaks"]``, ``summary().head()``) still works and raises a
+        :class:`DeprecationWarning`.
+
+        Examples
+        --------
+        >>> import omnijourney as oj
+        >>> tp = oj.TouchpointTable.from_columns({
+        ...     "customer": ["a", "a", "b", "b"],
+        ...     "time": ["2024-05-01T10:00", "2024-05-02T10:00",
+        ...              "2024-05-01T09:00", "2024-05-01T15:00"],
+        ...     "channel": ["web", "store", "app", "store"],
+        ...     "event": ["add_to_cart", "purchase", "add_to_cart", "purchase"]})
+        >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
+        >>> breaks = oj.journeys.detect_breaks(oj.journeys.sessionize(tp), rules)
+        >>> print(breaks.summary())
+        2 breaks of 2 customers
+          ropo: 2 breaks, 2 customers, median delay 15.0 h (app -> store 1, web -> store 1)
+        """
+        table = self.pair_counts()
+        return SummaryText(summary_text(self, table), table)
 
     def counts(self) -> dict[str, int]:
         """Number of breaks per kind."""
@@ -495,7 +488,7 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     Returns
     -------
     BreakTable
-        One row per break, sorted by ``to_row`` time order; ``.summary()`` counts them per kind
+        One row per break, sorted by ``to_row`` time order; ``.summary()`` says them in a few lines and ``.pair_counts()`` counts them per kind
         and channel pair.
 
     Raises
