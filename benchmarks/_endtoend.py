@@ -233,6 +233,14 @@ def _followups(fig: dict[str, Any], put: Any, world: Any, out: dict[str, Any], r
     fig["followup_status_accuracy"] = round(
         100 * float(np.mean([status.get(k) == s for k, s in true_status.items()])), 1
     )
+    # linkable: the trigger and the story's response (when there is one) tied to their person
+    resp = tf["response_row"].astype(np.int64)
+    ends = np.where(resp >= 0, resp, tf["trigger_row"].astype(np.int64))
+    ok = rows.linkable[rows.pos[tf["trigger_row"].astype(np.int64)]] & rows.linkable[rows.pos[ends]]
+    rows_true = zip(tf["rule"].tolist(), tf["trigger_row"].tolist(), tf["status"].tolist())
+    same = np.array([status.get((r, t)) == s for r, t, s in rows_true], dtype=bool)
+    put("followup_status_linkable", (ratio(same[ok].sum(), ok.sum()),), ("",))
+    put("followup_linkable", (ratio(ok.sum(), ok.size),), ("",))
     flagged = {k for k, s in status.items() if s != "on_time"}
     owed = {k for k, s in true_status.items() if s != "on_time"}
     hit = len(flagged & owed)

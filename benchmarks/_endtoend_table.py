@@ -83,7 +83,16 @@ FIGURES: tuple[tuple[str, str, str], ...] = (
         "breaks: all, same from row (P / R)",
         "an anonymous last research step leaves an earlier one as the from",
     ),
-    ("followup_status_accuracy", "follow-ups: status as the story's", "anonymous contacts"),
+    (
+        "followup_status_accuracy",
+        "follow-ups: status as the story's",
+        "complaints made from contacts no key ties to the person answered",
+    ),
+    (
+        "followup_linkable / followup_status_linkable",
+        "follow-ups whose trigger and answer keys tie to their person; their status as the story's",
+        "answers sent to a record the resolution keeps apart",
+    ),
     (
         "roles_agree",
         "channel roles equal to the story's majority role",

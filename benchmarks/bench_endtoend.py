@@ -20,8 +20,10 @@ touchpoint), on all rows and on the rows a chain of keys ties to their person (*
 breaks as crossings: a found break matches a true one of the same kind ending at the same
 touchpoint whose `from` is in the same goal (`strict`: the same `from` touchpoint); recall on
 *linkable* breaks, those whose two ends a chain of keys ties to their person or a shared
-reference id links; attribution as the total variation distance between the pipeline's
-credit shares and the same model's on the story's journeys (persons and goals known).
+reference id links; follow-ups as the status of each trigger the story owes an answer to,
+on all of them and on those whose trigger and answer a chain of keys ties to their person;
+attribution as the total variation distance between the pipeline's credit shares and the
+same model's on the story's journeys (persons and goals known).
 
 Run it directly for the accuracy table alone (and `--check` to exit 1 when a floor is not
 met): `python benchmarks/bench_endtoend.py [--customers N] [--seed S] [--difficulty D ...]`.
