@@ -1,24 +1,39 @@
-"""End to end on the synthetic world: the library's pipeline with its defaults, scored against
-the story's truth at each difficulty (a first version: the pipeline starts from the touchpoints
-keyed by the true person; linking the observed rows across identities comes next).
+"""End to end on the synthetic world: from the source systems' raw records and touchpoints to persons, journeys, breaks and attribution, scored against the story's truth at each difficulty.
 
-- `pipeline_<difficulty>`: on a world of `n` customers (25 touchpoints each on average, no
-  prices), sessionize `world.touchpoints` with the default rules, detect breaks, check the two
-  follow-ups the brand promises (welcome within 2 days, complaint answered within 24 h),
-  channel roles of the converting paths, and resolve the source records; timed together. The
-  notes hold each item's precision and recall against the story's truth, in percent: visits
-  and journeys as pairwise scores of the partitions, breaks per kind on (kind, from row, to
-  row), follow-up statuses, roles against the story's majority and stated roles, persons of the
-  records, and the persons of the observed rows (record ids through the resolution, anonymous
-  ids alone).
+- `pipeline_<difficulty>`: a world of `n` customers (25 touchpoints each on average, no
+  prices). The raw inputs are what the systems export: `world.observed` (each system's own
+  customer ids, labels in its own words, tills writing local times, rows sent twice) and the
+  source records, as pandas frames. Timed: load the touchpoints with the world's vocabulary
+  maps, the tills' times read as Europe/Paris and exact duplicates dropped; load the records
+  (with the SHA-256 of each e-mail, as the e-receipts carry it); `resolve`; `link_touchpoints`
+  on the record ids, loyalty cards and e-receipt e-mails, then through the link keys (device,
+  payment token, pickup code, e-receipt e-mail, order, cart, quote and reservation ids);
+  `sessionize`; `detect_breaks`; the two follow-ups the brand promises; channel roles; Markov
+  attribution; and `scale_to_all_buyers` (tills' totals per channel, 200 resamples). The
+  notes hold the figures of the accuracy table below, in percent.
+- `speed`: the same pipeline on the realistic world of `n` touchpoints (`n / 25`
+  customers, about `n / 10` records), timed with its memory.
 
-Run it directly for the accuracy table alone:
-`python benchmarks/bench_endtoend.py [--customers N] [--seed S] [--difficulty D ...]`.
+Scoring (`_endtoend.py`): persons and households as pairwise scores of the partitions;
+journeys and visits as pairwise scores over the observed rows (each mapped to the story's
+touchpoint), on all rows and on the rows a chain of keys ties to their person (*linkable*);
+breaks as crossings: a found break matches a true one of the same kind ending at the same
+touchpoint whose `from` is in the same goal (`strict`: the same `from` touchpoint); recall on
+*linkable* breaks, those whose two ends a chain of keys ties to their person or a shared
+reference id links; follow-ups as the status of each trigger the story owes an answer to,
+on all of them and on those whose trigger and answer a chain of keys ties to their person;
+attribution as the total variation distance between the pipeline's credit shares and the
+same model's on the story's journeys (persons and goals known).
+
+Run it directly for the accuracy table alone (and `--check` to exit 1 when a floor is not
+met): `python benchmarks/bench_endtoend.py [--customers N] [--seed S] [--difficulty D ...]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import inspect
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,25 +46,135 @@ sys.path.insert(0, str(HERE))
 from _case import OMNIJOURNEY, Case  # noqa: E402
 
 SIZES = (10**4,)
+SPEED_SIZES = (10**6, 10**7)
 DIFFICULTIES = ("clean", "realistic", "hard")
+#: Link keys of the observed touchpoints, strongest first.
+KEYS = (
+    "device_id", "payment_token", "pickup_code", "receipt_email",
+    "order_id", "cart_id", "quote_id", "reservation_id",
+)  # fmt: skip
+#: Touchpoint column -> record column: the system's own record id, a loyalty card typed with
+#: a web order, an e-receipt's hashed e-mail.
+ON = {"customer": "record_id", "loyalty_id": "loyalty_id", "receipt_email": "email_hash"}
+TIMEZONE = "Europe/Paris"
+
+# --------------------------------------------------------------------------- raw inputs
+
+
+def make_world(n: int, seed: int, difficulty: str, touchpoints: float = 25.0) -> Any:
+    import omnijourney as oj
+
+    return oj.synth.generate(
+        n, seed=seed, prices=False, difficulty=difficulty, touchpoints_per_customer=touchpoints
+    )
+
+
+def raw_inputs(world: Any) -> dict[str, Any]:
+    """What the systems export: frames of the observed rows and of the records."""
+    observed = world.observed.to_pandas()
+    records = world.records.to_pandas()
+    return {
+        "observed": observed,
+        "records": records,
+        "vocabulary": world.vocabulary,
+        "local_time": tuple(world.noise.local_time),
+        "end": world.start + np.timedelta64(world.days, "D"),
+    }
+
 
 # --------------------------------------------------------------------------- the pipeline
 
 
-def make_world(n: int, seed: int, difficulty: str) -> Any:
+def _relabel(df: Any, column: str, mapping: dict[str, str]) -> None:
+    """Map a categorical column's labels (what ``event_map=``/``channel_map=`` of the
+    loaders do, for a library that does not have them yet)."""
+    import pandas as pd
+
+    col = df[column].astype("category")
+    cats = [mapping.get(c, c) for c in col.cat.categories.tolist()]
+    uniq = sorted(set(cats))
+    remap = np.array([uniq.index(c) for c in cats] + [-1])
+    codes = col.cat.codes.to_numpy()
+    df[column] = pd.Categorical.from_codes(remap[np.where(codes >= 0, codes, -1)], uniq)
+
+
+def _drop_exact_duplicates(tp: Any) -> Any:
+    """Later rows equal on every column to an earlier one (what ``duplicates="drop"`` of the
+    loaders does, for a library that does not have it yet): a hash of the stored columns,
+    then an exact comparison of the rows whose hashes collide."""
+    arrays = []
+    for c in tp.columns:
+        a = tp.raw(c)
+        arrays.append(a.view(np.int64) if a.dtype.itemsize == 8 else a.astype(np.int64))
+    h = np.zeros(len(tp), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for a in arrays:
+            h = (h * np.uint64(0x100000001B3)) ^ a.astype(np.uint64)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    same = hs[1:] == hs[:-1]
+    for a in arrays:
+        same &= a[order][1:] == a[order][:-1]
+    drop = np.zeros(len(tp), dtype=bool)
+    drop[order[1:][same]] = True
+    return tp[~drop]
+
+
+def load_touchpoints(raw: dict[str, Any]) -> Any:
+    """The observed rows as a TouchpointTable in the library's words, times in UTC, each
+    double send once (the first copy kept, in the rows' order)."""
     import omnijourney as oj
+    from omnijourney.time import local_to_utc
 
-    return oj.synth.generate(n, seed=seed, prices=False, difficulty=difficulty)
+    df = raw["observed"].copy()
+    vocab = raw["vocabulary"]
+    params = inspect.signature(oj.TouchpointTable.from_columns).parameters
+    options: dict[str, Any] = {}
+    if "event_map" in params:  # the loaders map the systems' words themselves
+        options = {"event_map": vocab["event_map"], "channel_map": vocab["channel_map"]}
+    else:
+        _relabel(df, "event", vocab["event_map"])
+        _relabel(df, "channel", vocab["channel_map"])
+    t = df["time"].dt.tz_convert(None).to_numpy().astype("datetime64[us]")
+    local = df["source"].isin(list(raw["local_time"])).to_numpy()
+    t[local] = local_to_utc(t[local], TIMEZONE)
+    df["time"] = t
+    std = ("value", "currency", "direction", "source", "order_id", "cart_id", "quote_id")
+    std += ("reservation_id", "campaign")
+    extra = [c for c in df.columns if c not in (*std, "customer", "time", "channel", "event")]
+    if "duplicates" in params:
+        options["duplicates"] = "drop"
+    tp = oj.TouchpointTable.from_columns(df, **{c: c for c in std}, extra=extra, **options)
+    return tp if "duplicates" in params else _drop_exact_duplicates(tp)
 
 
-def run_pipeline(world: Any) -> dict[str, Any]:
-    """The library with its defaults, as a user would run it first."""
-    import omnijourney as oj
-    from omnijourney.attribution import PathTable, channel_roles
-    from omnijourney.identity import CustomerRecordTable, resolve
+def load_records(raw: dict[str, Any]) -> Any:
+    from omnijourney.identity import CustomerRecordTable
+
+    df = raw["records"].copy()
+    emails = df["email"].astype("category")
+    hashes = [
+        hashlib.sha256(e.strip().lower().encode()).hexdigest()[:16]
+        for e in emails.cat.categories.tolist()
+    ]
+    codes = emails.cat.codes.to_numpy()
+    df["email_hash"] = np.where(codes >= 0, np.array([*hashes, None], dtype=object)[codes], None)
+    truth = [c for c in ("true_person_id", "true_household_id") if c in df.columns]
+    return CustomerRecordTable.from_columns(df, extra=["email_hash", *truth])
+
+
+def run_pipeline(raw: dict[str, Any], *, n_resamples: int = 200) -> dict[str, Any]:
+    """The library with its defaults, from the raw exports to scaled attribution."""
+    from omnijourney.attribution import PathTable, attribute, channel_roles, scale_to_all_buyers
+    from omnijourney.identity import link_touchpoints, resolve
     from omnijourney.journeys import FollowUpRule, check_followups, detect_breaks, sessionize
 
-    jt = sessionize(world.touchpoints)
+    tp = load_touchpoints(raw)
+    records = load_records(raw)
+    resolution = resolve(records)
+    linked = link_touchpoints(tp, resolution, on=ON, keys=KEYS)
+    jt = sessionize(linked)
+    breaks = detect_breaks(jt)
     # the brand's promises, as a user would write them: (name, trigger, answer, within, direction)
     promises = (
         ("welcome_after_signup", "signup", "welcome", "2D", None),
@@ -61,110 +186,25 @@ def run_pipeline(world: Any) -> dict[str, Any]:
         )
         for n, t, r, w, d in promises
     ]
-    end = world.start + np.timedelta64(world.days, "D")
-    records = CustomerRecordTable.from_columns(
-        world.records, extra=["true_person_id", "true_household_id"]
-    )
+    paths = PathTable.from_journeys(jt)
+    # the tills' and the web's own counts of their sales: every conversion row, anonymous or not
+    conv = np.isin(linked["event"], list(jt.rules.conversion_events))
+    channels, counts = np.unique(linked["channel"][conv], return_counts=True)
+    totals = dict(zip(channels.tolist(), counts.tolist()))
     return {
-        "journeys": jt,
-        "breaks": detect_breaks(jt),
-        "followups": check_followups(jt, rules, as_of=end),
-        "roles": channel_roles(PathTable.from_journeys(jt)),
+        "touchpoints": tp,
         "records": records,
-        "resolution": resolve(records),
-        "oj": oj,
+        "resolution": resolution,
+        "linked": linked,
+        "journeys": jt,
+        "breaks": breaks,
+        "followups": check_followups(jt, rules, as_of=raw["end"]),
+        "roles": channel_roles(paths),
+        "credit": attribute(paths, "markov"),
+        "all_buyers": scale_to_all_buyers(
+            jt, totals, breaks=breaks, model="markov", n_resamples=n_resamples
+        ),
     }
-
-
-# --------------------------------------------------------------------------- scoring
-
-
-def pair_scores(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float, float]:
-    """Pairwise precision, recall and F1 of a partition against the true one."""
-    _, p = np.unique(np.asarray(predicted), return_inverse=True)
-    _, t = np.unique(np.asarray(truth), return_inverse=True)
-    p, t = p.ravel().astype(np.int64), t.ravel().astype(np.int64)
-
-    def pairs(counts: np.ndarray) -> float:
-        c = counts.astype(np.float64)
-        return float((c * (c - 1) / 2).sum())
-
-    both = pairs(np.unique(p * (int(t.max(initial=0)) + 1) + t, return_counts=True)[1])
-    pred, true = pairs(np.bincount(p)), pairs(np.bincount(t))
-    precision = both / pred if pred else 1.0
-    recall = both / true if true else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
-
-
-def set_scores(found: set, truth: set) -> tuple[float, float]:
-    hit = len(found & truth)
-    return (hit / len(found) if found else 1.0), (hit / len(truth) if truth else 1.0)
-
-
-def score(world: Any, out: dict[str, Any]) -> dict[str, Any]:
-    """Every figure against the story's truth, rounded for the table."""
-    import omnijourney as oj
-
-    truth = world.truth
-    jt = out["journeys"]
-    fig: dict[str, Any] = {}
-
-    def put(
-        name: str, values: tuple[float, ...], labels: tuple[str, ...] = ("p", "r", "f1")
-    ) -> None:
-        for label, v in zip(labels, values):  # in percent, so that one decimal says enough
-            fig[f"{name}_{label}"] = round(100 * float(v), 1)
-
-    put("visit", pair_scores(jt.visit_id, truth.visit_id))
-    put("journey", pair_scores(jt.journey_id, truth.journey_id))
-    b, t = out["breaks"], truth.breaks
-    for kind in sorted(set(t["kind"].tolist()) | set(b["kind"].tolist())):
-        f = b[b["kind"] == kind]
-        tt = t[t["kind"] == kind]
-        got = set(zip(f["from_row"].tolist(), f["to_row"].tolist()))
-        want = set(zip(tt["from_row"].tolist(), tt["to_row"].tolist()))
-        put(f"break_{kind}", set_scores(got, want), ("p", "r"))
-        fig[f"break_{kind}_n"] = len(want)
-    got = set(zip(b["kind"].tolist(), b["from_row"].tolist(), b["to_row"].tolist()))
-    want = set(zip(t["kind"].tolist(), t["from_row"].tolist(), t["to_row"].tolist()))
-    put("break_all", set_scores(got, want), ("p", "r"))
-    f, tf = out["followups"], truth.followups
-    status = dict(zip(zip(f["rule"].tolist(), f["trigger_row"].tolist()), f["status"].tolist()))
-    true_status = dict(
-        zip(zip(tf["rule"].tolist(), tf["trigger_row"].tolist()), tf["status"].tolist())
-    )
-    fig["followup_status_accuracy"] = round(
-        100 * float(np.mean([status.get(k) == s for k, s in true_status.items()])), 1
-    )
-    flagged = {k for k, s in status.items() if s != "on_time"}
-    owed = {k for k, s in true_status.items() if s != "on_time"}
-    put("followup_flagged", set_scores(flagged, owed), ("p", "r"))
-    # roles: the story's role most of a channel's touches of converting journeys played
-    roles = out["roles"].as_dict()
-    converted = truth.journeys["converted"][truth.journey_id]
-    channel = world.touchpoints.raw("channel")[converted]
-    counts = np.zeros((len(world.touchpoints.labels("channel")), len(oj.synth.ROLES)))
-    np.add.at(counts, (channel, truth.role[converted]), 1)
-    story = {
-        c: oj.synth.ROLES[int(np.argmax(row))]
-        for c, row in zip(world.touchpoints.labels("channel").tolist(), counts)
-        if row.sum()
-    }
-    fig["roles_agree"] = f"{sum(roles.get(c) == r for c, r in story.items())}/{len(story)}"
-    fig["roles_story"] = " ".join(f"{c}:{r}" for c, r in sorted(story.items()))
-    stated = oj.synth.CHANNEL_ROLES  # the roles the story gives each channel's design
-    fig["roles_stated_agree"] = f"{sum(roles.get(c) == r for c, r in stated.items())}/{len(stated)}"
-    res, records = out["resolution"], out["records"]
-    put("person", pair_scores(res.person_id, records["true_person_id"]))
-    # persons of the observed rows: a record id through the resolution, any other id alone
-    obs = world.observed
-    person_of = dict(zip(records["record_id"].tolist(), res.person_id.tolist()))
-    ids = obs["customer"].tolist()
-    group = np.array([f"P{person_of[c]}" if c in person_of else c for c in ids], dtype=object)
-    put("observed_person", pair_scores(group, truth.observed["customer"]))
-    fig["observed_identified"] = round(100 * float(truth.observed["identified"].mean()), 1)
-    return fig
 
 
 # --------------------------------------------------------------------------- benchmark cases
@@ -173,9 +213,15 @@ SETUP = (
     f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
     "import bench_endtoend as E\n"
     "world = E.make_world(n, seed, {difficulty!r})\n"
+    "raw = E.raw_inputs(world)\n"
 )
-MEASURE = "out = E.run_pipeline(world)"
-REPORT = "E.score(world, out)"
+SPEED_SETUP = (
+    f"import sys; sys.path.insert(0, {str(HERE)!r})\n"
+    "import bench_endtoend as E\n"
+    "world = E.make_world(max(n // 25, 1), seed, 'realistic')\n"
+    "raw = E.raw_inputs(world)\n"
+    "del world\n"
+)
 
 CASES = [
     Case(
@@ -184,34 +230,53 @@ CASES = [
         size=n,
         unit="customers",
         setup=SETUP.replace("{difficulty!r}", repr(difficulty)),
-        measure=MEASURE,
-        report=REPORT,
+        measure="out = E.run_pipeline(raw)",
+        report="__import__('_endtoend').score(world, raw, out)",
         repeat=1,
     )
     for difficulty in DIFFICULTIES
     for n in SIZES
+] + [
+    Case(
+        case="speed",
+        tool=OMNIJOURNEY,
+        size=n,
+        unit="touchpoints",
+        setup=SPEED_SETUP,
+        measure="out = E.run_pipeline(raw)",
+        report="__import__('_endtoend').sizes(out)",
+        repeat=1,
+    )
+    for n in SPEED_SIZES
 ]
 
 
 def main(argv: list[str] | None = None) -> None:
+    import _endtoend
+    import _endtoend_table
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=20240501)
     parser.add_argument("--difficulty", nargs="*", default=list(DIFFICULTIES))
+    parser.add_argument("--check", action="store_true", help="exit 1 when a floor is not met")
     args = parser.parse_args(argv)
     table: dict[str, dict[str, Any]] = {}
     for d in args.difficulty:
         world = make_world(args.customers, args.seed, d)
-        table[d] = score(world, run_pipeline(world))
+        raw = raw_inputs(world)
+        table[d] = _endtoend.score(world, raw, run_pipeline(raw))
         print(
-            f"{d}: {len(world.touchpoints):,} touchpoints, {len(world.records):,} records",
+            f"{d}: {len(world.observed):,} observed rows, {len(world.records):,} records",
             flush=True,
         )
-    names = list(dict.fromkeys(k for v in table.values() for k in v))
-    print(f"\n| figure | {' | '.join(table)} |")
-    print(f"|---|{'--:|' * len(table)}")
-    for name in names:
-        print(f"| {name} | {' | '.join(str(table[d].get(name, '-')) for d in table)} |")
+    print()
+    print("\n".join(_endtoend_table.markdown(table)))
+    failed = _endtoend_table.floors_failed(table.get("realistic", {}))
+    for f in failed:
+        print(f"floor not met on 'realistic': {f}")
+    if args.check and failed:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import SEED, annotate, fmt_notes, fmt_num, fmt_ratio, fmt_size, machine_line  # noqa: E402
+import _endtoend_table  # noqa: E402
+from run import (  # noqa: E402
+    SEED,
+    annotate,
+    fmt_notes,
+    fmt_num,
+    fmt_ratio,
+    fmt_report,
+    fmt_size,
+    machine_line,
+)
 
 RESULTS = HERE / "results"
 PAGE = HERE.parent / "docs" / "benchmarks.md"
@@ -268,6 +278,57 @@ TARGETS: dict[str, list[tuple[str, str, int | None, str, str, float]]] = {
         for kind in PRICE_FINDING_KINDS
         for what, key in (("precision", "p"), ("recall", "r"))
     ],
+    "endtoend": [
+        (
+            "realistic world, from raw data: person F1 of the records at least 97%",
+            "pipeline_realistic",
+            10_000,
+            "report person_f1",
+            ">=",
+            97,
+        ),
+        (
+            "... journey (episode) pairwise F1 at least 90% on the rows keys can link",
+            "pipeline_realistic",
+            10_000,
+            "report journey_linkable_f1",
+            ">=",
+            90,
+        ),
+        (
+            "... break precision at least 90% for every kind",
+            "pipeline_realistic",
+            10_000,
+            "report break_min_p",
+            ">=",
+            90,
+        ),
+        (
+            "... break recall at least 90% on linkable breaks, for every kind",
+            "pipeline_realistic",
+            10_000,
+            "report break_min_rl",
+            ">=",
+            90,
+        ),
+        (
+            "raw data to scaled attribution, 10^6 touchpoints and 10^5 records, under 10 s",
+            "speed",
+            10**6,
+            "wall s",
+            "<=",
+            10,
+        ),
+        (
+            "... 10^7 touchpoints and 10^6 records under 90 s",
+            "speed",
+            10**7,
+            "wall s",
+            "<=",
+            90,
+        ),
+        ("... and under 4 GiB", "speed", 10**7, "peak RSS MiB", "<=", 4096),
+    ],
 }  # fmt: skip
 
 OURS = "omnijourney"
@@ -471,7 +532,12 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def table(rows: list[dict[str, Any]]) -> list[str]:
+#: Benchmarks whose cases report many figures: the keys shown in the notes cell (the others
+#: are in a table of their own below it).
+NOTES_SHOWN = {"endtoend": _endtoend_table.NOTES_SHOWN}
+
+
+def table(rows: list[dict[str, Any]], shown: tuple[str, ...] | None = None) -> list[str]:
     lines = list(HEADER)
     for r in rows:
         size = fmt_size(r["size"], r["unit"])
@@ -488,10 +554,32 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
                 fmt_num(r["peak_rss_mib"], 1),
                 fmt_num(r["rss_increment_mib"], 1),
                 fmt_ratio_range(r.get("time_ratio"), r.get("time_ratio_range")),
-                fmt_notes(r),
+                fmt_notes(r)
+                if shown is None
+                else fmt_report({k: v for k, v in r.get("report", {}).items() if k in shown}),
             ]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
+
+
+def accuracy(name: str, rows: list[dict[str, Any]]) -> list[str]:
+    """The end-to-end accuracy table: one column per difficulty, from the cases' reports."""
+    if name != "endtoend":
+        return []
+    by_case = {
+        r["case"].removeprefix("pipeline_"): r.get("report", {})
+        for r in rows
+        if r["case"].startswith("pipeline_") and r.get("report")
+    }
+    if not by_case:
+        return []
+    size = next(fmt_size(r["size"], r["unit"]) for r in rows if r["case"].startswith("pipeline_"))
+    return [
+        f"Accuracy against the story's truth ({size}), in percent unless stated:",
+        "",
+        *_endtoend_table.markdown(by_case),
+        "",
+    ]
 
 
 def command(name: str, doc: dict[str, Any]) -> str:
@@ -518,9 +606,10 @@ def section(name: str, docstring: str, doc: dict[str, Any] | None) -> list[str]:
     else:
         machine = doc["machine"]
         lines += [f"```bash\n{command(name, doc)}\n```", ""]
-        lines += [*table(doc["results"]), ""]
+        lines += [*table(doc["results"], NOTES_SHOWN.get(name)), ""]
         revision = f" at revision {machine['git']}" if machine.get("git") else ""
         lines += [f"Measured on {machine['date'][:10]}{revision}. {machine_line(machine)}", ""]
+        lines += accuracy(name, doc["results"])
     targets = check_targets(name, None if doc is None else doc["results"])
     lines += ["### Targets", ""]
     if not targets:

@@ -173,3 +173,50 @@ def test_follow_ups_and_hot_carts_are_the_same_bits_in_any_row_order(cols, seed,
     rows = [c for c in fa.columns if not c.endswith("_row")]  # rows of each input order
     assert_same_values(fa.select(rows), fb.select(rows))
     assert_same_values(hot_carts(a, max_age="30D"), hot_carts(b, max_age="30D"))
+
+
+def test_hot_carts_get_tiered_deadlines_by_customer_value():
+    rows = [
+        ("vip", 0, "store", "purchase", {"value": 1500.0}),
+        ("vip", 20, "web", "add_to_cart", {"cart_id": "K1", "value": 80.0}),
+        ("known", 1, "web", "purchase", {"value": 40.0}),
+        ("known", 20, "web", "add_to_cart", {"cart_id": "K2", "value": 90.0}),
+        ("new", 20, "app", "add_to_cart", {"cart_id": "K3", "value": 70.0}),
+    ]
+    jt = sessionize(tp(rows))
+    now = BASE + dt.timedelta(hours=26)
+    tiers = [("known", 1, "12h"), ("vip", 1000, "4h")]  # any order: the highest reached wins
+    hot = hot_carts(jt, as_of=now, max_age="12h", within="24h", tiers=tiers)
+    assert hot["cart_id"].tolist() == ["K2", "K1", "K3"]
+    assert hot["tier"].tolist() == ["known", "vip", "default"]
+    hours = (hot["deadline"] - np.datetime64("2024-05-01T09:00")) / np.timedelta64(1, "h")
+    assert hours.tolist() == [32, 24, 44]
+    assert hot["overdue"].tolist() == [False, True, False]
+    plain = hot_carts(jt, as_of=now, max_age="12h", within="24h")
+    assert set(plain["tier"]) == {"default"}
+
+
+def test_hot_carts_get_tiered_deadlines_by_segment():
+    rows = [
+        ("a", 20, "web", "add_to_cart", {"cart_id": "K1", "value": 80.0}),
+        ("b", 21, "web", "add_to_cart", {"cart_id": "K2", "value": 60.0}),
+    ]
+    jt = sessionize(tp(rows))
+    now = BASE + dt.timedelta(hours=26)
+    seg = oj.Table.from_columns({"customer": ["a", "b"], "segment": ["vip", "web_autonomous"]})
+    hot = hot_carts(jt, as_of=now, within="24h", tiers={"vip": "4h"}, segments=seg)
+    assert hot["tier"].tolist() == ["vip", "default"]
+    assert hot["overdue"].tolist() == [True, False]
+    by_mapping = hot_carts(jt, as_of=now, within="24h", tiers={"vip": "4h"}, segments={"a": "vip"})
+    assert by_mapping["tier"].tolist() == ["vip", "default"]
+    with pytest.warns(
+        oj.OmnijourneyWarning, match=r"hot_carts\(segments=...\) matches no customer"
+    ):
+        lost = hot_carts(jt, as_of=now, tiers={"vip": "4h"}, segments={"P1": "vip"})
+    assert set(lost["tier"]) == {"default"} and lost.notes
+    with pytest.raises(oj.ConfigError, match="'segments'"):
+        hot_carts(jt, tiers={"vip": "4h"})
+    with pytest.raises(oj.ConfigError, match="'tiers'"):
+        hot_carts(jt, tiers=[("vip", "lots", "4h")])
+    with pytest.raises(oj.ConfigError, match=r"tiers\['vip'\]"):
+        hot_carts(jt, tiers=[("vip", 100, "soon")])

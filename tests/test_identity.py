@@ -682,4 +682,12 @@ def test_touchpoints_link_to_persons_and_unmatched_stay_anonymous(world, world_r
     assert len(out) == len(tp)
     matched = ~out["anonymous"]
     assert matched.mean() > 0.5
-    assert (out["anonymous"] == (tp["record_id"] == None)).all()  # noqa: E711
+    # rows with a record id are linked; a customer id is linked as a whole unless its
+    # records resolve to several persons: rows of a customer without any record id are not
+    has_record = tp.raw("record_id") >= 0
+    known = np.zeros(len(tp.labels("customer")), dtype=bool)
+    known[tp.raw("customer")[has_record]] = True
+    assert not out["anonymous"][has_record].any()
+    assert out["anonymous"][~known[tp.raw("customer")]].all()
+    split = out["link_status"] == "ambiguous"
+    assert (out["anonymous"] == (split | ~known[tp.raw("customer")])).all()

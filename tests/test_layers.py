@@ -49,14 +49,8 @@ TABLE_PRIVATE = frozenset(
 #: Files that still reach into the core, with why the exception is temporary. Remove an
 #: entry when its file is migrated to the public surface (the test fails on a stale entry).
 ALLOWED: dict[str, str] = {
-    # identity's normalization is being made faster: it moves to omnijourney.tables
-    # (code_dtype; first_seen has no public equivalent yet) with that work
-    "identity/_normalize.py": "faster normalization of identity in progress",
-    # the cross-identity journey analyses are being changed: they move to the public surface
-    # (code_dtype, from_arrays, require_columns, replace_columns(meta=...)) with that work
-    "journeys/_breaks.py": "cross-identity journey analyses in progress",
-    "journeys/_followups.py": "cross-identity journey analyses in progress",
-    "journeys/_lifecycle.py": "cross-identity journey analyses in progress",
+    # identity's normalization uses first_seen, which has no public equivalent yet
+    "identity/_normalize.py": "first_seen has no public equivalent yet",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -412,7 +413,7 @@ def test_status_from_an_rfm_table_uses_its_as_of():
         ({"inactive_after": "400D"}, "lapsed_after .* must be longer than inactive_after"),
         ({"lapsed_after": "180D"}, "lapsed_after"),
         ({"inactive_after": "soon"}, "inactive_after"),
-        ({"archive_after": "0D"}, "archive_after must be positive"),
+        ({"archive_after": "0D"}, "'archive_after' parameter must be a positive duration"),
         ({"new_within": 90}, "new_within"),
         ({"new_since": "birth"}, "new_since"),
     ],
@@ -433,3 +434,59 @@ def test_inactivity_rules_round_trip_through_json():
     rules = InactivityRules(inactive_after="30D", lapsed_after="12w", archive_after=None)
     assert oj.from_json(oj.to_json(rules), InactivityRules) == rules
     assert oj.from_dict(oj.to_dict(InactivityRules()), InactivityRules) == InactivityRules()
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_inactivity_scenarios_date_every_step():
+    from omnijourney.journeys import InactivityScenario, ScenarioStep, inactivity_scenarios
+
+    tp = table(
+        [
+            ("a", "2024-01-10", "store", "purchase", 20.0),
+            ("a", "2024-06-01", "email", "email_open", None),
+            ("p", "2024-08-01", "web", "product_view", None),  # never bought
+            ("z", "2021-01-01", "store", "purchase", 5.0),
+        ]
+    )
+    s = inactivity_scenarios(tp, as_of="2024-09-01")
+    day = {c: str(v)[:10] for c, v in zip(s["customer"], s["reminder_on"])}
+    assert day == {"a": "2024-07-08", "p": "NaT", "z": "2021-06-30"}
+    assert [str(v)[:10] for v in s["archive_on"]] == ["2026-06-01", "2026-08-01", "2023-01-01"]
+    assert s["reached"].tolist() == ["reminder", None, "deletion"]
+    assert s["next_step"].tolist() == ["second_reminder", "archive", None]
+    assert s["days_to_next"][:2].tolist() == [35.0, 699.0] and np.isnan(s["days_to_next"][2])
+    assert s["status"].tolist() == ["inactive", "prospect", "to_archive"]
+    steps = (
+        ScenarioStep(name="nudge", after="30D"),
+        ScenarioStep(name="forget", after="400D", since="last_contact"),
+    )
+    own = inactivity_scenarios(tp, InactivityScenario(steps=steps), as_of="2024-09-01")
+    assert [c for c in own.columns if c.endswith("_on")] == ["nudge_on", "forget_on", "next_on"]
+    with pytest.raises(ConfigError, match="each step once"):
+        InactivityScenario(steps=(steps[0], steps[0]))
+    with pytest.raises(ConfigError, match="'since' parameter"):
+        ScenarioStep(name="x", after="1D", since="birthday")
+    with pytest.raises(ConfigError, match="after"):
+        ScenarioStep(name="x", after="-1D")
+
+
+@settings(max_examples=30, deadline=None)
+@given(touchpoint_columns(min_rows=1), st.integers(0, 2000))
+def test_scenario_steps_reached_are_past_and_next_ones_to_come(cols, days):
+    from omnijourney.journeys import inactivity_scenarios
+
+    tp = load_quietly(cols)
+    as_of = np.datetime64("2023-01-01") + np.timedelta64(days, "D")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", oj.OmnijourneyWarning)  # data without a purchase
+        s = inactivity_scenarios(tp, as_of=as_of)
+    now = np.datetime64(as_of, "us")
+    for i, name in enumerate(s["reached"].tolist()):
+        if name is not None:
+            assert s[f"{name}_on"][i] <= now
+    nxt = s["next_on"]
+    has = ~np.isnat(nxt)
+    assert (nxt[has] > now).all()
+    assert (s["next_step"][has] != None).all()  # noqa: E711

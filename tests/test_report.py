@@ -101,7 +101,7 @@ def test_sections_hold_what_the_library_computes(full):
     }
     assert r["journeys"].text == journeys.summary()
     breaks = detect_breaks(journeys)
-    assert r["breaks"].tables[0][1].equals(breaks.summary())
+    assert r["breaks"].tables[0][1].equals(breaks.pair_counts())
     assert r["breaks"].text == f"1 breaks: {next(k for k, v in breaks.counts().items() if v)} 1"
     value = segment_value(journeys, appetence(journeys))
     assert r["segments"].tables[0][1].equals(value)

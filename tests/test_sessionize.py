@@ -267,7 +267,7 @@ def test_a_conversion_event_that_never_occurs_warns_and_is_noted():
     ("kwargs", "match"),
     [
         ({"visit_timeout": "-5min"}, "visit_timeout"),
-        ({"journey_timeout": "0s"}, "journey_timeout must be positive"),
+        ({"journey_timeout": "0s"}, "'journey_timeout' parameter must be a positive duration"),
         ({"max_touchpoints": 0}, "max_touchpoints"),
         ({"tz": "Nowhere/City"}, "Nowhere/City"),
         ({"channel_timeouts": {"app": "soon"}}, "app"),

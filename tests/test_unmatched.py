@@ -232,18 +232,21 @@ def test_break_rules_in_another_vocabulary_warn_and_are_noted():
     rules = [m.split(" matches")[0] for m in messages(caught)]
     assert rules == [
         "BreakRules.failure_events",
+        "BreakRules.research_events",
         "BreakRules.reentry_events",
         "BreakRules.digital_kinds",
         "BreakRules.physical_kinds",
         "BreakRules.assisted_kinds",
     ]
-    kinds = messages(caught)[2]
+    assert "the data has 'achat', 'vue_produit', 'Purchase'" in messages(caught)[1]
+    kinds = messages(caught)[3]
     assert "the data has 'Web (other)', 'Magasin (other)', " in kinds
     assert "channels={'<your channel>': 'digital'}" in kinds
     assert len(breaks) == 0
     assert [u.rule for u in breaks.unmatched] == [*rules, "JourneyRules.conversion_events"]
-    assert len(breaks.summary().notes) == 6
-    assert "note: unmatched: BreakRules.physical_kinds" in repr(breaks.summary())
+    assert len(breaks.pair_counts().notes) == 7
+    assert "note: unmatched: BreakRules.physical_kinds" in repr(breaks.pair_counts())
+    assert "unmatched: BreakRules.physical_kinds" in breaks.summary()
 
 
 def test_declared_kinds_and_mapped_events_find_the_breaks():
@@ -252,7 +255,8 @@ def test_declared_kinds_and_mapped_events_find_the_breaks():
         tp(FRENCH, channels=kinds),
         JourneyRules(conversion_events=["achat", "Purchase"], stages=oj.StageMap(events={})),
     )
-    rules = BreakRules(failure_events=(), reentry_events=())  # none in this export
+    # none in this export; research in its own words
+    rules = BreakRules(failure_events=(), reentry_events=(), research_events=["vue_produit"])
     breaks = silent(detect_breaks, jt, rules)
     # research on the web, purchase in the store: c1, and c3 in its second journey
     assert breaks.counts() == {"ropo": 2} and breaks.unmatched == ()

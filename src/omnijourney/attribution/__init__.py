@@ -13,6 +13,11 @@ from omnijourney.attribution._bootstrap import (
     bootstrap,
     compare_models,
 )
+from omnijourney.attribution._buyers import (
+    AllBuyers,
+    identification_rates,
+    scale_to_all_buyers,
+)
 from omnijourney.attribution._heuristics import (
     HEURISTICS,
     first_touch,
@@ -46,6 +51,7 @@ __all__ = [
     "HEURISTICS",
     "MODELS",
     "ROLES",
+    "AllBuyers",
     "Attribution",
     "ChannelRoles",
     "CreditIntervals",
@@ -61,6 +67,7 @@ __all__ = [
     "first_touch",
     "harsanyi_dividends",
     "heuristic",
+    "identification_rates",
     "last_non_direct",
     "last_touch",
     "linear",
@@ -68,6 +75,7 @@ __all__ = [
     "position_based",
     "removal_effects",
     "roles_by",
+    "scale_to_all_buyers",
     "select_order",
     "shapley",
     "shapley_values",

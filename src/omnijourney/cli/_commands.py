@@ -149,7 +149,7 @@ def run_breaks(args: argparse.Namespace, progress: Progress) -> None:
     journeys = _journeys(args, progress)
     with progress.step("finding breaks"):
         breaks = detect_breaks(journeys)
-    write_table(breaks.summary() if args.summary else breaks, args.output, args.format)
+    write_table(breaks.pair_counts() if args.summary else breaks, args.output, args.format)
 
 
 def run_resolve(args: argparse.Namespace, progress: Progress) -> None:

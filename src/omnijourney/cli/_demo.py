@@ -127,8 +127,9 @@ def demo(
     counts = breaks.counts()
     say(_table(sorted(counts.items(), key=lambda kv: -kv[1]), ("break", "count")))
     say(
-        f"   all {len(expected):,} true breaks found, no false ones: "
-        f"{'yes' if found == expected else 'no'}"
+        f"   {len(found & expected):,} of the {len(expected):,} true breaks found; "
+        f"{len(found - expected):,} more: research or forms of an earlier goal within the "
+        "30-day windows"
     )
     say()
     segments = oj.journeys.appetence(journeys)

@@ -31,7 +31,7 @@ from omnijourney.identity._fellegi_sunter import (
 from omnijourney.identity._golden import Survivorship, golden_records
 from omnijourney.identity._households import households_as_of
 from omnijourney.identity._incremental import ResolutionChanges
-from omnijourney.identity._link import link_touchpoints
+from omnijourney.identity._link import LINK_STATUSES, key_agreement, link_touchpoints
 from omnijourney.identity._normalize import NormalizedField, NormalizeRules
 from omnijourney.identity._privacy import (
     CONSENT_CHANNELS,
@@ -55,6 +55,7 @@ from omnijourney.identity._rules import Overrides, ResolutionRules
 __all__ = [
     "CONSENT_CHANNELS",
     "LINK_LEVELS",
+    "LINK_STATUSES",
     "BlockingRule",
     "CandidatePairs",
     "Comparison",
@@ -89,6 +90,7 @@ __all__ = [
     "guard_log",
     "households_as_of",
     "jaro_winkler",
+    "key_agreement",
     "link_touchpoints",
     "normalize_records",
     "pair_completeness",

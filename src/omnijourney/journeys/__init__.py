@@ -8,6 +8,9 @@ rule that matches nothing, naming it in an :class:`UnmatchedRule`.
 from omnijourney.journeys._bgnbd import BGNBD, fit_bgnbd
 from omnijourney.journeys._breaks import (
     BREAK_KINDS,
+    IMPLIED_KINDS,
+    INTENT_EVENTS,
+    RESEARCH_EVENTS,
     BreakRules,
     BreakTable,
     detect_breaks,
@@ -21,19 +24,26 @@ from omnijourney.journeys._flows import (
     sankey,
     step_matrix,
 )
-from omnijourney.journeys._followups import FollowUpRule, check_followups, hot_carts
+from omnijourney.journeys._followups import FollowUpRule, check_followups
 from omnijourney.journeys._funnels import funnel
+from omnijourney.journeys._hot_carts import hot_carts
 from omnijourney.journeys._lifecycle import (
     LIFECYCLE_STATUSES,
     InactivityRules,
     lifecycle_status,
     rfm,
 )
+from omnijourney.journeys._linkage import break_linkage
 from omnijourney.journeys._rules import (
     DEFAULT_STAGE_EVENTS,
     DEFAULT_STAGES,
     JourneyRules,
     StageMap,
+)
+from omnijourney.journeys._scenarios import (
+    InactivityScenario,
+    ScenarioStep,
+    inactivity_scenarios,
 )
 from omnijourney.journeys._segments import (
     APPETENCE_SEGMENTS,
@@ -56,7 +66,10 @@ __all__ = [
     "BREAK_KINDS",
     "DEFAULT_STAGES",
     "DEFAULT_STAGE_EVENTS",
+    "IMPLIED_KINDS",
+    "INTENT_EVENTS",
     "LIFECYCLE_STATUSES",
+    "RESEARCH_EVENTS",
     "AppetenceRules",
     "BreakRules",
     "BreakTable",
@@ -64,15 +77,18 @@ __all__ = [
     "DirectlyFollows",
     "FollowUpRule",
     "InactivityRules",
+    "InactivityScenario",
     "JourneyRules",
     "JourneyTable",
     "Sankey",
+    "ScenarioStep",
     "SessionState",
     "StageMap",
     "UnmatchedRule",
     "appetence",
     "appetence_clusters",
     "appetence_transitions",
+    "break_linkage",
     "channel_shares",
     "channel_transitions",
     "check_followups",
@@ -82,6 +98,7 @@ __all__ = [
     "format_timeline",
     "funnel",
     "hot_carts",
+    "inactivity_scenarios",
     "lifecycle_status",
     "quote_conversion",
     "rfm",

@@ -1,21 +1,23 @@
 """Cross-channel break points: where a journey continued on, or fell back to, another channel.
 
-Breaks are found two ways. Reference ids (quote, cart, order, reservation) link steps across
-channels exactly; where no id links them, the customer's ordered stream within a journey
-(research online then buy in store, and the reverse) or a time window (a call after an online
-failure) does.
+Breaks are found three ways. Reference ids (quote, cart, order, reservation) link steps across
+channels exactly, whichever customer ids carry them; where no id links them, the customer's
+ordered stream does: research on one kind of channel followed, within a window and before any
+other conversion, by a conversion on the other (ROPO, showrooming), a contact soon after an
+online failure, the same information entered again on another channel.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import attrs
 import numpy as np
 
-from omnijourney._columns import code_dtype
-from omnijourney.errors import ConfigError
+from omnijourney._validation import duration, members, names, pairs
+from omnijourney.errors import ConfigError, SchemaError
+from omnijourney.journeys._break_summary import SummaryText, pair_counts, summary_text
+from omnijourney.journeys._sorted import Sorted, first_in, last_in, row_at
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
     UnmatchedRule,
@@ -26,8 +28,8 @@ from omnijourney.journeys._unmatched import (
     warn,
 )
 from omnijourney.model import ChannelKind
-from omnijourney.tables import Table
-from omnijourney.time import TIME_DTYPE, to_timedelta64
+from omnijourney.tables import Table, code_dtype
+from omnijourney.time import TIME_DTYPE
 
 __all__ = ["BREAK_KINDS", "BreakRules", "BreakTable", "detect_breaks", "quote_conversion"]
 
@@ -41,19 +43,84 @@ BREAK_KINDS = (
     "contact_after_failure",
     "information_reentered",
 )
-_BIG = np.iinfo(np.int64).max
+#: How the two ends of a break are tied (the ``linked_by`` column), besides the reference
+#: columns: the same journey, a research window, a contact window, the same event, the same
+#: entered fields.
+LINKED_BY = ("journey", "window", "contact_window", "event", "fields")
+_REFERENCES = ("quote_id", "order_id", "reservation_id", "cart_id")
+#: Events that are research: looking at products, asking, preparing a purchase.
+RESEARCH_EVENTS = (
+    "add_to_cart", "appointment", "call", "catalogue_request", "chat_message", "checkout",
+    "checkout_start", "compare", "page_view", "product_view", "quote_request", "reservation",
+    "search", "store_visit", "wishlist",
+)  # fmt: skip
+#: Research that shows the intent to buy something precise: it counts across journeys.
+INTENT_EVENTS = (
+    "add_to_cart", "appointment", "checkout", "checkout_start", "quote_request", "reservation",
+    "wishlist",
+)  # fmt: skip
+#: Research steps that make the crossing another kind when no id links it.
+IMPLIED_KINDS = {"quote_request": "quote_channel_switch", "reservation": "click_and_collect"}
 
 
-def _names(value: Any) -> frozenset[str]:
-    return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
+def _implied(value: Any) -> tuple[tuple[str, str], ...]:
+    out = pairs(value, "implied_kinds")
+    for event, kind in out:
+        if kind not in ("quote_channel_switch", "click_and_collect"):
+            msg = (
+                "The 'implied_kinds' parameter must map events to 'quote_channel_switch' or "
+                f"'click_and_collect'. Got {kind!r} for {event!r}."
+            )
+            raise ConfigError(msg)
+    return out
 
 
-def _kinds(value: Iterable[Any]) -> frozenset[ChannelKind]:
-    return frozenset(ChannelKind(k) for k in value)
+def _digital_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "digital_kinds", ChannelKind)
+
+
+def _physical_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "physical_kinds", ChannelKind)
+
+
+def _assisted_kinds(value: Any) -> frozenset[ChannelKind]:
+    return members(value, "assisted_kinds", ChannelKind)
+
+
+def _fields(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(sorted(names(value, "reentry_fields")))
+
+
+def _failure_events(value: Any) -> frozenset[str]:
+    return names(value, "failure_events")
+
+
+def _research_events(value: Any) -> frozenset[str]:
+    return names(value, "research_events")
+
+
+def _intent_events(value: Any) -> frozenset[str]:
+    return names(value, "intent_events")
+
+
+def _reentry_events(value: Any) -> frozenset[str]:
+    return names(value, "reentry_events")
 
 
 def _contact_window(value: Any) -> np.timedelta64:
-    return to_timedelta64(value, name="contact_window")
+    out = duration(value, "contact_window")
+    assert out is not None
+    return out
+
+
+def _research_window(value: Any) -> np.timedelta64 | None:
+    return duration(value, "research_window", optional=True)
+
+
+def _reentry_window(value: Any) -> np.timedelta64 | None:
+    return duration(value, "reentry_window", optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -67,9 +134,31 @@ class BreakRules:
     contact_window : duration, default "24h"
         How soon after a failure an inbound contact on an assisted channel counts as caused
         by it.
+    research_events : collection of str, default :data:`RESEARCH_EVENTS`
+        Events that are research for ROPO and showrooming: product views, searches, carts,
+        quotes, reservations, store visits, calls... (not a sign-up or a form).
+    research_window : duration or None, default "30D"
+        How long before a conversion research that shows intent may be, across journeys (a
+        customer who filled a cart online and bought in store three weeks later). None keeps
+        all research to the conversion's own journey.
+    intent_events : collection of str, default :data:`INTENT_EVENTS`
+        The research events that count across journeys within ``research_window`` (a cart,
+        a reservation, a quote request); other research counts within the conversion's
+        journey only (a product view weeks before a store purchase says little of it).
+    implied_kinds : mapping of str to str, default :data:`IMPLIED_KINDS`
+        Research events that make a crossing found without an id another kind: an online
+        reservation followed by a purchase in store is a ``click_and_collect`` whose id a
+        system lost, a quote requested on one channel and signed on another a
+        ``quote_channel_switch``.
     reentry_events : collection of str
-        Steps whose repetition on another channel within a journey means the customer had to
-        enter the same information twice.
+        Steps where the customer enters information (a form, an address, an identity check).
+    reentry_fields : collection of str, default ()
+        Touchpoint columns holding what was entered (a form's id or content hash, the
+        product and amount of a quote request): two entries are the same information when
+        these columns are equal (a row whose fields are all empty is compared by its event
+        name). Empty: the same event is the same information.
+    reentry_window : duration or None, default "30D"
+        How long before an entry the previous one may be. None keeps both in one journey.
     digital_kinds, physical_kinds, assisted_kinds : collection of ChannelKind
         Channel kinds that are "online", "in store" and "assisted" (call centre, chat).
 
@@ -79,7 +168,8 @@ class BreakRules:
     the data (a log in another vocabulary, channels of unknown kind). An empty collection
     (``failure_events=()``) says that the data has none, and turns the check off.
 
-    Break kinds, each with a ``from`` and a ``to`` touchpoint:
+    Break kinds, each with a ``from`` and a ``to`` touchpoint (``linked_by`` says what ties
+    them):
 
     ``quote_channel_switch``
         The first touchpoint carrying a quote id, and the first conversion carrying it, on
@@ -91,35 +181,61 @@ class BreakRules:
         The last online touchpoint carrying a cart id before the first assisted touchpoint
         carrying it (an abandoned cart taken over by the call centre).
     ``ropo``
-        Research online, purchase offline: a conversion in store whose journey had online
-        touchpoints before it, none of which shares a reference id with it; ``from`` is the
-        last of them.
+        Research online, purchase offline: a conversion in store after online research.
+        Either the conversion carries a cart id an online touchpoint carried before it (a
+        web cart bought in store: ``linked_by="cart_id"``, ``from`` the last such
+        touchpoint), or ``from`` is the customer's last online research touchpoint before
+        it and after the customer's previous conversion, in the same journey
+        (``linked_by="journey"``) or, for research that shows intent, within
+        ``research_window`` (``"window"``). A conversion whose order, reservation or quote
+        id an online touchpoint carried before it is a click & collect or a quote switch,
+        not a ROPO; so is one whose research is an event of ``implied_kinds``.
     ``showrooming``
-        The reverse: an online conversion after in-store touchpoints of the same journey.
+        The reverse: an online conversion after research in store.
     ``contact_after_failure``
         A failure event online, and the customer's next inbound contact on an assisted
         channel within ``contact_window``.
     ``information_reentered``
-        A re-entry event whose previous occurrence in the same journey was on another
-        channel.
+        An entry whose previous occurrence by the customer (same fields, or same event),
+        within ``reentry_window``, was on another channel.
+
+    Ids link whoever carries them: a pickup on an anonymous till receipt is a click &
+    collect of the web order it carries. The other kinds need both ends under one customer:
+    link the customer ids first (:func:`omnijourney.identity.link_touchpoints`).
     """
 
     failure_events: frozenset[str] = attrs.field(
         default=("payment_failed", "error", "checkout_error", "login_failed", "order_failed"),
-        converter=_names,
+        converter=_failure_events,
     )
     contact_window: np.timedelta64 = attrs.field(default="24h", converter=_contact_window)
+    research_events: frozenset[str] = attrs.field(
+        default=RESEARCH_EVENTS, converter=_research_events
+    )
+    # attrs' stubs want a default of the field's type; the converter reads the duration string
+    research_window: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
+        default="30D", converter=_research_window
+    )
+    intent_events: frozenset[str] = attrs.field(default=INTENT_EVENTS, converter=_intent_events)
+    implied_kinds: tuple[tuple[str, str], ...] = attrs.field(
+        default=IMPLIED_KINDS, converter=_implied
+    )
     reentry_events: frozenset[str] = attrs.field(
-        default=("form_submitted", "address_entered", "identity_check"), converter=_names
+        default=("form_submitted", "address_entered", "identity_check"),
+        converter=_reentry_events,
+    )
+    reentry_fields: tuple[str, ...] = attrs.field(default=(), converter=_fields)
+    reentry_window: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
+        default="30D", converter=_reentry_window
     )
     digital_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.DIGITAL,), converter=_kinds
+        default=(ChannelKind.DIGITAL,), converter=_digital_kinds
     )
     physical_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.PHYSICAL,), converter=_kinds
+        default=(ChannelKind.PHYSICAL,), converter=_physical_kinds
     )
     assisted_kinds: frozenset[ChannelKind] = attrs.field(
-        default=(ChannelKind.ASSISTED,), converter=_kinds
+        default=(ChannelKind.ASSISTED,), converter=_assisted_kinds
     )
 
 
@@ -128,7 +244,9 @@ class BreakTable(Table):
 
     Columns: ``kind``, ``customer``, ``from_row`` and ``to_row`` (rows of the sessionized
     touchpoints), ``from_channel``, ``to_channel``, ``from_time``, ``to_time``, ``delay``
-    (seconds), ``from_journey``, ``to_journey`` and ``reference`` (the linking id, if any).
+    (seconds), ``from_journey``, ``to_journey``, ``reference`` (the linking id, if any) and
+    ``linked_by`` (what ties the two ends: the reference column, ``"journey"``, ``"window"``,
+    ``"contact_window"``, ``"event"`` or ``"fields"``; see :class:`BreakRules`).
 
     ``unmatched`` lists the rules that matched nothing in the data (each noted when the
     table or its summary is printed).
@@ -139,51 +257,43 @@ class BreakTable(Table):
     @property
     def unmatched(self) -> tuple[UnmatchedRule, ...]:
         """The rules of the detection that no touchpoint matched (see :func:`detect_breaks`)."""
-        return tuple(self._meta.get("unmatched", ()))
+        return tuple(self.meta.get("unmatched", ()))
 
-    def summary(self) -> Table:
-        """Breaks per kind and channel pair: count, customers, median and mean delay (hours).
+    def pair_counts(self) -> Table:
+        """Breaks per kind and channel pair: ``kind``, ``from_channel``, ``to_channel``,
+        ``breaks``, ``customers``, ``median_delay_h`` and ``mean_delay_h`` (hours), the most
+        frequent first.
 
-        The rules that matched nothing are noted in the summary (``notes``, printed with it).
+        The rules that matched nothing are noted in the table (``notes``, printed with it).
         """
-        return noted(self._summary(), self.unmatched)
+        return noted(pair_counts(self), self.unmatched)
 
-    def _summary(self) -> Table:
-        if len(self) == 0:
-            return Table.from_columns(
-                {k: [] for k in ("kind", "from_channel", "to_channel")}
-                | {
-                    "breaks": np.zeros(0, np.int64),
-                    "customers": np.zeros(0, np.int64),
-                    "median_delay_h": np.zeros(0),
-                    "mean_delay_h": np.zeros(0),
-                },
-                kinds={"kind": "category", "from_channel": "category", "to_channel": "category"},
-            )
-        kind = self.raw("kind").astype(np.int64)
-        fc = self.raw("from_channel").astype(np.int64)
-        tc = self.raw("to_channel").astype(np.int64)
-        nf, nt = self.labels("from_channel").size, self.labels("to_channel").size
-        key = (kind * nf + fc) * nt + tc
-        uniq, inv = np.unique(key, return_inverse=True)
-        delay = self.raw("delay") / 3600.0
-        order = np.argsort(inv, kind="stable")
-        bounds = np.flatnonzero(np.diff(inv[order])) + 1
-        groups = np.split(order, bounds)
-        cust = self.raw("customer")
-        rows = {
-            "kind": self.labels("kind")[uniq // (nf * nt)],
-            "from_channel": self.labels("from_channel")[(uniq // nt) % nf],
-            "to_channel": self.labels("to_channel")[uniq % nt],
-            "breaks": np.array([g.size for g in groups], dtype=np.int64),
-            "customers": np.array([np.unique(cust[g]).size for g in groups], dtype=np.int64),
-            "median_delay_h": np.array([np.median(delay[g]) for g in groups]),
-            "mean_delay_h": np.array([delay[g].mean() for g in groups]),
-        }
-        out = Table.from_columns(
-            rows, kinds={"kind": "category", "from_channel": "category", "to_channel": "category"}
-        )
-        return out[np.lexsort((-out.raw("breaks"),))]
+    def summary(self) -> str:
+        """A few readable lines: the breaks and customers, one line per kind of break (count,
+        customers, median delay in hours, its most frequent channel pairs) and one line per
+        rule that matched no touchpoint.
+
+        Earlier versions returned the table of :meth:`pair_counts`; reading the text as that
+        table (``summary()["breaks"]``, ``summary().head()``) still works and raises a
+        :class:`DeprecationWarning`.
+
+        Examples
+        --------
+        >>> import omnijourney as oj
+        >>> tp = oj.TouchpointTable.from_columns({
+        ...     "customer": ["a", "a", "b", "b"],
+        ...     "time": ["2024-05-01T10:00", "2024-05-02T10:00",
+        ...              "2024-05-01T09:00", "2024-05-01T15:00"],
+        ...     "channel": ["web", "store", "app", "store"],
+        ...     "event": ["add_to_cart", "purchase", "add_to_cart", "purchase"]})
+        >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
+        >>> breaks = oj.journeys.detect_breaks(oj.journeys.sessionize(tp), rules)
+        >>> print(breaks.summary())
+        2 breaks of 2 customers
+          ropo: 2 breaks, 2 customers, median delay 15.0 h (app -> store 1, web -> store 1)
+        """
+        table = self.pair_counts()
+        return SummaryText(summary_text(self, table), table)
 
     def counts(self) -> dict[str, int]:
         """Number of breaks per kind."""
@@ -192,129 +302,136 @@ class BreakTable(Table):
         return {str(labels[i]): int(counts[i]) for i in range(labels.size) if counts[i]}
 
 
-def _channel_kinds(jt: JourneyTable, kinds: Iterable[ChannelKind]) -> np.ndarray:
-    wanted = set(kinds)
-    return np.array([c.kind in wanted for c in jt.touchpoints.channel_catalog], dtype=bool)
+class _Part:
+    """Breaks of one kind found one way: positions of both ends, the id that links them."""
+
+    def __init__(
+        self,
+        kind: str,
+        fr: np.ndarray,
+        to: np.ndarray,
+        linked_by: str | np.ndarray,
+        codes: np.ndarray | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.kind, self.fr, self.to = kind, fr.astype(np.int64), to.astype(np.int64)
+        self.codes, self.column = codes, column
+        if isinstance(linked_by, str):
+            linked_by = np.full(self.fr.size, linked_by, dtype=object)
+        self.linked_by = linked_by
 
 
-class _Sorted:
-    """The sessionized touchpoints in canonical order, as plain arrays."""
-
-    def __init__(self, jt: JourneyTable, rules: BreakRules) -> None:
-        tp = jt.touchpoints
-        self.order = jt.order
-        self.n = self.order.size
-        self.c = jt.in_order("customer").astype(np.int64)
-        self.t = jt.in_order("time").view(np.int64)
-        self.ch = jt.in_order("channel").astype(np.int64)
-        self.ev = jt.in_order("event").astype(np.int64)
-        self.journey = jt.sorted_journey
-        ev_labels = tp.labels("event").tolist()
-        conv = np.array([e in jt.rules.conversion_events for e in ev_labels], dtype=bool)
-        self.conv = conv[self.ev] if self.n else np.zeros(0, dtype=bool)
-        self.digital = _channel_kinds(jt, rules.digital_kinds)[self.ch]
-        self.physical = _channel_kinds(jt, rules.physical_kinds)[self.ch]
-        self.assisted = _channel_kinds(jt, rules.assisted_kinds)[self.ch]
-        if "direction" in tp.columns:
-            self.inbound = jt.in_order("direction") != 1  # null or inbound
-        else:
-            self.inbound = np.ones(self.n, dtype=bool)
-        self.refs: dict[str, np.ndarray] = {
-            col: jt.in_order(col).astype(np.int64)
-            for col in ("quote_id", "order_id", "reservation_id", "cart_id")
-            if col in tp.columns
-        }
-        self.ev_labels = ev_labels
-        self._groups: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-
-    def groups(self, col: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows carrying an id of reference column ``col``, grouped by id (computed once)."""
-        if col not in self._groups:
-            self._groups[col] = _groups(self.refs[col])
-        return self._groups[col]
-
-
-def _groups(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows carrying a reference id, grouped by id (and in time order within each group)."""
-    rows = np.flatnonzero(codes >= 0)
-    order = np.argsort(codes[rows], kind="stable")  # stable keeps the time order
-    rows = rows[order]
-    g = codes[rows]
-    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if rows.size else np.zeros(0, np.int64)
-    group_of = np.cumsum(np.r_[True, g[1:] != g[:-1]]) - 1 if rows.size else rows
-    return rows, starts, group_of
-
-
-def _first(rows: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Per group, the first row (in time order) where ``mask`` holds, or -1."""
-    if starts.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    v = np.minimum.reduceat(np.where(mask, rows, _BIG), starts)
-    return np.where(v == _BIG, -1, v)
-
-
-def _last(rows: np.ndarray, mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    if starts.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    return np.maximum.reduceat(np.where(mask, rows, -1), starts)
-
-
-def _linked_breaks(s: _Sorted) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]]:
-    out: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, str]] = []
-    for col, codes in s.refs.items():
-        rows, starts, group_of = s.groups(col)
-        if rows.size == 0:
+def _id_breaks(s: Sorted) -> list[_Part]:
+    """Breaks whose ends carry the same reference id (entries of a group in time order)."""
+    out: list[_Part] = []
+    for col in s.refs:
+        g = s.groups(col)
+        if g.rows.size == 0:
             continue
+        rows, at = g.rows, g.group_of
+        codes = s.refs[col]
         if col == "quote_id":
-            first = rows[starts]
-            conv = _first(rows, s.conv[rows], starts)
-            ok = (conv >= 0) & (s.ch[np.maximum(conv, 0)] != s.ch[first])
-            out.append(("quote_channel_switch", first[ok], conv[ok], codes[first[ok]], col))
+            first = g.starts
+            conv = first_in(g, s.conv[rows])
+            ok = (conv >= 0) & (s.ch[row_at(g, conv)] != s.ch[rows[first]])
+            fr, to = rows[first[ok]], row_at(g, conv[ok])
+            out.append(_Part("quote_channel_switch", fr, to, col, codes[fr], col))
         elif col in ("order_id", "reservation_id"):
-            online = _first(rows, s.digital[rows], starts)
-            after = s.physical[rows] & (rows > online[group_of]) & (online[group_of] >= 0)
-            store = _first(rows, after, starts)
+            online = first_in(g, s.digital[rows])
+            after = s.physical[rows] & (g.pos > online[at]) & (online[at] >= 0)
+            store = first_in(g, after)
             ok = (online >= 0) & (store >= 0)
-            out.append(("click_and_collect", online[ok], store[ok], codes[online[ok]], col))
+            fr, to = row_at(g, online[ok]), row_at(g, store[ok])
+            out.append(_Part("click_and_collect", fr, to, col, codes[fr], col))
         else:  # cart_id
-            assisted = _first(rows, s.assisted[rows], starts)
-            before = s.digital[rows] & (rows < assisted[group_of])
-            online = _last(rows, before, starts)
+            assisted = first_in(g, s.assisted[rows])
+            before = s.digital[rows] & (g.pos < assisted[at])
+            online = last_in(g, before)
             ok = (assisted >= 0) & (online >= 0)
-            out.append(("cart_recovery", online[ok], assisted[ok], codes[online[ok]], col))
+            fr, to = row_at(g, online[ok]), row_at(g, assisted[ok])
+            out.append(_Part("cart_recovery", fr, to, col, codes[fr], col))
     return out
 
 
-def _unlinked(s: _Sorted, closer: np.ndarray, earlier: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Conversions on ``closer`` channels after ``earlier`` channels in the same journey."""
-    hit = np.flatnonzero(s.conv & closer)
-    earlier_rows = np.flatnonzero(earlier)
-    if hit.size == 0 or earlier_rows.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    k = np.searchsorted(earlier_rows, hit) - 1
-    prev = np.where(k >= 0, earlier_rows[np.maximum(k, 0)], -1)
-    ok = (prev >= 0) & (s.journey[np.maximum(prev, 0)] == s.journey[hit])
-    hit, prev = hit[ok], prev[ok]
-    linked = np.zeros(hit.size, dtype=bool)
-    for col, codes in s.refs.items():
-        rows, starts, _ = s.groups(col)
-        if rows.size == 0:
-            continue
-        # per id, its first row on an "earlier" channel; a hit carrying the id finds its group
-        first_earlier = _first(rows, earlier[rows], starts)
-        group_codes = codes[rows[starts]]
-        code = codes[hit]
-        has = code >= 0
-        g = np.minimum(np.searchsorted(group_codes, code), group_codes.size - 1)
-        fr = np.where(has, first_earlier[g], -1)
-        same = (fr >= 0) & (fr < hit) & (s.journey[np.maximum(fr, 0)] == s.journey[hit])
-        linked |= has & same
-    return prev[~linked], hit[~linked]
+def _carried_before(s: Sorted, col: str, hit: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """For each row of ``hit`` carrying an id of ``col``: the last ``earlier`` row carrying
+    the same id before it in time (-1 if none)."""
+    out = np.full(hit.size, -1, dtype=np.int64)
+    if col not in s.refs:
+        return out
+    g = s.groups(col)
+    if g.rows.size == 0:
+        return out
+    code = s.refs[col][hit]
+    has = np.flatnonzero(code >= 0)
+    if has.size == 0:
+        return out
+    # entry index of each hit in its group: the group sorted by (time, row)
+    where = np.full(s.n, -1, dtype=np.int64)
+    where[g.rows] = g.pos
+    entry = where[hit[has]]
+    # the last earlier entry at or before each entry, within the group
+    marked = np.where(earlier[g.rows], g.pos, -1)
+    run = np.maximum.accumulate(marked)
+    prev = np.where(entry > 0, run[np.maximum(entry - 1, 0)], -1)
+    same_group = (prev >= 0) & (g.group_of[np.maximum(prev, 0)] == g.group_of[entry])
+    out[has] = np.where(same_group, g.rows[np.maximum(prev, 0)], -1)
+    return out
 
 
-def _failures(s: _Sorted, rules: BreakRules) -> tuple[np.ndarray, np.ndarray]:
-    is_failure = np.array([e in rules.failure_events for e in s.ev_labels], dtype=bool)
-    fail = np.flatnonzero(is_failure[s.ev] & s.digital) if s.n else np.zeros(0, np.int64)
+def _crossings(
+    s: Sorted, rules: BreakRules, kind: str, closer: np.ndarray, earlier: np.ndarray,
+    taken: np.ndarray,
+) -> list[_Part]:  # fmt: skip
+    """ROPO (``closer`` physical, ``earlier`` digital) or showrooming (the reverse)."""
+    hit = np.flatnonzero(s.conv & closer & ~taken)
+    if hit.size == 0:
+        return []
+    # a conversion whose order, reservation or quote id was carried before on the other kind
+    # of channel is another kind of break; a cart id makes it this kind, linked by the cart
+    explained = np.zeros(hit.size, dtype=bool)
+    for col in ("order_id", "reservation_id", "quote_id"):
+        explained |= _carried_before(s, col, hit, earlier) >= 0
+    hit = hit[~explained]
+    cart_from = _carried_before(s, "cart_id", hit, earlier)
+    by_cart = cart_from >= 0
+    cart_codes = s.refs["cart_id"][hit[by_cart]] if "cart_id" in s.refs else None
+    parts = [_Part(kind, cart_from[by_cart], hit[by_cart], "cart_id", cart_codes, "cart_id")]
+    hit = hit[~by_cart]
+    # the customer's last research on the other kind of channel, after their previous
+    # conversion (rows are in customer, time order): in the journey, or showing intent
+    idx = np.arange(s.n, dtype=np.int64)
+    research = earlier & s.events(rules.research_events)
+    last_research = np.maximum.accumulate(np.where(research, idx, -1))
+    last_conv = np.maximum.accumulate(np.where(s.conv, idx, -1))
+    before = np.maximum(hit - 1, 0)
+    prev = np.where(hit > 0, last_research[before], -1)
+    bound = np.where(hit > 0, last_conv[before], -1)
+    p = np.maximum(prev, 0)
+    ok = (prev >= 0) & (prev > bound) & (s.c[p] == s.c[hit])
+    same_journey = s.journey[p] == s.journey[hit]
+    if rules.research_window is None:
+        ok &= same_journey
+    else:
+        window = int(rules.research_window.astype(np.int64))
+        lasting = s.events(rules.intent_events)[p] & ((s.t[hit] - s.t[p]) <= window)
+        ok &= same_journey | lasting
+    prev, hit, same_journey = prev[ok], hit[ok], same_journey[ok]
+    how = np.where(same_journey, "journey", "window").astype(object)
+    # research that names another kind of crossing (a reservation collected in store)
+    kind_of = np.full(s.n, kind, dtype=object)
+    implied = dict(rules.implied_kinds)
+    for e, other in implied.items():
+        kind_of[s.events([e])] = other
+    kinds = kind_of[prev]
+    for k in np.unique(kinds).tolist():
+        sel = kinds == k
+        parts.append(_Part(str(k), prev[sel], hit[sel], how[sel]))
+    return parts
+
+
+def _failures(s: Sorted, rules: BreakRules) -> tuple[np.ndarray, np.ndarray]:
+    fail = np.flatnonzero(s.events(rules.failure_events) & s.digital)
     contacts = np.flatnonzero(s.assisted & s.inbound)
     if fail.size == 0 or contacts.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -327,16 +444,33 @@ def _failures(s: _Sorted, rules: BreakRules) -> tuple[np.ndarray, np.ndarray]:
     return fail[ok], nxt[ok]
 
 
-def _reentries(s: _Sorted, rules: BreakRules) -> tuple[np.ndarray, np.ndarray]:
-    is_reentry = np.array([e in rules.reentry_events for e in s.ev_labels], dtype=bool)
-    rows = np.flatnonzero(is_reentry[s.ev]) if s.n else np.zeros(0, np.int64)
+def _reentries(s: Sorted, rules: BreakRules) -> list[_Part]:
+    """Consecutive entries of the same information by a customer on two channels."""
+    rows = np.flatnonzero(s.events(rules.reentry_events))
     if rows.size < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.lexsort((rows, s.ev[rows], s.journey[rows]))
+        return []
+    # what was entered: the fields' codes, or the event where every field is empty
+    keys = [s.c[rows]]
+    by_fields = np.zeros(rows.size, dtype=bool)
+    if rules.reentry_fields:
+        codes = [s.jt.in_order(f)[rows].astype(np.int64) for f in rules.reentry_fields]
+        by_fields = np.any([c >= 0 for c in codes], axis=0)
+        keys.append(by_fields.astype(np.int64))
+        keys.extend(np.where(by_fields, c, -2) for c in codes)
+    keys.append(np.where(by_fields, -1, s.ev[rows]))
+    order = np.lexsort((rows, *reversed(keys)))
     r = rows[order]
-    same = (s.journey[r[1:]] == s.journey[r[:-1]]) & (s.ev[r[1:]] == s.ev[r[:-1]])
+    same = np.ones(r.size - 1, dtype=bool)
+    for k in keys:
+        ks = k[order]
+        same &= ks[1:] == ks[:-1]
+    if rules.reentry_window is None:
+        same &= s.journey[r[1:]] == s.journey[r[:-1]]
+    else:
+        same &= (s.t[r[1:]] - s.t[r[:-1]]) <= int(rules.reentry_window.astype(np.int64))
     switch = same & (s.ch[r[1:]] != s.ch[r[:-1]])
-    return r[:-1][switch], r[1:][switch]
+    how = np.where(by_fields[order][1:][switch], "fields", "event").astype(object)
+    return [_Part("information_reentered", r[:-1][switch], r[1:][switch], how)]
 
 
 def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> BreakTable:
@@ -345,23 +479,29 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     Parameters
     ----------
     journeys : JourneyTable
-        The result of :func:`~omnijourney.sessionize`.
+        The result of :func:`~omnijourney.sessionize` (on linked touchpoints, when customers
+        are known under several ids: :func:`omnijourney.identity.link_touchpoints`).
     rules : BreakRules, optional
-        Failure and re-entry events, contact window, channel kinds (see :class:`BreakRules`
-        for the definition of every kind).
+        Failure, research and re-entry events, windows, channel kinds (see
+        :class:`BreakRules` for the definition of every kind).
 
     Returns
     -------
     BreakTable
-        One row per break, sorted by ``to_row`` time order; ``.summary()`` counts them per kind
+        One row per break, sorted by ``to_row`` time order; ``.summary()`` says them in a few lines and ``.pair_counts()`` counts them per kind
         and channel pair.
+
+    Raises
+    ------
+    SchemaError
+        A column of ``rules.reentry_fields`` that the touchpoints lack.
 
     Warns
     -----
     OmnijourneyWarning
-        For each rule that matches nothing in the data: failure or re-entry events that no
-        touchpoint has, channel kinds (digital, physical, assisted) that no channel used is
-        of. Each is also in the result's ``unmatched``, with the journey rules' own (a
+        For each rule that matches nothing in the data: failure, research or re-entry events
+        that no touchpoint has, channel kinds (digital, physical, assisted) that no channel
+        used is of. Each is also in the result's ``unmatched``, with the journey rules' own (a
         conversion event that never occurs leaves no ``ropo``, ``showrooming`` or
         ``quote_channel_switch`` to find).
 
@@ -372,34 +512,58 @@ def detect_breaks(journeys: JourneyTable, rules: BreakRules | None = None) -> Br
     ...     "customer": ["a", "a"], "time": ["2024-05-01T10:00", "2024-05-02T15:00"],
     ...     "channel": ["web", "store"], "event": ["order", "pickup"],
     ...     "order_id": ["O1", "O1"]})
+    >>> rules = oj.journeys.BreakRules(failure_events=(), research_events=(),
+    ...                                reentry_events=(), assisted_kinds=())
+    >>> b = oj.journeys.detect_breaks(oj.sessionize(tp), rules)
+    >>> b["kind"].tolist(), b["delay"].tolist(), b["linked_by"].tolist()
+    (['click_and_collect'], [104400.0], ['order_id'])
+
+    A cart started on the web and bought in store under the same id is a ROPO, linked by
+    the cart; a cart filled three weeks before a store purchase is one too, through the
+    research window:
+
+    >>> tp = oj.TouchpointTable.from_columns({
+    ...     "customer": ["a", "a", "b", "b"],
+    ...     "time": ["2024-05-01", "2024-05-03", "2024-05-01", "2024-05-22"],
+    ...     "channel": ["web", "store", "web", "store"],
+    ...     "event": ["add_to_cart", "purchase", "add_to_cart", "purchase"],
+    ...     "cart_id": ["K1", "K1", "K2", None]})
     >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
     >>> b = oj.journeys.detect_breaks(oj.sessionize(tp), rules)
-    >>> b["kind"].tolist(), b["delay"].tolist()
-    (['click_and_collect'], [104400.0])
+    >>> b["kind"].tolist(), b["linked_by"].tolist(), b["reference"].tolist()
+    (['ropo', 'ropo'], ['cart_id', 'window'], ['K1', None])
 
     With the default rules, the same data warns that it has no failure event, no re-entry
-    event and no assisted channel, so that three kinds of break cannot be found in it.
+    event and no assisted channel, so that some kinds of break cannot be found in it.
     """
     if not isinstance(journeys, JourneyTable):
         msg = f"detect_breaks needs a JourneyTable, got {type(journeys).__name__}"
         raise ConfigError(msg)
     rules = BreakRules() if rules is None else rules
+    tp = journeys.touchpoints
+    for f in rules.reentry_fields:
+        if f not in tp.columns:
+            msg = (
+                f"BreakRules.reentry_fields names {f!r}, which the touchpoints lack; columns "
+                f"are {tp.columns}"
+            )
+            raise SchemaError(msg, table=tp.table_name, column=f)
     unmatched = warn(_unmatched(journeys, rules))
     unmatched += conversions_unmatched(journeys)
-    s = _Sorted(journeys, rules)
-    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, str | None]] = []
-    parts.extend(_linked_breaks(s))
-    fr, to = _unlinked(s, s.physical, s.digital)
-    parts.append(("ropo", fr, to, None, None))
-    fr, to = _unlinked(s, s.digital, s.physical)
-    parts.append(("showrooming", fr, to, None, None))
+    s = Sorted.of(journeys, rules)
+    parts = _id_breaks(s)
+    # a conversion that an id already ties to the other kind of channel is no ROPO
+    taken = np.zeros(s.n, dtype=bool)
+    for p in parts:
+        if p.kind in ("click_and_collect", "quote_channel_switch"):
+            taken[p.to] = True
+    parts += _crossings(s, rules, "ropo", s.physical, s.digital, taken)
+    parts += _crossings(s, rules, "showrooming", s.digital, s.physical, taken)
     fr, to = _failures(s, rules)
-    parts.append(("contact_after_failure", fr, to, None, None))
-    fr, to = _reentries(s, rules)
-    parts.append(("information_reentered", fr, to, None, None))
+    parts.append(_Part("contact_after_failure", fr, to, "contact_window"))
+    parts += _reentries(s, rules)
     table = _assemble(journeys, s, parts)
-    table._meta["unmatched"] = unmatched
-    return noted(table, unmatched)
+    return noted(table.replace_columns(meta={"unmatched": tuple(unmatched)}), unmatched)
 
 
 def _unmatched(jt: JourneyTable, rules: BreakRules) -> list[UnmatchedRule | None]:
@@ -413,6 +577,13 @@ def _unmatched(jt: JourneyTable, rules: BreakRules) -> list[UnmatchedRule | None
             "BreakRules.failure_events",
             rules.failure_events,
             no.format("contact_after_failure"),
+        ),
+        check_labels(
+            tp,
+            "event",
+            "BreakRules.research_events",
+            rules.research_events,
+            "No ropo or showrooming break can be found, except those linked by a cart id",
         ),
         check_labels(
             tp,
@@ -444,43 +615,42 @@ def _unmatched(jt: JourneyTable, rules: BreakRules) -> list[UnmatchedRule | None
     ]
 
 
-def _assemble(
-    jt: JourneyTable,
-    s: _Sorted,
-    parts: list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None, str | None]],
-) -> BreakTable:
+def _assemble(jt: JourneyTable, s: Sorted, parts: list[_Part]) -> BreakTable:
     tp = jt.touchpoints
-    kind = np.concatenate(
-        [np.full(p[1].size, BREAK_KINDS.index(p[0]), dtype=np.int64) for p in parts]
-    )
-    fr = np.concatenate([p[1] for p in parts]).astype(np.int64)
-    to = np.concatenate([p[2] for p in parts]).astype(np.int64)
+    parts = [p for p in parts if p.fr.size] or [
+        _Part(BREAK_KINDS[0], np.zeros(0, np.int64), np.zeros(0, np.int64), "journey")
+    ]
+    kind = np.concatenate([np.full(p.fr.size, BREAK_KINDS.index(p.kind)) for p in parts])
+    fr = np.concatenate([p.fr for p in parts])
+    to = np.concatenate([p.to for p in parts])
+    how = np.concatenate([p.linked_by for p in parts]).astype(object)
     # the linking ids, as codes into the sorted union of the ids actually used
     used: list[tuple[np.ndarray, np.ndarray]] = []  # per part: used codes, their labels as text
-    for _kind, _a, _b, codes, col in parts:
-        if codes is not None and col is not None and codes.size:
-            u = np.unique(codes)
+    for p in parts:
+        if p.codes is not None and p.column is not None and p.codes.size:
+            u = np.unique(p.codes)
             text = np.empty(u.size, dtype=object)
-            text[:] = [str(v) for v in tp.labels(col)[u].tolist()]
+            text[:] = [str(v) for v in tp.labels(p.column)[u].tolist()]
             used.append((u, text))
         else:
             used.append((np.zeros(0, np.int64), np.zeros(0, dtype=object)))
     texts = [t for _, t in used if t.size]
     union = np.unique(np.concatenate(texts)) if texts else np.zeros(0, dtype=object)
     ref_parts = []
-    for (u, text), (_kind, a, _b, codes, _col) in zip(used, parts):
-        if u.size and codes is not None:
-            ref_parts.append(np.searchsorted(union, text)[np.searchsorted(u, codes)])
+    for (u, text), p in zip(used, parts):
+        if u.size and p.codes is not None:
+            ref_parts.append(np.searchsorted(union, text)[np.searchsorted(u, p.codes)])
         else:
-            ref_parts.append(np.full(a.size, -1, dtype=np.int64))
+            ref_parts.append(np.full(p.fr.size, -1, dtype=np.int64))
     ref_codes = np.concatenate(ref_parts).astype(np.int64)
     order = np.lexsort((kind, fr, to))
-    kind, fr, to, ref_codes = kind[order], fr[order], to[order], ref_codes[order]
+    kind, fr, to, ref_codes, how = kind[order], fr[order], to[order], ref_codes[order], how[order]
     labels = np.array(BREAK_KINDS, dtype=object)
     present = np.unique(kind)
     kind_labels = np.sort(labels[present]) if kind.size else np.zeros(0, dtype=object)
     recode = np.zeros(len(BREAK_KINDS), dtype=np.int8)
     recode[present] = np.searchsorted(kind_labels, labels[present])
+    how_labels, how_codes = np.unique(how.astype(str), return_inverse=True)
     data = {
         "kind": recode[kind],
         "customer": tp.raw("customer")[s.order[to]],
@@ -493,9 +663,10 @@ def _assemble(
         "delay": (s.t[to] - s.t[fr]) / 1e6,
         "from_journey": s.journey[fr],
         "to_journey": s.journey[to],
+        "reference": ref_codes.astype(code_dtype(union.size)),
+        "linked_by": how_codes.astype(code_dtype(how_labels.size)),
     }
-    data["reference"] = ref_codes.astype(code_dtype(union.size))
-    table = BreakTable._from_parts(
+    return BreakTable.from_arrays(
         data,
         {
             "kind": kind_labels,
@@ -503,9 +674,9 @@ def _assemble(
             "from_channel": tp.labels("channel"),
             "to_channel": tp.labels("channel"),
             "reference": union,
+            "linked_by": how_labels.astype(object),
         },
     )
-    return table
 
 
 def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
@@ -533,11 +704,11 @@ def quote_conversion(journeys: JourneyTable, *, by: str | None = None) -> Table:
         msg = "quote_conversion needs a quote_id column in the touchpoints"
         raise ConfigError(msg)
     if by is not None:
-        tp._check_column(by)
-    s = _Sorted(journeys, BreakRules())
-    rows, starts, _ = _groups(s.refs["quote_id"])
-    first = rows[starts]
-    signed = _first(rows, s.conv[rows], starts)
+        tp.require_columns(by)
+    s = Sorted.of(journeys, BreakRules())
+    g = s.groups("quote_id")
+    first = g.rows[g.starts]
+    signed = row_at(g, first_in(g, s.conv[g.rows]))
     is_signed = signed >= 0
     start_channel = s.ch[first]
     keys = [start_channel]

@@ -1,4 +1,4 @@
-"""Expected follow-ups (a welcome after a sign-up, an answer to a complaint) and hot carts."""
+"""Expected follow-ups: a welcome after a sign-up, an answer to a complaint, a call-back."""
 
 from __future__ import annotations
 
@@ -8,36 +8,55 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import check_choice, check_text, names, number, validator
 from omnijourney.errors import ConfigError
-from omnijourney.journeys._breaks import BreakRules, _first, _groups, _Sorted
+from omnijourney.journeys._breaks import BreakRules
+from omnijourney.journeys._sorted import Sorted
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import (
     UnmatchedRule,
-    check_kinds,
     check_labels,
-    conversions_unmatched,
     noted,
     warn,
 )
 from omnijourney.model import Direction
 from omnijourney.tables import Table
-from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64
+from omnijourney.time import TIME_DTYPE, to_timedelta64
 
-__all__ = ["FollowUpRule", "check_followups", "hot_carts"]
+__all__ = ["FollowUpRule", "check_followups"]
 
 _STATUS = ("late", "missing", "on_time", "pending")
 
 
-def _names(value: Any) -> frozenset[str]:
-    return frozenset([value]) if isinstance(value, str) else frozenset(str(v) for v in value)
+def _trigger_events(value: Any) -> frozenset[str]:
+    return names(value, "trigger_events", allow_none=False)
 
 
-def _opt_names(value: Any) -> frozenset[str] | None:
-    return None if value is None else _names(value)
+def _response_events(value: Any) -> frozenset[str]:
+    return names(value, "response_events", allow_none=False)
+
+
+def _trigger_channels(value: Any) -> frozenset[str] | None:
+    return None if value is None else names(value, "trigger_channels")
+
+
+def _response_channels(value: Any) -> frozenset[str] | None:
+    return None if value is None else names(value, "response_channels")
 
 
 def _within(value: Any) -> np.timedelta64:
     return to_timedelta64(value, name="within")
+
+
+def _direction(value: Any) -> Direction | None:
+    if value is None:
+        return None
+    check_choice(value, "response_direction", (*Direction, *(d.value for d in Direction)))
+    return Direction(value)
+
+
+def _min_value(value: Any) -> float | None:
+    return number(value, "min_value", optional=True)
 
 
 @attrs.frozen(kw_only=True)
@@ -77,17 +96,17 @@ class FollowUpRule:
     np.timedelta64(172800000000,'us')
     """
 
-    name: str
-    trigger_events: frozenset[str] = attrs.field(converter=_names)
-    response_events: frozenset[str] = attrs.field(converter=_names)
+    name: str = attrs.field(validator=validator(check_text))
+    trigger_events: frozenset[str] = attrs.field(converter=_trigger_events)
+    response_events: frozenset[str] = attrs.field(converter=_response_events)
     within: np.timedelta64 = attrs.field(converter=_within)
-    trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
-    response_channels: frozenset[str] | None = attrs.field(default=None, converter=_opt_names)
-    response_direction: Direction | None = attrs.field(
-        default=None, converter=attrs.converters.optional(Direction)
+    trigger_channels: frozenset[str] | None = attrs.field(default=None, converter=_trigger_channels)
+    response_channels: frozenset[str] | None = attrs.field(
+        default=None, converter=_response_channels
     )
-    link: str | None = None
-    min_value: float | None = None
+    response_direction: Direction | None = attrs.field(default=None, converter=_direction)
+    link: str | None = attrs.field(default=None, validator=validator(check_text, optional=True))
+    min_value: float | None = attrs.field(default=None, converter=_min_value)
 
 
 def _mask(labels: np.ndarray, names: frozenset[str] | None, codes: np.ndarray) -> np.ndarray:
@@ -107,7 +126,7 @@ def _next_in_group(key_trig: np.ndarray, key_resp: np.ndarray) -> np.ndarray:
     return np.where(k < sorted_resp.size, order[np.minimum(k, max(sorted_resp.size - 1, 0))], -1)
 
 
-def _rule_rows(jt: JourneyTable, s: _Sorted, rule: FollowUpRule, as_of_us: int) -> dict[str, Any]:
+def _rule_rows(jt: JourneyTable, s: Sorted, rule: FollowUpRule, as_of_us: int) -> dict[str, Any]:
     tp = jt.touchpoints
     ev_labels, ch_labels = tp.labels("event"), tp.labels("channel")
     trig = _mask(ev_labels, rule.trigger_events, s.ev) & _mask(
@@ -126,7 +145,7 @@ def _rule_rows(jt: JourneyTable, s: _Sorted, rule: FollowUpRule, as_of_us: int) 
         want = list(Direction).index(rule.response_direction)
         resp &= tp.raw("direction")[s.order] == want
     if rule.link is not None:
-        tp._check_column(rule.link)
+        tp.require_columns(rule.link)
         group = tp.raw(rule.link)[s.order].astype(np.int64)
         trig &= group >= 0
         resp &= group >= 0
@@ -219,11 +238,8 @@ def check_followups(
         raise ConfigError(msg)
     tp = journeys.touchpoints
     unmatched = warn(u for rule in rules for u in _unmatched(tp, rule))
-    s = _Sorted(journeys, BreakRules())
-    if as_of is None:
-        as_of_us = int(s.t.max()) if s.n else 0
-    else:
-        as_of_us = int(to_datetime64(as_of, name="as_of").astype(np.int64))
+    s = Sorted.of(journeys, BreakRules())
+    as_of_us = s.now(as_of)
     parts = [_rule_rows(journeys, s, rule, as_of_us) for rule in rules]
     rule_idx = (
         np.concatenate([np.full(p["trigger"].size, i) for i, p in enumerate(parts)])
@@ -248,7 +264,7 @@ def check_followups(
         "status": status.astype(np.int8),
         "journey_id": journeys.sorted_journey[trig],
     }
-    table = Table._from_parts(
+    table = Table.from_arrays(
         data,
         {
             "rule": sorted_rules,
@@ -272,120 +288,3 @@ def _unmatched(tp: Any, rule: FollowUpRule) -> list[UnmatchedRule | None]:
         check_labels(tp, "channel", f"{name}.response_channels", rule.response_channels, missed),
         check_labels(tp, "direction", f"{name}.response_direction", direction, missed),
     ]
-
-
-def hot_carts(
-    journeys: JourneyTable,
-    *,
-    as_of: Any = None,
-    max_age: Any = "24h",
-    within: Any = "4h",
-    min_value: float | None = None,
-) -> Table:
-    """Carts abandoned online that nobody has followed up yet: the call centre's hand-off list.
-
-    A cart (a ``cart_id``) is hot when it was touched on a digital channel during the last
-    ``max_age`` before ``as_of``, no conversion carries it and no assisted channel (call
-    centre, chat) has touched it.
-
-    Parameters
-    ----------
-    journeys : JourneyTable
-    as_of : time, optional
-        Now (default: the latest touchpoint).
-    max_age : duration
-        Older carts are not hot any more.
-    within : duration
-        Hand-off deadline after the cart's last activity; carts past it are ``overdue``.
-    min_value : float, optional
-        Only carts worth at least this much.
-
-    Returns
-    -------
-    Table
-        ``cart_id``, ``customer``, ``channel``, ``last_activity``, ``cart_value`` (the latest
-        value seen on the cart), ``customer_value`` (the customer's converted value so far),
-        ``deadline``, ``overdue``; ordered by cart value, then customer value, descending.
-        Its ``notes`` say when no channel is digital or no event is a conversion.
-
-    Warns
-    -----
-    OmnijourneyWarning
-        When no channel used is of a digital kind (no cart can be hot).
-    """
-    tp = journeys.touchpoints
-    if "cart_id" not in tp.columns:
-        msg = "hot_carts needs a cart_id column in the touchpoints"
-        raise ConfigError(msg)
-    unmatched = warn(
-        [
-            check_kinds(
-                tp,
-                "BreakRules.digital_kinds (of hot_carts)",
-                BreakRules().digital_kinds,
-                "No cart is touched online, so none is hot",
-            )
-        ]
-    )
-    unmatched += conversions_unmatched(journeys)
-    s = _Sorted(journeys, BreakRules())
-    now = (
-        int(s.t.max())
-        if as_of is None and s.n
-        else int(
-            to_datetime64(as_of if as_of is not None else "1970-01-01", name="as_of").astype(
-                np.int64
-            )
-        )
-    )
-    age = int(to_timedelta64(max_age, name="max_age").astype(np.int64))
-    deadline_us = int(to_timedelta64(within, name="within").astype(np.int64))
-    rows, starts, _ = _groups(s.refs["cart_id"])
-    seen = s.t[rows] <= now
-    converted = _first(rows, s.conv[rows] & seen, starts) >= 0
-    assisted = _first(rows, s.assisted[rows] & seen, starts) >= 0
-    last_online = (
-        np.maximum.reduceat(np.where(s.digital[rows] & seen, rows, -1), starts)
-        if starts.size
-        else np.zeros(0, np.int64)
-    )
-    value = tp.raw("value")[s.order] if "value" in tp.columns else np.full(s.n, np.nan)
-    has_value = ~np.isnan(value[rows]) & seen
-    last_valued = (
-        np.maximum.reduceat(np.where(has_value, rows, -1), starts)
-        if starts.size
-        else np.zeros(0, np.int64)
-    )
-    cart_value = np.where(last_valued >= 0, value[np.maximum(last_valued, 0)], np.nan)
-    hot = (last_online >= 0) & ~converted & ~assisted
-    hot &= (now - s.t[np.maximum(last_online, 0)]) <= age
-    if min_value is not None:
-        hot &= cart_value >= min_value
-    idx = np.flatnonzero(hot)
-    last = last_online[idx]
-    conv_value = np.where(s.conv & (s.t <= now) & ~np.isnan(value), value, 0.0)
-    per_customer = np.bincount(s.c, weights=conv_value, minlength=tp.labels("customer").size)
-    cust = s.c[last]
-    cv = np.where(np.isnan(cart_value[idx]), -np.inf, cart_value[idx])
-    order = np.lexsort((-per_customer[cust], -cv))
-    idx, last, cust = idx[order], last[order], cust[order]
-    cart_codes = s.refs["cart_id"][last]
-    data = {
-        "cart_id": cart_codes.astype(tp.raw("cart_id").dtype),
-        "customer": cust.astype(tp.raw("customer").dtype),
-        "channel": s.ch[last].astype(tp.raw("channel").dtype),
-        "last_activity": s.t[last].view(TIME_DTYPE),
-        "cart_value": cart_value[idx],
-        "customer_value": per_customer[cust],
-        "deadline": (s.t[last] + deadline_us).view(TIME_DTYPE),
-        "overdue": (now - s.t[last]) > deadline_us,
-    }
-    table = Table._from_parts(
-        data,
-        {
-            "cart_id": tp.labels("cart_id"),
-            "customer": tp.labels("customer"),
-            "channel": tp.labels("channel"),
-        },
-    )
-    return noted(table, unmatched)

@@ -15,12 +15,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from omnijourney._columns import ColumnSpec, code_dtype
+from omnijourney._validation import duration
 from omnijourney.errors import ConfigError, DataError, SchemaError
-from omnijourney.journeys._rules import _duration
 from omnijourney.journeys._table import JourneyTable
 from omnijourney.journeys._unmatched import check_conversions, noted
-from omnijourney.tables import Table, TouchpointTable
+from omnijourney.tables import ColumnSpec, Table, TouchpointTable, code_dtype
 from omnijourney.time import TIME_DTYPE, to_datetime64, to_timedelta64, utc_to_local
 
 __all__ = ["LIFECYCLE_STATUSES", "InactivityRules", "lifecycle_status", "rfm"]
@@ -314,7 +313,7 @@ def rfm(
         "channels_used": channels_used[present].astype(np.int64),
     }
     meta = {"as_of": np.datetime64(as_of_us, "us")}
-    table = Table._from_parts(data_out, {"customer": tp.labels("customer")}, meta=meta)
+    table = Table.from_arrays(data_out, {"customer": tp.labels("customer")}, meta=meta)
     return noted(table.compact(), unmatched)
 
 
@@ -370,19 +369,19 @@ def _purchase_summary(
 
 
 def _inactive_after(value: Any) -> np.timedelta64:
-    return _duration("inactive_after")(value)
+    return duration(value, "inactive_after")
 
 
 def _lapsed_after(value: Any) -> np.timedelta64:
-    return _duration("lapsed_after")(value)
+    return duration(value, "lapsed_after")
 
 
 def _archive_after(value: Any) -> np.timedelta64 | None:
-    return _duration("archive_after", optional=True)(value)
+    return duration(value, "archive_after", optional=True)
 
 
 def _new_within(value: Any) -> np.timedelta64 | None:
-    return _duration("new_within", optional=True)(value)
+    return duration(value, "new_within", optional=True)
 
 
 def _since(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
@@ -527,13 +526,13 @@ def lifecycle_status(
         raise ConfigError(msg)
     if as_of is not None:
         now = int(to_datetime64(as_of, name="as_of").view(np.int64))
-    elif "as_of" in summary._meta:
-        now = int(np.datetime64(summary._meta["as_of"], "us").view(np.int64))
+    elif "as_of" in summary.meta:
+        now = int(np.datetime64(summary.meta["as_of"], "us").view(np.int64))
     else:
         now = int(summary.raw("last_touch").view(np.int64).max()) if len(summary) else 0
     out = _status(summary, rules, now)
     if summary.notes:
-        out._meta["notes"] = summary.notes
+        out = out.replace_columns(meta={"notes": summary.notes})
     return out
 
 
@@ -568,4 +567,4 @@ def _status(summary: Table, rules: InactivityRules, now: int) -> Table:
     }
     labels_of = {"customer": summary.labels("customer"), "status": labels}
     specs = {"status": ColumnSpec("status", "category")}
-    return Table._from_parts(data, labels_of, specs=specs, meta={"as_of": np.datetime64(now, "us")})
+    return Table.from_arrays(data, labels_of, specs=specs, meta={"as_of": np.datetime64(now, "us")})

@@ -8,9 +8,17 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney._validation import (
+    check_bool,
+    check_positive_int,
+    check_text,
+    duration,
+    names,
+    pairs,
+    validator,
+)
 from omnijourney.errors import ConfigError
 from omnijourney.model import Channel, ChannelKind
-from omnijourney.time import to_timedelta64
 
 __all__ = ["DEFAULT_STAGES", "DEFAULT_STAGE_EVENTS", "JourneyRules", "StageMap"]
 
@@ -42,40 +50,26 @@ DEFAULT_STAGE_EVENTS: dict[str, str] = {
 }  # fmt: skip
 
 
-def _pairs(value: Any, name: str) -> tuple[tuple[str, Any], ...]:
-    if value is None:
-        return ()
-    if isinstance(value, Mapping):
-        items = list(value.items())
-    else:
-        try:
-            items = [tuple(x) for x in value]
-        except TypeError:
-            msg = f"{name} must be a mapping, got {value!r}"
-            raise ConfigError(msg) from None
-    return tuple(sorted((str(k), v) for k, v in items))
-
-
-def _names(value: Any, name: str) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if isinstance(value, str):
-        return frozenset([value])
-    try:
-        return frozenset(str(v) for v in value)
-    except TypeError:
-        msg = f"{name} must be a collection of names, got {value!r}"
-        raise ConfigError(msg) from None
-
-
 def _stages(value: Iterable[Any]) -> tuple[str, ...]:
     if isinstance(value, str):  # one name, not a sequence of characters
         return (value,)
-    return tuple(str(s) for s in value)
+    try:
+        out = tuple(value)
+    except TypeError:
+        out = (None,)
+    if isinstance(value, Mapping) or not all(isinstance(s, str) for s in out):
+        msg = f"The 'stages' parameter must be a sequence of stage names. Got {value!r} instead."
+        raise ConfigError(msg)
+    return tuple(str(s) for s in out)
 
 
 def _stage_events(value: Any) -> tuple[tuple[str, Any], ...]:
-    return _pairs(value, "events")
+    out = pairs(value, "events")
+    for event, stage in out:
+        if not isinstance(stage, str):
+            msg = f"The 'events' parameter must map event names to stage names. Got {stage!r} for {event!r}."
+            raise ConfigError(msg)
+    return out
 
 
 @attrs.frozen(kw_only=True)
@@ -109,8 +103,10 @@ class StageMap:
     events: tuple[tuple[str, str], ...] = attrs.field(
         default=DEFAULT_STAGE_EVENTS, converter=_stage_events
     )
-    retention_stage: str | None = attrs.field(default="retention")
-    strict: bool = False
+    retention_stage: str | None = attrs.field(
+        default="retention", validator=validator(check_text, optional=True)
+    )
+    strict: bool = attrs.field(default=False, validator=validator(check_bool))
 
     def __attrs_post_init__(self) -> None:
         if len(set(self.stages)) != len(self.stages) or not self.stages:
@@ -142,54 +138,39 @@ class StageMap:
         return np.array([lookup.get(str(e), -1) for e in event_labels], dtype=np.int64)
 
 
-def _duration(name: str, *, optional: bool = False) -> Any:
-    def convert(value: Any) -> Any:
-        if value is None:
-            if optional:
-                return None
-            msg = f"{name} is required"
-            raise ConfigError(msg)
-        out = to_timedelta64(value, name=name)
-        if out <= np.timedelta64(0, "us"):
-            msg = f"{name} must be positive, got {value!r}"
-            raise ConfigError(msg)
-        return out
-
-    return convert
-
-
 def _channel_timeouts(value: Any) -> tuple[tuple[str, np.timedelta64], ...]:
-    pairs = _pairs(value, "channel_timeouts")
-    return tuple((k, _duration(f"channel_timeouts[{k!r}]")(v)) for k, v in pairs)
+    return tuple(
+        (k, duration(v, f"channel_timeouts[{k!r}]")) for k, v in pairs(value, "channel_timeouts")
+    )
 
 
 def _visit_timeout(value: Any) -> np.timedelta64:
-    return _duration("visit_timeout")(value)
+    return duration(value, "visit_timeout")
 
 
 def _journey_timeout(value: Any) -> np.timedelta64 | None:
-    return _duration("journey_timeout", optional=True)(value)
+    return duration(value, "journey_timeout", optional=True)
 
 
 def _max_duration(value: Any) -> np.timedelta64 | None:
-    return _duration("max_duration", optional=True)(value)
+    return duration(value, "max_duration", optional=True)
 
 
 def _single_touch_channels(value: Any) -> frozenset[str] | None:
-    return None if value is None else _names(value, "single_touch_channels")
+    return None if value is None else names(value, "single_touch_channels")
 
 
 def _conversion_events(value: Any) -> frozenset[str]:
-    return _names(value, "conversion_events")
+    return names(value, "conversion_events")
 
 
 def _start_events(value: Any) -> frozenset[str]:
-    return _names(value, "start_events")
+    return names(value, "start_events")
 
 
-def _positive_int(instance: Any, attribute: attrs.Attribute, value: Any) -> None:
-    if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
-        msg = f"{attribute.name} must be a positive integer or None, got {value!r}"
+def _stage_map(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, StageMap):
+        msg = f"The 'stages' parameter must be a StageMap. Got {value!r} instead."
         raise ConfigError(msg)
 
 
@@ -272,19 +253,21 @@ class JourneyRules:
     journey_timeout: np.timedelta64 | None = attrs.field(  # type: ignore[assignment]
         default="14D", converter=_journey_timeout
     )
-    timeout_inclusive: bool = True
+    timeout_inclusive: bool = attrs.field(default=True, validator=validator(check_bool))
     conversion_events: frozenset[str] = attrs.field(
         default=("purchase", "order", "quote_signed"),
         converter=_conversion_events,
     )
-    end_at_conversion: bool = True
+    end_at_conversion: bool = attrs.field(default=True, validator=validator(check_bool))
     start_events: frozenset[str] = attrs.field(default=(), converter=_start_events)
-    max_touchpoints: int | None = attrs.field(default=None, validator=_positive_int)
+    max_touchpoints: int | None = attrs.field(
+        default=None, validator=validator(check_positive_int, optional=True)
+    )
     max_duration: np.timedelta64 | None = attrs.field(default=None, converter=_max_duration)
-    split_at_midnight: bool = False
-    tz: str = "UTC"
-    split_on_campaign_change: bool = False
-    stages: StageMap = attrs.field(factory=StageMap)
+    split_at_midnight: bool = attrs.field(default=False, validator=validator(check_bool))
+    tz: str = attrs.field(default="UTC", validator=validator(check_text))
+    split_on_campaign_change: bool = attrs.field(default=False, validator=validator(check_bool))
+    stages: StageMap = attrs.field(factory=StageMap, validator=_stage_map)
 
     def __attrs_post_init__(self) -> None:
         from omnijourney.time import _tzinfo

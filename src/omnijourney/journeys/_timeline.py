@@ -54,7 +54,8 @@ def timeline(
     ...     "channel": ["web", "store", "web"], "event": ["order", "pickup", "product_view"],
     ...     "order_id": ["O1", "O1", None]})
     >>> jt = oj.sessionize(tp)
-    >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
+    >>> rules = oj.journeys.BreakRules(failure_events=(), research_events=(),
+    ...                                reentry_events=(), assisted_kinds=())
     >>> tl = timeline(jt, "a", breaks=oj.journeys.detect_breaks(jt, rules))
     >>> tl["event"].tolist(), tl["break"].tolist()
     (['order', 'pickup'], [None, 'click_and_collect'])
@@ -127,7 +128,8 @@ def format_timeline(table: Table, *, max_rows: int | None = None) -> str:
     ...     "channel": ["web", "store"], "event": ["order", "pickup"],
     ...     "order_id": ["O1", "O1"]})
     >>> jt = oj.sessionize(tp)
-    >>> rules = oj.journeys.BreakRules(failure_events=(), reentry_events=(), assisted_kinds=())
+    >>> rules = oj.journeys.BreakRules(failure_events=(), research_events=(),
+    ...                                reentry_events=(), assisted_kinds=())
     >>> print(format_timeline(timeline(jt, "a", breaks=oj.journeys.detect_breaks(jt, rules))))
     customer a
       journey 0

@@ -54,6 +54,10 @@ _HINTS = {
         "loading (event_map=..., channel_map=...)"
     ),
     "direction": "Check the direction column, or drop the direction from the rule",
+    "customer": (
+        "Name the customers as the touchpoints do (after linking, the persons' 'P<id>' "
+        "labels), or check that the mapping is for these touchpoints"
+    ),
 }
 
 

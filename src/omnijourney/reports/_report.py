@@ -240,7 +240,10 @@ def _breaks(breaks: Any) -> Section:
         f"{k} {v:,}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]) if v
     )
     return _part(
-        "breaks", "results", text, tables=(("breaks per kind and channel pair", breaks.summary()),)
+        "breaks",
+        "results",
+        text,
+        tables=(("breaks per kind and channel pair", breaks.pair_counts()),),
     )
 
 
