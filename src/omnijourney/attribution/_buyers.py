@@ -20,8 +20,8 @@ import numpy as np
 
 from omnijourney._random import as_generator
 from omnijourney._validation import check_fraction, check_positive_int
-from omnijourney.attribution._bootstrap import attribute
-from omnijourney.attribution._encode import canonical_groups
+from omnijourney.attribution._canonical import canonical_groups
+from omnijourney.attribution._models import attribute
 from omnijourney.attribution._paths import PathTable
 from omnijourney.attribution._results import frame
 from omnijourney.errors import ConfigError, DataError
@@ -348,8 +348,8 @@ class _Setup:
     def tables(self, counts: np.ndarray, factor: np.ndarray) -> tuple[PathTable, PathTable]:
         conv, value, nulls = counts
         f = np.where(self.g_seg >= 0, factor[np.maximum(self.g_seg, 0)], 1.0)
-        as_is = attrs.evolve(self.groups, conversions=conv, value=value, nulls=nulls)
-        scaled = attrs.evolve(self.groups, conversions=conv * f, value=value * f, nulls=nulls)
+        as_is = self.groups.with_counts(conv, value, nulls)
+        scaled = self.groups.with_counts(conv * f, value * f, nulls)
         return as_is, scaled
 
 
