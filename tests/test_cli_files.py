@@ -146,7 +146,7 @@ def test_audit_with_promotions(files, capsys):
     assert code == 0 and out == csv_of(expected.findings)
     code, out, _ = run(capsys, *args, "--summary", "--format", "json")
     rows = json.loads(out)
-    summary = expected.summary()
+    summary = expected.summary_table()
     assert [r["rule"] for r in rows] == summary["rule"].tolist()
     assert [r["findings"] for r in rows] == summary["findings"].tolist()
 

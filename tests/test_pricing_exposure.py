@@ -92,7 +92,7 @@ def test_customers_exposed_to_a_non_compliant_reduction(result, prices):
     # 3 units bought with a reference 25.00 shown where the prior price was 20.00
     assert ref["at_stake"].tolist() == [pytest.approx(15.0), 0.0]
     assert exp.customers("prior_price_reference").tolist() == ["c4", "c5"]
-    summary = exp.summary()
+    summary = exp.summary_table()
     row = summary["rule"].tolist().index("prior_price_reference")
     assert summary["customers"][row] == 2 and summary["purchases"][row] == 1
     assert summary["money_at_stake"][row] == pytest.approx(15.0)

@@ -682,7 +682,7 @@ def test_every_finding_explains_itself_and_summaries_add_up():
     result = audit(both, q, as_of=AS_OF)
     text = result.explanations()
     assert len(text) == len(result) and all(t.endswith(".") for t in text)
-    assert result.summary()["findings"].sum() == len(result)
+    assert result.summary_table()["findings"].sum() == len(result)
     assert result.by_channel()["findings"].sum() == len(result)
     assert result.by_sku()["findings"].sum() == len(result)
     assert sum(result.counts().values()) == len(result)

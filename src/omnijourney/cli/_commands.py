@@ -207,7 +207,9 @@ def run_audit(args: argparse.Namespace, progress: Progress) -> None:
     with progress.step(f"reading {args.prices}"):
         prices = read_table(PriceTable, args.prices, roles_of(args), args)
     result = _audit(args, prices, progress)
-    write_table(result.summary() if args.summary else result.findings, args.output, args.format)
+    write_table(
+        result.summary_table() if args.summary else result.findings, args.output, args.format
+    )
 
 
 def run_report(args: argparse.Namespace, progress: Progress) -> None:

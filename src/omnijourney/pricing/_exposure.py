@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._arrays import grouped_search, pack, pack_bits, ranges
 from omnijourney._deprecation import renamed_parameters
 from omnijourney._validation import names
@@ -61,11 +62,14 @@ class Exposure:
         ``paid_row`` and ``journey_id``.
     window : numpy.timedelta64
         How far back a view counts for a purchase.
+    currency : str or None
+        The currency of the money at stake, when the findings have one (None otherwise).
     """
 
     exposed: Table = attrs.field(eq=False)
     mismatches: Table = attrs.field(eq=False)
     window: np.timedelta64
+    currency: str | None = None
 
     def customers(self, rule: str | None = None) -> np.ndarray:
         """Distinct customers exposed (to ``rule`` only, when given), sorted."""
@@ -74,7 +78,53 @@ class Exposure:
             t = t[t["rule"] == rule]
         return np.array(sorted(set(t["customer"].tolist())), dtype=object)
 
-    def summary(self) -> Table:
+    def summary(self) -> str:
+        """The exposure in plain language: customers, touchpoints and purchases exposed to
+        findings with the money at stake, in all and per rule, then the purchases paid at
+        another price than the one seen on another channel. The numbers per rule are
+        :meth:`summary_table`."""
+        t = self.summary_table()
+        rows = len(t) - 1  # the last row is price_mismatch
+        e = self.exposed
+        if rows:
+            whole = _described(
+                int(np.unique(e.raw("customer")).size),
+                int(np.unique(e["row"]).size),
+                int(np.unique(e["row"][e["purchase"]]).size),
+                float(np.nansum(e["at_stake"])),
+                self.currency,
+            )
+            lines = [f"Exposed to findings: {whole}."]
+            lines += [
+                f"  {t['rule'][i]}: "
+                + _described(
+                    int(t["customers"][i]),
+                    int(t["touchpoints"][i]),
+                    int(t["purchases"][i]),
+                    float(t["money_at_stake"][i]),
+                    self.currency,
+                )
+                for i in range(rows)
+            ]
+        else:
+            lines = ["No customer exposed to a finding."]
+        m = self.mismatches
+        window = fmt.duration(self.window)
+        if len(m):
+            lines.append(
+                f"Paid at another price than seen on another channel within {window}: "
+                f"{fmt.plural(len(m), 'purchase')} by "
+                f"{fmt.plural(int(t['customers'][rows]), 'customer')}, "
+                f"{fmt.money(t['money_at_stake'][rows], self.currency)} paid more than seen "
+                "in all."
+            )
+        else:
+            lines.append(
+                f"No purchase paid at another price than seen on another channel within {window}."
+            )
+        return "\n".join(lines)
+
+    def summary_table(self) -> Table:
         """Per rule: customers, touchpoints and purchases exposed, money at stake; plus a
         ``price_mismatch`` row (customers and purchases paid differently from the price seen
         on another channel, and the total difference)."""
@@ -113,6 +163,13 @@ class Exposure:
             f"Exposure({len(self.exposed):,} touchpoints x findings, {n_c:,} customers exposed; "
             f"{len(self.mismatches):,} purchases paid at another price than seen)"
         )
+
+
+def _described(customers: int, touchpoints: int, purchases: int, money: float, cur: Any) -> str:
+    return (
+        f"{fmt.plural(customers, 'customer')} through {fmt.plural(touchpoints, 'touchpoint')} "
+        f"({fmt.plural(purchases, 'purchase')}), {fmt.money(money, cur)} at stake"
+    )
 
 
 def _mask(labels: np.ndarray, names: Iterable[str]) -> np.ndarray:
@@ -191,6 +248,10 @@ def exposure(
     >>> exp = oj.pricing.exposure(result, tp, prices)
     >>> exp.mismatches["seen_price"].tolist(), exp.mismatches["paid_price"].tolist()
     ([9.99], [12.99])
+    >>> print(exp.summary())
+    Exposed to findings: 1 customer through 2 touchpoints (1 purchase), 1.50 at stake.
+      price_gap: 1 customer through 2 touchpoints (1 purchase), 1.50 at stake
+    Paid at another price than seen on another channel within 7 d: 1 purchase by 1 customer, 3.00 paid more than seen in all.
     """
     findings = result.findings if isinstance(result, PriceAudit) else result
     if not isinstance(findings, FindingTable):
@@ -225,7 +286,14 @@ def exposure(
     t = _TP(tp, findings, sku, location, price, quantity, conversion_events, prices_t)
     exposed = _exposed(t, findings, kept_rules, policy, journey)
     mismatches = _mismatches(t, _PriceLookup(t, prices_t, policy), win, tol, journey)
-    return Exposure(exposed=exposed, mismatches=mismatches, window=np.timedelta64(win, "us"))
+    used = np.unique(findings.raw("currency")[findings.raw("currency") >= 0])
+    currency = str(findings.labels("currency")[used[0]]) if used.size == 1 else None
+    return Exposure(
+        exposed=exposed,
+        mismatches=mismatches,
+        window=np.timedelta64(win, "us"),
+        currency=currency,
+    )
 
 
 def _touchpoints(value: Any) -> tuple[TouchpointTable, np.ndarray | None]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as _dt
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, overload
 
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._display import TableResult
 from omnijourney.errors import ConfigError
 from omnijourney.pricing._policy import RULES, Policy, measure_of
@@ -222,6 +223,46 @@ class Finding:
         return sentences.get(self.rule, f"{self.rule}: {sku} on {where} {period}.")
 
 
+# --------------------------------------------------------------------------- summaries
+
+
+def money_by_currency(amounts: np.ndarray, currency: np.ndarray, labels: np.ndarray) -> str:
+    """The sum of ``amounts`` per currency (codes into ``labels``, -1 for none), largest
+    first, as "12.00 EUR and 3.50 USD"; "" when every amount is NaN."""
+    known = ~np.isnan(amounts)
+    if not known.any():
+        return ""
+    codes = currency[known].astype(np.int64) + 1  # 0: no currency
+    sums = np.bincount(codes, weights=amounts[known], minlength=labels.size + 1)
+    used = np.bincount(codes, minlength=labels.size + 1) > 0
+    parts = [
+        fmt.money(sums[c], None if c == 0 else str(labels[c - 1]))
+        for c in sorted(np.flatnonzero(used).tolist(), key=lambda c: -abs(sums[c]))
+    ]
+    return " and ".join(parts)
+
+
+def _describe(f: FindingTable, sel: np.ndarray) -> str:
+    """ "3 findings (1 of high severity) on 2 skus over 12 days; 5.00 EUR at stake per unit
+    sold" for the rows of ``f`` in ``sel``."""
+    n = int(sel.sum())
+    text = fmt.plural(n, "finding")
+    severity = f.labels("severity").tolist()
+    if "high" in severity:
+        high = int((f.raw("severity")[sel] == severity.index("high")).sum())
+        if high:
+            text += f" ({'all' if high == n else fmt.count(high)} of high severity)"
+    skus = np.unique(f.raw("sku")[sel])
+    text += f" on {fmt.plural(int((skus >= 0).sum()), 'sku')}"
+    start = f.raw("start").view(np.int64)[sel]
+    end = f.raw("end").view(np.int64)[sel]
+    timed = (start != _NAT) & (end != _NAT)
+    if timed.any():
+        text += f" over {fmt.plural(float((end - start)[timed].sum()) / _DAY, 'day')}"
+    stake = money_by_currency(f.raw("at_stake")[sel], f.raw("currency")[sel], f.labels("currency"))
+    return text + (f"; {stake} at stake per unit sold" if stake else "")
+
+
 # --------------------------------------------------------------------------- table
 
 
@@ -255,8 +296,11 @@ class FindingTable(Table):
     >>> f = findings[0]
     >>> f.channel, f.expected, f.actual, f.measure
     ('store', 10.0, 11.0, 'price')
-    >>> findings.summary()["days"].tolist()
+    >>> findings.summary_table()["days"].tolist()
     [10.0]
+    >>> print(findings.summary())
+    1 finding on 1 sku over 10 days; 1.00 at stake per unit sold.
+      price_gap: 1 finding on 1 sku over 10 days; 1.00 at stake per unit sold
     """
 
     table_name = "FindingTable"
@@ -305,7 +349,36 @@ class FindingTable(Table):
         counts = np.bincount(self.raw("rule").astype(np.int64), minlength=labels.size)
         return {str(labels[i]): int(counts[i]) for i in range(labels.size) if counts[i]}
 
-    def summary(self, by: str | Sequence[str] = "rule") -> Table:
+    @overload
+    def summary(self) -> str: ...
+    @overload
+    def summary(self, by: str | Sequence[str]) -> Table: ...
+    def summary(self, by: str | Sequence[str] | None = None) -> str | Table:
+        """The findings in plain language: how many, how severe, on how many skus, for how
+        long and the money at stake per unit sold, in all and per rule.
+
+        The table of these numbers is :meth:`summary_table`; ``summary(by)`` still returns
+        it, with a :class:`DeprecationWarning`.
+        """
+        if by is not None:
+            warnings.warn(
+                "summary(by) returning a table is deprecated: summary() returns text; use "
+                "summary_table(by) for the table",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.summary_table(by)
+        if len(self) == 0:
+            return "No finding."
+        rule = self.raw("rule")
+        lines = [_describe(self, np.ones(len(self), dtype=bool)) + "."]
+        for code in np.argsort(-np.bincount(rule.astype(np.int64)), kind="stable"):
+            sel = rule == code
+            if sel.any():
+                lines.append(f"  {self.labels('rule')[code]}: {_describe(self, sel)}")
+        return "\n".join(lines)
+
+    def summary_table(self, by: str | Sequence[str] = "rule") -> Table:
         """Findings grouped by one or more category columns.
 
         Columns: the keys, ``findings``, ``high`` (findings of high severity), ``skus``
@@ -315,7 +388,7 @@ class FindingTable(Table):
         keys = [by] if isinstance(by, str) else list(by)
         for k in keys:
             if k not in self.columns or self.kinds[k] != "category":
-                msg = f"summary: 'by' must name category columns of {list(self.columns)}, got {k!r}"
+                msg = f"summary_table: 'by' must name category columns of {list(self.columns)}, got {k!r}"
                 raise ConfigError(msg)
         n = len(self)
         codes = [self.raw(k).astype(np.int64) + 1 for k in keys]  # +1: nulls become 0
@@ -487,21 +560,50 @@ class PriceAudit(TableResult):
         found = self.findings.counts()
         return {r: found.get(r, 0) for r in sorted(self.policy.rules | set(found))}
 
-    def summary(self, by: str | Sequence[str] = "rule") -> Table:
-        """Findings per rule (or per ``by`` columns); see :meth:`FindingTable.summary`."""
-        return self.findings.summary(by)
+    @overload
+    def summary(self) -> str: ...
+    @overload
+    def summary(self, by: str | Sequence[str]) -> Table: ...
+    def summary(self, by: str | Sequence[str] | None = None) -> str | Table:
+        """The audit in plain language: what was audited, over which period, and the
+        findings in all and per rule (see :meth:`FindingTable.summary`).
+
+        The table per rule is :meth:`summary_table` (or :meth:`by_rule`); ``summary(by)``
+        still returns it, with a :class:`DeprecationWarning`.
+        """
+        if by is not None:
+            warnings.warn(
+                "summary(by) returning a table is deprecated: summary() returns text; use "
+                "summary_table(by) for the table",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return self.summary_table(by)
+        head = (
+            f"Audit of {fmt.plural(self.n_prices, 'price interval')} in "
+            f"{fmt.plural(self.n_series, 'series', 'series')}, "
+            f"{fmt.plural(self.n_promotions, 'promotion row')} and "
+            f"{fmt.plural(self.n_stock, 'stock row')} from {fmt.timestamp(self.start)} to "
+            f"{fmt.timestamp(self.as_of)}: "
+        )
+        text = self.findings.summary()
+        return head + text[0].lower() + text[1:]
+
+    def summary_table(self, by: str | Sequence[str] = "rule") -> Table:
+        """Findings per rule (or per ``by`` columns); see :meth:`FindingTable.summary_table`."""
+        return self.findings.summary_table(by)
 
     def by_rule(self) -> Table:
         """Findings, high-severity findings, skus, days and money at stake per rule."""
-        return self.summary("rule")
+        return self.summary_table("rule")
 
     def by_channel(self) -> Table:
         """The same per rule and channel."""
-        return self.summary(["rule", "channel"])
+        return self.summary_table(["rule", "channel"])
 
     def by_sku(self) -> Table:
         """The same per sku, most affected first."""
-        return self.summary("sku")
+        return self.summary_table("sku")
 
     def explain(self, i: int) -> str:
         """Finding ``i`` in one sentence."""

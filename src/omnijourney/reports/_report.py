@@ -300,7 +300,7 @@ def _prices(audit: Any, prices: Any) -> Section:
             f"{audit.n_stock:,} stock rows passed every rule of the policy."
         )
         return _part("prices", "empty", text)
-    by_rule = audit.summary()
+    by_rule = audit.summary_table()
     text = (
         f"{len(findings):,} findings on {audit.n_prices:,} prices, {audit.n_promotions:,} "
         f"promotions and {audit.n_stock:,} stock rows."

@@ -1,0 +1,152 @@
+"""Summaries are text everywhere, tables print their head and tail, intervals read as intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import omnijourney as oj
+from omnijourney.pricing import PriceTable, PromotionTable, audit, exposure
+from omnijourney.tables import Table
+
+
+@pytest.fixture
+def result() -> oj.pricing.PriceAudit:
+    """A1 costs 11.00 in store against 10.00 on the web and the app for ten days; B2 has no
+    price from the 3rd to the 5th on the web; a reduction of C3 in EUR claims "was 25.00"."""
+    prices = PriceTable.from_columns(
+        {
+            "sku": ["A1", "A1", "A1", "B2", "B2"],
+            "channel": ["web", "app", "store", "web", "web"],
+            "price": [10.0, 10.0, 11.0, 5.0, 5.0],
+            "currency": ["EUR"] * 5,
+            "valid_from": ["2024-05-01"] * 3 + ["2024-05-01", "2024-05-05"],
+            "valid_to": [None, None, None, "2024-05-03", None],
+        }
+    )
+    return audit(prices, as_of="2024-05-11")
+
+
+def test_an_audit_summary_is_text_with_counts_days_and_money(result) -> None:
+    assert result.counts()["price_gap"] == 1 and result.counts()["coverage_hole"] == 1
+    assert result.summary() == (
+        "Audit of 5 price intervals in 4 series, 0 promotion rows and 0 stock rows from "
+        "2024-05-01 00:00 UTC to 2024-05-11 00:00 UTC: 2 findings on 2 skus over 12 days; "
+        "1.00 EUR at stake per unit sold.\n"
+        "  coverage_hole: 1 finding on 1 sku over 2 days\n"
+        "  price_gap: 1 finding on 1 sku over 10 days; 1.00 EUR at stake per unit sold"
+    )
+    assert result.findings.summary().startswith("2 findings on 2 skus over 12 days")
+
+
+def test_the_summary_table_is_the_former_summary(result) -> None:
+    table = result.summary_table()
+    assert isinstance(table, Table)
+    assert table["rule"].tolist() == ["coverage_hole", "price_gap"]
+    assert table["findings"].tolist() == [1, 1] and table["days"].tolist() == [2.0, 10.0]
+    assert result.by_rule().equals(table)
+    assert result.findings.summary_table(["rule", "channel"]).equals(result.by_channel())
+
+
+def test_summary_by_still_returns_the_table_with_a_deprecation(result) -> None:
+    with pytest.warns(DeprecationWarning, match=r"summary_table\(by\)"):
+        old = result.summary("sku")
+    assert old.equals(result.summary_table("sku"))
+    with pytest.warns(DeprecationWarning, match=r"summary_table\(by\)"):
+        assert result.findings.summary("rule").equals(result.summary_table())
+
+
+def test_an_audit_without_findings_says_so() -> None:
+    prices = PriceTable.from_columns(
+        {"sku": ["A1"], "channel": ["web"], "price": [1.0], "valid_from": ["2024-05-01"]}
+    )
+    clean = audit(prices, as_of="2024-05-02")
+    assert clean.summary().endswith(": no finding.")
+    assert clean.findings.summary() == "No finding."
+
+
+def test_money_at_stake_is_summed_per_currency() -> None:
+    from omnijourney.pricing._findings import money_by_currency
+
+    labels = np.array(["EUR", "USD"], dtype=object)
+    amounts = np.array([1.5, np.nan, 2.0, 3.25, 1000.0])
+    currency = np.array([0, 0, 1, -1, 0])
+    assert money_by_currency(amounts, currency, labels) == "1,001.50 EUR and 3.25 and 2.00 USD"
+    assert money_by_currency(np.array([np.nan]), np.array([0]), labels) == ""
+
+
+def test_the_audit_shows_its_summary_in_a_notebook(result) -> None:
+    import html
+
+    pytest.importorskip("pandas")
+    assert result._repr_html_().startswith(f"<pre>{html.escape(result.summary())}</pre>")
+
+
+# --------------------------------------------------------------------------- exposure
+
+
+def test_an_exposure_summary_is_text_per_rule_and_for_mismatches() -> None:
+    prices = PriceTable.from_columns(
+        {
+            "sku": ["A1", "A1", "B2", "B2", "B2"],
+            "channel": ["web", "store", "web", "web", "web"],
+            "price": [9.99, 12.99, 20.0, 15.0, 20.0],
+            "currency": ["EUR"] * 5,
+            "valid_from": ["2024-05-01", "2024-05-01", "2024-04-01", "2024-05-10", "2024-05-20"],
+            "valid_to": [None, None, "2024-05-10", "2024-05-20", None],
+            "price_type": ["regular", "regular", "regular", "promotional", "regular"],
+        }
+    )
+    promo = PromotionTable.from_columns(
+        {
+            "promo_id": ["P1"],
+            "sku": ["B2"],
+            "channel": ["web"],
+            "promo_price": [15.0],
+            "reference_price": [25.0],
+            "start": ["2024-05-10"],
+            "end": ["2024-05-20"],
+        }
+    )
+    found = audit(prices, promo, as_of="2024-06-01")
+    tp = oj.TouchpointTable.from_columns(
+        {
+            "customer": ["c1", "c1", "c4", "c5"],
+            "time": ["2024-05-03T10:00", "2024-05-06T15:00", "2024-05-12T20:00", "2024-05-11"],
+            "channel": ["web", "store", "web", "web"],
+            "event": ["product_view", "purchase", "purchase", "product_view"],
+            "sku": ["A1", "A1", "B2", "B2"],
+            "quantity": [2.0, 2.0, 3.0, 1.0],
+        },
+        extra=["sku", "quantity"],
+    )
+    exp = exposure(found, tp, prices, rules=["prior_price_reference"])
+    assert exp.currency == "EUR"
+    assert exp.summary() == (
+        "Exposed to findings: 2 customers through 2 touchpoints (1 purchase), 15.00 EUR at "
+        "stake.\n"
+        "  prior_price_reference: 2 customers through 2 touchpoints (1 purchase), 15.00 EUR "
+        "at stake\n"
+        "Paid at another price than seen on another channel within 7 d: 1 purchase by "
+        "1 customer, 6.00 EUR paid more than seen in all."
+    )
+    table = exp.summary_table()
+    assert table["rule"].tolist() == ["prior_price_reference", "price_mismatch"]
+    assert table["money_at_stake"].tolist() == pytest.approx([15.0, 6.0])
+
+
+def test_an_empty_exposure_says_so(result) -> None:
+    tp = oj.TouchpointTable.from_columns(
+        {
+            "customer": ["c1"],
+            "time": ["2024-06-03"],
+            "channel": ["web"],
+            "event": ["product_view"],
+            "sku": ["Z9"],
+        },
+        extra=["sku"],
+    )
+    assert exposure(result, tp, window="2D").summary() == (
+        "No customer exposed to a finding.\n"
+        "No purchase paid at another price than seen on another channel within 2 d."
+    )
