@@ -150,3 +150,39 @@ def test_an_empty_exposure_says_so(result) -> None:
         "No customer exposed to a finding.\n"
         "No purchase paid at another price than seen on another channel within 2 d."
     )
+
+
+# --------------------------------------------------------------------------- terminal display
+
+
+def test_a_long_table_prints_its_head_and_tail() -> None:
+    text = repr(Table.from_columns({"i": np.arange(12), "x": [f"v{i}" for i in range(12)]}))
+    assert text.splitlines() == [
+        "Table: 12 rows x 2 columns",
+        "i    x",
+        "0    v0",
+        "1    v1",
+        "2    v2",
+        "3    v3",
+        "4    v4",
+        "...  ...",
+        "7    v7",
+        "8    v8",
+        "9    v9",
+        "10   v10",
+        "11   v11",
+        "(2 rows not shown)",
+    ]
+    assert str(Table.from_columns({"i": np.arange(12)})) == repr(
+        Table.from_columns({"i": np.arange(12)})
+    )
+
+
+def test_a_short_table_prints_every_row() -> None:
+    assert repr(Table.from_columns({"i": np.arange(3)})).splitlines() == [
+        "Table: 3 rows x 1 columns",
+        "i",
+        "0",
+        "1",
+        "2",
+    ]

@@ -16,7 +16,7 @@ from omnijourney import _format as F
 if TYPE_CHECKING:
     from omnijourney._table import Table
 
-__all__ = ["TableResult", "table_html"]
+__all__ = ["TableResult", "edge_rows", "table_html"]
 
 #: Rows shown at each end of a long table.
 EDGE_ROWS = 5
@@ -25,6 +25,20 @@ _STYLE = (
     "padding:2px 8px}.oj-table th small{font-weight:normal;opacity:.6}"
     ".oj-table caption{text-align:left;caption-side:top}</style>"
 )
+
+
+def edge_rows(n: int) -> list[int]:
+    """Rows shown of a table of ``n`` rows: all of them, or the first and last
+    :data:`EDGE_ROWS` with -1 where the rows in between are left out.
+
+    Examples
+    --------
+    >>> edge_rows(3), edge_rows(12)
+    ([0, 1, 2], [0, 1, 2, 3, 4, -1, 7, 8, 9, 10, 11])
+    """
+    if n <= 2 * EDGE_ROWS:
+        return list(range(n))
+    return [*range(EDGE_ROWS), -1, *range(n - EDGE_ROWS, n)]
 
 
 def _cell(table: Table, name: str, i: int) -> str:
@@ -56,9 +70,7 @@ def table_html(table: Table, *, title: str | None = None) -> str:
     n = len(table)
     names = list(table.columns)
     kinds = table.kinds
-    rows = (
-        list(range(n)) if n <= 2 * EDGE_ROWS else [*range(EDGE_ROWS), -1, *range(n - EDGE_ROWS, n)]
-    )
+    rows = edge_rows(n)
     caption = (
         f"<b>{html.escape(title or table.table_name)}</b>: {F.plural(n, 'row')} × "
         f"{F.plural(len(names), 'column')}"

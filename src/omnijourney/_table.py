@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound="Table")
 Path = str | os.PathLike[str]
-_PREVIEW_ROWS = 5
 
 
 class Table:
@@ -893,14 +892,21 @@ class Table:
         head += "".join(f"\nnote: {note}" for note in self.notes)
         if not self._data:
             return head
-        shown = min(n, _PREVIEW_ROWS)
+        from omnijourney._display import edge_rows
+
+        rows = edge_rows(n)
         cells = [[name for name in self._data]]
-        for i in range(shown):
-            cells.append([_cell(self.column_values_at(name, i)) for name in self._data])
+        for i in rows:  # the first and last rows, "..." for those left out
+            cells.append(
+                ["..."] * len(self._data)
+                if i < 0
+                else [_cell(self.column_values_at(name, i)) for name in self._data]
+            )
         widths = [max(len(r[j]) for r in cells) for j in range(len(cells[0]))]
         lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-        if n > shown:
-            lines.append(f"... {n - shown:,} more rows")
+        hidden = n - sum(i >= 0 for i in rows)
+        if hidden:
+            lines.append(f"({hidden:,} rows not shown)")
         if self.load_report is not None:
             lines += self.load_report.notes()
         return head + "\n" + "\n".join(lines)
