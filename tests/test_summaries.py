@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 import omnijourney as oj
+from omnijourney import _format as fmt
+from omnijourney.metrics._multichannel import _bin_labels
 from omnijourney.pricing import PriceTable, PromotionTable, audit, exposure
 from omnijourney.tables import Table
 
@@ -186,3 +188,45 @@ def test_a_short_table_prints_every_row() -> None:
         "1",
         "2",
     ]
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def test_bins_read_as_intervals() -> None:
+    assert _bin_labels(np.array([7.0, 30.0, 730.0]), "days", 0) == [
+        "0 to under 7 days",
+        "7 to under 30 days",
+        "30 to under 730 days",
+        "730 days or more",
+    ]
+    assert _bin_labels(np.array([2.0, 3.0, 5.0, 8.0]), "journeys", 1) == [
+        "1 journey",
+        "2 journeys",
+        "3 to 4 journeys",
+        "5 to 7 journeys",
+        "8 journeys or more",
+    ]
+
+
+def test_an_interval_with_equal_ends_is_one_value() -> None:
+    signed = lambda v: fmt.percent(v, 0, sign=True)  # noqa: E731
+    assert fmt.interval(0.07, 0.07, formatter=signed) == "+7%"
+    assert fmt.interval(0.071, 0.069, formatter=signed) == "+7%"
+    assert fmt.interval(-0.02, 0.07, formatter=signed) == "-2% to +7%"
+    assert fmt.interval(7, 7, unit="days") == "7 days"
+
+
+def test_a_comparison_without_spread_writes_its_interval_once() -> None:
+    from omnijourney import metrics as M
+
+    n = 4  # every customer spends 10 before and 15 after: every resample gives +5
+    rows = {
+        "customer": np.repeat(np.arange(n), 2),
+        "period": np.tile(np.array(["before", "after"], dtype=object), n),
+        "numerator": np.tile([10.0, 15.0], n),
+    }
+    assert M.compare(rows, "spend", n_resamples=20).summary() == (
+        "Spend rose from 10.00 (before) to 15.00 (after): +5.00 (95% interval +5.00; "
+        "+50.0%, 95% interval +50.0%)."
+    )

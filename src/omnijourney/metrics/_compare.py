@@ -12,6 +12,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._display import TableResult
 from omnijourney._random import as_generator
 from omnijourney._validation import check_choice
@@ -45,6 +46,11 @@ def format_effect(kpi: str, value: float, *, relative: bool = False) -> str:
     if kind == "rate":
         return f"{100 * value:+.2f} points"
     return f"{value:+,.2f}"
+
+
+def _effect(kpi: str, relative: bool = False) -> Any:
+    """:func:`format_effect` for one KPI, to write both ends of an interval."""
+    return lambda value: format_effect(kpi, value, relative=relative)
 
 
 def describe(kpi: str) -> str:
@@ -148,10 +154,9 @@ class Comparison(TableResult):
         k = self.kpi
         pct = f"{100 * self.confidence_level:g}%"
         ivl = (
-            f"{pct} interval {format_effect(k, self.low)} to {format_effect(k, self.high)}; "
+            f"{pct} interval {fmt.interval(self.low, self.high, formatter=_effect(k))}; "
             f"{format_effect(k, self.relative, relative=True)}, {pct} interval "
-            f"{format_effect(k, self.relative_low, relative=True)} to "
-            f"{format_effect(k, self.relative_high, relative=True)}"
+            f"{fmt.interval(self.relative_low, self.relative_high, formatter=_effect(k, True))}"
         )
 
         def v(x: float) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._arrays import run_starts
 from omnijourney._display import TableResult
 from omnijourney._validation import duration
@@ -104,7 +105,8 @@ class KPITable(TableResult):
     def summary(self) -> str:
         """One sentence per KPI: its value over the first and the last period."""
         lines = [
-            f"{len(self.table):,} KPI values over {len(self.periods)} period(s) "
+            f"{fmt.plural(len(self.table), 'KPI value')} over "
+            f"{fmt.plural(len(self.periods), 'period')} "
             f"({self.periods.kind}, {self.periods.tz}), by {', '.join(self.by)}"
         ]
         kpi_col = self.table["kpi"]

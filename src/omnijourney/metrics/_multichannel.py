@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._arrays import first_per_group
 from omnijourney._display import TableResult
 from omnijourney._random import as_generator
@@ -120,11 +121,15 @@ class MultichannelValue(TableResult):
         ]
         t = self.table
 
+        def signed(share: Any) -> str:
+            return fmt.percent(share, 0, sign=True)
+
+        def ivl(prefix: str, i: int) -> str:
+            low, high = float(t[prefix + "_low"][i]), float(t[prefix + "_high"][i])
+            return fmt.interval(low, high, formatter=signed)
+
         def gap(prefix: str, i: int) -> str:
-            return (
-                f"{100 * float(t[prefix][i]):+.0f}% ({100 * float(t[prefix + '_low'][i]):+.0f}% "
-                f"to {100 * float(t[prefix + '_high'][i]):+.0f}%)"
-            )
+            return f"{signed(t[prefix][i])} ({ivl(prefix, i)})"
 
         for i, m in enumerate(MEASURES):
             lo, hi = float(t["adjusted_low"][i]), float(t["adjusted_high"][i])
@@ -134,11 +139,10 @@ class MultichannelValue(TableResult):
                 else ("above" if lo > self.claim else "below")
             )
             lines.append(
-                f"Multichannel buyers {words[m]} {100 * float(t['raw'][i]):+.0f}% against "
-                f"single-channel ones ({pct} interval {100 * float(t['raw_low'][i]):+.0f}% to "
-                f"{100 * float(t['raw_high'][i]):+.0f}%); at equal tenure and number of "
-                f"journeys {gap('adjusted', i)} by regression, {verdict} the claimed "
-                f"{100 * self.claim:+.0f}%, and {gap('matched', i)} against matched peers."
+                f"Multichannel buyers {words[m]} {signed(t['raw'][i])} against "
+                f"single-channel ones ({pct} interval {ivl('raw', i)}); at equal tenure and "
+                f"number of journeys {gap('adjusted', i)} by regression, {verdict} the claimed "
+                f"{signed(self.claim)}, and {gap('matched', i)} against matched peers."
             )
         return "\n".join(lines)
 
@@ -238,19 +242,26 @@ def _bins(edges: Any, name: str) -> np.ndarray:
 
 
 def _bin_labels(edges: np.ndarray, unit: str, first: float) -> list[str]:
-    """``0-30 days``, ``>= 730 days``; ``1 journey``, ``3-4 journeys``, ``>= 33 journeys``."""
+    """``0 to under 30 days``, ``730 days or more``; ``1 journey``, ``3 to 4 journeys``,
+    ``33 journeys or more`` (days are half-open bins, journeys whole numbers).
+
+    Examples
+    --------
+    >>> _bin_labels(np.array([30.0, 730.0]), "days", 0)
+    ['0 to under 30 days', '30 to under 730 days', '730 days or more']
+    >>> _bin_labels(np.array([2.0, 3.0, 5.0]), "journeys", 1)
+    ['1 journey', '2 journeys', '3 to 4 journeys', '5 journeys or more']
+    """
     lows = [first, *edges.tolist()]
     highs = [*edges.tolist(), None]
     out = []
     for lo, hi in zip(lows, highs):
-        if hi is None:
-            out.append(f">= {lo:g} {unit}")
-        elif unit == "days":
-            out.append(f"{lo:g}-{hi:g} days")
-        elif hi - lo == 1:
-            out.append(f"{lo:g} journey" + ("" if lo == 1 else "s"))
+        if unit == "days":
+            out.append(fmt.interval(lo, hi, unit=unit, open_high=True))
+        elif hi is not None and hi - lo == 1:
+            out.append(fmt.plural(lo, "journey"))
         else:
-            out.append(f"{lo:g}-{hi - 1:g} journeys")
+            out.append(fmt.interval(lo, None if hi is None else hi - 1, unit=unit))
     return out
 
 

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
+from omnijourney import _format as fmt
 from omnijourney._display import TableResult
 from omnijourney._random import as_generator
 from omnijourney._validation import check_choice, check_positive_int
@@ -30,6 +31,11 @@ from omnijourney.metrics._results import result_eq
 from omnijourney.tables import Table
 
 __all__ = ["SyntheticControl", "synthetic_control"]
+
+
+def _signed(value: float) -> str:
+    """An effect with its sign and three significant digits: "+1.25", "-0.031"."""
+    return f"{value:+,.3g}"
 
 
 @attrs.frozen(eq=False)
@@ -109,8 +115,8 @@ class SyntheticControl(TableResult):
         pct = f"{100 * self.confidence_level:g}%"
         text = (
             f"{label}: from {self.start} the outcome of {names} moved by {self.estimate:+,.3g} "
-            f"a period against its synthetic control ({pct} placebo interval {self.low:+,.3g} "
-            f"to {self.high:+,.3g}; placebo p-value {self.p_value:.3f} over "
+            f"a period against its synthetic control ({pct} placebo interval "
+            f"{fmt.interval(self.low, self.high, formatter=_signed)}; placebo p-value {self.p_value:.3f} over "
             f"{len(self.placebos)} placebos). Main donors: {donors}. Pre-period fit: RMSPE "
             f"{self.pre_rmspe:,.3g}."
         )
