@@ -113,10 +113,11 @@ class SyntheticControl(TableResult):
             if top["weight"][i] > 0
         )
         pct = f"{100 * self.confidence_level:g}%"
+        span = fmt.interval(self.low, self.high, formatter=_signed)
         text = (
             f"{label}: from {self.start} the outcome of {names} moved by {self.estimate:+,.3g} "
-            f"a period against its synthetic control ({pct} placebo interval "
-            f"{fmt.interval(self.low, self.high, formatter=_signed)}; placebo p-value {self.p_value:.3f} over "
+            f"a period against its synthetic control ({pct} placebo interval {span}; "
+            f"placebo p-value {self.p_value:.3f} over "
             f"{len(self.placebos)} placebos). Main donors: {donors}. Pre-period fit: RMSPE "
             f"{self.pre_rmspe:,.3g}."
         )

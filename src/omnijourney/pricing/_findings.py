@@ -242,6 +242,17 @@ def money_by_currency(amounts: np.ndarray, currency: np.ndarray, labels: np.ndar
     return " and ".join(parts)
 
 
+def _deprecated_summary(result: FindingTable | PriceAudit, by: str | Sequence[str]) -> Table:
+    """``summary(by)``: the table, as before ``summary()`` returned text."""
+    warnings.warn(
+        "summary(by) returning a table is deprecated: summary() returns text; use "
+        "summary_table(by) for the table",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return result.summary_table(by)
+
+
 def _describe(f: FindingTable, sel: np.ndarray) -> str:
     """ "3 findings (1 of high severity) on 2 skus over 12 days; 5.00 EUR at stake per unit
     sold" for the rows of ``f`` in ``sel``."""
@@ -361,13 +372,7 @@ class FindingTable(Table):
         it, with a :class:`DeprecationWarning`.
         """
         if by is not None:
-            warnings.warn(
-                "summary(by) returning a table is deprecated: summary() returns text; use "
-                "summary_table(by) for the table",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return self.summary_table(by)
+            return _deprecated_summary(self, by)
         if len(self) == 0:
             return "No finding."
         rule = self.raw("rule")
@@ -572,13 +577,7 @@ class PriceAudit(TableResult):
         still returns it, with a :class:`DeprecationWarning`.
         """
         if by is not None:
-            warnings.warn(
-                "summary(by) returning a table is deprecated: summary() returns text; use "
-                "summary_table(by) for the table",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            return self.summary_table(by)
+            return _deprecated_summary(self, by)
         head = (
             f"Audit of {fmt.plural(self.n_prices, 'price interval')} in "
             f"{fmt.plural(self.n_series, 'series', 'series')}, "
