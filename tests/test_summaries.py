@@ -130,7 +130,7 @@ def test_an_exposure_summary_is_text_per_rule_and_for_mismatches() -> None:
         "  prior_price_reference: 2 customers through 2 touchpoints (1 purchase), 15.00 EUR "
         "at stake\n"
         "Paid at another price than seen on another channel within 7 d: 1 purchase by "
-        "1 customer, 6.00 EUR paid more than seen in all."
+        "1 customer; paid minus seen: 6.00 EUR in all."
     )
     table = exp.summary_table()
     assert table["rule"].tolist() == ["prior_price_reference", "price_mismatch"]

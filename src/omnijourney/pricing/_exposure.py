@@ -114,9 +114,8 @@ class Exposure:
             lines.append(
                 f"Paid at another price than seen on another channel within {window}: "
                 f"{fmt.plural(len(m), 'purchase')} by "
-                f"{fmt.plural(int(t['customers'][rows]), 'customer')}, "
-                f"{fmt.money(t['money_at_stake'][rows], self.currency)} paid more than seen "
-                "in all."
+                f"{fmt.plural(int(t['customers'][rows]), 'customer')}; paid minus seen: "
+                f"{fmt.money(t['money_at_stake'][rows], self.currency)} in all."
             )
         else:
             lines.append(
@@ -251,7 +250,7 @@ def exposure(
     >>> print(exp.summary())
     Exposed to findings: 1 customer through 2 touchpoints (1 purchase), 1.50 at stake.
       price_gap: 1 customer through 2 touchpoints (1 purchase), 1.50 at stake
-    Paid at another price than seen on another channel within 7 d: 1 purchase by 1 customer, 3.00 paid more than seen in all.
+    Paid at another price than seen on another channel within 7 d: 1 purchase by 1 customer; paid minus seen: 3.00 in all.
     """
     findings = result.findings if isinstance(result, PriceAudit) else result
     if not isinstance(findings, FindingTable):
