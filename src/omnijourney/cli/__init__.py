@@ -86,7 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with warnings.catch_warnings():
+            # the library's warnings once per place; other packages' deprecations are for
+            # their callers (the library), not for the person at the terminal
             warnings.simplefilter("default")
+            for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+                warnings.filterwarnings("ignore", category=category)
+                warnings.filterwarnings("default", category=category, module="omnijourney")
             warnings.showwarning = _warning_line(args.command)
             code = _run(args)
         sys.stdout.flush()
