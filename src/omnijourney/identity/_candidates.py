@@ -19,6 +19,7 @@ import numpy as np
 
 from omnijourney.identity._blocking import BlockingRule, block_keys, pairs_within_blocks
 from omnijourney.identity._compare import Comparison, compare_pairs
+from omnijourney.identity._known import Known
 from omnijourney.identity._labels import LabelIndex, flag, recode
 from omnijourney.identity._normalize import NormalizedField
 from omnijourney.identity._records import NormalizedRecords
@@ -88,6 +89,7 @@ class Candidates:
     stats: np.ndarray
     sorted_keys: np.ndarray
     sorted_at: np.ndarray
+    known: Known | None = None
     _index: dict[str, LabelIndex] = attrs.field(factory=dict, init=False)
     _blocks: dict[int, tuple[np.ndarray, np.ndarray]] = attrs.field(factory=dict, init=False)
 
@@ -157,7 +159,7 @@ class Candidates:
         norm_all, index = _merge_normalized(self, rows, batch, n)
         dirty = np.zeros(n, dtype=bool)
         dirty[rows] = True
-        norm, counts, ignored_moved, shared_count = cap(norm_all, self.rules)
+        norm, counts, ignored_moved, shared_count = cap(norm_all, self.rules, self.known)
         for name, moved in ignored_moved.items():
             old = self.key_counts.get(name)
             if old is None:
@@ -181,9 +183,12 @@ class Candidates:
             if not all(f in norm for f in rule.fields):
                 continue
             if n_old == 0:
-                left, right, *found = pairs_within_blocks(
-                    *block_keys(norm, rule.fields), rule.max_block_size
-                )
+                rows, keys = block_keys(norm, rule.fields)
+                if self.known is not None and r in self.known.skipped:
+                    # blocks over the cap in the whole data: skipped here too
+                    keep = ~self.known.skipped[r][rows]
+                    rows, keys = rows[keep], keys[keep]
+                left, right, *found = pairs_within_blocks(rows, keys, rule.max_block_size)
                 stats[r, 2:] = found
             else:
                 blocks = _Blocks.of(norm, old_norm, blocks_by[r], rule, dirty, n_old)
@@ -288,6 +293,7 @@ class Candidates:
             stats=stats,
             sorted_keys=skeys,
             sorted_at=sorted_at,
+            known=self.known,
         )
         out._index.update(index)
         out._blocks.update(blocks_by)
@@ -532,17 +538,23 @@ def _merge_normalized(
 
 
 def cap(
-    norm_all: NormalizedRecords, rules: ResolutionRules
+    norm_all: NormalizedRecords, rules: ResolutionRules, known: Known | None = None
 ) -> tuple[NormalizedRecords, dict[str, np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Identifier values held by more than ``key_max_records`` records ignored; the counts,
-    the ignored values and the values held by more than ``person_key_max_records``."""
+    the ignored values and the values held by more than ``person_key_max_records`` (counts
+    over the whole data when ``known`` has them)."""
     fields = dict(norm_all.fields)
     counts, ignored, shared = {}, {}, {}
     for name in KEY_FIELDS:
         if name not in fields:
             continue
         f = fields[name]
-        counts[name] = np.bincount(f.codes[f.codes >= 0].astype(np.int64), minlength=f.labels.size)
+        given = None if known is None else known.per_value(name, f.codes, f.labels.size)
+        counts[name] = (
+            np.bincount(f.codes[f.codes >= 0].astype(np.int64), minlength=f.labels.size)
+            if given is None
+            else given
+        )
         ignored[name] = counts[name] > rules.key_max_records
         shared[name] = counts[name] > rules.person_key_max_records
         if ignored[name].any():
@@ -631,8 +643,10 @@ def build_candidates(
     must: tuple[np.ndarray, np.ndarray],
     cannot: tuple[np.ndarray, np.ndarray],
     never: tuple[np.ndarray, np.ndarray],
+    known: Known | None = None,
 ) -> Candidates:
-    """The candidates of every record (rules concrete: comparisons and blocking given)."""
+    """The candidates of every record (rules concrete: comparisons and blocking given;
+    ``known``: counts over a whole of which these records are a part closed under blocking)."""
     n = len(norm_all)
     comps = tuple(rules.comparisons or ())
     empty = Candidates(
@@ -655,6 +669,7 @@ def build_candidates(
         stats=np.zeros((len(rules.blocking or ()) + 1, len(_STATS)), np.int64),
         sorted_keys=np.zeros(0, np.int64),
         sorted_at=np.zeros(0, np.int64),
+        known=known,
     )
     out, _ = empty.add(np.arange(n), norm_all, groups, must, cannot, never)
     return out

@@ -110,11 +110,19 @@ class Context:
         ]
 
     def counts(self) -> dict[int, np.ndarray]:
-        """Records holding each value of each adjusted field."""
+        """Records holding each value of each adjusted field (over the whole data when the
+        candidates know its counts)."""
         out = {}
+        known = self.cand.known
         for c in self.tf_columns():
-            codes = self.cand.norm[self.model.comparisons[c].field].codes
-            out[c] = np.bincount(codes[codes >= 0].astype(np.int64), minlength=1)
+            name = self.model.comparisons[c].field
+            codes, size = self.cand.norm[name].codes, self.cand.norm[name].labels.size
+            given = None if known is None else known.per_value(name, codes, size)
+            out[c] = (
+                np.bincount(codes[codes >= 0].astype(np.int64), minlength=1)
+                if given is None
+                else given
+            )
         return out
 
     def priors(self, entity: np.ndarray | None) -> dict[int, tuple[float, float, float]]:

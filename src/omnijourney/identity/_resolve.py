@@ -33,6 +33,7 @@ from omnijourney.identity._households import (
     memberships_after,
     memberships_from_scratch,
 )
+from omnijourney.identity._known import Known
 from omnijourney.identity._incremental import (
     ResolutionChanges,
     id_changes,
@@ -61,6 +62,7 @@ __all__ = [
     "override_rows",
     "resolution_of",
     "resolve",
+    "resolve_part",
     "with_ids",
 ]
 
@@ -202,11 +204,13 @@ def _resolve(
     person_model: FellegiSunterModel | None,
     previous: Resolution | None,
     progress: Progress,
+    known: Known | None = None,
 ) -> Resolution:
     progress.step("normalizing the records")
-    normalized = normalize_records(records, rules.normalize)
+    # a part of the data reads national numbers in the country of the whole (known given)
+    normalized = normalize_records(records, rules.normalize, infer_country=known is None)
     progress.step("blocking and comparing")
-    cand = candidates(records, normalized, rules, overrides, strict=model is None)
+    cand = candidates(records, normalized, rules, overrides, strict=model is None, known=known)
     progress.step("fitting the model" if model is None else "checking the given model")
     if model is None:
         model = fit_link_model(records, cand)
@@ -232,6 +236,22 @@ def _resolve(
     return res
 
 
+def resolve_part(
+    records: CustomerRecordTable,
+    rules: ResolutionRules,
+    model: FellegiSunterModel,
+    person_model: FellegiSunterModel | None,
+    known: Known,
+) -> Resolution:
+    """:func:`resolve` of a part of the data closed under blocking, with the rules and models
+    fixed and the counts over the whole in ``known``: the clusters the whole run makes of
+    these records (numbered in the part's canonical order; no warning when nothing links)."""
+    with Progress("resolving a part", steps=5, logger="omnijourney.identity", size=len(records)) as p:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OmnijourneyWarning)
+            return _resolve(records, rules, Overrides(), model, person_model, None, p, known)
+
+
 def _check_records(records: Any) -> None:
     if not isinstance(records, CustomerRecordTable):
         msg = (
@@ -248,10 +268,12 @@ def candidates(
     overrides: Overrides,
     *,
     strict: bool = True,
+    known: Known | None = None,
 ) -> Candidates:
     """Block and compare: the rules made concrete for these records (generated where None,
     on the records in canonical order), then the candidate pairs and their levels.
-    ``strict=False``: a run given models keeps rules on fields without usable values."""
+    ``strict=False``: a run given models keeps rules on fields without usable values;
+    ``known``: counts over a whole of which the records are a part closed under blocking."""
     if not isinstance(rules.seed, (int, np.integer)):
         # a Generator given: one integer drawn from it seeds every random part of the run
         rules = attrs.evolve(rules, seed=int(as_generator(rules.seed).integers(2**62)))
@@ -269,7 +291,7 @@ def candidates(
         rules, capped, in_order, None if groups is None else groups[perm], strict=strict
     )
     concrete = attrs.evolve(concrete, normalize=normalized.rules)
-    return build_candidates(concrete, normalized, groups, must, cannot, never)
+    return build_candidates(concrete, normalized, groups, must, cannot, never, known)
 
 
 def _joined(
