@@ -110,7 +110,7 @@ def test_world_records_with_identifiers_and_households(spark):
 
 
 def test_bad_input_raises_the_local_errors(spark, febrl3):
-    frame, recs = febrl3
+    frame = febrl3[0]
     small = frame.iloc[:20].copy()
     sdf = spark.createDataFrame(small)
     with pytest.raises(ConfigError, match="no column 'nope'"):

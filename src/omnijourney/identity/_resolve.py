@@ -33,13 +33,13 @@ from omnijourney.identity._households import (
     memberships_after,
     memberships_from_scratch,
 )
-from omnijourney.identity._known import Known
 from omnijourney.identity._incremental import (
     ResolutionChanges,
     id_changes,
     old_rows,
     stable_ids,
 )
+from omnijourney.identity._known import Known
 from omnijourney.identity._links import (
     Context,
     Scores,
@@ -246,10 +246,10 @@ def resolve_part(
     """:func:`resolve` of a part of the data closed under blocking, with the rules and models
     fixed and the counts over the whole in ``known``: the clusters the whole run makes of
     these records (numbered in the part's canonical order; no warning when nothing links)."""
-    with Progress("resolving a part", steps=5, logger="omnijourney.identity", size=len(records)) as p:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OmnijourneyWarning)
-            return _resolve(records, rules, Overrides(), model, person_model, None, p, known)
+    progress = Progress("resolving a part", steps=5, logger="omnijourney.identity")
+    with progress as p, warnings.catch_warnings():
+        warnings.simplefilter("ignore", OmnijourneyWarning)
+        return _resolve(records, rules, Overrides(), model, person_model, None, p, known)
 
 
 def _check_records(records: Any) -> None:
