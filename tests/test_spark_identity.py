@@ -12,31 +12,20 @@ import omnijourney as oj
 from omnijourney.errors import ConfigError
 from omnijourney.identity import CustomerRecordTable, resolve
 
-pytest.importorskip("pyspark")
-pytest.importorskip("pyarrow")
-pd = pytest.importorskip("pandas")
-S = pytest.importorskip("omnijourney.spark")
+for module in ("pyspark", "pyarrow", "pandas"):
+    pytest.importorskip(module)
+import pandas as pd  # noqa: E402
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.filterwarnings("ignore::FutureWarning"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::omnijourney.errors.OmnijourneyWarning"),
+import omnijourney.spark as S  # noqa: E402
+from test_identity_febrl import MAPPING  # noqa: E402
+
+pytestmark = [pytest.mark.spark] + [
+    pytest.mark.filterwarnings(f"ignore::{w}")
+    for w in ("FutureWarning", "DeprecationWarning", "omnijourney.errors.OmnijourneyWarning")
 ]
 
 DATA = Path(__file__).parent / "data"
-FEBRL = {
-    "record_id": "rec_id",
-    "first_name": "given_name",
-    "last_name": "surname",
-    "street_number": "street_number",
-    "address": "address_1",
-    "address_2": "address_2",
-    "city": "suburb",
-    "postcode": "postcode",
-    "region": "state",
-    "date_of_birth": "date_of_birth",
-}
+FEBRL = {"record_id": "rec_id", **MAPPING}
 
 
 def _ids(res, frame, source, record_id):
@@ -64,7 +53,7 @@ def _same(got, want):
 @pytest.fixture(scope="module")
 def febrl3():
     frame = pd.read_csv(DATA / "febrl3.csv", dtype=str)
-    return frame, CustomerRecordTable.from_columns(frame, **{k: v for k, v in FEBRL.items()})
+    return frame, CustomerRecordTable.from_columns(frame, **FEBRL)
 
 
 def test_febrl3_models_fitted_on_the_driver_give_the_local_resolution(spark, febrl3):

@@ -143,15 +143,17 @@ def resolve(
     frame = frame.select("source", "record_id", *fields)
     _check_ids(frame, F)
     plan = _plan(frame, rules, model, person_model, sample, F)
-    nodes = _ranked(frame, ["source", "record_id"], "node")
+    # checkpoints: each of these is read several times and would be recomputed each time
+    nodes = _ranked(frame, ["source", "record_id"], "node").localCheckpoint(eager=True)
     normalized = nodes.mapInPandas(_normalizer(plan), _normalized_schema(plan, sql))
     stats, edges = _stats(normalized, plan, F, sql)
-    comps = connected_components(edges, nodes=nodes.select("node"))
+    comps = connected_components(edges, nodes=nodes.select("node")).localCheckpoint(eager=True)
     parts = partitions or max(1, records.rdd.getNumPartitions())
     work = nodes.join(stats, on="node").join(comps, on="node")
     work = work.withColumn("part", F.pmod(F.xxhash64("component"), F.lit(parts)))
     schema = "node long, person_first long, household_first long"
     clusters = work.groupBy("part").applyInPandas(_resolver(plan), schema)
+    clusters = clusters.localCheckpoint(eager=True)
     person = _ranked(clusters.select("person_first").distinct(), ["person_first"], "person_id")
     household = _ranked(
         clusters.select("household_first").distinct(), ["household_first"], "household_id"
