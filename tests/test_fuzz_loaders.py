@@ -120,7 +120,7 @@ scalars = st.one_of(
     st.dates(),
     st.sampled_from(
         [
-            np.datetime64("NaT"),
+            np.datetime64("NaT", "us"),
             np.datetime64("2024-05-01T10:00"),
             np.datetime64("99999-01-01"),
             np.int64(5),

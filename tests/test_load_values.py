@@ -283,7 +283,7 @@ def test_nat_inside_a_list_of_times_is_a_missing_time(errors):
         pd.Timestamp("2024-01-01"),
         pd.NaT,
         pd.Timestamp("2024-01-02", tz="UTC"),
-        np.datetime64("NaT"),
+        np.datetime64("NaT", "us"),
         None,
     ]
     if errors == "raise":

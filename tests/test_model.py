@@ -52,7 +52,7 @@ def test_numpy_scalars_become_python_values():
         ("customer", 1.5, "identifier"),
         ("channel", " ", "channel must not be empty"),
         ("time", "not a time", "time"),
-        ("time", np.datetime64("NaT"), "NaT"),
+        ("time", np.datetime64("NaT", "us"), "NaT"),
         ("direction", "sideways", "Direction must be one of"),
     ],
 )

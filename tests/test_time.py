@@ -125,7 +125,7 @@ def test_durations(text, expected_us):
     assert to_timedelta64(text) == np.timedelta64(expected_us, "us")
 
 
-@pytest.mark.parametrize("bad", ["-5min", "5 parsecs", 30, "", None, np.timedelta64("NaT")])
+@pytest.mark.parametrize("bad", ["-5min", "5 parsecs", 30, "", None, np.timedelta64("NaT", "us")])
 def test_bad_durations_raise_config_error_naming_the_parameter(bad):
     with pytest.raises(ConfigError, match="timeout"):
         to_timedelta64(bad, name="timeout")

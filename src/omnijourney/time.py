@@ -291,7 +291,7 @@ def read_times(
             if kind in "iu" and arr.size and arr.min() >= 10_000_101 and arr.max() <= 99_991_231:
                 problem += ", or, for dates written as YYYYMMDD numbers, time_format='%Y%m%d'"
             return TimeParse(
-                np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE),
+                np.full(arr.shape, np.datetime64("NaT", "us"), dtype=TIME_DTYPE),
                 np.full(arr.shape, NUMBER, dtype=np.int8),
                 problem,
             )
@@ -300,7 +300,7 @@ def read_times(
     if kind in "OUST":
         return _parse_objects(arr, zone, unit, fmt)
     return TimeParse(
-        np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE),
+        np.full(arr.shape, np.datetime64("NaT", "us"), dtype=TIME_DTYPE),
         np.full(arr.shape, UNREADABLE, dtype=np.int8),
         f"values of dtype {arr.dtype} cannot be read as times",
     )
@@ -332,7 +332,7 @@ def _epoch_us(arr: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _as_times(us: np.ndarray, status: np.ndarray) -> np.ndarray:
     out = us.astype(np.int64).view(TIME_DTYPE).copy()
-    out[status != OK] = np.datetime64("NaT")
+    out[status != OK] = np.datetime64("NaT", "us")
     return out
 
 
@@ -348,7 +348,7 @@ def _out_of_range(raw: np.ndarray, out: np.ndarray, status: np.ndarray) -> None:
         return  # the usual case, without a mask
     bad = ~np.isnat(raw) & ((raw < lo) | (raw > hi))
     status[bad] = OUT_OF_RANGE
-    out[bad] = np.datetime64("NaT")
+    out[bad] = np.datetime64("NaT", "us")
 
 
 def _is_missing(v: Any) -> bool:
@@ -422,7 +422,7 @@ def _parse_objects(
         )
         # Flag the naive values (and the unreadable ones) so that callers can name them.
         flagged = np.where((status != OK) | ~aware, UNREADABLE, OK).astype(np.int8)
-        out = np.full(arr.shape, np.datetime64("NaT"), dtype=TIME_DTYPE)
+        out = np.full(arr.shape, np.datetime64("NaT", "us"), dtype=TIME_DTYPE)
         return TimeParse(out, flagged[inverse], problem)
     values = _as_times(us, status)
     if zone is not None:
@@ -575,7 +575,7 @@ def _convert(values: np.ndarray, offset_of: Any, sign: int) -> np.ndarray:
     out = us.copy()
     out[~nat] = shifted
     result = out.view(TIME_DTYPE).copy()
-    result[nat] = np.datetime64("NaT")
+    result[nat] = np.datetime64("NaT", "us")
     return result
 
 

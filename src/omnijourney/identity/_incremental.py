@@ -301,7 +301,7 @@ def _aligned(table: CustomerRecordTable, like: CustomerRecordTable) -> CustomerR
             data[name] = np.full(n, -1, dtype=np.int8)
             labels[name] = np.zeros(0, dtype=like.labels(name).dtype)
         elif spec.kind == "time":
-            data[name] = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+            data[name] = np.full(n, np.datetime64("NaT", "us"), dtype="datetime64[us]")
         else:
             data[name] = np.zeros(n, dtype=like.raw(name).dtype)
     return CustomerRecordTable.from_arrays(data, labels, specs=specs)

@@ -388,7 +388,7 @@ def consent(resolution: Resolution, decisions: Table | None = None) -> Table:
     win = order[first]
     slot = np.searchsorted(persons, resolution.person_id[rows[win]]) * k + chan[win]
     out_granted = np.zeros(persons.size * k, dtype=bool)
-    out_at = np.full(persons.size * k, np.datetime64("NaT"), dtype="datetime64[us]")
+    out_at = np.full(persons.size * k, np.datetime64("NaT", "us"), dtype="datetime64[us]")
     out_src = np.full(persons.size * k, None, dtype=object)
     out_rid = np.full(persons.size * k, None, dtype=object)
     out_granted[slot] = granted[win]
@@ -411,7 +411,7 @@ def consent(resolution: Resolution, decisions: Table | None = None) -> Table:
 
 def _record_time(recs: CustomerRecordTable) -> np.ndarray:
     """Per record, when its own decisions were made: ``updated``, else ``created``."""
-    out = np.full(len(recs), np.datetime64("NaT"), dtype="datetime64[us]")
+    out = np.full(len(recs), np.datetime64("NaT", "us"), dtype="datetime64[us]")
     for col in ("created", "updated"):
         if col in recs.columns:
             t = recs.raw(col).astype("datetime64[us]")

@@ -227,7 +227,7 @@ def prices(
     stop = (
         rows.raw("valid_to").astype("datetime64[us]")
         if "valid_to" in rows.columns
-        else np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[us]")
+        else np.full(len(rows), np.datetime64("NaT", "us"), dtype="datetime64[us]")
     )
     opened = np.isnat(stop)
     latest = start.max()

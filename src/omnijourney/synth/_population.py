@@ -413,7 +413,7 @@ def make_population(
 
     moved = rng.random(n_hh) < MOVE_RATE
     moved_on_hh = t0 + rng.integers(0, period_us, size=n_hh).astype("timedelta64[us]")
-    moved_on_hh[~moved] = np.datetime64("NaT")
+    moved_on_hh[~moved] = np.datetime64("NaT", "us")
     same_city = rng.random(n_hh) < MOVE_SAME_CITY_RATE
     prev_city = np.where(
         same_city, city_idx, rng.choice(len(N.CITIES), size=n_hh, p=N.CITY_WEIGHTS)
