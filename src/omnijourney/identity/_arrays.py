@@ -1,31 +1,10 @@
-"""Small vectorized helpers over integer columns: pairs of codes packed into one int64 key."""
+"""Small vectorized helpers over integer columns of identity."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["distinct_per", "pack"]
-
-
-def pack(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """One int64 key per row for the pairs ``(a, b)`` of non-negative integers, ordered like
-    the pairs (a first, then b).
-
-    Examples
-    --------
-    >>> pack(np.array([0, 1, 1]), np.array([2, 0, 2])).tolist()
-    [2, 3, 5]
-    """
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    if a.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    span = int(b.max()) + 1
-    if int(a.max()) < (2**62) // span:
-        return a * span + b
-    # too wide for one int64: rank the b values first (same order)
-    _, rank = np.unique(b, return_inverse=True)
-    return pack(a, rank.reshape(-1))
+__all__ = ["distinct_per"]
 
 
 def distinct_per(group: np.ndarray, value: np.ndarray, n_groups: int) -> np.ndarray:

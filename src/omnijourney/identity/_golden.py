@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from omnijourney._arrays import pack_pairs
 from omnijourney._validation import check_bool, check_choice, validator
 from omnijourney.errors import ConfigError
-from omnijourney.identity._arrays import pack
 from omnijourney.identity._checks import ordered_names
 from omnijourney.tables import ColumnSpec, Table, code_dtype
 
@@ -261,7 +261,7 @@ def _source_sets(
     group: np.ndarray, src: np.ndarray, src_labels: list[str], n_groups: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Codes and labels of the sources of each entity, written ``"loyalty+web"``."""
-    key = np.unique(pack(group, src))
+    key = np.unique(pack_pairs(group, src))
     span = int(src.max()) + 1 if src.size else 1
     g, s = key // span, key % span
     # each entity's set of sources as a number: bits when they fit, else ranks of the sets
@@ -303,7 +303,9 @@ def _rule_key(
         return -lengths[raw[rows]]
     # most frequent: the normalized value held by most of the entity's records
     codes = nf.codes[rows].astype(np.int64) if nf is not None else raw[rows]
-    _, inverse, counts = np.unique(pack(group, codes), return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(
+        pack_pairs(group, codes), return_inverse=True, return_counts=True
+    )
     return -counts[inverse.reshape(-1)]
 
 
