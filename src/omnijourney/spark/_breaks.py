@@ -14,7 +14,7 @@ from omnijourney._arrays import run_heads, run_starts
 from omnijourney.errors import ConfigError
 from omnijourney.journeys import BreakRules, FollowUpRule, JourneyRules
 from omnijourney.spark._session import spark_schema
-from omnijourney.spark._sessionize import Config, prepare, run_partition
+from omnijourney.spark._sessionize import Config, customer_first_journey, prepare, run_partition
 
 __all__ = ["check_followups", "detect_breaks"]
 
@@ -225,6 +225,5 @@ def _positions(jt: Any) -> tuple[np.ndarray, np.ndarray]:
     canonical = np.arange(order.size) - run_heads(run_starts(customers))
     position = np.empty(order.size, dtype=np.int64)
     position[order] = canonical
-    j_customers = jt.journeys.raw("customer")
-    journey_rank = np.arange(j_customers.size) - run_heads(run_starts(j_customers))
-    return position, journey_rank
+    start = customer_first_journey(jt)
+    return position, np.arange(start.size) - start

@@ -320,7 +320,7 @@ def _rejects(pdf: Any, problems: Any) -> Any:
     return out
 
 
-def _customer_first_journey(jt: Any) -> np.ndarray:
+def customer_first_journey(jt: Any) -> np.ndarray:
     """Per journey, the row of its customer's first journey (journeys are in canonical
     (customer, start) order, so a journey's rank among its customer's is ``row - this``)."""
     return run_heads(run_starts(jt.journeys.raw("customer")))
@@ -328,7 +328,7 @@ def _customer_first_journey(jt: Any) -> np.ndarray:
 
 def _ranks(jt: Any) -> tuple[np.ndarray, np.ndarray]:
     """Per input row, the rank of its journey and of its visit among its customer's."""
-    start = _customer_first_journey(jt)
+    start = customer_first_journey(jt)
     j_rank = np.arange(start.size) - start
     j_id = jt.journey_id.astype(np.int64)
     v_id = jt.visit_id.astype(np.int64)
@@ -344,7 +344,7 @@ def _journeys_frame(jt: Any, customer: str, customers: Any) -> Any:
     import pandas as pd
 
     j = jt.journeys
-    start = _customer_first_journey(jt)
+    start = customer_first_journey(jt)
     # customer values as the DataFrame holds them (the table's labels are normalized)
     row_of = np.zeros(start.size, dtype=np.int64)
     row_of[jt.journey_id.astype(np.int64)] = np.arange(jt.journey_id.size)
